@@ -1,0 +1,171 @@
+// framecodec._core: the only file that knows about Python. It turns Python buffers into spans,
+// releases the GIL around every kernel call, and maps C++ exceptions to Python ones.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "bitpack.h"
+#include "deflate.h"
+#include "errors.h"
+
+namespace py = pybind11;
+using namespace framecodec;
+
+namespace {
+
+// A C-contiguous view of any object with the buffer protocol, held for the length of a call
+// (the export stops a bytearray from being resized while the GIL is released).
+class Buffer {
+ public:
+  Buffer(py::handle obj, const char* name, bool writable = false) {
+    if (!PyObject_CheckBuffer(obj.ptr()))
+      throw py::type_error(std::string(name) + " must be a bytes-like object (bytes, bytearray, memoryview, "
+                           "numpy array), not " + std::string(py::str(py::type::of(obj).attr("__name__"))));
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj.ptr(), &view_, flags) != 0) {
+      PyErr_Clear();
+      if (writable && PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) == 0) {
+        PyBuffer_Release(&view_);
+        throw py::type_error(std::string(name) + " must be writable");
+      }
+      PyErr_Clear();
+      throw py::value_error(std::string(name) + " must be C-contiguous");
+    }
+  }
+  ~Buffer() { PyBuffer_Release(&view_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  size_t size() const { return static_cast<size_t>(view_.len); }
+  ConstBytes bytes() const { return {static_cast<const uint8_t*>(view_.buf), size()}; }
+  MutBytes mut() const { return {static_cast<uint8_t*>(view_.buf), size()}; }
+  std::string format() const { return view_.format ? view_.format : "B"; }
+  // One-byte items: uint8, int8, bool or char.
+  bool bytewise() const { return view_.itemsize == 1; }
+  bool uint8() const {
+    std::string f = format();
+    return view_.itemsize == 1 && (f == "B" || f == "=B" || f == "<B" || f == "@B");
+  }
+
+ private:
+  Py_buffer view_{};
+};
+
+size_t non_negative(py::ssize_t v, const char* name) {
+  if (v < 0) throw py::value_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
+  return static_cast<size_t>(v);
+}
+
+// The uint8 array a decoder writes into: a new one, or a view of the caller's `out` of exactly `size` bytes.
+struct Output {
+  py::object result;  // what the call returns
+  MutBytes span;
+};
+
+Output make_output(const py::object& out, size_t size, const char* what) {
+  if (out.is_none()) {
+    py::array_t<uint8_t> a(static_cast<py::ssize_t>(size));
+    return {a, {a.mutable_data(), size}};
+  }
+  Buffer b(out, "out", /*writable=*/true);
+  if (!b.uint8()) throw py::type_error(std::string("out must have dtype uint8, got buffer format '") + b.format() + "'");
+  if (b.size() != size)
+    throw py::value_error(std::string("out must be exactly ") + std::to_string(size) + " bytes for " + what + ", got " +
+                          std::to_string(b.size()));
+  MutBytes span = b.mut();
+  if (py::isinstance<py::array>(out)) return {out, span};
+  return {py::module_::import("numpy").attr("frombuffer")(out, "uint8"), span};
+}
+
+// A bytes object of `capacity` bytes that the kernel fills with the GIL released, then shrinks to `used`.
+class BytesResult {
+ public:
+  explicit BytesResult(size_t capacity)
+      : obj_(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(capacity))) {
+    if (!obj_) throw py::error_already_set();
+  }
+  ~BytesResult() { Py_XDECREF(obj_); }
+  MutBytes span() { return {reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj_)), static_cast<size_t>(PyBytes_GET_SIZE(obj_))}; }
+  py::bytes finish(size_t used) {
+    if (used != static_cast<size_t>(PyBytes_GET_SIZE(obj_)) && _PyBytes_Resize(&obj_, static_cast<Py_ssize_t>(used)) != 0)
+      throw py::error_already_set();
+    PyObject* o = obj_;
+    obj_ = nullptr;
+    return py::reinterpret_steal<py::bytes>(o);
+  }
+
+ private:
+  PyObject* obj_;
+};
+
+py::bytes py_deflate(const py::object& data, int level) {
+  Buffer in(data, "data");
+  if (level < -1 || level > 9) throw py::value_error("level must be -1 or 0..9, got " + std::to_string(level));
+  BytesResult out(deflate_bound(in.size()));
+  size_t n;
+  {
+    py::gil_scoped_release nogil;
+    n = deflate_raw(in.bytes(), out.span(), level);
+  }
+  return out.finish(n);
+}
+
+py::object py_inflate(const py::object& data, py::ssize_t size, const py::object& out) {
+  Buffer in(data, "data");
+  Output o = make_output(out, non_negative(size, "size"), "this frame");
+  {
+    py::gil_scoped_release nogil;
+    inflate_raw(in.bytes(), o.span);
+  }
+  return o.result;
+}
+
+py::bytes py_pack_bits(const py::object& values) {
+  Buffer in(values, "values");
+  if (!in.bytewise())
+    throw py::type_error("pack_bits takes uint8 or bool values, got buffer format '" + in.format() + "'");
+  BytesResult out(packed_size(in.size()));
+  {
+    py::gil_scoped_release nogil;
+    pack_bits(in.bytes(), out.span());
+  }
+  return out.finish(packed_size(in.size()));
+}
+
+py::object py_unpack_bits(const py::object& data, py::ssize_t count, py::ssize_t bit_offset, const py::object& out) {
+  Buffer in(data, "data");
+  size_t n = non_negative(count, "count");
+  size_t off = non_negative(bit_offset, "bit_offset");
+  if (off > SIZE_MAX - n || in.size() < packed_size(off + n))
+    throw py::value_error(std::to_string(n) + " bits at bit offset " + std::to_string(off) + " need " +
+                          std::to_string(packed_size(off + n)) + " bytes of data, got " + std::to_string(in.size()));
+  Output o = make_output(out, n, "the unpacked bits");
+  {
+    py::gil_scoped_release nogil;
+    unpack_bits(in.bytes(), off, o.span);
+  }
+  return o.result;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "framecodec's native kernels. Use the framecodec package, which re-exports them.";
+
+  auto decode_error = py::register_exception<DecodeError>(m, "DecodeError", PyExc_ValueError);
+  decode_error.attr("__module__") = "framecodec";
+  decode_error.attr("__doc__") = "Compressed pixel data is corrupt, truncated, or inconsistent with the expected frame.";
+
+  m.def("deflate", &py_deflate, py::arg("data"), py::arg("level") = 6,
+        "Compress one frame to a raw RFC 1951 deflate stream (no zlib header or checksum).");
+  m.def("inflate", &py_inflate, py::arg("data"), py::arg("size"), py::arg("out") = py::none(),
+        "Decompress a raw deflate stream that decodes to exactly `size` bytes, into `out` when given.");
+  m.def("pack_bits", &py_pack_bits, py::arg("values"),
+        "Pack uint8/bool values (non-zero is 1) into bytes, first value in the least significant bit.");
+  m.def("unpack_bits", &py_unpack_bits, py::arg("data"), py::arg("count"), py::arg("bit_offset") = 0,
+        py::arg("out") = py::none(), "Unpack `count` bits starting at `bit_offset` into 0/1 uint8 values.");
+  m.def("deflate_bound", [](py::ssize_t n) { return deflate_bound(non_negative(n, "n")); }, py::arg("n"),
+        "Upper bound of deflate's output size for n input bytes.");
+  m.attr("zlib_version") = linked_zlib_version();
+}
