@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <string>
 
 #include "bitpack.h"
@@ -51,6 +52,20 @@ class Buffer {
  private:
   Py_buffer view_{};
 };
+
+// One-shot calls reuse a per-thread Deflater/Inflater: zlib's state is then allocated once per thread
+// instead of once per frame. Each is touched only by its own thread, during one call.
+Deflater& thread_deflater(int level) {
+  thread_local std::unique_ptr<Deflater> cache[10];
+  std::unique_ptr<Deflater>& d = cache[level < 0 ? 6 : level];  // -1 is zlib's default, level 6
+  if (!d) d = std::make_unique<Deflater>(level < 0 ? 6 : level);
+  return *d;
+}
+
+Inflater& thread_inflater() {
+  thread_local Inflater inflater;
+  return inflater;
+}
 
 size_t non_negative(py::ssize_t v, const char* name) {
   if (v < 0) throw py::value_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
@@ -106,7 +121,7 @@ py::bytes py_deflate(const py::object& data, int level) {
   size_t n;
   {
     py::gil_scoped_release nogil;
-    n = deflate_raw(in.bytes(), out.span(), level);
+    n = thread_deflater(level).compress(in.bytes(), out.span());
   }
   return out.finish(n);
 }
@@ -116,7 +131,7 @@ py::object py_inflate(const py::object& data, py::ssize_t size, const py::object
   Output o = make_output(out, non_negative(size, "size"), "this frame");
   {
     py::gil_scoped_release nogil;
-    inflate_raw(in.bytes(), o.span);
+    thread_inflater().decompress(in.bytes(), o.span);
   }
   return o.result;
 }

@@ -5,8 +5,9 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FRAMECODEC_X86 1
 #endif
 
 namespace framecodec {
@@ -23,17 +24,72 @@ constexpr std::array<uint64_t, 256> make_spread() {
 }
 constexpr std::array<uint64_t, 256> kSpread = make_spread();
 
-inline void spread8(uint8_t b, uint8_t* out) { std::memcpy(out, &kSpread[b], 8); }
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
 
 // Packs 8 values (non-zero is 1) into one byte, first value in bit 0.
 inline uint8_t pack8(const uint8_t* in) {
-  uint64_t x;
-  std::memcpy(&x, in, 8);
+  uint64_t x = load64(in);
   // Set the top bit of every non-zero byte, then gather the top bits: byte i lands in bit i.
   const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
   x = (((x & lo7) + lo7) | x) & 0x8080808080808080ull;
   return static_cast<uint8_t>(((x >> 7) * 0x0102040810204080ull) >> 56);
 }
+
+// Portable paths: one table store per 8 values. They also finish what the vector paths leave.
+size_t pack_portable(const uint8_t* in, size_t n, uint8_t* o) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) *o++ = pack8(in + i);
+  return i;
+}
+
+// Group g of 8 output bits starts at bit `shift` of byte g; with shift > 0 it also takes from byte g+1.
+inline uint8_t aligned_byte(const uint8_t* p, size_t g, unsigned shift) {
+  return shift == 0 ? p[g] : static_cast<uint8_t>((p[g] >> shift) | (p[g + 1] << (8 - shift)));
+}
+
+void unpack_groups_portable(const uint8_t* p, unsigned shift, size_t from, size_t groups, uint8_t* o) {
+  for (size_t g = from; g < groups; ++g) std::memcpy(o + 8 * g, &kSpread[aligned_byte(p, g, shift)], 8);
+}
+
+#if FRAMECODEC_X86
+// AVX2: 32 values -> one 32-bit mask (byte i's result in bit i).
+__attribute__((target("avx2"))) size_t pack_avx2(const uint8_t* in, size_t n, uint8_t* o) {
+  const __m256i zero = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32, o += 4) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
+    uint32_t mask = ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)));
+    std::memcpy(o, &mask, 4);
+  }
+  return i;
+}
+
+// AVX2: 4 packed bytes -> 32 output bytes per iteration, one shuffle and one 32-byte store
+// (the table path is bound by its 8-byte stores). Returns the number of 8-bit groups done.
+__attribute__((target("avx2"))) size_t unpack_avx2(const uint8_t* p, size_t avail, unsigned shift, size_t groups,
+                                                   uint8_t* o) {
+  // Lane 0 spreads bytes 0 and 1 of the broadcast word, lane 1 bytes 2 and 3.
+  const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
+                                        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bit = _mm256_set1_epi64x(0x8040201008040201ll);
+  const __m256i one = _mm256_set1_epi8(1);
+  size_t g = 0;
+  // A 64-bit load at byte g covers groups g..g+3 for any shift; stay within the caller's bytes.
+  for (; g + 4 <= groups && g + 8 <= avail; g += 4) {
+    uint32_t w = static_cast<uint32_t>(load64(p + g) >> shift);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(w)), pick);
+    v = _mm256_min_epu8(_mm256_and_si256(v, bit), one);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * g), v);
+  }
+  return g;
+}
+
+bool has_avx2() { return __builtin_cpu_supports("avx2"); }
+#endif
 
 }  // namespace
 
@@ -41,23 +97,16 @@ void pack_bits(ConstBytes values, MutBytes out) {
   if (out.size != packed_size(values.size))
     throw std::invalid_argument("pack_bits: output must be " + std::to_string(packed_size(values.size)) + " bytes");
   const uint8_t* in = values.data;
-  uint8_t* o = out.data;
   size_t n = values.size;
-#if defined(__SSE2__)
-  // 16 values -> 2 bytes: compare with zero, then movemask puts byte i's result in bit i.
-  const __m128i zero = _mm_setzero_si128();
-  for (; n >= 16; n -= 16, in += 16, o += 2) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-    unsigned mask = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero))) & 0xffffu;
-    o[0] = static_cast<uint8_t>(mask);
-    o[1] = static_cast<uint8_t>(mask >> 8);
-  }
+  size_t done = 0;
+#if FRAMECODEC_X86
+  if (has_avx2()) done = pack_avx2(in, n, out.data);
 #endif
-  for (; n >= 8; n -= 8, in += 8) *o++ = pack8(in);
-  if (n > 0) {
+  done += pack_portable(in + done, n - done, out.data + done / 8);
+  if (done < n) {
     uint8_t last = 0;
-    for (size_t i = 0; i < n; ++i) last |= static_cast<uint8_t>((in[i] != 0) << i);
-    *o = last;
+    for (size_t i = done; i < n; ++i) last |= static_cast<uint8_t>((in[i] != 0) << (i - done));
+    out.data[done / 8] = last;
   }
 }
 
@@ -69,16 +118,15 @@ void unpack_bits(ConstBytes packed, size_t bit_offset, MutBytes out) {
                                 std::to_string(packed_size(bit_offset + count)) + " bytes, got " +
                                 std::to_string(packed.size));
   const uint8_t* p = packed.data + bit_offset / 8;
+  const size_t avail = packed.size - bit_offset / 8;
   const unsigned shift = bit_offset % 8;
   uint8_t* o = out.data;
   const size_t groups = count / 8;
-  if (shift == 0) {
-    for (size_t i = 0; i < groups; ++i) spread8(p[i], o + 8 * i);
-  } else {
-    // Group i's bits straddle bytes i and i+1; byte i+1 exists because the group's last bit is in it.
-    for (size_t i = 0; i < groups; ++i)
-      spread8(static_cast<uint8_t>((p[i] >> shift) | (p[i + 1] << (8 - shift))), o + 8 * i);
-  }
+  size_t g = 0;
+#if FRAMECODEC_X86
+  if (has_avx2()) g = unpack_avx2(p, avail, shift, groups, o);
+#endif
+  unpack_groups_portable(p, shift, g, groups, o);
   for (size_t bit = groups * 8; bit < count; ++bit) {
     const size_t at = shift + bit;
     o[bit] = (p[at / 8] >> (at % 8)) & 1u;
