@@ -1,0 +1,21 @@
+"""The built-in example runs, checks itself and reports success."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_demo_runs_and_verifies() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "framecodec", "demo", "--frames", "6", "--size", "96"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Deflated Image Frame" in r.stdout
+    assert "bit-exact, and identical to Python's zlib and numpy: yes" in r.stdout
+
+
+def test_cli_requires_a_command() -> None:
+    r = subprocess.run([sys.executable, "-m", "framecodec"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "usage" in r.stderr

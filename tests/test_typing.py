@@ -1,0 +1,16 @@
+"""The shipped stubs match the extension module (names, signatures, defaults)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def test_stubs_match_extension() -> None:
+    pytest.importorskip("mypy", reason="mypy is a test extra")
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "framecodec._core"], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
