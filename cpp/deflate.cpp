@@ -25,6 +25,14 @@ inline void feed(Byte*& next, size_t& left, Bytef*& zn, uInt& za) {
   }
 }
 
+// Turns inflate()'s hard errors into exceptions; Z_OK and Z_BUF_ERROR (no progress yet) fall through.
+void throw_on_zlib_error(int ret, const z_stream& z, size_t consumed) {
+  if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT)
+    throw DecodeError(std::string("corrupt deflate stream: ") + (z.msg ? z.msg : "invalid data") +
+                      " (at input byte " + std::to_string(consumed) + ")");
+  if (ret == Z_MEM_ERROR) throw std::bad_alloc();
+}
+
 }  // namespace
 
 size_t deflate_bound(size_t n) {
@@ -90,10 +98,7 @@ void Inflater::decompress(ConstBytes in, MutBytes out) {
     // Z_FINISH with the whole frame in one window lets zlib skip allocating its sliding window.
     ret = inflate(&z, in_left == 0 && out_left == 0 ? Z_FINISH : Z_NO_FLUSH);
     if (ret == Z_STREAM_END) break;
-    if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT)
-      throw DecodeError(std::string("corrupt deflate stream: ") + (z.msg ? z.msg : "invalid data") +
-                        " (at input byte " + std::to_string(consumed()) + ")");
-    if (ret == Z_MEM_ERROR) throw std::bad_alloc();
+    throw_on_zlib_error(ret, z, consumed());
     if (z.avail_in == 0 && in_left == 0 && z.avail_out > 0)
       throw DecodeError("truncated deflate stream: input ended after " + std::to_string(in.size) + " bytes with " +
                         std::to_string(decoded()) + " of " + std::to_string(out.size) + " bytes decoded");
@@ -113,10 +118,7 @@ void Inflater::decompress(ConstBytes in, MutBytes out) {
       if (ret == Z_STREAM_END && z.avail_out == 1) break;
       if (z.avail_out == 0)
         throw DecodeError("deflate stream decodes to more than the expected " + std::to_string(out.size) + " bytes");
-      if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT)
-        throw DecodeError(std::string("corrupt deflate stream: ") + (z.msg ? z.msg : "invalid data") +
-                          " (at input byte " + std::to_string(consumed()) + ")");
-      if (ret == Z_MEM_ERROR) throw std::bad_alloc();
+      throw_on_zlib_error(ret, z, consumed());
       if (z.avail_in == 0 && in_left == 0)
         throw DecodeError("truncated deflate stream: all " + std::to_string(out.size) +
                           " bytes decoded but the stream has no end-of-stream block");
