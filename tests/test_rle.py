@@ -179,6 +179,42 @@ def test_remainder_byte_of_a_long_run_joins_the_literal() -> None:
     assert pydicom_encode(row, 1, row.size, 1, 8)[64:] == bytes([129, 7, 0, 7, 2, 1, 2, 3])
 
 
+def encode_bound(rows: int, cols: int, nseg: int) -> int:
+    # What the encoder allocates (cpp/rle_frame.cpp): at most n + n // 3 + 2 bytes per row of n bytes
+    # (a literal stretch with the run that ends it costs at most 4/3 of its bytes), one pad per segment.
+    return 64 + nseg * (rows * (cols + cols // 3 + 2) + 1)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        [1, 2, 2],  # a one-byte literal then a repeat of two: 3 bytes -> 4
+        [1, 2, 2, 3, 3],  # a literal byte between repeats of two cannot merge: 5 -> 6
+        [1, 2, 2, 2],
+        [7] * 129 + [1, 1],  # the remainder of a 128-byte run, then a repeat
+        [1, 2],
+        [5],
+    ],
+)
+@pytest.mark.parametrize("cols", [1, 2, 3, 4, 5, 131, 1000])
+def test_worst_case_output_stays_within_the_bound(pattern: list[int], cols: int) -> None:
+    rows = 3
+    row = np.resize(np.array(pattern, np.uint8), cols)
+    arr = np.stack([row, np.roll(row, 1), np.roll(row, 2)])
+    for spp, bits in [(1, 8), (1, 16), (3, 8)]:
+        frame = np.repeat(arr[..., None], spp * bytes_per_sample(bits), axis=-1).view(f"<u{bytes_per_sample(bits)}")
+        enc = fc.rle_encode(frame, rows, cols, spp, bits)
+        assert len(enc) <= encode_bound(rows, cols, spp * bytes_per_sample(bits))
+        assert len(enc) <= len(pydicom_encode(frame, rows, cols, spp, bits))
+        assert fc.rle_decode(enc, rows, cols, spp, bits).tobytes() == frame.tobytes()
+
+
+@given(frames(BYTE_LAYOUTS, max_bytes=20_000))
+def test_output_within_the_bound(frame: tuple) -> None:
+    arr, rows, cols, spp, bits = frame
+    assert len(fc.rle_encode(arr, rows, cols, spp, bits)) <= encode_bound(rows, cols, spp * bytes_per_sample(bits))
+
+
 # --- the RLE files shipped with pydicom ------------------------------------------------------------
 
 TEST_FILES = [
