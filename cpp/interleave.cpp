@@ -8,12 +8,27 @@
 namespace framecodec {
 namespace {
 
+// Constant k lets the compiler vectorize the grouped stores (SSE2 and NEON zip/interleave).
+template <size_t K>
+void interleave_fixed(const uint8_t* const* planes, size_t from, size_t n, uint8_t* out) {
+  const uint8_t* p[K];
+  for (size_t j = 0; j < K; ++j) p[j] = planes[j];
+  for (size_t i = from; i < n; ++i)
+    for (size_t j = 0; j < K; ++j) out[i * K + j] = p[j][i];
+}
+
 void interleave_portable(const uint8_t* const* planes, size_t k, size_t from, size_t n, uint8_t* out) {
-  // Plane by plane: k strided passes over an output that the caller keeps small enough for L1.
-  for (size_t j = 0; j < k; ++j) {
-    const uint8_t* p = planes[j];
-    uint8_t* o = out + j;
-    for (size_t i = from; i < n; ++i) o[i * k] = p[i];
+  switch (k) {
+    case 2: return interleave_fixed<2>(planes, from, n, out);
+    case 3: return interleave_fixed<3>(planes, from, n, out);
+    case 4: return interleave_fixed<4>(planes, from, n, out);
+    default:
+      // Plane by plane: k strided passes over an output that the caller keeps small enough for L1.
+      for (size_t j = 0; j < k; ++j) {
+        const uint8_t* p = planes[j];
+        uint8_t* o = out + j;
+        for (size_t i = from; i < n; ++i) o[i * k] = p[i];
+      }
   }
 }
 

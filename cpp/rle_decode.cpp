@@ -26,11 +26,28 @@ constexpr size_t kSlack = kMaxRun;  // a fast-path run may write up to 127 bytes
 
 #define FC_INLINE inline __attribute__((always_inline))
 
-// 32-byte moves written with GCC's generic vectors: one instruction in the AVX2 instantiation, two in
-// the baseline one (memcpy of 32 bytes stays two 16-byte moves even with AVX2 under GCC's tuning).
-typedef uint8_t Bytes32 __attribute__((vector_size(32), aligned(1), may_alias));
-FC_INLINE void copy32(uint8_t* d, const uint8_t* s) { *reinterpret_cast<Bytes32*>(d) = *reinterpret_cast<const Bytes32*>(s); }
-FC_INLINE void fill32(uint8_t* d, Bytes32 v) { *reinterpret_cast<Bytes32*>(d) = v; }
+// Moves written with GCC's generic vectors, once: each instantiation compiles to its instruction set's
+// moves, 16-byte vectors for the baseline (SSE2, NEON) and 32-byte ones for AVX2 (memcpy of 32 bytes stays
+// two 16-byte moves even with AVX2 under GCC's tuning). V holds a value, U reads and writes memory.
+template <size_t N>
+struct Vectors {
+  typedef uint8_t V __attribute__((vector_size(N)));
+  typedef uint8_t U __attribute__((vector_size(N), aligned(1), may_alias));
+};
+using Vec16 = Vectors<16>;
+using Vec32 = Vectors<32>;
+
+template <class W>
+FC_INLINE void copy32(uint8_t* d, const uint8_t* s) {
+  using U = typename W::U;
+  for (size_t i = 0; i < 32; i += sizeof(U)) *reinterpret_cast<U*>(d + i) = *reinterpret_cast<const U*>(s + i);
+}
+
+template <class W>
+FC_INLINE void fill32(uint8_t* d, typename W::V v) {
+  using U = typename W::U;
+  for (size_t i = 0; i < 32; i += sizeof(U)) *reinterpret_cast<U*>(d + i) = v;
+}
 
 uint32_t le32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
@@ -72,7 +89,7 @@ std::string name(const Segment& s) {
 // Decodes the next n bytes of segment s into d. Returns n, or fewer when the segment's data ends.
 // With Slack, d has kSlack writable bytes after d + n and a run may run into them; what it wrote there
 // becomes the start of the next fill (d must then be the same buffer each time).
-template <bool Slack>
+template <bool Slack, class W>
 FC_INLINE size_t fill(Segment& s, uint8_t* const d0, const size_t n) {
   uint8_t* d = d0;
   uint8_t* const d_end = d0 + n;
@@ -103,11 +120,11 @@ FC_INLINE size_t fill(Segment& s, uint8_t* const d0, const size_t n) {
         break;
       }
       // Most runs in noisy planes are short: one 32-byte move, the other 96 bytes only when needed.
-      copy32(d, p);
+      copy32<W>(d, p);
       if (len > 32) {
-        copy32(d + 32, p + 32);
-        copy32(d + 64, p + 64);
-        copy32(d + 96, p + 96);
+        copy32<W>(d + 32, p + 32);
+        copy32<W>(d + 64, p + 64);
+        copy32<W>(d + 96, p + 96);
       }
       d += len;
       p += len;
@@ -117,12 +134,12 @@ FC_INLINE size_t fill(Segment& s, uint8_t* const d0, const size_t n) {
         break;
       }
       const size_t len = 257 - h;
-      const Bytes32 v = Bytes32{} + *p++;  // broadcast
-      fill32(d, v);
+      const typename W::V v = typename W::V{} + *p++;  // broadcast
+      fill32<W>(d, v);
       if (len > 32) {
-        fill32(d + 32, v);
-        fill32(d + 64, v);
-        fill32(d + 96, v);
+        fill32<W>(d + 32, v);
+        fill32<W>(d + 64, v);
+        fill32<W>(d + 96, v);
       }
       d += len;
     }  // 128 (-128 as int8): no operation, PS3.5 G.3.2
@@ -179,11 +196,11 @@ struct Group {
   uint8_t* out = nullptr;
 };
 
-template <int>  // one instantiation per instruction set, so the inlined moves use its vector width
+template <class W>  // the vectors of the instruction set the caller is compiled for
 FC_INLINE void decode_group(const Group& g, size_t pixels) {
   if (g.k == 1) {
     Segment& s = *g.segs[0];
-    if (fill<false>(s, g.out, pixels) < pixels) decodes_short(s, pixels);
+    if (fill<false, W>(s, g.out, pixels) < pixels) decodes_short(s, pixels);
     return;
   }
   alignas(64) uint8_t scratch[kMaxSegments][kChunk + kSlack];
@@ -192,18 +209,18 @@ FC_INLINE void decode_group(const Group& g, size_t pixels) {
   for (size_t start = 0; start < pixels; start += kChunk) {
     const size_t n = std::min(kChunk, pixels - start);
     for (size_t j = 0; j < g.k; ++j)
-      if (fill<true>(*g.segs[j], scratch[j], n) < n) decodes_short(*g.segs[j], pixels);
+      if (fill<true, W>(*g.segs[j], scratch[j], n) < n) decodes_short(*g.segs[j], pixels);
     interleave_planes(planes, g.k, n, g.out + start * g.k);
   }
 }
 
 void decode_groups_portable(const Group* groups, size_t count, size_t pixels) {
-  for (size_t i = 0; i < count; ++i) decode_group<0>(groups[i], pixels);
+  for (size_t i = 0; i < count; ++i) decode_group<Vec16>(groups[i], pixels);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx2"))) void decode_groups_avx2(const Group* groups, size_t count, size_t pixels) {
-  for (size_t i = 0; i < count; ++i) decode_group<1>(groups[i], pixels);
+  for (size_t i = 0; i < count; ++i) decode_group<Vec32>(groups[i], pixels);
 }
 bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 #endif
