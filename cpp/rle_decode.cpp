@@ -1,12 +1,13 @@
-// RLE Lossless decoding (PS3.5 G.4 and G.5).
+// RLE Lossless decoding (PS3.5 G.3.2 the decoder, G.4 the frame, G.5 the header).
 //
 // Each segment is PackBits-decoded straight into its destination when that is contiguous (one segment
 // per plane: 8-bit grey, 1-bit, planar 8-bit colour). Otherwise every segment of a pixel is decoded
 // 2048 bytes at a time into an L1-resident stack buffer and the buffers are interleaved into the output
 // with SIMD: a strided byte-by-byte scatter would cost more than the decoding itself.
-// Runs are copied with fixed 128-byte moves where the input and the destination have room, so the hot
-// loop has no length-dependent branches; the exact path handles the last bytes of a destination and of
-// the input, and the first bytes of a run that crossed into the next chunk.
+// Where the input and the destination have room, a run is copied with one 32-byte vector move, or four
+// when it is longer than 32 bytes, whatever its exact length: the hot loop has one predictable branch
+// per run instead of a length-dependent copy. The exact path handles the last bytes of a destination and
+// of the input; a run that crosses the end of a chunk finishes at the start of the next one.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -107,8 +108,8 @@ FC_INLINE size_t fill(Segment& s, uint8_t* const d0, const size_t n) {
   const uint8_t* p = s.p;
   const uint8_t* const end = s.end;
 
-  // Fast path: every run writes 128 bytes (the destination has room) and a literal reads 128 bytes
-  // (the input has them); the bytes past the run's length are overwritten by the runs that follow.
+  // Fast path: a run writes 32 or 128 bytes (the destination has room) and a literal reads as many (the
+  // input has them); the bytes past the run's length are overwritten by the runs that follow.
   uint8_t* const d_fast = Slack ? d_end : (n >= kMaxRun ? d_end - (kMaxRun - 1) : d0);
   const uint8_t* const p_fast = s.fast_end;
   while (d < d_fast && p < p_fast) {
@@ -158,7 +159,7 @@ FC_INLINE size_t fill(Segment& s, uint8_t* const d0, const size_t n) {
       const size_t len = h + 1;
       const size_t avail = static_cast<size_t>(end - p);
       if (len > avail) {
-        if (h == 0 && avail == 0) break;  // the 0x00 that pads an odd-length segment (PS3.5 G.3.1)
+        if (h == 0 && avail == 0) break;  // the 0x00 that pads an odd-length segment (PS3.5 G.3)
         run_past_end(s, header, len, true);
       }
       const size_t k = std::min(len, static_cast<size_t>(d_end - d));

@@ -1,4 +1,4 @@
-// RLE Lossless encoding (PS3.5 G.3 and G.5).
+// RLE Lossless encoding (PS3.5 G.3.1 the encoder, G.4 the frame, G.5 the header).
 //
 // Segments are written one after the other, each row of a segment encoded on its own (G.3.1). A row is
 // scanned with SIMD for the next pair of equal bytes; the bytes before it join the open literal run.
@@ -171,7 +171,7 @@ size_t rle_encode(ConstBytes pixels, const RleFrame& f, RleInput kind, MutBytes 
       }
       o = encode_row(src, cols, o);
     }
-    if ((o - segment_start) % 2) *o++ = 0;  // G.3.1: each segment padded to even length
+    if ((o - segment_start) % 2) *o++ = 0;  // G.3: each segment padded to even length
   }
   return static_cast<size_t>(o - o0);
 }

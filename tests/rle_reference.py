@@ -1,4 +1,4 @@
-"""Independent references for the RLE tests: a plain-Python decoder written from PS3.5 G.4, a checker of
+"""Independent references for the RLE tests: a plain-Python decoder written from PS3.5 G.3.2, a checker of
 the encoding rules of G.3 and G.5, pydicom's encoder behind a minimal runner, and test frames."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def bytes_per_sample(bits: int) -> int:
 def ref_decode(
     data: bytes, rows: int, cols: int, spp: int, bits: int, order: str = ">", planar: bool = False
 ) -> bytes:
-    """PS3.5 G.4 decoding, with the acceptance rules framecodec documents: a segment may decode long
+    """PS3.5 G.3.2 decoding, with the acceptance rules framecodec documents: a segment may decode long
     (trimmed) and may end in one 0x00 pad byte; anything else that leaves a plane short is an error."""
     bps = bytes_per_sample(bits)
     npix = rows * cols
@@ -110,7 +110,7 @@ def check_g3(enc: bytes, rows: int, cols: int, nseg: int) -> None:
     ends = list(offsets[1:n]) + [len(enc)]
     for start, end in zip(offsets[:n], ends):
         seg = enc[start:end]
-        assert len(seg) % 2 == 0, "segments have even length (G.3.1)"
+        assert len(seg) % 2 == 0, "segments have even length (G.3)"
         rows_runs, used = parse_runs(seg, rows, cols)
         assert used == len(seg) or (used == len(seg) - 1 and seg[-1] == 0), "only one 0x00 pad byte after the rows"
         for runs in rows_runs:

@@ -325,7 +325,7 @@ def test_little_endian_segment_order(bits: int, spp: int) -> None:
 
 
 def test_runs_may_cross_rows() -> None:
-    # Some encoders run across row ends; decoders read segments as one stream (G.4).
+    # Some encoders run across row ends; decoders read segments as one stream (G.3.2).
     seg = bytes([129, 5, 256 - 63, 6]) + bytes([3, 1, 2, 3, 4])  # 128 x 5, 64 x 6, 1 2 3 4
     frame = join([seg + b"\x00"])
     out = fc.rle_decode(frame, 4, 49, 1, 8)
