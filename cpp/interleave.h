@@ -6,10 +6,11 @@
 namespace framecodec {
 
 // out[i * k + j] = planes[j][i] for i < n and j < k. AVX2 paths for k = 2, 3 and 4 (16-bit grey,
-// 8-bit RGB, 32-bit grey or 16-bit planar pairs), a portable loop otherwise.
+// 8-bit RGB, 32-bit grey), compiler-vectorized loops for them otherwise, strided passes for larger k.
 void interleave_planes(const uint8_t* const* planes, size_t k, size_t n, uint8_t* out);
 
-// plane[i] = in[i * k + j] for i < n: one byte plane out of k interleaved ones.
+// plane[i] = in[i * k + j] for i < n: one byte plane out of k interleaved ones. SSSE3 shuffles for k = 3,
+// compiler-vectorized loops for k = 2 and 4, a strided loop otherwise.
 void extract_plane(const uint8_t* in, size_t k, size_t j, size_t n, uint8_t* plane);
 
 }  // namespace framecodec

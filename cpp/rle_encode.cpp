@@ -44,10 +44,12 @@ inline size_t find_pair(const uint8_t* s, size_t i, size_t n) {
   return n;
 }
 
-// Number of bytes equal to s[j] from j on (at least 1).
+// Number of bytes equal to s[j] from j on, where s[j + 1] == s[j].
 inline size_t run_length(const uint8_t* s, size_t j, size_t n) {
   const uint8_t v = s[j];
-  size_t k = j + 1;
+  size_t k = j + 2;
+  if (k >= n || s[k] != v) return 2;  // most repeats in noisy rows: no vector work for them
+  ++k;
 #if FRAMECODEC_SSE2
   const __m128i vv = _mm_set1_epi8(static_cast<char>(v));
   for (; k + 16 <= n; k += 16) {
