@@ -84,9 +84,10 @@ inline uint8_t* put_replicate(uint8_t* o, uint8_t v, size_t count) {
   return o + 2;
 }
 
-// Encodes one row s[0, n) at o; returns the end. Writes at most n + n / 3 + 2 bytes: each literal
-// stretch of L bytes costs L + ceil(L / 128) and is followed by a run of r >= 2 bytes costing at most r
-// (or ends the row), so every stretch with its run costs at most 4/3 of its bytes, plus 1 for the last.
+// Encodes one row s[0, n) at o; returns the end. Writes at most n + n / 3 + 2 bytes. It never writes more
+// than pydicom's row encoder (a merge or a remainder joining a literal only saves literal headers), which
+// writes a stretch of L single bytes in L + ceil(L / 128) bytes and the run of r >= 2 bytes that ends it in
+// at most r: at most 4/3 of the bytes they cover, plus 1 for a stretch that ends the row.
 uint8_t* encode_row(const uint8_t* s, size_t n, uint8_t* o) {
   size_t lit = 0;                    // start of the open literal stretch
   size_t next = find_pair(s, 0, n);  // start of the next repeat
