@@ -234,8 +234,8 @@ size_t parse_header(ConstBytes in, size_t expected, Segment* segs) {
   if (count == 0 || count > kMaxSegments)
     throw DecodeError("RLE header gives " + std::to_string(count) + " segments; it must be 1 to 15");
   if (count != expected)
-    throw DecodeError("RLE header gives " + std::to_string(count) + " segments but the frame's layout needs " +
-                      std::to_string(expected));
+    throw DecodeError("RLE header gives " + std::to_string(count) + (count == 1 ? " segment" : " segments") +
+                      " but the frame's layout needs " + std::to_string(expected));
   const uint8_t* const in_end = in.data + in.size;
   // A header below in_end - 128 has a full 128-byte literal after it inside the input.
   const uint8_t* const in_fast = in.size > kMaxRun ? in_end - kMaxRun : in.data;

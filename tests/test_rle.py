@@ -429,7 +429,7 @@ def header(count: int, *offsets: int) -> bytes:
         (header(0) + b"\x00\x00", "RLE header gives 0 segments; it must be 1 to 15"),
         (header(16, *range(64, 124, 4)) + bytes(100), "RLE header gives 16 segments; it must be 1 to 15"),
         (header(0xFFFFFFFF) + bytes(10), "gives 4294967295 segments; it must be 1 to 15"),
-        (header(1, 64) + bytes([255, 1]), "RLE header gives 1 segments but the frame's layout needs 3"),
+        (header(1, 64) + bytes([255, 1]), "RLE header gives 1 segment but the frame's layout needs 3"),
         (header(3, 60, 70, 80) + bytes(30), "segment 1 of 3 starts at byte 60, inside the 64-byte header"),
         (header(3, 64, 90, 80) + bytes(30), "offsets out of order: segment 3 of 3 starts at byte 80, segment 2 at byte 90"),
         (header(3, 64, 80, 80) + bytes(30), "offsets out of order: segment 3 of 3 starts at byte 80, segment 2 at byte 80"),
