@@ -9,6 +9,7 @@
 #include "bitpack.h"
 #include "deflate.h"
 #include "errors.h"
+#include "rle.h"
 
 namespace py = pybind11;
 using namespace framecodec;
@@ -163,6 +164,58 @@ py::object py_unpack_bits(const py::object& data, py::ssize_t count, py::ssize_t
   return o.result;
 }
 
+RleFrame rle_frame(py::ssize_t rows, py::ssize_t columns, py::ssize_t samples_per_pixel, py::ssize_t bits_allocated) {
+  RleFrame f{non_negative(rows, "rows"), non_negative(columns, "columns"),
+             non_negative(samples_per_pixel, "samples_per_pixel"), non_negative(bits_allocated, "bits_allocated")};
+  rle_check_frame(f);  // std::invalid_argument -> ValueError
+  return f;
+}
+
+py::object py_rle_decode(const py::object& data, py::ssize_t rows, py::ssize_t columns, py::ssize_t samples_per_pixel,
+                         py::ssize_t bits_allocated, const py::object& out, const std::string& segment_order,
+                         bool planar) {
+  Buffer in(data, "data");
+  const RleFrame f = rle_frame(rows, columns, samples_per_pixel, bits_allocated);
+  if (segment_order != ">" && segment_order != "<")
+    throw py::value_error("segment_order must be '>' (conformant) or '<', got '" + segment_order + "'");
+  const RleSegmentOrder order = segment_order == ">" ? RleSegmentOrder::MsbFirst : RleSegmentOrder::LsbFirst;
+  Output o = make_output(out, rle_decoded_size(f), "this frame");
+  {
+    py::gil_scoped_release nogil;
+    rle_decode(in.bytes(), f, order, planar, o.span);
+  }
+  return o.result;
+}
+
+py::bytes py_rle_encode(const py::object& pixels, py::ssize_t rows, py::ssize_t columns, py::ssize_t samples_per_pixel,
+                        py::ssize_t bits_allocated, bool packed) {
+  Buffer in(pixels, "pixels");
+  const RleFrame f = rle_frame(rows, columns, samples_per_pixel, bits_allocated);
+  const std::string fmt = in.format();
+  if (!in.bytewise() && !fmt.empty() && (fmt[0] == '>' || fmt[0] == '!'))
+    throw py::value_error("pixels must be little-endian, got buffer format '" + fmt + "'");
+  if (packed && f.bits_allocated != 1)
+    throw py::value_error("packed=True is for bits_allocated 1 only, got " + std::to_string(f.bits_allocated));
+  const RleInput kind = packed ? RleInput::PackedBits : RleInput::Bytes;
+  const size_t expected = rle_encode_input_size(f, kind);
+  if (in.size() != expected) {
+    std::string hint;
+    if (f.bits_allocated == 1 && !packed && in.size() == rle_encode_input_size(f, RleInput::PackedBits))
+      hint = " (bit-packed input needs packed=True)";
+    throw py::value_error("pixels must be " + std::to_string(expected) + (packed ? " packed" : "") + " bytes for a " +
+                          std::to_string(f.rows) + " x " + std::to_string(f.columns) + " frame of " +
+                          std::to_string(f.samples_per_pixel) + " samples of " + std::to_string(f.bits_allocated) +
+                          " bits, got " + std::to_string(in.size()) + hint);
+  }
+  BytesResult out(rle_encode_bound(f));
+  size_t n;
+  {
+    py::gil_scoped_release nogil;
+    n = rle_encode(in.bytes(), f, kind, out.span());
+  }
+  return out.finish(n);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -182,5 +235,12 @@ PYBIND11_MODULE(_core, m) {
         py::arg("out") = py::none(), "Unpack `count` bits starting at `bit_offset` into 0/1 uint8 values.");
   m.def("deflate_bound", [](py::ssize_t n) { return deflate_bound(non_negative(n, "n")); }, py::arg("n"),
         "Upper bound of deflate's output size for n input bytes.");
+  m.def("rle_decode", &py_rle_decode, py::arg("data"), py::arg("rows"), py::arg("columns"),
+        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
+        py::arg("segment_order") = ">", py::arg("planar") = false,
+        "Decode one RLE Lossless frame (PS3.5 Annex G) into little-endian pixel bytes, interleaved or planar.");
+  m.def("rle_encode", &py_rle_encode, py::arg("pixels"), py::arg("rows"), py::arg("columns"),
+        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("packed") = false,
+        "Encode one frame of little-endian interleaved pixels as RLE Lossless (PS3.5 Annex G).");
   m.attr("zlib_version") = linked_zlib_version();
 }

@@ -12,6 +12,8 @@ from ._core import (
     deflate_bound,
     inflate,
     pack_bits,
+    rle_decode,
+    rle_encode,
     unpack_bits,
     zlib_version,
 )
@@ -20,14 +22,19 @@ __version__ = "0.1.0"
 
 #: Deflated Image Frame Compression (PS3.5 8.2.16, A.4.13).
 DeflatedImageFrameCompression = "1.2.840.10008.1.2.8.1"
+#: RLE Lossless (PS3.5 Annex G).
+RLELossless = "1.2.840.10008.1.2.5"
 
 __all__ = [
     "DecodeError",
     "DeflatedImageFrameCompression",
+    "RLELossless",
     "deflate",
     "deflate_bound",
     "inflate",
     "pack_bits",
+    "rle_decode",
+    "rle_encode",
     "unpack_bits",
     "zlib_version",
 ]

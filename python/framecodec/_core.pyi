@@ -2,7 +2,7 @@
 
 import numpy as np
 import numpy.typing as npt
-from typing import Any
+from typing import Any, Literal
 
 from typing_extensions import Buffer, TypeAlias
 
@@ -40,3 +40,37 @@ def unpack_bits(
 
 def deflate_bound(n: int) -> int:
     """Upper bound of ``deflate``'s output size for ``n`` input bytes."""
+
+def rle_decode(
+    data: _BufferLike,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    out: _BufferLike | None = None,
+    segment_order: Literal[">", "<"] = ">",
+    planar: bool = False,
+) -> npt.NDArray[np.uint8]:
+    """Decode one RLE Lossless frame (PS3.5 Annex G) into native little-endian pixel bytes.
+
+    Interleaved (planar configuration 0) by default; with ``planar=True`` one plane per sample, back to
+    back. ``bits_allocated`` is 1, 8, 16, 32 or 64; with 1 the result is one byte (0/1) per pixel.
+    ``segment_order="<"`` reads the non-conformant least-significant-first segment order of some old files.
+    Writes into ``out`` (writable, contiguous, uint8, exactly rows x columns x samples x bytes per sample)
+    when given. Raises DecodeError naming the problem for a bad header or offsets, a segment that decodes
+    short, or a run past the end of its segment; a segment that decodes long is trimmed.
+    """
+
+def rle_encode(
+    pixels: _BufferLike,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    packed: bool = False,
+) -> bytes:
+    """Encode one frame as RLE Lossless (PS3.5 G.3): a 64-byte header and one segment per byte plane.
+
+    ``pixels`` holds native little-endian interleaved samples (any C-contiguous buffer or array). With
+    ``bits_allocated=1`` it is one byte per pixel (non-zero is 1), or bit-packed with ``packed=True``.
+    """
