@@ -14,6 +14,8 @@ def test_demo_runs_and_verifies() -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Deflated Image Frame" in r.stdout
     assert "bit-exact, and identical to Python's zlib and numpy: yes" in r.stdout
+    assert "RLE Lossless (1.2.840.10008.1.2.5)" in r.stdout
+    assert "RLE round trip bit-exact, and identical to pydicom's RLE codec: yes" in r.stdout
 
 
 def test_cli_requires_a_command() -> None:

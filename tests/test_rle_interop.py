@@ -132,7 +132,7 @@ def test_gdcmconv_rle_frames_decode(tmp_path: Path, case: tuple) -> None:
 GDCM_RGB16_BUG = pytest.mark.xfail(
     reason="GDCM's RLE decoder scrambles the bytes of 16-bit RGB (seen with 3.0.21), also for frames that "
     "gdcmconv --rle and dcmcrle wrote; see test_gdcm_misdecodes_16bit_rgb_from_every_encoder",
-    strict=False,
+    strict=True,
 )
 
 
