@@ -24,40 +24,94 @@ bool starts_frame(const uint8_t* d, uint64_t offset, uint64_t length, Codestream
   return length >= 4 && p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF && p[3] == 0x51;  // A.4.4: SOC then SIZ
 }
 
-// Assigns frames from a table of item offsets (EOT or BOT, counted from the first item after the BOT).
-// Fragments are in increasing offset order, so one forward pass matches them. Returns, for each frame,
-// the index of its first fragment.
-template <class OffsetAt>
-std::vector<uint64_t> match_offsets(const FragmentScan& s, uint64_t n, OffsetAt offset_at, const char* table) {
-  std::vector<uint64_t> first(n + 1);
-  const size_t nfrag = s.offsets.size();
-  size_t j = 0;
-  uint64_t prev = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t off = offset_at(i);
-    if (i > 0 && off <= prev)
+// The item headers are spread over the whole value, one cache miss each; the table says where the next
+// ones are, so ask for them early.
+constexpr uint64_t kPrefetchAhead = 16;
+
+inline void prefetch_item(ConstBytes buf, uint64_t first_item, uint64_t off) {
+#if defined(__GNUC__) || defined(__clang__)
+  if (off < buf.size - first_item) __builtin_prefetch(buf.data + first_item + off);
+#else
+  (void)buf, (void)first_item, (void)off;
+#endif
+}
+
+// Builds the table from item offsets (EOT or BOT, counted from the first item after the BOT) by walking
+// each frame's items from the offset the table gives, so that no frame waits for the previous one's
+// length to be read: the headers of a one-fragment-per-frame table are independent loads. The walk still
+// visits every item in order and checks that each frame's items end exactly where the next frame starts,
+// so it finds what a full scan would. `single` (the EOT) allows one fragment per frame.
+template <class OffsetAt, class LengthAt>
+void walk_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, OffsetAt offset_at, LengthAt eot_length,
+                       bool single, const char* table, FrameTable& t) {
+  t.offsets.reserve(n);
+  t.lengths.reserve(n);
+  t.frame_fragments.resize(n + 1);
+  const uint64_t limit = buf.size - first_item;  // the largest offset that is still inside the buffer
+  // The table first: it must start at the first item, increase, and stay inside the data.
+  if (offset_at(0) != 0)
+    fail(frame_msg(0) + "the " + table + " offset is " + std::to_string(offset_at(0)) +
+         ", not 0: the first item after the Basic Offset Table must begin frame 0");
+  for (uint64_t i = 1; i < n; ++i) {
+    const uint64_t off = offset_at(i), prev = offset_at(i - 1);
+    if (off <= prev)
       fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " does not increase (frame " +
            std::to_string(i - 1) + " is at " + std::to_string(prev) + ")");
-    prev = off;
-    // The item tag a frame starts at; its value is 8 bytes further (fragment offsets point at values).
-    uint64_t target = s.first_item + off;
-    if (off > s.end || target > s.end)
-      fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " is past the end of the Pixel Data");
-    while (j < nfrag && s.offsets[j] - 8 < target) ++j;
-    if (j == nfrag)
-      fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " (byte " + std::to_string(target) +
-           ") is past the last fragment's item tag");
-    if (s.offsets[j] - 8 != target)
-      fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " (byte " + std::to_string(target) +
-           ") does not land on an item tag; the nearest fragment item starts at byte " +
-           std::to_string(s.offsets[j] - 8));
-    if (i == 0 && j != 0)
-      fail(frame_msg(0) + "the " + table + " offset is " + std::to_string(off) + ", not 0: the first " +
-           std::to_string(j) + " fragment(s) belong to no frame");
-    first[i] = j;
+    if (off > limit)
+      fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " is past the end of the data (" +
+           std::to_string(limit) + " bytes after the Basic Offset Table)");
   }
-  first[n] = nfrag;
-  return first;
+  uint64_t start = first_item;  // of frame i, from the table
+  uint64_t pos = start;
+  for (uint64_t i = 0; i < n; ++i) {
+    const bool last = i + 1 == n;
+    pos = start;  // not the previous frame's end: that was checked equal, and using it would chain the loads
+    prefetch_item(buf, first_item, i + kPrefetchAhead < n ? offset_at(i + kPrefetchAhead) : limit);
+    const uint64_t next = last ? 0 : first_item + offset_at(i + 1);  // where frame i + 1 starts
+    t.frame_fragments[i] = t.offsets.size();
+    uint64_t count = 0;
+    while (last || pos < next) {
+      const ItemHeader h = read_item(buf, pos);
+      if (h.kind != ItemKind::fragment) {
+        if (!last)
+          fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
+               std::to_string(next) + ") is past the end of the fragments (" +
+               (h.kind == ItemKind::delimiter ? "the sequence delimiter is at byte " : "the data ends at byte ") +
+               std::to_string(pos) + ")");
+        if (count == 0)
+          fail(frame_msg(i) + "the " + table + " offset " + std::to_string(start - first_item) + " (byte " +
+               std::to_string(start) + ") is past the last fragment: the fragments end there");
+        if (h.kind == ItemKind::delimiter) {
+          t.has_delimiter = true;
+          pos += 8;
+        }
+        break;
+      }
+      uint64_t len = h.length;
+      if (single && count == 0) {
+        uint64_t want = eot_length(i);
+        if (want > len)
+          fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(want) +
+               " exceeds its fragment's length " + std::to_string(len));
+        len = want;
+      }
+      t.offsets.push_back(pos + 8);
+      t.lengths.push_back(len);
+      pos += 8 + uint64_t{h.length};
+      ++count;
+    }
+    if (!last && pos != next)
+      fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
+           std::to_string(next) + ") does not land on an item tag: the item before it runs to byte " +
+           std::to_string(pos));
+    if (single && count > 1)
+      fail(frame_msg(i) + "spans " + std::to_string(count) + " fragments (the second at byte " +
+           std::to_string(t.offsets[t.frame_fragments[i] + 1] - 8) +
+           "), but with an Extended Offset Table each frame must be one fragment (PS3.3 C.7.6.3.1.8)");
+    start = next;
+  }
+  t.frame_fragments[n] = t.offsets.size();
+  t.end = pos;
 }
 
 }  // namespace
@@ -82,49 +136,41 @@ Codestream codestream_for_transfer_syntax(const std::string& uid) {
 FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t n, const ExtendedOffsets* eot,
                              Codestream codestream) {
   if (n == 0) throw std::invalid_argument("number_of_frames must be at least 1");
-  FragmentScan s = scan_fragments(buf, offset);
+  const BasicOffsetTable bot = read_basic_offset_table(buf, offset);
   FrameTable t;
-  t.first_item = s.first_item;
-  t.end = s.end;
-  t.has_delimiter = s.has_delimiter;
-  const uint64_t nfrag = s.offsets.size();
-  if (nfrag < n)
-    fail("too few fragments: " + std::to_string(n) + " frames but only " + std::to_string(nfrag) +
-         " fragment(s) in the Pixel Data (frame " + std::to_string(nfrag) + " has none)");
+  t.first_item = bot.first_item;
 
   if (eot != nullptr) {
     // PS3.3 C.7.6.3.1.8: one fragment per frame; offsets of item tags from the first item after the (empty) BOT.
     if (eot->count != n)
       fail("the Extended Offset Table has " + std::to_string(eot->count) + " entries but there are " +
            std::to_string(n) + " frames");
-    t.frame_fragments = match_offsets(s, n, [eot](uint64_t i) { return eot->offsets[i]; }, "Extended Offset Table");
-    t.offsets.resize(n);
-    t.lengths.resize(n);
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t j = t.frame_fragments[i];
-      if (t.frame_fragments[i + 1] - j != 1)
-        fail(frame_msg(i) + "spans " + std::to_string(t.frame_fragments[i + 1] - j) +
-             " fragments, but with an Extended Offset Table each frame must be one fragment (PS3.3 C.7.6.3.1.8)");
-      if (eot->lengths[i] > s.lengths[j])
-        fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(eot->lengths[i]) +
-             " exceeds its fragment's length " + std::to_string(s.lengths[j]));
-      t.offsets[i] = s.offsets[j];
-      t.lengths[i] = eot->lengths[i];
-      t.frame_fragments[i] = i;
-    }
-    t.frame_fragments[n] = n;
+    walk_from_offsets(
+        buf, bot.first_item, n, [eot](uint64_t i) { return eot->offsets[i]; },
+        [eot](uint64_t i) { return eot->lengths[i]; }, true, "Extended Offset Table", t);
     t.source = FrameSource::extended_offset_table;
     return t;
   }
-
-  if (!s.basic_offsets.empty()) {
+  if (bot.count != 0) {
     // PS3.5 A.4: one uint32 per frame, the offset of its first fragment's item tag from the first item after the BOT.
-    if (s.basic_offsets.size() != n)
-      fail("the Basic Offset Table has " + std::to_string(s.basic_offsets.size()) + " entries but there are " +
-           std::to_string(n) + " frames");
-    t.frame_fragments = match_offsets(s, n, [&s](uint64_t i) { return s.basic_offsets[i]; }, "Basic Offset Table");
+    if (bot.count != n)
+      fail("the Basic Offset Table has " + std::to_string(bot.count) + " entries but there are " + std::to_string(n) +
+           " frames");
+    walk_from_offsets(
+        buf, bot.first_item, n, [&bot](uint64_t i) { return bot.at(i); }, [](uint64_t) { return uint64_t{0}; }, false,
+        "Basic Offset Table", t);
     t.source = FrameSource::basic_offset_table;
-  } else if (nfrag == n) {
+    return t;
+  }
+
+  FragmentScan s = scan_fragments(buf, offset);
+  t.end = s.end;
+  t.has_delimiter = s.has_delimiter;
+  const uint64_t nfrag = s.offsets.size();
+  if (nfrag < n)
+    fail("too few fragments: " + std::to_string(n) + " frames but only " + std::to_string(nfrag) +
+         " fragment(s) in the Pixel Data (frame " + std::to_string(nfrag) + " has none)");
+  if (nfrag == n) {
     t.frame_fragments.resize(n + 1);
     for (uint64_t i = 0; i <= n; ++i) t.frame_fragments[i] = i;
     t.source = FrameSource::one_fragment_per_frame;
