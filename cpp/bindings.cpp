@@ -298,7 +298,12 @@ py::tuple py_encapsulate_extended(const py::iterable& frames, bool delimiter) {
 
 py::tuple location_tuple(PixelDataLocation&& l) {
   py::object length = l.encapsulated ? py::object(py::none()) : py::object(py::int_(l.length));
-  py::object ts = l.transfer_syntax.empty() ? py::object(py::none()) : py::object(py::str(l.transfer_syntax));
+  // A UID is ASCII; a corrupt one is passed on as Latin-1 rather than failing to decode.
+  py::object ts = l.transfer_syntax.empty()
+                      ? py::object(py::none())
+                      : py::reinterpret_steal<py::object>(PyUnicode_DecodeLatin1(
+                            l.transfer_syntax.data(), static_cast<Py_ssize_t>(l.transfer_syntax.size()), nullptr));
+  if (!ts) throw py::error_already_set();
   py::object nf = l.number_of_frames < 0 ? py::object(py::none()) : py::object(py::int_(l.number_of_frames));
   py::object eo = l.has_extended_offsets ? py::object(take_array(std::move(l.extended_offsets))) : py::object(py::none());
   py::object el = l.has_extended_lengths ? py::object(take_array(std::move(l.extended_lengths))) : py::object(py::none());
