@@ -281,6 +281,9 @@ def test_extended_offset_table_disagreements() -> None:
     expect([0, 12], [4, 2], r"frame 1: spans 3 fragments", data=two, n=2)
     with pytest.raises(ValueError, match="together"):
         fc.frame_table(buf, 3, eo, None)
+    assert fc.frame_table(buf, 3, b"", b"").source == "one_per_frame"  # empty tables: no table
+    with pytest.raises(TypeError, match="transfer_syntax"):
+        fc.frame_table(buf, 3, transfer_syntax=b"1.2")  # type: ignore[arg-type]
     with pytest.raises(fc.EncapsulationError, match="multiple of 8"):
         fc.frame_table(buf, 3, eot[:-1], lengths)
     with pytest.raises(ValueError, match="negative"):

@@ -196,7 +196,8 @@ def frame_table(
     in order of preference:
 
     1. the Extended Offset Table, ``extended_offsets`` and ``extended_lengths`` (numpy arrays, lists, or the
-       raw OV bytes of (7FE0,0001) and (7FE0,0002)); one fragment per frame (PS3.3 C.7.6.3.1.8);
+       raw OV bytes of (7FE0,0001) and (7FE0,0002)); one fragment per frame (PS3.3 C.7.6.3.1.8); both
+       empty is the same as none;
     2. the Basic Offset Table, when it is not empty;
     3. one fragment per frame, when there are as many fragments as frames;
     4. a single frame takes all fragments;
@@ -213,8 +214,12 @@ def frame_table(
     """
     if (extended_offsets is None) != (extended_lengths is None):
         raise ValueError("extended_offsets and extended_lengths must be given together")
+    if transfer_syntax is not None and not isinstance(transfer_syntax, str):
+        raise TypeError(f"transfer_syntax must be a UID string or None, not {type(transfer_syntax).__name__}")
     eo = _as_u64(extended_offsets, "extended_offsets")
     el = _as_u64(extended_lengths, "extended_lengths")
+    if eo is not None and el is not None and len(eo) == 0 and len(el) == 0:
+        eo = el = None  # empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table
     offsets, lengths, ff, source, first_item, end, has_delimiter = _core._frame_table(
         buffer, number_of_frames, offset, eo, el, transfer_syntax
     )
