@@ -175,9 +175,10 @@ py::object py_unpack_bits(const py::object& data, py::ssize_t count, py::ssize_t
 
 // A read-only numpy array that takes over a vector's memory: no copy, freed with the array.
 py::array_t<uint64_t> take_array(std::vector<uint64_t>&& v) {
-  auto* owned = new std::vector<uint64_t>(std::move(v));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<uint64_t>*>(p); });
-  py::array_t<uint64_t> a(static_cast<py::ssize_t>(owned->size()), owned->data(), owner);
+  auto owned = std::make_unique<std::vector<uint64_t>>(std::move(v));
+  py::capsule owner(owned.get(), [](void* p) { delete static_cast<std::vector<uint64_t>*>(p); });
+  std::vector<uint64_t>* data = owned.release();  // the capsule owns it now
+  py::array_t<uint64_t> a(static_cast<py::ssize_t>(data->size()), data->data(), owner);
   py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
   return a;
 }
