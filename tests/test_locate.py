@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
@@ -325,6 +327,18 @@ def test_random_corruption_never_crashes() -> None:
         except fc.EncapsulationError:
             continue
         assert loc.offset <= len(b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(junk=st.binary(max_size=120), explicit=st.booleans(), cut=st.integers(0, 400))
+def test_hypothesis_garbage_after_the_meta(junk: bytes, explicit: bool, cut: int) -> None:
+    ts = ExplicitVRLittleEndian if explicit else ImplicitVRLittleEndian
+    for data in (dicom_file(ts, junk), junk, dicom_file(ts, body_with_sequences(explicit))[:cut] + junk):
+        try:
+            loc = fc.locate_pixel_data(data)
+        except fc.EncapsulationError:
+            continue
+        assert loc.element_offset < loc.offset <= len(data)
 
 
 def test_reads_only_the_header(tmp_path) -> None:

@@ -197,7 +197,7 @@ def frame_table(
 
     1. the Extended Offset Table, ``extended_offsets`` and ``extended_lengths`` (numpy arrays, lists, or the
        raw OV bytes of (7FE0,0001) and (7FE0,0002)); one fragment per frame (PS3.3 C.7.6.3.1.8); both
-       empty is the same as none;
+       empty is the same as none; a filled Basic Offset Table next to it (not allowed) is ignored, as pydicom does;
     2. the Basic Offset Table, when it is not empty;
     3. one fragment per frame, when there are as many fragments as frames;
     4. a single frame takes all fragments;
