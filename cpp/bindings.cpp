@@ -244,6 +244,19 @@ py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames,
                         t.has_delimiter);
 }
 
+// Checks frames [begin, end) of a table made from an Extended Offset Table against the data, as they are read.
+void py_verify_extended_frames(const py::object& buffer, const py::array_t<uint64_t, py::array::c_style>& offsets,
+                               const py::array_t<uint64_t, py::array::c_style>& lengths, py::ssize_t begin,
+                               py::ssize_t end) {
+  Buffer in(buffer, "buffer");
+  const py::ssize_t n = offsets.size();
+  if (lengths.size() != n || begin < 0 || end < begin || end > n)
+    throw py::value_error("verify_extended_frames: inconsistent table or frame range");
+  py::gil_scoped_release nogil;
+  verify_extended_frames(in.bytes(), offsets.data(), lengths.data(), static_cast<uint64_t>(n),
+                         static_cast<uint64_t>(begin), static_cast<uint64_t>(end));
+}
+
 OffsetTable offset_table_arg(const std::string& s) {
   if (s == "basic") return OffsetTable::basic;
   if (s == "extended") return OffsetTable::extended;
@@ -366,6 +379,9 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("_scan_fragments", &py_scan_fragments, py::arg("buffer"), py::arg("offset") = 0,
         "Walk an encapsulated Pixel Data value; framecodec.scan_fragments wraps the result.");
+  m.def("_verify_extended_frames", &py_verify_extended_frames, py::arg("buffer"), py::arg("offsets"),
+        py::arg("lengths"), py::arg("begin"), py::arg("end"),
+        "Check frames [begin, end) of an Extended Offset Table frame table against the data.");
   m.def("_frame_table", &py_frame_table, py::arg("buffer"), py::arg("number_of_frames"), py::arg("offset"),
         py::arg("extended_offsets"), py::arg("extended_lengths"), py::arg("transfer_syntax"),
         "Assign fragments to frames; framecodec.frame_table wraps the result.");

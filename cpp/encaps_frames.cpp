@@ -36,14 +36,14 @@ inline void prefetch_item(ConstBytes buf, uint64_t first_item, uint64_t off) {
 #endif
 }
 
-// Builds the table from item offsets (EOT or BOT, counted from the first item after the BOT) by walking
+// Builds the table from the Basic Offset Table's item offsets (counted from the first item after it) by walking
 // each frame's items from the offset the table gives, so that no frame waits for the previous one's
 // length to be read: the headers of a one-fragment-per-frame table are independent loads. The walk still
 // visits every item in order and checks that each frame's items end exactly where the next frame starts,
-// so it finds what a full scan would. `single` (the EOT) allows one fragment per frame.
-template <class OffsetAt, class LengthAt>
-void walk_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, OffsetAt offset_at, LengthAt eot_length,
-                       bool single, const char* table, FrameTable& t) {
+// so it finds what a full scan would.
+void walk_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, const BasicOffsetTable& bot, FrameTable& t) {
+  const char* table = "Basic Offset Table";
+  auto offset_at = [&bot](uint64_t i) { return bot.at(i); };
   t.offsets.reserve(n);
   t.lengths.reserve(n);
   t.frame_fragments.resize(n + 1);
@@ -87,16 +87,8 @@ void walk_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, OffsetAt
         }
         break;
       }
-      uint64_t len = h.length;
-      if (single && count == 0) {
-        uint64_t want = eot_length(i);
-        if (want > len)
-          fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(want) +
-               " exceeds its fragment's length " + std::to_string(len));
-        len = want;
-      }
       t.offsets.push_back(pos + 8);
-      t.lengths.push_back(len);
+      t.lengths.push_back(h.length);
       pos += 8 + uint64_t{h.length};
       ++count;
     }
@@ -104,17 +96,88 @@ void walk_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, OffsetAt
       fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
            std::to_string(next) + ") does not land on an item tag: the item before it runs to byte " +
            std::to_string(pos));
-    if (single && count > 1)
-      fail(frame_msg(i) + "spans " + std::to_string(count) + " fragments (the second at byte " +
-           std::to_string(t.offsets[t.frame_fragments[i] + 1] - 8) +
-           "), but with an Extended Offset Table each frame must be one fragment (PS3.3 C.7.6.3.1.8)");
     start = next;
   }
   t.frame_fragments[n] = t.offsets.size();
   t.end = pos;
 }
 
+// PS3.3 C.7.6.3.1.8: the Extended Offset Table gives every frame's offset and length (one fragment per
+// frame), so the table is made from it alone. Reading each item header here would touch every frame:
+// a memory-mapped slide of 100,000 frames would be paged in just to be opened. The table's own
+// consistency is checked here, the first and last items against the data (the last also finds where the
+// value ends); verify_extended_frames checks the others when they are read.
+void table_from_extended(ConstBytes buf, uint64_t first_item, uint64_t n, const ExtendedOffsets& eot, FrameTable& t) {
+  const uint64_t limit = buf.size - first_item;  // bytes from the first item to the end of the buffer
+  t.offsets.resize(n);
+  t.lengths.resize(n);
+  t.frame_fragments.resize(n + 1);
+  if (eot.offsets[0] != 0)
+    fail(frame_msg(0) + "the Extended Offset Table offset is " + std::to_string(eot.offsets[0]) +
+         ", not 0: the first item after the Basic Offset Table must begin frame 0");
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t off = eot.offsets[i], len = eot.lengths[i];
+    if (i > 0 && off <= eot.offsets[i - 1])
+      fail(frame_msg(i) + "the Extended Offset Table offset " + std::to_string(off) + " does not increase (frame " +
+           std::to_string(i - 1) + " is at " + std::to_string(eot.offsets[i - 1]) + ")");
+    const uint64_t room = i + 1 < n ? eot.offsets[i + 1] : limit;  // where the next item starts
+    if (off > limit || limit - off < 8)
+      fail(frame_msg(i) + "the Extended Offset Table offset " + std::to_string(off) + " is past the end of the data (" +
+           std::to_string(limit) + " bytes after the Basic Offset Table)");
+    if (room > off && len > room - off - 8)
+      fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(len) + " at offset " +
+           std::to_string(off) + " runs past " + (i + 1 < n ? "the next frame's item" : "the end of the data"));
+    t.offsets[i] = first_item + off + 8;
+    t.lengths[i] = len;
+    t.frame_fragments[i] = i;
+  }
+  t.frame_fragments[n] = n;
+  verify_extended_frames(buf, t.offsets.data(), t.lengths.data(), n, 0, 1);
+  if (n > 1) verify_extended_frames(buf, t.offsets.data(), t.lengths.data(), n, n - 1, n);
+  // After the last frame's item: the sequence delimiter or the end of the data, never another fragment.
+  const uint64_t pos = t.offsets[n - 1] + load_le32(buf.data + t.offsets[n - 1] - 4);
+  const ItemHeader h = read_item(buf, pos);
+  if (h.kind == ItemKind::fragment)
+    fail(frame_msg(n - 1) + "spans more than one fragment (the second at byte " + std::to_string(pos) +
+         "), but with an Extended Offset Table each frame must be one fragment (PS3.3 C.7.6.3.1.8)");
+  t.has_delimiter = h.kind == ItemKind::delimiter;
+  t.end = t.has_delimiter ? pos + 8 : pos;
+}
+
 }  // namespace
+
+void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
+                            uint64_t begin, uint64_t end) {
+  for (uint64_t i = begin; i < end; ++i) {
+    const uint64_t pos = offsets[i] - 8;  // the item tag; table_from_extended put every item inside buf
+    if (offsets[i] < 8 || offsets[i] > buf.size || load_tag_le(buf.data + pos) != kItemTag)
+      fail(frame_msg(i) + "the Extended Offset Table offset (byte " + std::to_string(pos) +
+           ") does not land on an item tag");
+    const uint32_t item = load_le32(buf.data + pos + 4);
+    if (item == kUndefinedLength || item > buf.size - offsets[i])
+      fail(frame_msg(i) + "its item (at byte " + std::to_string(pos) + ") has length " + std::to_string(item) +
+           ", past the end of the data");
+    if (lengths[i] > item)
+      fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(lengths[i]) +
+           " exceeds its fragment's length " + std::to_string(item));
+    const uint64_t item_end = offsets[i] + item;
+    const uint64_t next = i + 1 < n ? offsets[i + 1] - 8 : item_end;
+    if (item_end != next) {
+      // Either frame i has more items, which reach the next frame exactly, or the next offset misses its item.
+      uint64_t pos = item_end;
+      while (pos < next && buf.size - pos >= 8 && load_tag_le(buf.data + pos) == kItemTag) {
+        const uint32_t len = load_le32(buf.data + pos + 4);
+        if (len == kUndefinedLength) break;
+        pos += 8 + uint64_t{len};
+      }
+      if (pos == next)
+        fail(frame_msg(i) + "spans more than one fragment (the second at byte " + std::to_string(item_end) +
+             "), but with an Extended Offset Table each frame must be one fragment (PS3.3 C.7.6.3.1.8)");
+      fail(frame_msg(i + 1) + "the Extended Offset Table offset (byte " + std::to_string(next) +
+           ") does not land on an item tag: the item before it runs to byte " + std::to_string(pos));
+    }
+  }
+}
 
 Codestream codestream_for_transfer_syntax(const std::string& uid) {
   if (uid.empty()) return Codestream::detect;
@@ -145,9 +208,7 @@ FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t n, const 
     if (eot->count != n)
       fail("the Extended Offset Table has " + std::to_string(eot->count) + " entries but there are " +
            std::to_string(n) + " frames");
-    walk_from_offsets(
-        buf, bot.first_item, n, [eot](uint64_t i) { return eot->offsets[i]; },
-        [eot](uint64_t i) { return eot->lengths[i]; }, true, "Extended Offset Table", t);
+    table_from_extended(buf, bot.first_item, n, *eot, t);
     t.source = FrameSource::extended_offset_table;
     return t;
   }
@@ -156,9 +217,7 @@ FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t n, const 
     if (bot.count != n)
       fail("the Basic Offset Table has " + std::to_string(bot.count) + " entries but there are " + std::to_string(n) +
            " frames");
-    walk_from_offsets(
-        buf, bot.first_item, n, [&bot](uint64_t i) { return bot.at(i); }, [](uint64_t) { return uint64_t{0}; }, false,
-        "Basic Offset Table", t);
+    walk_from_offsets(buf, bot.first_item, n, bot, t);
     t.source = FrameSource::basic_offset_table;
     return t;
   }

@@ -47,13 +47,20 @@ struct FrameTable {
 
 // Scans the value at `offset` in `buf` (see scan_fragments) and assigns its fragments to
 // `number_of_frames` (>= 1) frames. With `eot` (may be null) the Extended Offset Table is used: its
-// entries must number the frames, each offset must land on an item tag, offsets must increase, each
-// length must fit its item, and every fragment must be a frame. Otherwise a filled Basic Offset Table
+// entries must number the frames, start at 0, increase, and each frame must fit before the next; its first
+// and last frames are checked against the data here, the others by verify_extended_frames when read. Otherwise a filled Basic Offset Table
 // is used with the same checks (its first offset must be 0). Without either, as many fragments as
 // frames are one frame each, a single frame takes all fragments, and more fragments than frames are
 // split where a fragment begins with the start marker of `codestream`. Every frame has at least one
 // fragment. Throws EncapsulationError naming the frame and the cause when the tables and the data
 // disagree, and std::invalid_argument when number_of_frames is 0.
+// With an Extended Offset Table only the table, its first and its last frame are checked by
+// build_frame_table; this checks frames [begin, end) of such a table (offsets and lengths as in FrameTable,
+// n frames) against the data when they are read: each offset lands on an item tag, the item holds the
+// frame's length, and it ends where the next frame's item starts. Throws EncapsulationError naming the frame.
+void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
+                            uint64_t begin, uint64_t end);
+
 FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t number_of_frames, const ExtendedOffsets* eot,
                              Codestream codestream);
 

@@ -270,15 +270,17 @@ def test_extended_offset_table_disagreements() -> None:
 
     expect(eo[:2], el[:2], "Extended Offset Table has 2 entries but there are 3 frames")
     expect(eo, el[:2], "2 entries")
-    expect([0, 13, 26], el, r"frame 1: .*does not land on an item tag")
+    expect([0, 13, 26], el, r"frame 1: the Extended Offset Table length 6 at offset 13 runs past the next frame's item")
+    expect([0, 13, 26], [4, 5, 2], r"frame 1: .*\(byte 21\) does not land on an item tag: the item before it runs to byte 34")
     expect([0, 26, 12], el, r"frame 2: .*does not increase")
     expect([4, 12, 26], el, r"frame 0: .*not 0")
     expect([0, 12, 260], el, r"frame 2: .*past the end")
-    expect(eo, [4, 7, 2], r"frame 1: the Extended Offset Table length 7 exceeds its fragment's length 6")
+    expect(eo, [4, 7, 2], r"frame 1: the Extended Offset Table length 7 at offset 12 runs past the next frame's item")
+    expect(eo, [4, 6, 3], r"frame 2: the Extended Offset Table length 3 at offset 26 runs past the end of the data")
     # a frame of two fragments, and a fragment after the last frame
     two = value([b"aaaa", b"bb", b"cc", b"dd"])
-    expect([0, 22, 32], [4, 2, 2], r"frame 0: spans 2 fragments \(the second at byte 20\)", data=two)
-    expect([0, 12], [4, 2], r"frame 1: spans 3 fragments", data=two, n=2)
+    expect([0, 22, 32], [4, 2, 2], r"frame 0: spans more than one fragment \(the second at byte 20\)", data=two)
+    expect([0, 12], [4, 2], r"frame 1: spans more than one fragment \(the second at byte 30\)", data=two, n=2)
     with pytest.raises(ValueError, match="together"):
         fc.frame_table(buf, 3, eo, None)
     assert fc.frame_table(buf, 3, b"", b"").source == "one_per_frame"  # empty tables: no table
@@ -288,6 +290,35 @@ def test_extended_offset_table_disagreements() -> None:
         fc.frame_table(buf, 3, eot[:-1], lengths)
     with pytest.raises(ValueError, match="negative"):
         fc.frame_table(buf, 3, [0, -12, 26], el)
+
+
+def test_extended_offset_table_middle_frames_checked_when_read() -> None:
+    # Only the EOT itself and its first and last frames are checked by frame_table (a memory-mapped slide
+    # must open without reading every frame); the others are checked by frame_bytes and iter_frames.
+    frames = [b"aaaa", b"bbbbbb", b"cccc", b"dd"]
+    buf, eot, lengths = pd_encapsulate_extended(frames)
+    eo = np.frombuffer(eot, "<u8").copy()
+    el = np.frombuffer(lengths, "<u8").copy()
+    assert eo.tolist() == [0, 12, 26, 38]
+    bad = bytearray(buf)
+    bad[20:24] = b"\xfe\xff\x00\xe1"  # frame 1's item tag (8-byte BOT item + frame 0's item) is now (FFFE,E100)
+    t = fc.frame_table(bytes(bad), 4, eo, el)
+    assert bytes(fc.frame_bytes(bytes(bad), t, 0)) == b"aaaa" and bytes(fc.frame_bytes(bytes(bad), t, 3)) == b"dd"
+    with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table offset \(byte 20\) does not land on an item tag"):
+        fc.frame_bytes(bytes(bad), t, 1)
+    with pytest.raises(fc.EncapsulationError, match="frame 1:"):
+        list(fc.iter_frames(bytes(bad), t))
+    # a middle frame whose EOT length exceeds its item, and a middle item that is longer than the gap
+    bad = bytearray(buf)
+    bad[24:28] = (4).to_bytes(4, "little")  # frame 1's item claims 4 bytes, the EOT 6
+    t = fc.frame_table(bytes(bad), 4, eo, el)
+    with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table length 6 exceeds its fragment's length 4"):
+        fc.frame_bytes(bytes(bad), t, 1)
+    bad = bytearray(buf)
+    bad[8 + 12 + 4 : 8 + 12 + 8] = (8).to_bytes(4, "little")  # frame 1's item claims 8 bytes, not 6
+    t = fc.frame_table(bytes(bad), 4, eo, el)
+    with pytest.raises(fc.EncapsulationError, match=r"frame 2: .*does not land on an item tag: the item before it runs to byte 36"):
+        fc.frame_bytes(bytes(bad), t, 1)
 
 
 def test_too_few_fragments_and_marker_counts() -> None:
@@ -404,7 +435,10 @@ def test_every_bit_flip() -> None:
                     except fc.EncapsulationError:
                         continue
                     assert int((t.offsets + t.lengths).max(initial=0)) <= len(b)
-                    frames_of(b, t)
+                    try:
+                        frames_of(b, t)
+                    except fc.EncapsulationError:  # an Extended Offset Table's middle frames are checked when read
+                        assert eot is not None and t.source == "extended"
 
 
 # ---------------------------------------------------------------- hypothesis

@@ -205,6 +205,10 @@ def frame_table(
        JPEG-LS, lossless JPEG) or with JPEG 2000 SOC and SIZ markers (FF4F FF51, JPEG 2000, HTJ2K), chosen by
        ``transfer_syntax`` (a UID) or, without one, by the first fragment's first bytes.
 
+    With an Extended Offset Table the table is made from the table alone (its consistency, and its first and
+    last frame's items, are checked here) so that opening a memory-mapped file of many frames reads none of
+    the others; :func:`frame_bytes` and :func:`iter_frames` check each other frame's item when they read it.
+
     Raises :class:`EncapsulationError` naming the frame and the cause when the tables and the data disagree:
     a table with the wrong number of entries, an offset that does not land on an item tag or does not
     increase, a first offset that skips fragments, an Extended Offset Table frame longer than its fragment
@@ -235,6 +239,8 @@ def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | b
     """
     i = _frame_index(index, len(table))
     mv = _byte_view(buffer, table)
+    if table.source == "extended":  # the table was made without reading this frame's item: check it now
+        _core._verify_extended_frames(mv, table.offsets, table.lengths, i, i + 1)
     first, last = int(table.frame_fragments[i]), int(table.frame_fragments[i + 1])
     if last - first == 1:
         o = int(table.offsets[first])
@@ -247,6 +253,8 @@ def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | b
 def iter_frames(buffer: Buffer, table: FrameTable) -> Iterator[memoryview | bytes]:
     """Every frame in order, as :func:`frame_bytes` returns them."""
     mv = _byte_view(buffer, table)
+    if table.source == "extended":
+        _core._verify_extended_frames(mv, table.offsets, table.lengths, 0, len(table))
     offsets, lengths = table.offsets.tolist(), table.lengths.tolist()
     if table.one_fragment_per_frame:
         for o, n in zip(offsets, lengths):
