@@ -14,3 +14,11 @@ def test_stubs_match_extension() -> None:
         [sys.executable, "-m", "mypy.stubtest", "framecodec._core"], capture_output=True, text=True, timeout=300
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_package_type_checks_strict() -> None:
+    pytest.importorskip("mypy", reason="mypy is a test extra")
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "-p", "framecodec"], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -8,14 +8,27 @@ from __future__ import annotations
 
 from ._core import (
     DecodeError,
+    EncapsulationError,
     deflate,
     deflate_bound,
+    encapsulate,
+    encapsulate_extended,
     inflate,
     pack_bits,
     rle_decode,
     rle_encode,
     unpack_bits,
     zlib_version,
+)
+from .encaps import (
+    FragmentTable,
+    FrameTable,
+    PixelDataLocation,
+    frame_bytes,
+    frame_table,
+    iter_frames,
+    locate_pixel_data,
+    scan_fragments,
 )
 
 __version__ = "0.1.0"
@@ -29,12 +42,23 @@ __all__ = [
     "DecodeError",
     "DeflatedImageFrameCompression",
     "RLELossless",
+    "EncapsulationError",
+    "FragmentTable",
+    "FrameTable",
+    "PixelDataLocation",
     "deflate",
     "deflate_bound",
+    "encapsulate",
+    "encapsulate_extended",
+    "frame_bytes",
+    "frame_table",
     "inflate",
+    "iter_frames",
+    "locate_pixel_data",
     "pack_bits",
     "rle_decode",
     "rle_encode",
+    "scan_fragments",
     "unpack_bits",
     "zlib_version",
 ]

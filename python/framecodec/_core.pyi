@@ -1,5 +1,8 @@
 """Type stubs for framecodec._core, the native extension."""
 
+import os
+from collections.abc import Iterable
+
 import numpy as np
 import numpy.typing as npt
 from typing import Any, Literal
@@ -10,10 +13,15 @@ from typing_extensions import Buffer, TypeAlias
 # only for Python >= 3.12.
 _BufferLike: TypeAlias = Buffer | npt.NDArray[Any]
 
+_U64 = npt.NDArray[np.uint64]
+
 zlib_version: str
 
 class DecodeError(ValueError):
     """Compressed pixel data is corrupt, truncated, or inconsistent with the expected frame."""
+
+class EncapsulationError(ValueError):
+    """Encapsulated Pixel Data or the data set around it is malformed, truncated, or disagrees with its offset tables."""
 
 def deflate(data: _BufferLike, level: int = 6) -> bytes:
     """Compress one frame to a raw RFC 1951 deflate stream (no zlib header or checksum).
@@ -74,3 +82,37 @@ def rle_encode(
     ``pixels`` holds native little-endian interleaved samples (any C-contiguous buffer or array). With
     ``bits_allocated=1`` it is one byte per pixel (non-zero is 1), or bit-packed with ``packed=True``.
     """
+
+def encapsulate(frames: Iterable[_BufferLike], offset_table: str = "basic", delimiter: bool = False) -> bytes:
+    """Encapsulate frames as a Pixel Data value (PS3.5 A.4): a Basic Offset Table item, then one fragment item
+    per frame, each padded to even length with one 0x00.
+
+    ``offset_table``: ``"basic"`` fills the BOT with each frame's offset (EncapsulationError, pointing to the
+    Extended Offset Table, when one would exceed 2**32 - 1); ``"extended"`` and ``"none"`` leave it empty (use
+    :func:`encapsulate_extended` for the Extended Offset Table's values). ``delimiter=True`` appends the
+    sequence delimiter (FFFE,E0DD); leave it False for ``Dataset.PixelData``, whose writer appends it.
+    Byte-identical to ``pydicom.encaps.encapsulate(frames, has_bot=offset_table == "basic")``. Empty frames
+    and frames over 4294967294 bytes raise EncapsulationError.
+    """
+
+def encapsulate_extended(frames: Iterable[_BufferLike], delimiter: bool = False) -> tuple[bytes, bytes, bytes]:
+    """(value with an empty BOT, Extended Offset Table, Extended Offset Table Lengths), the last two as the OV
+    bytes of (7FE0,0001) and (7FE0,0002). Byte-identical to ``pydicom.encaps.encapsulate_extended``."""
+
+# The native halves of framecodec.encaps; use the typed wrappers there.
+def _scan_fragments(buffer: _BufferLike, offset: int = 0) -> tuple[_U64, _U64, _U64, int, int, bool]: ...
+def _frame_table(
+    buffer: _BufferLike,
+    number_of_frames: int,
+    offset: int,
+    extended_offsets: _U64 | None,
+    extended_lengths: _U64 | None,
+    transfer_syntax: str | None,
+) -> tuple[_U64, _U64, _U64, str, int, int, bool]: ...
+def _verify_extended_frames(buffer: _BufferLike, offsets: _U64, lengths: _U64, begin: int, end: int) -> None: ...
+def _locate_pixel_data_buffer(
+    buffer: _BufferLike,
+) -> tuple[int, int, int | None, bool, str, str | None, bool, int | None, _U64 | None, _U64 | None]: ...
+def _locate_pixel_data_file(
+    path: str | os.PathLike[str] | os.PathLike[bytes],
+) -> tuple[int, int, int | None, bool, str, str | None, bool, int | None, _U64 | None, _U64 | None]: ...

@@ -1,0 +1,67 @@
+// Which fragments make up each frame of encapsulated Pixel Data (PS3.5 A.4), from the Extended Offset
+// Table, the Basic Offset Table, the fragment count, or the codestream's markers, in that order.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "span.h"
+
+namespace framecodec {
+
+// How the frame boundaries were found.
+enum class FrameSource : uint8_t {
+  extended_offset_table,   // (7FE0,0001) and (7FE0,0002), one fragment per frame
+  basic_offset_table,      // the BOT's offsets
+  one_fragment_per_frame,  // as many fragments as frames, no table
+  single_frame,            // one frame takes every fragment
+  codestream_markers,      // a frame starts at each fragment that begins with SOI (JPEG) or SOC+SIZ (JPEG 2000)
+};
+
+// Which codestream marker starts a frame when only the markers can tell the frames apart.
+enum class Codestream : uint8_t {
+  detect,    // from the first fragment's first bytes
+  jpeg,      // JPEG, JPEG-LS (and lossless JPEG): SOI FFD8
+  jpeg2000,  // JPEG 2000 and HTJ2K: SOC FF4F then SIZ FF51
+  none,      // a transfer syntax whose frames have no start marker (RLE, deflate, uncompressed, video)
+};
+
+// The codestream family of a transfer syntax UID; detect for "" (unknown), none for UIDs without markers.
+Codestream codestream_for_transfer_syntax(const std::string& uid);
+
+struct ExtendedOffsets {
+  const uint64_t* offsets = nullptr;  // of each frame's item tag, from the first item after the BOT
+  const uint64_t* lengths = nullptr;  // of each frame's item value
+  size_t count = 0;
+};
+
+struct FrameTable {
+  std::vector<uint64_t> offsets;          // each fragment's value, from the start of the buffer
+  std::vector<uint64_t> lengths;          // each fragment's length (from the EOT when it gave one)
+  std::vector<uint64_t> frame_fragments;  // number_of_frames + 1 entries: frame i is fragments [ff[i], ff[i+1])
+  FrameSource source = FrameSource::single_frame;
+  uint64_t first_item = 0;                // as FragmentScan
+  uint64_t end = 0;
+  bool has_delimiter = false;
+};
+
+// Scans the value at `offset` in `buf` (see scan_fragments) and assigns its fragments to
+// `number_of_frames` (>= 1) frames. With `eot` (may be null) the Extended Offset Table is used: its
+// entries must number the frames, start at 0, increase, and each frame must fit before the next; its first
+// and last frames are checked against the data here, the others by verify_extended_frames when read. Otherwise a filled Basic Offset Table
+// is used with the same checks (its first offset must be 0). Without either, as many fragments as
+// frames are one frame each, a single frame takes all fragments, and more fragments than frames are
+// split where a fragment begins with the start marker of `codestream`. Every frame has at least one
+// fragment. Throws EncapsulationError naming the frame and the cause when the tables and the data
+// disagree, and std::invalid_argument when number_of_frames is 0.
+// With an Extended Offset Table only the table, its first and its last frame are checked by
+// build_frame_table; this checks frames [begin, end) of such a table (offsets and lengths as in FrameTable,
+// n frames) against the data when they are read: each offset lands on an item tag, the item holds the
+// frame's length, and it ends where the next frame's item starts. Throws EncapsulationError naming the frame.
+void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
+                            uint64_t begin, uint64_t end);
+
+FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t number_of_frames, const ExtendedOffsets* eot,
+                             Codestream codestream);
+
+}  // namespace framecodec
