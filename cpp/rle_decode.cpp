@@ -14,6 +14,7 @@
 
 #include "errors.h"
 #include "interleave.h"
+#include "le.h"
 #include "rle.h"
 
 namespace framecodec {
@@ -48,11 +49,6 @@ template <class W>
 FC_INLINE void fill32(uint8_t* d, typename W::V v) {
   using U = typename W::U;
   for (size_t i = 0; i < 32; i += sizeof(U)) *reinterpret_cast<U*>(d + i) = v;
-}
-
-uint32_t le32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
 }
 
 // One segment being decoded, possibly across several fill() calls.
@@ -230,7 +226,7 @@ bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 size_t parse_header(ConstBytes in, size_t expected, Segment* segs) {
   if (in.size < kHeaderSize)
     throw DecodeError("RLE frame of " + std::to_string(in.size) + " bytes is shorter than its 64-byte header");
-  const size_t count = le32(in.data);
+  const size_t count = load_le32(in.data);
   if (count == 0 || count > kMaxSegments)
     throw DecodeError("RLE header gives " + std::to_string(count) + " segments; it must be 1 to 15");
   if (count != expected)
@@ -241,7 +237,7 @@ size_t parse_header(ConstBytes in, size_t expected, Segment* segs) {
   const uint8_t* const in_fast = in.size > kMaxRun ? in_end - kMaxRun : in.data;
   size_t prev = 0;
   for (size_t i = 0; i < count; ++i) {
-    const size_t off = le32(in.data + 4 + 4 * i);
+    const size_t off = load_le32(in.data + 4 + 4 * i);
     const std::string which = "segment " + std::to_string(i + 1) + " of " + std::to_string(count);
     if (off < kHeaderSize)
       throw DecodeError("RLE header: " + which + " starts at byte " + std::to_string(off) +

@@ -14,6 +14,7 @@
 
 #include "bitpack.h"
 #include "interleave.h"
+#include "le.h"
 #include "rle.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -144,14 +145,11 @@ size_t rle_encode(ConstBytes pixels, const RleFrame& f, RleInput kind, MutBytes 
   uint8_t* const o0 = out.data;
   std::memset(o0, 0, 64);  // PS3.5 G.5: unused offsets are zero
   uint8_t* o = o0 + 64;
-  auto put32 = [](uint8_t* p, size_t v) {
-    for (int b = 0; b < 4; ++b) p[b] = static_cast<uint8_t>(v >> (8 * b));
-  };
-  put32(o0, nseg);
+  store_le32(o0, static_cast<uint32_t>(nseg));
   for (size_t seg = 0; seg < nseg; ++seg) {
     if (static_cast<size_t>(o - o0) > UINT32_MAX)
       throw std::invalid_argument("rle_encode: the encoded frame passes 4 GiB, beyond the header's 32-bit offsets");
-    put32(o0 + 4 + 4 * seg, static_cast<size_t>(o - o0));
+    store_le32(o0 + 4 + 4 * seg, static_cast<uint32_t>(o - o0));  // checked above: fits 32 bits
     // Segment sample * bps + i is byte plane i of the sample, most significant first (G.2); in the
     // little-endian input that byte sits at sample * bps + (bps - 1 - i) within the pixel.
     const size_t sample = seg / bps;
