@@ -321,18 +321,16 @@ OffsetTable offset_table_arg(const std::string& s) {
 struct FrameViews {
   std::deque<Buffer> buffers;
   std::vector<ConstBytes> spans;
-  std::vector<uint64_t> lengths;
   explicit FrameViews(const py::iterable& frames) {
     for (py::handle f : frames) {
       buffers.emplace_back(f, "each frame");
       spans.push_back(buffers.back().bytes());
-      lengths.push_back(buffers.back().size());
     }
   }
 };
 
 py::bytes encapsulate_views(const FrameViews& v, OffsetTable table, bool delimiter) {
-  BytesResult out(encapsulated_size(v.lengths.data(), v.lengths.size(), table, delimiter));
+  BytesResult out(encapsulated_size(v.spans.data(), v.spans.size(), table, delimiter));
   MutBytes span = out.span();
   {
     py::gil_scoped_release nogil;
@@ -350,9 +348,9 @@ py::bytes py_encapsulate(const py::iterable& frames, const std::string& offset_t
 py::tuple py_encapsulate_extended(const py::iterable& frames, bool delimiter) {
   FrameViews v(frames);
   py::bytes value = encapsulate_views(v, OffsetTable::extended, delimiter);
-  const size_t n = v.lengths.size();
+  const size_t n = v.spans.size();
   std::vector<uint64_t> offsets(n), lengths(n);
-  extended_offset_table(v.lengths.data(), n, offsets.data(), lengths.data());
+  extended_offset_table(v.spans.data(), n, offsets.data(), lengths.data());
   // (7FE0,0001) and (7FE0,0002) are OV: uint64 little endian.
   auto ov = [](const std::vector<uint64_t>& x) {
     BytesResult b(x.size() * 8);

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "errors.h"
 #include "le.h"
@@ -20,32 +19,31 @@ uint64_t padded(uint64_t len) { return len + (len & 1); }
 
 }  // namespace
 
-uint64_t encapsulated_size(const uint64_t* frame_lengths, uint64_t n, OffsetTable table, bool delimiter) {
+uint64_t encapsulated_size(const ConstBytes* frames, uint64_t n, OffsetTable table, bool delimiter) {
   if (table == OffsetTable::basic && n > (kMaxItemValue / 4))
     throw EncapsulationError("too many frames (" + std::to_string(n) + ") for a Basic Offset Table");
   uint64_t total = 8 + (table == OffsetTable::basic ? 4 * n : 0);
   uint64_t items = 0;  // offset of the current frame's item from the first item after the BOT
   for (uint64_t i = 0; i < n; ++i) {
-    if (frame_lengths[i] == 0)
+    const uint64_t len = frames[i].size;
+    if (len == 0)
       throw EncapsulationError("frame " + std::to_string(i) +
                                " is empty; a fragment holds at least 2 bytes (PS3.5 A.4)");
-    if (frame_lengths[i] > kMaxItemValue)
-      throw EncapsulationError("frame " + std::to_string(i) + " is " + std::to_string(frame_lengths[i]) +
+    if (len > kMaxItemValue)
+      throw EncapsulationError("frame " + std::to_string(i) + " is " + std::to_string(len) +
                                " bytes, more than one item can hold (4294967294 bytes)");
     if (table == OffsetTable::basic && items > 0xFFFFFFFFu)
       throw EncapsulationError(
           "frame " + std::to_string(i) + " would start at offset " + std::to_string(items) +
           ", more than the Basic Offset Table's uint32 can hold (4294967295); use offset_table=\"extended\" "
           "and store the Extended Offset Table (encapsulate_extended)");
-    items += 8 + padded(frame_lengths[i]);
+    items += 8 + padded(len);
   }
   return total + items + (delimiter ? 8 : 0);
 }
 
 void encapsulate(const ConstBytes* frames, uint64_t n, OffsetTable table, bool delimiter, MutBytes out) {
-  std::vector<uint64_t> lengths(n);
-  for (uint64_t i = 0; i < n; ++i) lengths[i] = frames[i].size;
-  uint64_t size = encapsulated_size(lengths.data(), n, table, delimiter);
+  const uint64_t size = encapsulated_size(frames, n, table, delimiter);
   if (out.size != size)
     throw std::invalid_argument("out must be exactly " + std::to_string(size) + " bytes, got " +
                                 std::to_string(out.size));
@@ -72,11 +70,11 @@ void encapsulate(const ConstBytes* frames, uint64_t n, OffsetTable table, bool d
   if (delimiter) header(kSequenceDelimitationTag, 0);
 }
 
-void extended_offset_table(const uint64_t* frame_lengths, uint64_t n, uint64_t* offsets, uint64_t* lengths) {
+void extended_offset_table(const ConstBytes* frames, uint64_t n, uint64_t* offsets, uint64_t* lengths) {
   uint64_t offset = 0;
   for (uint64_t i = 0; i < n; ++i) {
     offsets[i] = offset;
-    lengths[i] = padded(frame_lengths[i]);
+    lengths[i] = padded(frames[i].size);
     offset += 8 + lengths[i];
   }
 }

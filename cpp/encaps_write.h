@@ -14,17 +14,18 @@ enum class OffsetTable : uint8_t {
   none,      // the BOT is empty
 };
 
-// The size of the encapsulated value of frames with these lengths. Throws EncapsulationError when a frame
-// is empty (PS3.5 A.4: fragments hold at least 2 bytes; pydicom refuses them too), longer than an item can hold (4294967294 bytes) or, for `basic`, when a frame's offset would not
-// fit the BOT's uint32 (the message points to the Extended Offset Table).
-uint64_t encapsulated_size(const uint64_t* frame_lengths, uint64_t n, OffsetTable table, bool delimiter);
+// The size of the encapsulated value of these frames. Throws EncapsulationError when a frame is empty
+// (PS3.5 A.4: fragments hold at least 2 bytes; pydicom refuses them too), longer than an item can hold
+// (4294967294 bytes) or, for `basic`, when a frame's offset would not fit the BOT's uint32 (the message
+// points to the Extended Offset Table).
+uint64_t encapsulated_size(const ConstBytes* frames, uint64_t n, OffsetTable table, bool delimiter);
 
 // Writes the encapsulated value into `out`, which must be exactly encapsulated_size() bytes
 // (std::invalid_argument otherwise).
 void encapsulate(const ConstBytes* frames, uint64_t n, OffsetTable table, bool delimiter, MutBytes out);
 
-// The Extended Offset Table's values for frames with these lengths (PS3.3 C.7.6.3.1.8): each item tag's
-// offset from the first item after the empty BOT, and each item's (padded) value length.
-void extended_offset_table(const uint64_t* frame_lengths, uint64_t n, uint64_t* offsets, uint64_t* lengths);
+// The Extended Offset Table's values for these frames (PS3.3 C.7.6.3.1.8): each item tag's offset from
+// the first item after the empty BOT, and each item's (padded) value length.
+void extended_offset_table(const ConstBytes* frames, uint64_t n, uint64_t* offsets, uint64_t* lengths);
 
 }  // namespace framecodec
