@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__x86_64__) || defined(__i386__)
+#include "cpu.h"
+#if FRAMECODEC_X86
 #include <immintrin.h>
-#define FRAMECODEC_X86 1
 #endif
 
 namespace framecodec {
@@ -88,7 +88,6 @@ __attribute__((target("avx2"))) size_t unpack_avx2(const uint8_t* p, size_t avai
   return g;
 }
 
-bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 #endif
 
 }  // namespace
@@ -100,7 +99,7 @@ void pack_bits(ConstBytes values, MutBytes out) {
   size_t n = values.size;
   size_t done = 0;
 #if FRAMECODEC_X86
-  if (has_avx2()) done = pack_avx2(in, n, out.data);
+  if (cpu_has_avx2()) done = pack_avx2(in, n, out.data);
 #endif
   done += pack_portable(in + done, n - done, out.data + done / 8);
   if (done < n) {
@@ -124,7 +123,7 @@ void unpack_bits(ConstBytes packed, size_t bit_offset, MutBytes out) {
   const size_t groups = count / 8;
   size_t g = 0;
 #if FRAMECODEC_X86
-  if (has_avx2()) g = unpack_avx2(p, avail, shift, groups, o);
+  if (cpu_has_avx2()) g = unpack_avx2(p, avail, shift, groups, o);
 #endif
   unpack_groups_portable(p, shift, g, groups, o);
   for (size_t bit = groups * 8; bit < count; ++bit) {

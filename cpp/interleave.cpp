@@ -1,8 +1,8 @@
 #include "interleave.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#include "cpu.h"
+#if FRAMECODEC_X86
 #include <immintrin.h>
-#define FRAMECODEC_X86 1
 #endif
 
 namespace framecodec {
@@ -104,7 +104,6 @@ FC_AVX2 size_t interleave3_avx2(const uint8_t* a, const uint8_t* b, const uint8_
   return i;
 }
 
-bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 #endif
 
 }  // namespace
@@ -112,7 +111,7 @@ bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 void interleave_planes(const uint8_t* const* planes, size_t k, size_t n, uint8_t* out) {
   size_t done = 0;
 #if FRAMECODEC_X86
-  if (has_avx2()) {
+  if (cpu_has_avx2()) {
     if (k == 2) done = interleave2_avx2(planes[0], planes[1], n, out);
     if (k == 3) done = interleave3_avx2(planes[0], planes[1], planes[2], n, out);
     if (k == 4) done = interleave4_avx2(planes[0], planes[1], planes[2], planes[3], n, out);
@@ -158,7 +157,6 @@ __attribute__((target("ssse3"))) size_t extract3_ssse3(const uint8_t* in, size_t
   return i;
 }
 
-bool has_ssse3() { return __builtin_cpu_supports("ssse3"); }
 #endif
 
 }  // namespace
@@ -170,7 +168,7 @@ void extract_plane(const uint8_t* in, size_t k, size_t j, size_t n, uint8_t* pla
     case 3: {
       size_t done = 0;
 #if FRAMECODEC_X86
-      if (has_ssse3()) done = extract3_ssse3(in, j, n, plane);
+      if (cpu_has_ssse3()) done = extract3_ssse3(in, j, n, plane);
 #endif
       return extract_fixed<3>(p, done, n, plane);
     }

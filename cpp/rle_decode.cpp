@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "cpu.h"
 #include "errors.h"
 #include "interleave.h"
 #include "le.h"
@@ -215,11 +216,10 @@ void decode_groups_portable(const Group* groups, size_t count, size_t pixels) {
   for (size_t i = 0; i < count; ++i) decode_group<Vec16>(groups[i], pixels);
 }
 
-#if defined(__x86_64__) || defined(__i386__)
+#if FRAMECODEC_X86
 __attribute__((target("avx2"))) void decode_groups_avx2(const Group* groups, size_t count, size_t pixels) {
   for (size_t i = 0; i < count; ++i) decode_group<Vec32>(groups[i], pixels);
 }
-bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 #endif
 
 // Reads and checks the header (PS3.5 G.5); sets up one Segment per offset.
@@ -296,8 +296,8 @@ void rle_decode(ConstBytes in, const RleFrame& f, RleSegmentOrder order, bool pl
     for (size_t sample = 0; sample < spp; ++sample)
       for (size_t b = 0; b < bps; ++b) g.segs[sample * bps + b] = segment_for(sample, b);
   }
-#if defined(__x86_64__) || defined(__i386__)
-  if (has_avx2()) return decode_groups_avx2(groups, ngroups, pixels);
+#if FRAMECODEC_X86
+  if (cpu_has_avx2()) return decode_groups_avx2(groups, ngroups, pixels);
 #endif
   decode_groups_portable(groups, ngroups, pixels);
 }
