@@ -44,6 +44,14 @@ class Inflater {
   // Never writes past out.size. Throws DecodeError saying what is wrong.
   void decompress(ConstBytes in, MutBytes out);
 
+  // The same for a stream split over `nparts` pieces (the fragments of one frame, in order; the pad byte
+  // may only end the last). With a `sink`, the `size` decoded bytes are not written to one buffer but handed
+  // to sink(ctx, position, bytes, n) in order, in pieces of at most window.size bytes decoded into `window`;
+  // without one, `window` is the whole output and must be `size` bytes.
+  using Sink = void (*)(void* ctx, size_t pos, const uint8_t* data, size_t n);
+  void decompress(const ConstBytes* parts, size_t nparts, size_t size, MutBytes window, Sink sink = nullptr,
+                  void* ctx = nullptr);
+
  private:
   std::unique_ptr<z_stream_s> s_;
 };

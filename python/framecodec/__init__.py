@@ -20,6 +20,7 @@ from ._core import (
     unpack_bits,
     zlib_version,
 )
+from .compress import compress, decompress
 from .encaps import (
     FragmentTable,
     FrameTable,
@@ -30,6 +31,7 @@ from .encaps import (
     locate_pixel_data,
     scan_fragments,
 )
+from .pixels import iter_pixels, pixel_array
 
 __version__ = "0.1.0"
 
@@ -43,6 +45,10 @@ __all__ = [
     "DeflatedImageFrameCompression",
     "RLELossless",
     "EncapsulationError",
+    "compress",
+    "decompress",
+    "iter_pixels",
+    "pixel_array",
     "FragmentTable",
     "FrameTable",
     "PixelDataLocation",

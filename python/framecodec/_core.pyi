@@ -116,3 +116,37 @@ def _locate_pixel_data_buffer(
 def _locate_pixel_data_file(
     path: str | os.PathLike[str] | os.PathLike[bytes],
 ) -> tuple[int, int, int | None, bool, str, str | None, bool, int | None, _U64 | None, _U64 | None]: ...
+
+# The batch engine; framecodec.pixel_array, iter_pixels and compress wrap it.
+def default_threads() -> int:
+    """The number of workers threads=None gives: one per core."""
+
+def _decode_frames(
+    buffer: _BufferLike,
+    codec: Literal["deflate", "rle", "uncompressed", "native"],
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    out: _BufferLike,
+    offsets: _U64,
+    lengths: _U64,
+    frame_fragments: _U64 | None = None,
+    frames: npt.NDArray[np.int64] | None = None,
+    planar: bool = False,
+    segment_order: Literal[">", "<"] = ">",
+    extended: bool = False,
+    threads: int = 0,
+) -> None: ...
+def _encode_frames(
+    pixels: _BufferLike,
+    number_of_frames: int,
+    codec: Literal["deflate", "rle", "uncompressed"],
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    level: int = 6,
+    offset_table: Literal["auto", "basic", "extended"] = "auto",
+    threads: int = 0,
+) -> tuple[bytes, bytes | None, bytes | None]: ...

@@ -1,0 +1,201 @@
+#include "batch_decode.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "bitpack.h"
+#include "deflate.h"
+#include "errors.h"
+#include "thread_pool.h"
+
+namespace framecodec {
+namespace {
+
+constexpr size_t kWindow = 32 << 10;  // per-worker inflate window: stays in L1/L2 while it is unpacked
+
+size_t checked_mul(size_t a, size_t b) {
+  size_t r;
+  if (__builtin_mul_overflow(a, b, &r) || r > static_cast<size_t>(PTRDIFF_MAX))
+    throw std::invalid_argument("the frame is too large to address");
+  return r;
+}
+
+size_t pixels(const FrameLayout& f) { return checked_mul(checked_mul(f.rows, f.columns), f.samples_per_pixel); }
+size_t bytes_per_sample(const FrameLayout& f) { return f.bits_allocated == 1 ? 1 : f.bits_allocated / 8; }
+
+// Where decoded stream bytes go: the stored frame (packed bits, planes or interleaved samples) at stream
+// position `pos` becomes output pixels.
+struct FrameWriter {
+  const FrameLayout& f;
+  uint8_t* out;
+  size_t out_size;
+  size_t plane_size;  // planar input: the bytes of one sample's plane
+
+  FrameWriter(const FrameLayout& layout, uint8_t* o)
+      : f(layout), out(o), out_size(output_frame_size(layout)),
+        plane_size(checked_mul(f.rows * f.columns, bytes_per_sample(f))) {}
+
+  // Whether the stream can be written straight into the output with no layout change.
+  bool direct() const { return f.bits_allocated != 1 && !(f.planar && f.samples_per_pixel > 1); }
+
+  void write(size_t pos, const uint8_t* data, size_t n) {
+    if (f.bits_allocated == 1) {  // PS3.5 8.1.1: pixel i is bit i % 8 of byte i / 8, each frame byte-aligned
+      const size_t first = pos * 8;
+      if (first >= out_size) return;
+      const size_t count = std::min(n * 8, out_size - first);
+      unpack_bits({data, packed_size(count)}, 0, {out + first, count});
+    } else if (direct()) {
+      std::memcpy(out + pos, data, n);
+    } else {  // planar configuration 1 (PS3.3 C.7.6.3.1.3): sample j's plane, then the next
+      const size_t bps = bytes_per_sample(f), spp = f.samples_per_pixel;
+      while (n) {
+        const size_t j = pos / plane_size, e = pos % plane_size;
+        const size_t run = std::min(n, plane_size - e);
+        if (bps == 1) {
+          uint8_t* o = out + e * spp + j;
+          for (size_t t = 0; t < run; ++t) o[t * spp] = data[t];
+        } else {
+          for (size_t t = 0; t < run; ++t) out[((e + t) / bps * spp + j) * bps + (e + t) % bps] = data[t];
+        }
+        pos += run;
+        data += run;
+        n -= run;
+      }
+    }
+  }
+  static void sink(void* self, size_t pos, const uint8_t* data, size_t n) {
+    static_cast<FrameWriter*>(self)->write(pos, data, n);
+  }
+};
+
+struct Worker {
+  Inflater inflater;
+  std::vector<uint8_t> window = std::vector<uint8_t>(kWindow);
+  std::vector<uint8_t> joined;  // an RLE frame of several fragments
+};
+
+size_t total_size(const FrameJob& job) {
+  size_t n = 0;
+  for (size_t i = 0; i < job.nparts; ++i) n += job.parts[i].size;
+  return n;
+}
+
+void decode_deflate(Worker& w, const FrameJob& job, const FrameLayout& f) {
+  FrameWriter out(f, job.out);
+  const size_t size = stored_frame_size(f);
+  if (out.direct())
+    w.inflater.decompress(job.parts, job.nparts, size, {job.out, size});
+  else
+    w.inflater.decompress(job.parts, job.nparts, size, {w.window.data(), w.window.size()}, &FrameWriter::sink, &out);
+}
+
+void decode_rle(Worker& w, const FrameJob& job, const FrameLayout& f) {
+  const RleFrame rf{f.rows, f.columns, f.samples_per_pixel, f.bits_allocated};
+  ConstBytes in = job.nparts == 1 ? job.parts[0] : ConstBytes{};
+  if (job.nparts != 1) {  // PS3.5 A.4: a frame may span fragments; the segment offsets count across them
+    w.joined.resize(total_size(job));
+    size_t at = 0;
+    for (size_t i = 0; i < job.nparts; ++i) {
+      if (job.parts[i].size) std::memcpy(w.joined.data() + at, job.parts[i].data, job.parts[i].size);
+      at += job.parts[i].size;
+    }
+    in = {w.joined.data(), w.joined.size()};
+  }
+  rle_decode(in, rf, f.segment_order, /*planar=*/false, {job.out, output_frame_size(f)});
+}
+
+// Encapsulated Uncompressed and native frames: the stored bytes themselves.
+void decode_stored(const FrameJob& job, const FrameLayout& f, bool encapsulated) {
+  const size_t size = stored_frame_size(f);
+  if (!encapsulated && f.bits_allocated == 1) {  // native 1-bit frames need not start on a byte boundary
+    if (job.nparts != 1 || job.parts[0].size < packed_size(job.bit_offset + pixels(f)))
+      throw EncapsulationError("the native Pixel Data ends inside this frame");
+    unpack_bits(job.parts[0], job.bit_offset, {job.out, output_frame_size(f)});
+    return;
+  }
+  const size_t have = total_size(job);
+  // An encapsulated fragment is padded to even length with one byte (PS3.5 A.4).
+  const bool padded = encapsulated && size % 2 == 1 && have == size + 1;
+  if (have != size && !padded)
+    throw DecodeError(std::string(encapsulated ? "the fragments hold " : "the native Pixel Data holds ") +
+                      std::to_string(have) + " bytes, expected " + std::to_string(size) + " (rows x columns x " +
+                      "samples x bits allocated of the data set)");
+  FrameWriter out(f, job.out);
+  size_t pos = 0;
+  for (size_t i = 0; i < job.nparts && pos < size; ++i) {
+    const size_t n = std::min(job.parts[i].size, size - pos);
+    out.write(pos, job.parts[i].data, n);
+    pos += n;
+  }
+}
+
+}  // namespace
+
+void check_layout(const FrameLayout& f) {
+  if (f.rows == 0 || f.columns == 0)
+    throw std::invalid_argument("rows and columns must be at least 1, got " + std::to_string(f.rows) + " x " +
+                                std::to_string(f.columns));
+  if (f.samples_per_pixel == 0) throw std::invalid_argument("samples per pixel must be at least 1, got 0");
+  const size_t b = f.bits_allocated;
+  if (b == 0 || b > 64 || (b != 1 && b % 8))
+    throw std::invalid_argument("bits allocated must be 1 or a multiple of 8 up to 64, got " + std::to_string(b));
+  if (b == 1 && f.samples_per_pixel != 1)
+    throw std::invalid_argument("bits allocated 1 needs samples per pixel 1, got " + std::to_string(f.samples_per_pixel));
+  checked_mul(pixels(f), bytes_per_sample(f));
+}
+
+size_t stored_frame_size(const FrameLayout& f) {
+  return f.bits_allocated == 1 ? packed_size(pixels(f)) : checked_mul(pixels(f), bytes_per_sample(f));
+}
+
+size_t output_frame_size(const FrameLayout& f) { return checked_mul(pixels(f), bytes_per_sample(f)); }
+
+std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCodec codec, const FrameLayout& layout,
+                                        unsigned threads) {
+  check_layout(layout);
+  if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
+  std::vector<FrameFailure> failures;
+  std::mutex failures_lock;
+  auto fail = [&](const FrameJob& job, FrameFailure::Kind kind, const char* what) {
+    std::lock_guard<std::mutex> hold(failures_lock);
+    failures.push_back({job.frame, kind, what});
+  };
+  run_parallel<Worker>(n, threads, [&](Worker& w, size_t i) {
+    const FrameJob& job = jobs[i];
+    try {
+      switch (codec) {
+        case FrameCodec::deflate: decode_deflate(w, job, layout); break;
+        case FrameCodec::rle: decode_rle(w, job, layout); break;
+        case FrameCodec::uncompressed: decode_stored(job, layout, true); break;
+        case FrameCodec::native: decode_stored(job, layout, false); break;
+      }
+    } catch (const DecodeError& e) {
+      fail(job, FrameFailure::decode, e.what());
+    } catch (const EncapsulationError& e) {
+      fail(job, FrameFailure::encapsulation, e.what());
+    } catch (const std::invalid_argument& e) {
+      fail(job, FrameFailure::argument, e.what());
+    }
+  });
+  std::sort(failures.begin(), failures.end(),
+            [](const FrameFailure& a, const FrameFailure& b) { return a.frame < b.frame; });
+  return failures;
+}
+
+void throw_first_failure(const std::vector<FrameFailure>& failures) {
+  if (failures.empty()) return;
+  const FrameFailure& f = failures.front();
+  std::string msg = "frame " + std::to_string(f.frame) + ": " + f.message;
+  if (failures.size() > 1)
+    msg += " (" + std::to_string(failures.size() - 1) + " more frame" + (failures.size() > 2 ? "s" : "") +
+           " failed, the next is frame " + std::to_string(failures[1].frame) + ")";
+  switch (f.kind) {
+    case FrameFailure::decode: throw DecodeError(msg);
+    case FrameFailure::encapsulation: throw EncapsulationError(msg);
+    case FrameFailure::argument: throw std::invalid_argument(msg);
+  }
+}
+
+}  // namespace framecodec

@@ -1,0 +1,99 @@
+// What every bindings file shares: Python buffers as spans, outputs the kernels fill with the GIL
+// released, and small argument checks. Only the files in cpp/bindings/ include Python headers.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "span.h"
+
+namespace framecodec::bindings {
+
+namespace py = pybind11;
+
+// A C-contiguous view of any object with the buffer protocol, held for the length of a call
+// (the export stops a bytearray from being resized while the GIL is released).
+class Buffer {
+ public:
+  Buffer(py::handle obj, const char* name, bool writable = false) {
+    if (!PyObject_CheckBuffer(obj.ptr()))
+      throw py::type_error(std::string(name) + " must be a bytes-like object (bytes, bytearray, memoryview, "
+                           "numpy array), not " + std::string(py::str(py::type::of(obj).attr("__name__"))));
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj.ptr(), &view_, flags) != 0) {
+      PyErr_Clear();
+      if (writable && PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) == 0) {
+        PyBuffer_Release(&view_);
+        throw py::type_error(std::string(name) + " must be writable");
+      }
+      PyErr_Clear();
+      throw py::value_error(std::string(name) + " must be C-contiguous");
+    }
+  }
+  ~Buffer() { PyBuffer_Release(&view_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  size_t size() const { return static_cast<size_t>(view_.len); }
+  ConstBytes bytes() const { return {static_cast<const uint8_t*>(view_.buf), size()}; }
+  MutBytes mut() const { return {static_cast<uint8_t*>(view_.buf), size()}; }
+  std::string format() const { return view_.format ? view_.format : "B"; }
+  // One-byte items: uint8, int8, bool or char.
+  bool bytewise() const { return view_.itemsize == 1; }
+  bool uint8() const {
+    std::string f = format();
+    return view_.itemsize == 1 && (f == "B" || f == "=B" || f == "<B" || f == "@B");
+  }
+
+ private:
+  Py_buffer view_{};
+};
+
+inline size_t non_negative(py::ssize_t v, const char* name) {
+  if (v < 0) throw py::value_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
+  return static_cast<size_t>(v);
+}
+
+inline uint64_t non_negative_u64(py::ssize_t v, const char* name) { return static_cast<uint64_t>(non_negative(v, name)); }
+
+// The uint8 array a decoder writes into: a new one, or a view of the caller's `out` of exactly `size` bytes.
+struct Output {
+  py::object result;  // what the call returns
+  MutBytes span;
+};
+
+Output make_output(const py::object& out, size_t size, const char* what);
+
+// A bytes object of `capacity` bytes that the kernel fills with the GIL released, then shrinks to `used`.
+class BytesResult {
+ public:
+  explicit BytesResult(size_t capacity)
+      : obj_(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(capacity))) {
+    if (!obj_) throw py::error_already_set();
+  }
+  ~BytesResult() { Py_XDECREF(obj_); }
+  MutBytes span() { return {reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj_)), static_cast<size_t>(PyBytes_GET_SIZE(obj_))}; }
+  py::bytes finish(size_t used) {
+    if (used != static_cast<size_t>(PyBytes_GET_SIZE(obj_)) && _PyBytes_Resize(&obj_, static_cast<Py_ssize_t>(used)) != 0)
+      throw py::error_already_set();
+    PyObject* o = obj_;
+    obj_ = nullptr;
+    return py::reinterpret_steal<py::bytes>(o);
+  }
+
+ private:
+  PyObject* obj_;
+};
+
+// A read-only numpy array that takes over a vector's memory: no copy, freed with the array.
+py::array_t<uint64_t> take_array(std::vector<uint64_t>&& v);
+
+// Each area's functions, added to the module by module.cpp.
+void add_kernels(py::module_& m);
+void add_encaps(py::module_& m);
+void add_batch(py::module_& m);
+
+}  // namespace framecodec::bindings

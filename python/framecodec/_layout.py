@@ -1,0 +1,127 @@
+"""The Image Pixel module of a data set (PS3.3 C.7.6.3) as the batch engine and numpy need it.
+
+One place reads Rows, Columns, Samples per Pixel, Bits Allocated, ... from a data set and checks them, so
+that ``pixel_array``, ``compress`` and ``decompress`` agree on the frame size and the dtype (the dtype
+rule is pydicom's ``DecodeRunner.pixel_dtype``, so the arrays match pydicom's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+#: Transfer syntaxes whose frames the batch engine decodes, and how.
+Codec = Literal["deflate", "rle", "uncompressed", "native"]
+CODECS: dict[str, Codec] = {
+    "1.2.840.10008.1.2.8.1": "deflate",  # Deflated Image Frame Compression (PS3.5 8.2.16)
+    "1.2.840.10008.1.2.5": "rle",  # RLE Lossless (PS3.5 Annex G)
+    "1.2.840.10008.1.2.1.98": "uncompressed",  # Encapsulated Uncompressed Explicit VR Little Endian
+    "1.2.840.10008.1.2": "native",  # Implicit VR Little Endian
+    "1.2.840.10008.1.2.1": "native",  # Explicit VR Little Endian
+    "1.2.840.10008.1.2.2": "native",  # Explicit VR Big Endian (retired)
+}
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
+
+
+@dataclass(frozen=True)
+class PixelLayout:
+    rows: int
+    columns: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    planar_configuration: int
+    photometric_interpretation: str
+    number_of_frames: int
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        """pydicom's dtype for these pixels, little endian (see :meth:`for_syntax`)."""
+        if self.bits_allocated == 1:
+            return np.dtype("u1")
+        return np.dtype(f"<{'ui'[self.pixel_representation]}{self.bits_allocated // 8}")
+
+    def for_syntax(self, transfer_syntax: str) -> np.dtype[np.generic]:
+        """The dtype pydicom returns: native big endian data keeps its byte order (PS3.5 A.3)."""
+        dt = self.dtype
+        return dt.newbyteorder(">") if transfer_syntax == BIG_ENDIAN and dt.itemsize > 1 else dt
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        if self.samples_per_pixel == 1:
+            return (self.rows, self.columns)
+        return (self.rows, self.columns, self.samples_per_pixel)
+
+    @property
+    def pixels_per_frame(self) -> int:
+        return self.rows * self.columns * self.samples_per_pixel
+
+    @property
+    def stored_frame_size(self) -> int:
+        """Bytes of one native frame: bit-packed for Bits Allocated 1 (PS3.5 8.1.1)."""
+        if self.bits_allocated == 1:
+            return (self.pixels_per_frame + 7) // 8
+        return self.pixels_per_frame * self.bits_allocated // 8
+
+    def describe(self) -> str:
+        return (
+            f"Rows {self.rows} x Columns {self.columns} x Samples per Pixel {self.samples_per_pixel}, "
+            f"Bits Allocated {self.bits_allocated}"
+        )
+
+
+_REQUIRED = {
+    "Rows": "(0028,0010)",
+    "Columns": "(0028,0011)",
+    "SamplesPerPixel": "(0028,0002)",
+    "BitsAllocated": "(0028,0100)",
+    "BitsStored": "(0028,0101)",
+    "PixelRepresentation": "(0028,0103)",
+    "PhotometricInterpretation": "(0028,0004)",
+}
+
+
+def layout_of(ds: Dataset) -> PixelLayout:
+    """The data set's Image Pixel module, checked; ``ValueError`` names a missing or unusable attribute."""
+    for keyword, tag in _REQUIRED.items():
+        if ds.get(keyword) is None:
+            raise ValueError(f"the data set has no {tag} {_spaced(keyword)}, which decoding pixels requires")
+    rows, columns, spp = int(ds.Rows), int(ds.Columns), int(ds.SamplesPerPixel)
+    bits, stored, rep = int(ds.BitsAllocated), int(ds.BitsStored), int(ds.PixelRepresentation)
+    for keyword, value in (("Rows", rows), ("Columns", columns), ("SamplesPerPixel", spp)):
+        if value < 1:
+            raise ValueError(f"{_REQUIRED[keyword]} {_spaced(keyword)} must be at least 1, got {value}")
+    # PS3.5 8.1.1: Bits Allocated is 1 or a multiple of 8; numpy has integers up to 64 bits.
+    if bits < 1 or (bits != 1 and bits % 8) or bits > 64:
+        raise ValueError(f"(0028,0100) Bits Allocated {bits} is not supported: it must be 1, 8, 16, 32 or 64")
+    if bits in (24, 40, 48, 56):
+        raise ValueError(f"(0028,0100) Bits Allocated {bits} is not supported: numpy has no {bits}-bit integers")
+    if bits == 1 and spp != 1:
+        raise ValueError(f"(0028,0100) Bits Allocated 1 needs (0028,0002) Samples per Pixel 1, got {spp}")
+    if not 1 <= stored <= bits:
+        raise ValueError(f"(0028,0101) Bits Stored {stored} must be between 1 and Bits Allocated {bits}")
+    if rep not in (0, 1):
+        raise ValueError(f"(0028,0103) Pixel Representation must be 0 or 1, got {rep}")
+    planar = int(ds.get("PlanarConfiguration", 0) or 0) if spp > 1 else 0
+    if spp > 1 and planar not in (0, 1):
+        raise ValueError(f"(0028,0006) Planar Configuration must be 0 or 1, got {planar}")
+    frames = ds.get("NumberOfFrames", 1)
+    try:
+        nframes = int(frames) if frames not in (None, "") else 1
+    except (TypeError, ValueError):
+        raise ValueError(f"(0028,0008) Number of Frames {frames!r} is not an integer") from None
+    if nframes < 1:
+        raise ValueError(f"(0028,0008) Number of Frames must be at least 1, got {nframes}")
+    return PixelLayout(
+        rows, columns, spp, bits, stored, rep, planar, str(ds.PhotometricInterpretation).strip(), nframes
+    )
+
+
+def _spaced(keyword: str) -> str:
+    return "".join(" " + c if c.isupper() and i else c for i, c in enumerate(keyword)).replace("Per ", "per ")

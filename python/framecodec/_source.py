@@ -1,0 +1,195 @@
+"""Where a data set's pixels come from: a file (memory-mapped), a binary file object, or a ``Dataset``.
+
+``open_source`` reads the header with pydicom (without the Pixel Data), finds the Pixel Data with the C++
+``locate_pixel_data`` and builds the frame table, so that the batch engine gets one buffer and, for every
+frame, where its bytes are. Nothing of the Pixel Data is read here.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, Union, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from ._core import EncapsulationError
+from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of
+from .encaps import FrameTable, frame_table, locate_pixel_data
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+PathLike = Union[str, "os.PathLike[str]"]
+Source = Union[PathLike, IO[bytes], "Dataset"]
+
+# What pixel_array needs of the header; pydicom then skips the rest (and Per-Frame Functional Groups).
+_HEADER_TAGS = [
+    0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011,
+    0x00280100, 0x00280101, 0x00280102, 0x00280103,
+    0x7FE00001, 0x7FE00002, 0x7FE00008, 0x7FE00009,
+]  # fmt: skip
+
+
+@dataclass
+class Frames:
+    """One data set's frames: the buffer that holds them and where each one is, as the engine takes them."""
+
+    ds: Dataset  # the header (a Dataset source: the data set itself)
+    layout: PixelLayout
+    transfer_syntax: str
+    codec: Codec | None  # None: a transfer syntax the engine does not decode (pydicom does)
+    buffer: Any  # mmap, bytes or memoryview
+    offsets: npt.NDArray[np.uint64]  # per fragment (native: per frame; bit offsets for Bits Allocated 1)
+    lengths: npt.NDArray[np.uint64]
+    frame_fragments: npt.NDArray[np.uint64] | None
+    extended: bool  # the table came from an Extended Offset Table: items are checked as frames are read
+    _mm: mmap.mmap | None = None
+    _file: IO[bytes] | None = None
+
+    def close(self) -> None:
+        self.buffer = b""
+        if self._mm is not None:
+            self._mm.close()
+        if self._file is not None:
+            self._file.close()
+
+    def __enter__(self) -> Frames:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(source: Source) -> Frames:
+    """The frames of a path, a binary file object or a ``Dataset``. Raises ``ValueError`` for an
+    inconsistent data set, :class:`EncapsulationError` for broken encapsulation, ``OSError`` for I/O."""
+    from pydicom.dataset import Dataset
+
+    if isinstance(source, Dataset):
+        return _from_dataset(source)
+    file: IO[bytes] | None = None
+    if isinstance(source, (str, os.PathLike)):
+        file = open(source, "rb")  # noqa: SIM115 - closed by Frames.close
+        f: IO[bytes] = file
+    elif hasattr(source, "read"):
+        f = cast("IO[bytes]", source)
+        f.seek(0)
+    else:
+        raise TypeError(f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}")
+    try:
+        mm: mmap.mmap | None = None
+        buffer: Any
+        try:
+            fileno = f.fileno()
+            if os.fstat(fileno).st_size == 0:
+                raise ValueError(f"{getattr(f, 'name', 'the file')} is empty, not a DICOM file")
+            mm = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+            buffer = mm
+        except (OSError, io.UnsupportedOperation, AttributeError):
+            buffer = f.getbuffer() if isinstance(f, io.BytesIO) else f.read()
+            f.seek(0)
+        try:
+            return _from_buffer(f, buffer, mm, file)
+        except BaseException:
+            if mm is not None:
+                mm.close()
+            raise
+    except BaseException:
+        if file is not None:
+            file.close()
+        raise
+
+
+def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None, file: IO[bytes] | None) -> Frames:
+    from pydicom import dcmread
+
+    f.seek(0)
+    ds = dcmread(f, stop_before_pixels=True, specific_tags=_HEADER_TAGS, force=True)
+    ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
+    codec = CODECS.get(ts)
+    if codec is None or _delegated(ds):
+        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, mm, file)
+    layout = layout_of(ds)
+    loc = locate_pixel_data(buffer)
+    if loc.encapsulated != (codec != "native"):
+        raise EncapsulationError(
+            f"the transfer syntax {ts} needs {'encapsulated' if codec != 'native' else 'native'} Pixel Data, "
+            f"but the Pixel Data at offset {loc.offset} is {'encapsulated' if loc.encapsulated else 'native'}"
+        )
+    if codec == "native":
+        assert loc.length is not None
+        return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, file, loc.vr)
+    table = _table(lambda: loc.frame_table(buffer, layout.number_of_frames), layout)
+    return Frames(ds, layout, ts, codec, buffer, table.offsets, table.lengths, table.frame_fragments,
+                  table.source == "extended", mm, file)  # fmt: skip
+
+
+def _from_dataset(ds: Dataset) -> Frames:
+    file_meta = getattr(ds, "file_meta", None)
+    ts = str(file_meta.get("TransferSyntaxUID", "")) if file_meta is not None else ""
+    if not ts:
+        raise ValueError("the data set's file_meta has no (0002,0010) Transfer Syntax UID")
+    codec = CODECS.get(ts)
+    if codec is None or _delegated(ds):
+        return Frames(ds, _layout_or_none(ds), ts, None, b"", *_empty(), False)
+    layout = layout_of(ds)
+    if "PixelData" not in ds:
+        raise ValueError("the data set has no (7FE0,0010) Pixel Data")
+    value = ds.PixelData
+    if codec == "native":
+        return _native(ds, layout, ts, value, 0, len(value), None, None, ds["PixelData"].VR)
+    eo, el = ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths")
+    table = _table(lambda: frame_table(value, layout.number_of_frames, eo, el, ts), layout)
+    return Frames(ds, layout, ts, codec, value, table.offsets, table.lengths, table.frame_fragments,
+                  table.source == "extended")  # fmt: skip
+
+
+def _native(ds: Dataset, layout: PixelLayout, ts: str, buffer: Any, offset: int, length: int,
+            mm: mmap.mmap | None, file: IO[bytes] | None, vr: str | None) -> Frames:  # fmt: skip
+    n = layout.number_of_frames
+    if layout.bits_allocated == 1:  # PS3.5 8.1.1: frames follow each other bit by bit, not byte-aligned
+        need = (n * layout.pixels_per_frame + 7) // 8
+        offsets = np.arange(n, dtype=np.uint64) * np.uint64(layout.pixels_per_frame) + np.uint64(8 * offset)
+    else:
+        need = n * layout.stored_frame_size
+        offsets = np.arange(n, dtype=np.uint64) * np.uint64(layout.stored_frame_size) + np.uint64(offset)
+    if length < need:
+        raise ValueError(
+            f"(0028,0008) Number of Frames {n} with {layout.describe()} needs {need} bytes of Pixel Data, "
+            f"but it holds {length}"
+        )
+    if ts == BIG_ENDIAN and layout.bits_allocated == 8 and vr == "OW":  # swapped 8-bit words: pydicom's case
+        return Frames(ds, layout, ts, None, buffer, *_empty(), False, mm, file)
+    lengths = np.full(n, layout.stored_frame_size, dtype=np.uint64)
+    return Frames(ds, layout, ts, "native", buffer, offsets, lengths, None, False, mm, file)
+
+
+def _table(make: Any, layout: PixelLayout) -> FrameTable:
+    try:
+        table: FrameTable = make()
+    except EncapsulationError as e:
+        raise EncapsulationError(f"{e} (the data set's (0028,0008) Number of Frames is {layout.number_of_frames})") from None
+    return table
+
+
+def _delegated(ds: Dataset) -> bool:
+    """Data sets the engine leaves to pydicom: float pixels, native YBR_FULL_422 (pydicom resamples)."""
+    if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+        return True
+    ts = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    return CODECS.get(ts) == "native" and str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422"
+
+
+def _layout_or_none(ds: Dataset) -> PixelLayout:
+    try:
+        return layout_of(ds)
+    except ValueError:
+        return PixelLayout(0, 0, 0, 0, 0, 0, 0, "", 0)
+
+
+def _empty() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], None]:
+    return np.zeros(0, np.uint64), np.zeros(0, np.uint64), None

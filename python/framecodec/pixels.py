@@ -1,0 +1,226 @@
+"""Whole data sets in one call: ``pixel_array`` and ``iter_pixels``.
+
+The frames of a file, a file object or a ``Dataset`` are decoded by the C++ batch engine, on a small pool
+of worker threads with the GIL released once for the batch, straight into the array that is returned.
+The result is the array ``pydicom.pixels.pixel_array`` gives for the same arguments (dtype, shape and
+values): unused high bits corrected (sign-extended for signed data, PS3.5 8.1.1), planar configuration 1
+interleaved, YBR_FULL converted to RGB unless ``raw=True``, one 0/1 byte per pixel for Bits Allocated 1.
+Transfer syntaxes the engine does not decode (the JPEG family, ...) go to pydicom unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from ._core import DecodeError
+from ._source import Frames, Source, open_source
+
+Index = Union[int, slice, Sequence[int], npt.NDArray[np.integer[Any]], None]
+
+__all__ = ["iter_pixels", "pixel_array"]
+
+
+def pixel_array(
+    source: Source,
+    index: Index = None,
+    *,
+    threads: int | None = None,
+    out: npt.NDArray[Any] | None = None,
+    raw: bool = False,
+) -> npt.NDArray[Any]:
+    """The decoded pixels of ``source``: a path (memory-mapped), a binary file object or a ``Dataset``.
+
+    ``index`` selects frames: ``None`` all of them (a single-frame data set has no frame axis, as in
+    pydicom), an ``int`` one frame (no frame axis), a slice or a sequence of ints those frames, in that order.
+    ``threads`` sizes the worker pool (default: one per core; 1 decodes on the calling thread). ``out``, a
+    C-contiguous writable array of the result's shape and dtype, receives the pixels. ``raw=True`` skips
+    the YBR_FULL to RGB conversion.
+
+    Raises ``ValueError`` naming the attribute when the data set is inconsistent (a missing Image Pixel
+    attribute, an unsupported Bits Allocated, more frames than the Pixel Data holds), ``DecodeError`` or
+    ``EncapsulationError`` naming the first frame that failed and why, ``IndexError`` for a frame out of range.
+    """
+    with open_source(source) as frames:
+        if frames.codec is None:
+            return _pydicom_pixel_array(source, frames, index, out, raw)
+        selection = _select(index, frames.layout.number_of_frames)
+        arr = _result(frames, selection, out)
+        _decode_into(frames, selection, arr, threads)
+    return _finish(arr, frames, raw, out)
+
+
+def iter_pixels(
+    source: Source, *, threads: int | None = None, batch: int | None = None, raw: bool = False
+) -> Iterator[npt.NDArray[Any]]:
+    """Every frame of ``source`` in order, as ``pixel_array(source, i)`` returns it.
+
+    Frames are decoded ahead in batches of ``batch`` frames (default: about 64 MB, at least two per
+    worker) on the worker pool while the previous batch is being consumed. Each frame owns its memory
+    (a view into its batch's array, which stays alive with it).
+    """
+    frames = open_source(source)
+    try:
+        if frames.codec is None:
+            frames.close()
+            yield from _pydicom_iter(source, raw)
+            return
+        n = frames.layout.number_of_frames
+        if batch is None:
+            per_frame = max(1, frames.layout.pixels_per_frame * frames.layout.dtype.itemsize)
+            batch = max(2 * _workers(threads), (64 << 20) // per_frame)
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+
+        def decode(start: int) -> npt.NDArray[Any]:
+            sel = np.arange(start, min(start + batch, n), dtype=np.int64)
+            arr = _result(frames, (sel, True), None)
+            _decode_into(frames, (sel, True), arr, threads)
+            return _finish(arr, frames, raw, None)
+
+        with ThreadPoolExecutor(1) as ahead:
+            pending = ahead.submit(decode, 0)
+            for start in range(0, n, batch):
+                arr = pending.result()
+                if start + batch < n:
+                    pending = ahead.submit(decode, start + batch)
+                yield from arr
+    finally:
+        frames.close()
+
+
+def _workers(threads: int | None) -> int:
+    return threads if threads else _core.default_threads()
+
+
+def _select(index: Index, n: int) -> tuple[npt.NDArray[np.int64] | None, bool]:
+    """(frame indices or None for all, whether the result has a frame axis)."""
+    if index is None:
+        return None, n > 1
+    if isinstance(index, slice):
+        return np.arange(n, dtype=np.int64)[index], True
+    if isinstance(index, (bool, float)) or not isinstance(index, (int, np.integer, Sequence, np.ndarray)):
+        raise TypeError(f"index must be an int, a slice or a sequence of ints, not {type(index).__name__}")
+    scalar = np.ndim(index) == 0
+    sel = np.atleast_1d(np.asarray(index))
+    if sel.dtype.kind not in "iu" and sel.size:
+        raise TypeError(f"frame indices must be integers, got {sel.dtype}")
+    sel = sel.astype(np.int64)
+    if sel.ndim != 1:
+        raise ValueError("index must be one-dimensional")
+    bad = (sel < -n) | (sel >= n)
+    if bad.any():
+        raise IndexError(f"frame index {int(sel[bad][0])} out of range for {n} frames")
+    return np.where(sel < 0, sel + n, sel), not scalar
+
+
+def _result(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool], out: npt.NDArray[Any] | None) -> npt.NDArray[Any]:  # fmt: skip
+    sel, frame_axis = selection
+    count = frames.layout.number_of_frames if sel is None else len(sel)
+    shape = ((count,) if frame_axis else ()) + frames.layout.frame_shape
+    dtype = frames.layout.for_syntax(frames.transfer_syntax)
+    if out is None:
+        return np.empty(shape, dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, not {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must have shape {shape} and dtype {dtype}, got {out.shape} and {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be C-contiguous and writable")
+    return out
+
+
+def _decode_into(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool], arr: npt.NDArray[Any],
+                 threads: int | None) -> None:  # fmt: skip
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    lay = frames.layout
+    if arr.size == 0:
+        return
+    assert frames.codec is not None
+    try:
+        _core._decode_frames(
+            frames.buffer, frames.codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
+            arr.reshape(-1).view(np.uint8), frames.offsets, frames.lengths, frames.frame_fragments, selection[0],
+            planar=lay.planar_configuration == 1, extended=frames.extended,
+            threads=threads or 0,
+        )  # fmt: skip
+    except DecodeError as e:
+        raise DecodeError(f"{e} [frame size from the data set: {lay.describe()}]") from None
+
+
+def _finish(arr: npt.NDArray[Any], frames: Frames, raw: bool, out: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
+    lay = frames.layout
+    shift = lay.bits_allocated - lay.bits_stored
+    if lay.bits_allocated > 1 and shift:  # PS3.5 8.1.1: bits above Bits Stored are not part of the value
+        np.left_shift(arr, shift, out=arr)
+        np.right_shift(arr, shift, out=arr)
+    if not raw and lay.samples_per_pixel == 3 and lay.photometric_interpretation in _ybr_to_rgb():
+        rgb = _convert_to_rgb(arr, lay.photometric_interpretation, lay.bits_stored)
+        if out is None:
+            return rgb
+        out[...] = rgb
+        return out
+    return arr
+
+
+def _ybr_to_rgb() -> tuple[str, ...]:
+    """The photometric interpretations the installed pydicom converts to RGB by default."""
+    from pydicom.pixels.processing import convert_color_space
+
+    if "bit_depth" in inspect.signature(convert_color_space).parameters:  # pydicom 3.1
+        return ("YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_PARTIAL_422")
+    return ("YBR_FULL", "YBR_FULL_422")
+
+
+def _convert_to_rgb(arr: npt.NDArray[Any], pi: str, bits_stored: int) -> npt.NDArray[Any]:
+    """pydicom's own conversion, called as the installed pydicom calls it, on the whole array at once."""
+    from pydicom.pixels.processing import convert_color_space
+
+    if "bit_depth" in inspect.signature(convert_color_space).parameters:
+        return convert_color_space(arr, pi, "RGB", per_frame=True, bit_depth=bits_stored)  # type: ignore[call-arg]
+    return convert_color_space(arr, "YBR_FULL", "RGB")
+
+
+def _pydicom_pixel_array(source: Source, frames: Frames, index: Index, out: npt.NDArray[Any] | None,
+                         raw: bool) -> npt.NDArray[Any]:  # fmt: skip
+    """A transfer syntax the engine does not decode: pydicom's own result, frame by frame for a list."""
+    from pydicom.pixels.utils import pixel_array as pydicom_pixel_array
+
+    frames.close()
+    if index is None or isinstance(index, (int, np.integer)):
+        i = None if index is None else int(index)
+        if i is not None and i < 0:
+            i += _number_of_frames(source)
+        arr = pydicom_pixel_array(source, index=i, raw=raw)  # type: ignore[arg-type]
+    else:
+        n = _number_of_frames(source)
+        sel = _select(index, n)[0]
+        assert sel is not None
+        arr = np.stack([pydicom_pixel_array(source, index=int(i), raw=raw) for i in sel])  # type: ignore[arg-type]
+    if out is None:
+        return arr
+    if out.shape != arr.shape or out.dtype != arr.dtype:
+        raise ValueError(f"out must have shape {arr.shape} and dtype {arr.dtype}, got {out.shape} and {out.dtype}")
+    out[...] = arr
+    return out
+
+
+def _pydicom_iter(source: Source, raw: bool) -> Iterator[npt.NDArray[Any]]:
+    from pydicom.pixels.utils import iter_pixels as pydicom_iter_pixels
+
+    yield from pydicom_iter_pixels(source, raw=raw)  # type: ignore[arg-type]
+
+
+def _number_of_frames(source: Source) -> int:
+    from pydicom import dcmread
+    from pydicom.dataset import Dataset
+
+    ds = source if isinstance(source, Dataset) else dcmread(source, stop_before_pixels=True, force=True)
+    return int(ds.get("NumberOfFrames", 1) or 1)
