@@ -30,17 +30,22 @@ from .encaps import (
     locate_pixel_data,
     scan_fragments,
 )
+from .pydicom_plugin import (  # pydicom plugins, registered on import (framecodec.pydicom_plugin)
+    DeflatedImageFrameCompression,
+    EncapsulatedUncompressedExplicitVRLittleEndian,
+    RLELossless,
+    register,
+    unregister,
+)
+
+register()
 
 __version__ = "0.1.0"
-
-#: Deflated Image Frame Compression (PS3.5 8.2.16, A.4.13).
-DeflatedImageFrameCompression = "1.2.840.10008.1.2.8.1"
-#: RLE Lossless (PS3.5 Annex G).
-RLELossless = "1.2.840.10008.1.2.5"
 
 __all__ = [
     "DecodeError",
     "DeflatedImageFrameCompression",
+    "EncapsulatedUncompressedExplicitVRLittleEndian",
     "RLELossless",
     "EncapsulationError",
     "FragmentTable",
@@ -56,9 +61,11 @@ __all__ = [
     "iter_frames",
     "locate_pixel_data",
     "pack_bits",
+    "register",
     "rle_decode",
     "rle_encode",
     "scan_fragments",
     "unpack_bits",
+    "unregister",
     "zlib_version",
 ]
