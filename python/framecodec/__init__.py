@@ -30,7 +30,11 @@ from .encaps import (
     locate_pixel_data,
     scan_fragments,
 )
-from .pydicom_plugin import (  # pydicom plugins, registered on import (framecodec.pydicom_plugin)
+
+__version__ = "0.1.0"
+
+# The transfer syntax UIDs (pydicom UIDs) and the pydicom plugins, registered on import.
+from .pydicom_plugin import (
     DeflatedImageFrameCompression,
     EncapsulatedUncompressedExplicitVRLittleEndian,
     RLELossless,
@@ -40,12 +44,9 @@ from .pydicom_plugin import (  # pydicom plugins, registered on import (framecod
 
 register()
 
-__version__ = "0.1.0"
-
 __all__ = [
     "DecodeError",
     "DeflatedImageFrameCompression",
-    "EncapsulatedUncompressedExplicitVRLittleEndian",
     "RLELossless",
     "EncapsulationError",
     "FragmentTable",
@@ -61,11 +62,12 @@ __all__ = [
     "iter_frames",
     "locate_pixel_data",
     "pack_bits",
-    "register",
     "rle_decode",
     "rle_encode",
     "scan_fragments",
     "unpack_bits",
-    "unregister",
     "zlib_version",
+    "EncapsulatedUncompressedExplicitVRLittleEndian",
+    "register",
+    "unregister",
 ]
