@@ -258,7 +258,7 @@ def test_read_entry_points(tmp_path: Path, name: str, tsyntax: str, plugin: str)
         native += b"\x00" * (len(native) % 2)
     assert ds.PixelData == native
     assert ds.PhotometricInterpretation == ("RGB" if rgb else case.pi)
-    same(write(ds, tmp_path / "native.dcm") and dcmread(tmp_path / "native.dcm").pixel_array, want)
+    same(dcmread(write(ds, tmp_path / "native.dcm")).pixel_array, want)
 
 
 @pytest.mark.parametrize("name", CASES)
