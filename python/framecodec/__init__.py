@@ -35,10 +35,16 @@ from .pixels import iter_pixels, pixel_array
 
 __version__ = "0.1.0"
 
-#: Deflated Image Frame Compression (PS3.5 8.2.16, A.4.13).
-DeflatedImageFrameCompression = "1.2.840.10008.1.2.8.1"
-#: RLE Lossless (PS3.5 Annex G).
-RLELossless = "1.2.840.10008.1.2.5"
+# The transfer syntax UIDs (pydicom UIDs) and the pydicom plugins, registered on import.
+from .pydicom_plugin import (
+    DeflatedImageFrameCompression,
+    EncapsulatedUncompressedExplicitVRLittleEndian,
+    RLELossless,
+    register,
+    unregister,
+)
+
+register()
 
 __all__ = [
     "DecodeError",
@@ -67,4 +73,7 @@ __all__ = [
     "scan_fragments",
     "unpack_bits",
     "zlib_version",
+    "EncapsulatedUncompressedExplicitVRLittleEndian",
+    "register",
+    "unregister",
 ]
