@@ -70,38 +70,31 @@ struct FrameWriter {
   }
 };
 
-struct Worker {
-  Inflater inflater;
-  std::vector<uint8_t> window = std::vector<uint8_t>(kWindow);
-  std::vector<uint8_t> joined;  // an RLE frame of several fragments
-};
-
 size_t total_size(const FrameJob& job) {
   size_t n = 0;
   for (size_t i = 0; i < job.nparts; ++i) n += job.parts[i].size;
   return n;
 }
 
-void decode_deflate(Worker& w, const FrameJob& job, const FrameLayout& f) {
+void decode_deflate(Inflater& inflater, std::vector<uint8_t>& window, const FrameJob& job, const FrameLayout& f) {
   FrameWriter out(f, job.out);
   const size_t size = stored_frame_size(f);
-  if (out.direct())
-    w.inflater.decompress(job.parts, job.nparts, size, {job.out, size});
-  else
-    w.inflater.decompress(job.parts, job.nparts, size, {w.window.data(), w.window.size()}, &FrameWriter::sink, &out);
+  if (out.direct()) return inflater.decompress(job.parts, job.nparts, size, {job.out, size});
+  if (window.empty()) window.resize(kWindow);
+  inflater.decompress(job.parts, job.nparts, size, {window.data(), window.size()}, &FrameWriter::sink, &out);
 }
 
-void decode_rle(Worker& w, const FrameJob& job, const FrameLayout& f) {
+void decode_rle(std::vector<uint8_t>& joined, const FrameJob& job, const FrameLayout& f) {
   const RleFrame rf{f.rows, f.columns, f.samples_per_pixel, f.bits_allocated};
   ConstBytes in = job.nparts == 1 ? job.parts[0] : ConstBytes{};
   if (job.nparts != 1) {  // PS3.5 A.4: a frame may span fragments; the segment offsets count across them
-    w.joined.resize(total_size(job));
+    joined.resize(total_size(job));
     size_t at = 0;
     for (size_t i = 0; i < job.nparts; ++i) {
-      if (job.parts[i].size) std::memcpy(w.joined.data() + at, job.parts[i].data, job.parts[i].size);
+      if (job.parts[i].size) std::memcpy(joined.data() + at, job.parts[i].data, job.parts[i].size);
       at += job.parts[i].size;
     }
-    in = {w.joined.data(), w.joined.size()};
+    in = {joined.data(), joined.size()};
   }
   rle_decode(in, rf, f.segment_order, /*planar=*/false, {job.out, output_frame_size(f)});
 }
@@ -133,6 +126,15 @@ void decode_stored(const FrameJob& job, const FrameLayout& f, bool encapsulated)
 
 }  // namespace
 
+void FrameDecoder::decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout) {
+  switch (codec) {
+    case FrameCodec::deflate: return decode_deflate(inflater_, window_, job, layout);
+    case FrameCodec::rle: return decode_rle(joined_, job, layout);
+    case FrameCodec::uncompressed: return decode_stored(job, layout, true);
+    case FrameCodec::native: return decode_stored(job, layout, false);
+  }
+}
+
 void check_layout(const FrameLayout& f) {
   if (f.rows == 0 || f.columns == 0)
     throw std::invalid_argument("rows and columns must be at least 1, got " + std::to_string(f.rows) + " x " +
@@ -162,15 +164,10 @@ std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCod
     std::lock_guard<std::mutex> hold(failures_lock);
     failures.push_back({job.frame, kind, what});
   };
-  run_parallel<Worker>(n, threads, [&](Worker& w, size_t i) {
+  run_parallel<FrameDecoder>(n, threads, [&](FrameDecoder& decoder, size_t i) {
     const FrameJob& job = jobs[i];
     try {
-      switch (codec) {
-        case FrameCodec::deflate: decode_deflate(w, job, layout); break;
-        case FrameCodec::rle: decode_rle(w, job, layout); break;
-        case FrameCodec::uncompressed: decode_stored(job, layout, true); break;
-        case FrameCodec::native: decode_stored(job, layout, false); break;
-      }
+      decoder.decode(job, codec, layout);
     } catch (const DecodeError& e) {
       fail(job, FrameFailure::decode, e.what());
     } catch (const EncapsulationError& e) {

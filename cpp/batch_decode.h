@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "deflate.h"
 #include "rle.h"
 #include "span.h"
 
@@ -43,6 +44,20 @@ struct FrameJob {
   size_t nparts = 0;
   uint8_t bit_offset = 0;             // native Bits Allocated 1: the frame's first bit in parts[0][0]
   uint8_t* out = nullptr;             // output_frame_size(layout) bytes
+};
+
+// What one worker keeps from frame to frame: an Inflater and a scratch window (plus a buffer to join an
+// RLE frame's fragments). One per thread; decode_frames makes one per worker.
+class FrameDecoder {
+ public:
+  // Decodes one job into job.out (output_frame_size(layout) bytes). Throws DecodeError or
+  // EncapsulationError for bad data, std::invalid_argument for a bad layout.
+  void decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout);
+
+ private:
+  Inflater inflater_;
+  std::vector<uint8_t> window_;
+  std::vector<uint8_t> joined_;
 };
 
 // A frame that failed, and why.

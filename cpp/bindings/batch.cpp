@@ -135,6 +135,32 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
                extended, nthreads);
 }
 
+// One frame on the calling thread, through the engine's decoder (one per thread, kept between calls).
+py::object py_decode_frame(const py::object& data, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
+                           py::ssize_t spp, py::ssize_t bits, const py::object& out, bool planar,
+                           const std::string& segment_order, py::ssize_t bit_offset) {
+  const FrameCodec codec = codec_arg(codec_name);
+  const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
+  if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
+  const size_t off = non_negative(bit_offset, "bit_offset");
+  if (off > 7 || (off && !(codec == FrameCodec::native && layout.bits_allocated == 1)))
+    throw py::value_error("bit_offset is for native 1-bit frames only, and 0 to 7");
+  Buffer in(data, "data");
+  Output o = make_output(out, output_frame_size(layout), "this frame");
+  FrameJob job;
+  ConstBytes part = in.bytes();
+  job.parts = &part;
+  job.nparts = 1;
+  job.bit_offset = static_cast<uint8_t>(off);
+  job.out = o.span.data;
+  {
+    py::gil_scoped_release nogil;
+    thread_local FrameDecoder decoder;
+    decoder.decode(job, codec, layout);
+  }
+  return o.result;
+}
+
 // (value, extended offsets as OV bytes or None, extended lengths or None)
 py::tuple py_encode_frames(const py::object& pixels, py::ssize_t number_of_frames, const std::string& codec_name,
                            py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, py::ssize_t bits, int level,
@@ -190,6 +216,11 @@ py::tuple py_encode_frames(const py::object& pixels, py::ssize_t number_of_frame
 }  // namespace
 
 void add_batch(py::module_& m) {
+  m.def("decode_frame", &py_decode_frame, py::arg("data"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
+        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
+        py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("bit_offset") = 0,
+        "Decode one frame as the batch engine does: interleaved little-endian samples, one byte per pixel for "
+        "bits allocated 1.");
   m.def("_decode_frames", &py_decode_frames, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("offsets"),
         py::arg("lengths"), py::arg("frame_fragments") = py::none(), py::arg("frames") = py::none(),

@@ -150,3 +150,23 @@ def _encode_frames(
     offset_table: Literal["auto", "basic", "extended"] = "auto",
     threads: int = 0,
 ) -> tuple[bytes, bytes | None, bytes | None]: ...
+def decode_frame(
+    data: _BufferLike,
+    codec: Literal["deflate", "rle", "uncompressed", "native"],
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    out: _BufferLike | None = None,
+    planar: bool = False,
+    segment_order: Literal[">", "<"] = ">",
+    bit_offset: int = 0,
+) -> npt.NDArray[np.uint8]:
+    """Decode one frame as the batch engine does, on the calling thread.
+
+    The result is the frame's pixels as little-endian samples, interleaved (``planar=True`` says the
+    stored frame has planar configuration 1), one 0/1 byte per pixel for ``bits_allocated`` 1 (deflate
+    and uncompressed frames are bit-packed, each on a byte boundary; a native 1-bit frame may start at
+    ``bit_offset`` 0-7 of ``data``). Writes into ``out`` (writable, contiguous uint8 of the decoded
+    size) when given. Raises DecodeError for corrupt data or data that does not fit the frame.
+    """

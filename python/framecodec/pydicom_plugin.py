@@ -35,7 +35,8 @@ from pydicom.pixels.encoders.base import EncodeRunner
 from pydicom.uid import UID
 
 from . import _pydicom_compat as _compat
-from ._core import DecodeError, deflate, inflate, pack_bits, rle_decode, rle_encode, unpack_bits
+from ._core import DecodeError, deflate, pack_bits, rle_decode, rle_encode, unpack_bits
+from ._core import decode_frame as _decode_one
 
 #: RLE Lossless (PS3.5 Annex G).
 RLELossless = UID("1.2.840.10008.1.2.5")
@@ -155,14 +156,12 @@ def _decode_rle(src: bytes, runner: DecodeRunner, index: int | None) -> bytearra
 def _decode_deflated(src: bytes, runner: DecodeRunner, index: int | None) -> bytearray:
     samples = runner.rows * runner.columns * runner.samples_per_pixel
     bits = runner.bits_allocated
-    if bits == 1:
-        # Bit-packed, the frame starting on a byte boundary (PS3.5 8.2.16): inflate, then unpack.
-        out = bytearray(samples)
-        unpack_bits(inflate(src, (samples + 7) // 8), samples, out=out)
-        _set_frame_option(runner, index, "bits_allocated", 8)
-        return out
     out = bytearray(samples * _bytes_per_sample(bits))
-    inflate(src, len(out), out=out)
+    # 1-bit frames are bit-packed, each on a byte boundary (PS3.5 8.2.16): decode_frame inflates and
+    # unpacks them in one pass, through a cache-sized window.
+    _decode_one(src, "deflate", runner.rows, runner.columns, runner.samples_per_pixel, bits, out=out)
+    if bits == 1:
+        _set_frame_option(runner, index, "bits_allocated", 8)
     return out
 
 
