@@ -1,7 +1,14 @@
 """framecodec: C++-accelerated codecs for DICOM pixel data.
 
-The kernels work on one frame at a time, take any C-contiguous buffer without copying it,
-release the GIL while they run and decode straight into the caller's numpy buffer.
+- Whole data sets: ``pixel_array`` / ``iter_pixels`` decode every frame of a file, file object or
+  ``Dataset`` on a small pool of C++ threads; ``compress`` / ``decompress`` encode and decode data sets.
+- pydicom: ``import framecodec`` registers decoding and encoding plugins named ``framecodec`` (tried first)
+  for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed; ``unregister()``
+  restores pydicom's own.
+- Kernels, one frame at a time: ``deflate``/``inflate``, ``pack_bits``/``unpack_bits``,
+  ``rle_encode``/``rle_decode``, ``decode_frame``; encapsulated Pixel Data: ``locate_pixel_data``,
+  ``frame_table``, ``frame_bytes``, ``encapsulate``. They take any C-contiguous buffer without copying it,
+  release the GIL while they run and decode straight into the caller's numpy buffer.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 from ._core import (
     DecodeError,
     EncapsulationError,
+    decode_frame,
+    default_threads,
     deflate,
     deflate_bound,
     encapsulate,
@@ -32,10 +41,6 @@ from .encaps import (
     scan_fragments,
 )
 from .pixels import iter_pixels, pixel_array
-
-__version__ = "0.1.0"
-
-# The transfer syntax UIDs (pydicom UIDs) and the pydicom plugins, registered on import.
 from .pydicom_plugin import (
     DeflatedImageFrameCompression,
     EncapsulatedUncompressedExplicitVRLittleEndian,
@@ -44,20 +49,23 @@ from .pydicom_plugin import (
     unregister,
 )
 
+__version__ = "0.1.0"
+
 register()
 
 __all__ = [
     "DecodeError",
     "DeflatedImageFrameCompression",
-    "RLELossless",
+    "EncapsulatedUncompressedExplicitVRLittleEndian",
     "EncapsulationError",
-    "compress",
-    "decompress",
-    "iter_pixels",
-    "pixel_array",
     "FragmentTable",
     "FrameTable",
     "PixelDataLocation",
+    "RLELossless",
+    "compress",
+    "decode_frame",
+    "decompress",
+    "default_threads",
     "deflate",
     "deflate_bound",
     "encapsulate",
@@ -66,14 +74,15 @@ __all__ = [
     "frame_table",
     "inflate",
     "iter_frames",
+    "iter_pixels",
     "locate_pixel_data",
     "pack_bits",
+    "pixel_array",
+    "register",
     "rle_decode",
     "rle_encode",
     "scan_fragments",
     "unpack_bits",
-    "zlib_version",
-    "EncapsulatedUncompressedExplicitVRLittleEndian",
-    "register",
     "unregister",
+    "zlib_version",
 ]
