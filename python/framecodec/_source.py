@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import struct
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Union, cast
 
@@ -105,15 +106,20 @@ def open_source(source: Source) -> Frames:
 
 
 def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None, file: IO[bytes] | None) -> Frames:
-    from pydicom import dcmread
-
     f.seek(0)
-    ds = dcmread(f, stop_before_pixels=True, specific_tags=_HEADER_TAGS, force=True)
+    ds = _read(f, convert=True, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
+    if not ts:  # pydicom cannot decode such a file either (it asks for the transfer syntax)
+        raise ValueError(
+            f"{getattr(f, 'name', 'the file')} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with "
+            "file meta information (PS3.10 7.1), or it is truncated"
+        )
     codec = CODECS.get(ts)
     if codec is None or _delegated(ds):
         return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, mm, file)
     layout = layout_of(ds)
+    if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
+        return _big_endian(f, ds, layout, buffer, mm, file)
     loc = locate_pixel_data(buffer)
     if loc.encapsulated != (codec != "native"):
         raise EncapsulationError(
@@ -126,6 +132,44 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None, file: IO[bytes
     table = _table(lambda: loc.frame_table(buffer, layout.number_of_frames), layout)
     return Frames(ds, layout, ts, codec, buffer, table.offsets, table.lengths, table.frame_fragments,
                   table.source == "extended", mm, file)  # fmt: skip
+
+
+def _read(f: IO[bytes], convert: bool = False, **kwargs: Any) -> Dataset:
+    """pydicom's ``dcmread`` (with ``convert``, every element's value converted at once); a file that ends inside
+    an element's header or value is a ``ValueError``, not the ``struct.error`` or ``BytesLengthException`` that
+    pydicom's reader lets through."""
+    from pydicom import dcmread
+    from pydicom.errors import BytesLengthException
+
+    try:
+        ds = dcmread(f, force=True, **kwargs)
+        if convert:
+            for _ in ds:  # iterating converts the raw elements, so a value cut short fails here
+                pass
+        return ds
+    except (struct.error, EOFError, BytesLengthException) as e:
+        name = getattr(f, "name", "the file")
+        raise ValueError(f"{name} is truncated or malformed: its data set cannot be read ({e})") from e
+
+
+def _big_endian(f: IO[bytes], ds: Dataset, layout: PixelLayout, buffer: Any, mm: mmap.mmap | None,
+                file: IO[bytes] | None) -> Frames:  # fmt: skip
+    """Explicit VR Big Endian (native only, PS3.5 A.3): pydicom finds the Pixel Data value without reading it."""
+    from pydicom.dataelem import RawDataElement
+
+    f.seek(0)
+    full = _read(f, defer_size=64, specific_tags=[0x7FE00010])
+    elem = full.get_item(0x7FE00010, keep_deferred=True)  # still raw: its value's offset and length
+    if not isinstance(elem, RawDataElement):
+        raise ValueError("the data set has no (7FE0,0010) Pixel Data")
+    if elem.length == 0xFFFFFFFF:
+        raise EncapsulationError(f"the transfer syntax {BIG_ENDIAN} needs native Pixel Data, but it is encapsulated")
+    if elem.value_tell is None or elem.value_tell + elem.length > len(buffer):
+        raise EncapsulationError(
+            f"truncated Pixel Data: its value of {elem.length} bytes at offset {elem.value_tell} runs past the end of "
+            f"the {len(buffer)}-byte file"
+        )
+    return _native(ds, layout, BIG_ENDIAN, buffer, elem.value_tell, elem.length, mm, file, elem.VR)
 
 
 def _from_dataset(ds: Dataset) -> Frames:

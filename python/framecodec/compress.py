@@ -108,7 +108,8 @@ def decompress(
     ts = str(getattr(ds, "file_meta", {}).get("TransferSyntaxUID", ""))
     if not ts:
         raise ValueError("the data set's file_meta has no (0002,0010) Transfer Syntax UID")
-    if not UID(ts).is_compressed and CODECS.get(ts) != "uncompressed":
+    # pydicom 3.0 does not know Deflated Image Frame Compression: UID.is_compressed raises for it
+    if CODECS.get(ts) == "native" or (ts not in CODECS and not UID(ts).is_compressed):
         raise ValueError("The dataset is already uncompressed")
     layout = layout_of(ds)
     arr = pixel_array(ds, threads=threads, raw=not as_rgb)

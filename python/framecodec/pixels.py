@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,9 @@ import numpy.typing as npt
 from . import _core
 from ._core import DecodeError
 from ._source import Frames, Source, open_source
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 Index = Union[int, slice, Sequence[int], npt.NDArray[np.integer[Any]], None]
 
@@ -111,12 +114,12 @@ def _select(index: Index, n: int) -> tuple[npt.NDArray[np.int64] | None, bool]:
     sel = np.atleast_1d(np.asarray(index))
     if sel.dtype.kind not in "iu" and sel.size:
         raise TypeError(f"frame indices must be integers, got {sel.dtype}")
-    sel = sel.astype(np.int64)
     if sel.ndim != 1:
         raise ValueError("index must be one-dimensional")
-    bad = (sel < -n) | (sel >= n)
+    bad = (sel >= n) | ((sel < -n) if sel.dtype.kind == "i" else False)  # before int64: uint64 would wrap
     if bad.any():
         raise IndexError(f"frame index {int(sel[bad][0])} out of range for {n} frames")
+    sel = sel.astype(np.int64)
     return np.where(sel < 0, sel + n, sel), not scalar
 
 
@@ -184,7 +187,7 @@ def _convert_to_rgb(arr: npt.NDArray[Any], pi: str, bits_stored: int) -> npt.NDA
     from pydicom.pixels.processing import convert_color_space
 
     if "bit_depth" in inspect.signature(convert_color_space).parameters:
-        return convert_color_space(arr, pi, "RGB", per_frame=True, bit_depth=bits_stored)  # type: ignore[call-arg]
+        return convert_color_space(arr, pi, "RGB", per_frame=True, bit_depth=bits_stored)  # type: ignore[call-arg,unused-ignore]
     return convert_color_space(arr, "YBR_FULL", "RGB")
 
 
@@ -197,10 +200,10 @@ def _pydicom_pixel_array(source: Source, frames: Frames, index: Index, out: npt.
     if index is None or isinstance(index, (int, np.integer)):
         i = None if index is None else int(index)
         if i is not None and i < 0:
-            i += _number_of_frames(source)
+            i += _number_of_frames(frames.ds)
         arr = pydicom_pixel_array(source, index=i, raw=raw)  # type: ignore[arg-type]
     else:
-        n = _number_of_frames(source)
+        n = _number_of_frames(frames.ds)
         sel = _select(index, n)[0]
         assert sel is not None
         arr = np.stack([pydicom_pixel_array(source, index=int(i), raw=raw) for i in sel])  # type: ignore[arg-type]
@@ -218,9 +221,7 @@ def _pydicom_iter(source: Source, raw: bool) -> Iterator[npt.NDArray[Any]]:
     yield from pydicom_iter_pixels(source, raw=raw)  # type: ignore[arg-type]
 
 
-def _number_of_frames(source: Source) -> int:
-    from pydicom import dcmread
-    from pydicom.dataset import Dataset
-
-    ds = source if isinstance(source, Dataset) else dcmread(source, stop_before_pixels=True, force=True)
+def _number_of_frames(ds: Dataset) -> int:
+    """The data set's (0028,0008) Number of Frames, from the header ``open_source`` read from the file's start
+    (reading it again from a file object would start wherever that read left the file)."""
     return int(ds.get("NumberOfFrames", 1) or 1)

@@ -1,0 +1,330 @@
+"""Data sets for the whole-data-set tests (pixel_array, iter_pixels, compress, decompress), built from numpy
+arrays with pydicom, zlib and plain Python only, never with framecodec: the Pixel Data they hold is an
+independent reference for what framecodec reads and writes.
+
+A test describes the pixels with a :class:`Layout`, draws values with :func:`make_pixels` (shaped as
+``pydicom.pixels.pixel_array`` returns them), and stores them natively (:func:`native_dataset`, any of the
+three native transfer syntaxes, planar configuration 0 or 1, bit-packed 1-bit frames one after another, with
+or without garbage in the bits above Bits Stored) or encapsulated (:func:`encapsulated_dataset`: Deflated
+Image Frame Compression with ``zlib``, RLE Lossless with pydicom's encoder, Encapsulated Uncompressed; one or
+several fragments per frame; Basic or Extended Offset Table). :func:`reference` is pydicom's array.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import validate_file_meta
+from pydicom.encaps import encapsulate, encapsulate_extended
+from pydicom.uid import UID, generate_uid
+
+IMPLICIT = "1.2.840.10008.1.2"
+EXPLICIT = "1.2.840.10008.1.2.1"
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
+DEFLATE = "1.2.840.10008.1.2.8.1"  # Deflated Image Frame Compression (PS3.5 8.2.16)
+RLE = "1.2.840.10008.1.2.5"
+ENCAPSULATED_UNCOMPRESSED = "1.2.840.10008.1.2.1.98"
+NATIVE = [EXPLICIT, IMPLICIT, BIG_ENDIAN]
+ENCAPSULATED = [DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED]
+NAMES = {IMPLICIT: "implicit", EXPLICIT: "explicit", BIG_ENDIAN: "big", DEFLATE: "deflate", RLE: "rle",
+         ENCAPSULATED_UNCOMPRESSED: "encaps-uncompressed"}  # fmt: skip
+
+# Multi-frame Grayscale Word / True Color Secondary Capture, Segmentation: the SOP class matters to nobody here.
+SOP_CLASS = "1.2.840.10008.5.1.4.1.1.7.3"
+PYDICOM_31 = hasattr(pydicom.uid, "DeflatedImageFrameCompression")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The Image Pixel module of a test data set."""
+
+    rows: int
+    columns: int
+    samples: int = 1
+    bits: int = 8  # Bits Allocated
+    stored: int | None = None  # Bits Stored, default Bits Allocated
+    signed: bool = False
+    planar: int = 0
+    frames: int = 1
+    photometric: str | None = None  # default MONOCHROME2 or RGB
+    number_of_frames: bool | None = None  # write (0028,0008); default: when frames > 1
+
+    @property
+    def bits_stored(self) -> int:
+        return self.bits if self.stored is None else self.stored
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """pydicom's dtype for these pixels (little endian)."""
+        if self.bits == 1:
+            return np.dtype(np.uint8)
+        return np.dtype(f"<{'i' if self.signed else 'u'}{self.bits // 8}")
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        return (self.rows, self.columns) + ((self.samples,) if self.samples > 1 else ())
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of pydicom's whole array: a frame axis only for more than one frame."""
+        return ((self.frames,) if self.frames > 1 else ()) + self.frame_shape
+
+    @property
+    def pi(self) -> str:
+        return self.photometric or ("RGB" if self.samples == 3 else "MONOCHROME2")
+
+    def but(self, **changes: Any) -> Layout:
+        return replace(self, **changes)
+
+
+def make_pixels(layout: Layout, seed: int = 0) -> npt.NDArray[Any]:
+    """Values in the range of Bits Stored (0/1 for Bits Allocated 1), shaped as ``layout.shape``: random
+    rows mixed with rows of runs, so that the compressed frames have both literals and repeats."""
+    rng = np.random.default_rng(seed)
+    shape = (layout.frames,) + layout.frame_shape
+    if layout.bits == 1:
+        lo, hi = 0, 1
+    elif layout.signed:
+        lo, hi = -(1 << (layout.bits_stored - 1)), (1 << (layout.bits_stored - 1)) - 1
+    else:
+        lo, hi = 0, (1 << layout.bits_stored) - 1
+    values = rng.integers(lo, hi, shape, dtype=np.int64, endpoint=True)
+    if layout.rows > 1:  # every other row: a few long runs of one value
+        runs = rng.integers(lo, hi, shape[:2] + (1,) * (len(shape) - 2), dtype=np.int64, endpoint=True)
+        values[:, ::2] = runs[:, ::2]
+    arr = values.astype(layout.dtype)
+    return arr if layout.frames > 1 else arr[0]
+
+
+def _frames(arr: npt.NDArray[Any], layout: Layout) -> npt.NDArray[Any]:
+    """(frames, *frame_shape) whatever arr's frame axis."""
+    return np.asarray(arr).reshape((layout.frames,) + layout.frame_shape)
+
+
+def stored_values(arr: npt.NDArray[Any], layout: Layout, garbage: int | None = None) -> npt.NDArray[Any]:
+    """The pixels as the unsigned integers Bits Allocated holds: two's complement, and with ``garbage`` (a seed)
+    random bits above Bits Stored (PS3.5 8.1.1: they are not part of the value)."""
+    if layout.bits == 1:
+        return _frames(arr, layout).astype(np.uint8)
+    u = _frames(arr, layout).astype(layout.dtype).view(layout.dtype.newbyteorder("=").str.replace("i", "u"))
+    if garbage is not None and layout.bits_stored < layout.bits:
+        rng = np.random.default_rng(garbage)
+        mask = (1 << layout.bits_stored) - 1
+        noise = rng.integers(0, 1 << layout.bits, u.shape, dtype=np.uint64, endpoint=False).astype(u.dtype)
+        u = (u & u.dtype.type(mask)) | (noise & u.dtype.type(~mask & ((1 << layout.bits) - 1)))
+    return u
+
+
+def frame_bytes(values: npt.NDArray[Any], layout: Layout, byteorder: str = "<") -> list[bytes]:
+    """Each frame's native bytes (PS3.5 8.1.1, 8.2.16): planar configuration 1 as one plane per sample,
+    Bits Allocated 1 bit-packed per frame (first pixel in the least significant bit)."""
+    out = []
+    for frame in values:
+        if layout.bits == 1:
+            out.append(np.packbits(frame.reshape(-1), bitorder="little").tobytes())
+            continue
+        if layout.samples > 1 and layout.planar:
+            frame = np.moveaxis(frame, -1, 0)
+        out.append(np.ascontiguousarray(frame, dtype=frame.dtype.newbyteorder(byteorder)).tobytes())
+    return out
+
+
+def native_pixel_data(values: npt.NDArray[Any], layout: Layout, byteorder: str = "<") -> bytes:
+    """Native Pixel Data: the frames one after another; 1-bit frames bit after bit, so a frame of a number
+    of pixels that is not a multiple of 8 does not start on a byte boundary (PS3.5 8.1.1). Even length."""
+    if layout.bits == 1:
+        data = np.packbits(values.reshape(-1), bitorder="little").tobytes()
+    else:
+        data = b"".join(frame_bytes(values, layout, byteorder))
+    return data + b"\x00" * (len(data) % 2)
+
+
+def base_dataset(layout: Layout, transfer_syntax: str) -> Dataset:
+    """A data set with file meta and the Image Pixel module of ``layout``, and no Pixel Data."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = UID(transfer_syntax)
+    ds.file_meta.MediaStorageSOPClassUID = SOP_CLASS
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SOPClassUID = SOP_CLASS
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = "OT"
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = layout.rows, layout.columns, layout.samples
+    ds.PhotometricInterpretation = layout.pi
+    if layout.samples > 1:
+        ds.PlanarConfiguration = layout.planar
+    ds.BitsAllocated = layout.bits
+    ds.BitsStored = layout.bits_stored
+    ds.HighBit = layout.bits_stored - 1
+    ds.PixelRepresentation = int(layout.signed)
+    if layout.number_of_frames if layout.number_of_frames is not None else layout.frames > 1:
+        ds.NumberOfFrames = layout.frames
+    # pydicom writes the data set as the transfer syntax says (little/big endian, implicit/explicit VR)
+    return ds
+
+
+def native_dataset(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str = EXPLICIT,
+                   garbage: int | None = None) -> Dataset:  # fmt: skip
+    """``arr`` stored as native Pixel Data in one of the three native transfer syntaxes."""
+    ds = base_dataset(layout, transfer_syntax)
+    byteorder = ">" if transfer_syntax == BIG_ENDIAN else "<"
+    ds.PixelData = native_pixel_data(stored_values(arr, layout, garbage), layout, byteorder)
+    ds["PixelData"].VR = "OB" if layout.bits <= 8 else "OW"
+    return ds
+
+
+def deflate_frame(frame: bytes, level: int = 6) -> bytes:
+    """Python's zlib: a raw RFC 1951 stream (wbits -15: no header, no checksum), as PS3.5 8.2.16 stores it."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return c.compress(frame) + c.flush()
+
+
+def packbits_row(row: bytes) -> bytes:
+    """PackBits (PS3.5 G.3.1): runs of three or more equal bytes replicated (header 1 - n), else literals."""
+    out, i, n = bytearray(), 0, len(row)
+    while i < n:
+        j = i
+        while j < n and j - i < 128 and row[j] == row[i]:
+            j += 1
+        if j - i >= 3:
+            out += bytes([257 - (j - i), row[i]])
+            i = j
+            continue
+        j = i  # a literal: up to the next run of three, at most 128 bytes
+        while j < n and j - i < 128 and not (j + 2 < n and row[j] == row[j + 1] == row[j + 2]):
+            j += 1
+        out += bytes([j - i - 1]) + row[i:j]
+        i = j
+    return bytes(out)
+
+
+def rle_frame(values: npt.NDArray[Any], layout: Layout) -> bytes:
+    """One RLE Lossless frame (PS3.5 Annex G) from one frame of stored values (interleaved): one segment per
+    byte plane, for each sample the most significant byte first, each row encoded on its own, segments
+    padded to even length; Bits Allocated 1 one byte per pixel (G.2)."""
+    bps = max(1, layout.bits // 8)
+    planes = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).view(np.uint8)
+    planes = planes.reshape(layout.rows, layout.columns, layout.samples, bps)
+    segments = []
+    for s in range(layout.samples):
+        for b in reversed(range(bps)):
+            seg = b"".join(packbits_row(planes[r, :, s, b].tobytes()) for r in range(layout.rows))
+            segments.append(seg + b"\x00" * (len(seg) % 2))
+    offsets, pos = [], 64
+    for seg in segments:
+        offsets.append(pos)
+        pos += len(seg)
+    header = struct.pack(f"<{1 + len(offsets)}I", len(segments), *offsets).ljust(64, b"\x00")
+    return header + b"".join(segments)
+
+
+def encode_frames(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str, garbage: int | None = None,
+                  level: int = 6) -> list[bytes]:  # fmt: skip
+    """Each frame of ``arr`` encoded for an encapsulated transfer syntax by the reference encoders."""
+    values = stored_values(arr, layout, garbage)
+    if transfer_syntax == RLE:
+        return [rle_frame(v, layout) for v in values]
+    native = frame_bytes(values, layout)
+    if transfer_syntax == DEFLATE:
+        return [deflate_frame(f, level) for f in native]
+    assert transfer_syntax == ENCAPSULATED_UNCOMPRESSED
+    return native
+
+
+def encapsulated_value(frames: Sequence[bytes], fragments_per_frame: int = 1, bot: bool = True) -> bytes:
+    """pydicom's encapsulation (PS3.5 A.4): each frame in ``fragments_per_frame`` even-length fragments."""
+    if fragments_per_frame == 1:
+        return encapsulate(list(frames), has_bot=bot)
+    # pydicom splits a frame into equal parts and pads each to even length, which changes a frame whose
+    # parts are odd-sized: split at even sizes here, so the joined fragments are the frame plus one pad byte
+    items, offsets, pos = [], [], 0
+    for f in frames:
+        offsets.append(pos)
+        f = f + b"\x00" * (len(f) % 2)
+        step = max(2, (-(-len(f) // fragments_per_frame) + 1) & ~1)
+        parts = [f[i : i + step] for i in range(0, len(f), step)]
+        for p in parts:
+            items.append(b"\xfe\xff\x00\xe0" + struct.pack("<I", len(p)) + p)
+            pos += 8 + len(p)
+    table = struct.pack(f"<{len(offsets)}I", *offsets) if bot else b""
+    return b"\xfe\xff\x00\xe0" + struct.pack("<I", len(table)) + table + b"".join(items)
+
+
+def encapsulated_dataset(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str, *, garbage: int | None = None,
+                         fragments_per_frame: int = 1, bot: bool = True, extended: bool = False,
+                         frames: Sequence[bytes] | None = None) -> Dataset:  # fmt: skip
+    """``arr`` (or the given encoded ``frames``) in encapsulated Pixel Data."""
+    ds = base_dataset(layout, transfer_syntax)
+    if frames is None:
+        frames = encode_frames(arr, layout, transfer_syntax, garbage)
+    if extended:
+        ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = encapsulate_extended(list(frames))
+    else:
+        ds.PixelData = encapsulated_value(frames, fragments_per_frame, bot)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    return ds
+
+
+def dataset(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str, **kwargs: Any) -> Dataset:
+    if transfer_syntax in NATIVE:
+        return native_dataset(arr, layout, transfer_syntax, **kwargs)
+    return encapsulated_dataset(arr, layout, transfer_syntax, **kwargs)
+
+
+def to_bytes(ds: Dataset) -> bytes:
+    """The data set as a DICOM file (preamble, file meta, data set in its transfer syntax)."""
+    buf = io.BytesIO()
+    save(ds, buf)
+    return buf.getvalue()
+
+
+def save(ds: Dataset, path: Any) -> Any:
+    """``save_as`` with the file meta; pydicom 3.0 does not know Deflated Image Frame Compression (explicit VR
+    little endian), so it is told the encoding."""
+    if UID(ds.file_meta.TransferSyntaxUID).is_transfer_syntax:
+        ds.save_as(path, enforce_file_format=True)
+        return path
+    # what enforce_file_format does, by hand: pydicom 3.0 refuses it together with force_encoding
+    validate_file_meta(ds.file_meta, enforce_standard=True)
+    ds.preamble = b"\x00" * 128
+    ds.save_as(path, implicit_vr=False, little_endian=True, force_encoding=True)
+    return path
+
+
+def reference(source: Any, index: Any = None, raw: bool = False, **kwargs: Any) -> npt.NDArray[Any]:
+    """``pydicom.pixels.pixel_array(source, raw=raw)`` with its frames selected by ``index`` as framecodec's
+    ``pixel_array`` selects them. pydicom's own ``index=`` is not used: it cannot decode the last frame of
+    native 1-bit data whose frames do not end on a byte boundary (3.0.2 and 3.1.dev0: a reshape error)."""
+    from pydicom.pixels import pixel_array
+
+    if isinstance(source, io.IOBase):
+        source.seek(0)
+    arr = pixel_array(source, raw=raw, **kwargs)
+    if index is None:
+        return arr
+    if isinstance(source, io.IOBase):
+        source.seek(0)
+    ds = source if isinstance(source, Dataset) else pydicom.dcmread(source, stop_before_pixels=True)
+    if int(ds.get("NumberOfFrames", 1) or 1) == 1:
+        arr = arr[None]
+    if isinstance(index, (int, np.integer, slice)):
+        return arr[index]
+    return arr[np.asarray(index, dtype=np.intp)]
+
+
+def assert_identical(got: npt.NDArray[Any], expected: npt.NDArray[Any]) -> None:
+    """Same dtype (byte order included), shape and values."""
+    assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    np.testing.assert_array_equal(got, expected)
