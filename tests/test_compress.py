@@ -334,3 +334,28 @@ def test_hypothesis_compress_round_trip(layout: Layout, ts: str, garbage: int | 
     assert_identical(fc.pixel_array(io.BytesIO(to_bytes(ds))), ref)
     back = fc.decompress(ds)
     assert_identical(reference(back), ref)
+
+
+def test_values_must_fit_bits_stored() -> None:
+    """pydicom's encoders refuse values outside Bits Stored and Pixel Representation; so does compress."""
+    layout = Layout(4, 4, bits=16, stored=12, signed=True)
+    arr = np.zeros((4, 4), np.int16)
+    ds = native_dataset(arr, layout)
+    for bad in (2048, -2049):
+        arr[1, 2] = bad
+        with pytest.raises(ValueError, match="Bits Stored 12"):
+            fc.compress(ds, RLE, arr)
+    arr[1, 2], arr[0, 0] = 2047, -2048
+    fc.compress(ds, RLE, arr)
+    assert_identical(fc.pixel_array(ds), arr)
+
+
+def test_ybr_full_422_is_written_as_ybr_full() -> None:
+    """pixel_array gives YBR_FULL_422 pixels at full resolution; what compress writes says YBR_FULL."""
+    layout = Layout(4, 6, samples=3, frames=2)
+    arr = make_pixels(layout)
+    ds = native_dataset(arr, layout)
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    fc.compress(ds, DEFLATE, arr)
+    assert ds.PhotometricInterpretation == "YBR_FULL"
+    assert_identical(fc.pixel_array(ds, raw=True), arr)

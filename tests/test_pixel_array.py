@@ -509,3 +509,22 @@ def test_hypothesis_native_against_pydicom(layout: Layout, ts: str, garbage: int
     ref = reference(ds)
     assert_identical(fc.pixel_array(ds), ref)
     assert_identical(fc.pixel_array(io.BytesIO(to_bytes(ds)), threads=2), ref)
+
+
+@pytest.mark.parametrize("ts", [EXPLICIT, RLE, DEFLATE], ids=["explicit", "rle", "deflate"])
+def test_file_objects_are_left_where_they_were(ts: str) -> None:
+    """As pydicom does: decoding from a file object does not move it; a BytesIO can grow again afterwards."""
+    layout = Layout(6, 5, frames=3)
+    arr = make_pixels(layout)
+    bio = io.BytesIO(to_bytes(dataset(arr, layout, ts)))
+    bio.seek(17)
+    assert_identical(fc.pixel_array(bio), reference(dataset(arr, layout, ts)))
+    assert bio.tell() == 17
+    assert len(list(fc.iter_pixels(bio))) == 3 and bio.tell() == 17
+    bio.seek(0, io.SEEK_END)
+    bio.write(b"\x00\x00")  # fails with BufferError while a getbuffer() export is alive
+    broken = io.BytesIO(b"\x00" * 300)
+    broken.seek(5)
+    with pytest.raises(ValueError):
+        fc.pixel_array(broken)
+    assert broken.tell() == 5

@@ -49,14 +49,22 @@ class Frames:
     frame_fragments: npt.NDArray[np.uint64] | None
     extended: bool  # the table came from an Extended Offset Table: items are checked as frames are read
     _mm: mmap.mmap | None = None
-    _file: IO[bytes] | None = None
+    _file: IO[bytes] | None = None  # opened here from a path: closed here
+    _caller_file: tuple[IO[bytes], int] | None = None  # the caller's file object and where it was
 
     def close(self) -> None:
+        if isinstance(self.buffer, memoryview):
+            self.buffer.release()  # a BytesIO's getbuffer(): the BytesIO can grow again
         self.buffer = b""
         if self._mm is not None:
             self._mm.close()
         if self._file is not None:
             self._file.close()
+        if self._caller_file is not None:  # as pydicom does, the file object is left where it was
+            f, pos = self._caller_file
+            self._caller_file = None
+            if not f.closed:
+                f.seek(pos)
 
     def __enter__(self) -> Frames:
         return self
@@ -73,11 +81,13 @@ def open_source(source: Source) -> Frames:
     if isinstance(source, Dataset):
         return _from_dataset(source)
     file: IO[bytes] | None = None
+    start = 0
     if isinstance(source, (str, os.PathLike)):
         file = open(source, "rb")  # noqa: SIM115 - closed by Frames.close
         f: IO[bytes] = file
     elif hasattr(source, "read"):
         f = cast("IO[bytes]", source)
+        start = f.tell()
         f.seek(0)
     else:
         raise TypeError(f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}")
@@ -94,14 +104,21 @@ def open_source(source: Source) -> Frames:
             buffer = f.getbuffer() if isinstance(f, io.BytesIO) else f.read()
             f.seek(0)
         try:
-            return _from_buffer(f, buffer, mm, file)
+            frames = _from_buffer(f, buffer, mm, file)
         except BaseException:
+            if isinstance(buffer, memoryview):
+                buffer.release()
             if mm is not None:
                 mm.close()
             raise
+        if file is None:
+            frames._caller_file = (f, start)
+        return frames
     except BaseException:
         if file is not None:
             file.close()
+        else:
+            f.seek(start)
         raise
 
 

@@ -81,6 +81,8 @@ def compress(
         ds.NumberOfFrames = nframes
     if layout.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0  # the frames are written interleaved
+    if layout.photometric_interpretation == "YBR_FULL_422":
+        ds.PhotometricInterpretation = "YBR_FULL"  # full-resolution chroma is written (PS3.3 C.7.6.3.1.2)
     if not hasattr(ds, "file_meta"):
         ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = UID(ts)
@@ -130,6 +132,8 @@ def decompress(
             del ds[keyword]
     if as_rgb and layout.samples_per_pixel == 3 and layout.photometric_interpretation.startswith("YBR"):
         ds.PhotometricInterpretation = "RGB"
+    elif layout.photometric_interpretation == "YBR_FULL_422":
+        ds.PhotometricInterpretation = "YBR_FULL"  # pixel_array gives full-resolution chroma
     if layout.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -166,10 +170,23 @@ def _frames_of(arr: npt.NDArray[Any], layout: PixelLayout) -> tuple[npt.NDArray[
         raise ValueError(
             f"{arr.dtype} pixels do not fit (0028,0100) Bits Allocated {layout.bits_allocated}"
         )
+    _check_range(arr, layout)
     kind = "i" if layout.pixel_representation else "u"
-    if arr.dtype.kind == "b":
-        kind = "u"
     return np.ascontiguousarray(arr, dtype=np.dtype(f"<{kind}{itemsize}")), nframes
+
+
+def _check_range(arr: npt.NDArray[Any], layout: PixelLayout) -> None:
+    """The values must fit Bits Stored and Pixel Representation (PS3.5 8.1.1), as pydicom's encoders check."""
+    if arr.size == 0 or arr.dtype.kind == "b":
+        return
+    bits, signed = layout.bits_stored, layout.pixel_representation == 1
+    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < low or hi > high:
+        raise ValueError(
+            f"the pixel values {lo}..{hi} do not fit (0028,0101) Bits Stored {bits} with (0028,0103) Pixel "
+            f"Representation {layout.pixel_representation} ({low}..{high})"
+        )
 
 
 def _threads(threads: int | None) -> int:
