@@ -1,4 +1,13 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))  # so benchmarks can `import frames`
+
+
+@pytest.fixture(scope="session")
+def smoke(pytestconfig: pytest.Config) -> bool:
+    """True under ``--benchmark-disable``: every benchmark runs once, only to check its result, so the
+    whole-data-set benchmarks make small data sets (tests/test_benchmarks_run.py runs them this way)."""
+    return bool(pytestconfig.getoption("benchmark_disable", default=False))
