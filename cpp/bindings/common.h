@@ -95,5 +95,6 @@ py::array_t<uint64_t> take_array(std::vector<uint64_t>&& v);
 void add_kernels(py::module_& m);
 void add_encaps(py::module_& m);
 void add_batch(py::module_& m);
+void add_files(py::module_& m);
 
 }  // namespace framecodec::bindings

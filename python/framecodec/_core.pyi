@@ -170,3 +170,12 @@ def decode_frame(
     ``bit_offset`` 0-7 of ``data``). Writes into ``out`` (writable, contiguous uint8 of the decoded
     size) when given. Raises DecodeError for corrupt data or data that does not fit the frame.
     """
+
+class MappedFile:
+    """A whole file mapped read-only; a bytes-like object. Views made from it (memoryview, numpy arrays) keep
+    the map alive, so dropping the MappedFile never invalidates them. Refuses files that are not regular
+    (a FIFO, a device, a directory) with OSError."""
+
+    def __init__(self, path: str | os.PathLike[str] | os.PathLike[bytes] | bytes) -> None: ...
+    def __len__(self) -> int: ...
+    def __buffer__(self, flags: int, /) -> memoryview: ...

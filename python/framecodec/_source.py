@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, Union, cast
 import numpy as np
 import numpy.typing as npt
 
-from ._core import EncapsulationError
+from ._core import EncapsulationError, MappedFile
 from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of
 from .encaps import FrameTable, frame_table, locate_pixel_data
 
@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 PathLike = Union[str, "os.PathLike[str]"]
 Source = Union[PathLike, IO[bytes], "Dataset"]
 
-# What pixel_array needs of the header; pydicom then skips the rest (and Per-Frame Functional Groups).
+# What pixel_array and FrameReader need of the header: the Image Pixel module, Number of Frames, the
+# Extended Offset Table, and the whole-slide geometry; pydicom then skips the rest, the Per-Frame
+# Functional Groups Sequence included.
 _HEADER_TAGS = [
+    0x00080008, 0x00080016, 0x00209311,
     0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011,
     0x00280100, 0x00280101, 0x00280102, 0x00280103,
+    0x00480006, 0x00480007, 0x00480105, 0x00480302, 0x00480303,
     0x7FE00001, 0x7FE00002, 0x7FE00008, 0x7FE00009,
 ]  # fmt: skip
 
@@ -48,8 +52,8 @@ class Frames:
     lengths: npt.NDArray[np.uint64]
     frame_fragments: npt.NDArray[np.uint64] | None
     extended: bool  # the table came from an Extended Offset Table: items are checked as frames are read
+    table: FrameTable | None = None  # encapsulated Pixel Data, whatever the transfer syntax
     _mm: mmap.mmap | None = None
-    _file: IO[bytes] | None = None  # opened here from a path: closed here
     _caller_file: tuple[IO[bytes], int] | None = None  # the caller's file object and where it was
 
     def close(self) -> None:
@@ -58,8 +62,6 @@ class Frames:
         self.buffer = b""
         if self._mm is not None:
             self._mm.close()
-        if self._file is not None:
-            self._file.close()
         if self._caller_file is not None:  # as pydicom does, the file object is left where it was
             f, pos = self._caller_file
             self._caller_file = None
@@ -80,20 +82,16 @@ def open_source(source: Source) -> Frames:
 
     if isinstance(source, Dataset):
         return _from_dataset(source)
-    file: IO[bytes] | None = None
-    start = 0
     if isinstance(source, (str, os.PathLike)):
-        file = open(source, "rb")  # noqa: SIM115 - closed by Frames.close
-        f: IO[bytes] = file
-    elif hasattr(source, "read"):
-        f = cast("IO[bytes]", source)
-        start = f.tell()
-        f.seek(0)
-    else:
+        return _from_path(source)
+    if not hasattr(source, "read"):
         raise TypeError(f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}")
+    f = cast("IO[bytes]", source)
+    start = f.tell()
+    f.seek(0)
+    mm: mmap.mmap | None = None
+    buffer: Any = b""
     try:
-        mm: mmap.mmap | None = None
-        buffer: Any
         try:
             fileno = f.fileno()
             if os.fstat(fileno).st_size == 0:
@@ -103,26 +101,29 @@ def open_source(source: Source) -> Frames:
         except (OSError, io.UnsupportedOperation, AttributeError):
             buffer = f.getbuffer() if isinstance(f, io.BytesIO) else f.read()
             f.seek(0)
-        try:
-            frames = _from_buffer(f, buffer, mm, file)
-        except BaseException:
-            if isinstance(buffer, memoryview):
-                buffer.release()
-            if mm is not None:
-                mm.close()
-            raise
-        if file is None:
-            frames._caller_file = (f, start)
-        return frames
+        frames = _from_buffer(f, buffer, mm)
     except BaseException:
-        if file is not None:
-            file.close()
-        else:
-            f.seek(start)
+        if isinstance(buffer, memoryview):
+            buffer.release()
+        if mm is not None:
+            mm.close()
+        f.seek(start)
         raise
+    frames._caller_file = (f, start)
+    return frames
 
 
-def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None, file: IO[bytes] | None) -> Frames:
+def _from_path(path: PathLike) -> Frames:
+    """A file: mapped whole (``MappedFile``; pages are read when touched), its header read by pydicom from
+    the start. The map stays valid as long as any array or view made from it is alive."""
+    buffer = MappedFile(path)
+    if len(buffer) == 0:
+        raise ValueError(f"{os.fspath(path)!r} is empty, not a DICOM file")
+    with open(path, "rb") as f:
+        return _from_buffer(f, buffer, None)
+
+
+def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     f.seek(0)
     ds = _read(f, convert=True, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
@@ -132,11 +133,11 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None, file: IO[bytes
             "file meta information (PS3.10 7.1), or it is truncated"
         )
     codec = CODECS.get(ts)
-    if codec is None or _delegated(ds):
-        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, mm, file)
+    if codec is None or _delegated(ds):  # pydicom decodes; the frame table still serves raw access
+        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, _any_table(ds, buffer), mm)
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
-        return _big_endian(f, ds, layout, buffer, mm, file)
+        return _big_endian(f, ds, layout, buffer, mm)
     loc = locate_pixel_data(buffer)
     if loc.encapsulated != (codec != "native"):
         raise EncapsulationError(
@@ -145,10 +146,22 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None, file: IO[bytes
         )
     if codec == "native":
         assert loc.length is not None
-        return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, file, loc.vr)
+        return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
     table = _table(lambda: loc.frame_table(buffer, layout.number_of_frames), layout)
     return Frames(ds, layout, ts, codec, buffer, table.offsets, table.lengths, table.frame_fragments,
-                  table.source == "extended", mm, file)  # fmt: skip
+                  table.source == "extended", table, mm)  # fmt: skip
+
+
+def _any_table(ds: Dataset, buffer: Any) -> FrameTable | None:
+    """The frame table of encapsulated Pixel Data in a transfer syntax pydicom decodes (JPEG, ...), for
+    access to the codestreams; None when there is none or it cannot be made (pydicom then says why)."""
+    try:
+        loc = locate_pixel_data(buffer)
+        if not loc.encapsulated:
+            return None
+        return loc.frame_table(buffer, int(ds.get("NumberOfFrames", 1) or 1))
+    except (ValueError, TypeError):
+        return None
 
 
 def _read(f: IO[bytes], convert: bool = False, **kwargs: Any) -> Dataset:
@@ -169,8 +182,7 @@ def _read(f: IO[bytes], convert: bool = False, **kwargs: Any) -> Dataset:
         raise ValueError(f"{name} is truncated or malformed: its data set cannot be read ({e})") from e
 
 
-def _big_endian(f: IO[bytes], ds: Dataset, layout: PixelLayout, buffer: Any, mm: mmap.mmap | None,
-                file: IO[bytes] | None) -> Frames:  # fmt: skip
+def _big_endian(f: IO[bytes], ds: Dataset, layout: PixelLayout, buffer: Any, mm: mmap.mmap | None) -> Frames:
     """Explicit VR Big Endian (native only, PS3.5 A.3): pydicom finds the Pixel Data value without reading it."""
     from pydicom.dataelem import RawDataElement
 
@@ -186,7 +198,7 @@ def _big_endian(f: IO[bytes], ds: Dataset, layout: PixelLayout, buffer: Any, mm:
             f"truncated Pixel Data: its value of {elem.length} bytes at offset {elem.value_tell} runs past the end of "
             f"the {len(buffer)}-byte file"
         )
-    return _native(ds, layout, BIG_ENDIAN, buffer, elem.value_tell, elem.length, mm, file, elem.VR)
+    return _native(ds, layout, BIG_ENDIAN, buffer, elem.value_tell, elem.length, mm, elem.VR)
 
 
 def _from_dataset(ds: Dataset) -> Frames:
@@ -202,15 +214,15 @@ def _from_dataset(ds: Dataset) -> Frames:
         raise ValueError("the data set has no (7FE0,0010) Pixel Data")
     value = ds.PixelData
     if codec == "native":
-        return _native(ds, layout, ts, value, 0, len(value), None, None, ds["PixelData"].VR)
+        return _native(ds, layout, ts, value, 0, len(value), None, ds["PixelData"].VR)
     eo, el = ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths")
     table = _table(lambda: frame_table(value, layout.number_of_frames, eo, el, ts), layout)
     return Frames(ds, layout, ts, codec, value, table.offsets, table.lengths, table.frame_fragments,
-                  table.source == "extended")  # fmt: skip
+                  table.source == "extended", table)  # fmt: skip
 
 
 def _native(ds: Dataset, layout: PixelLayout, ts: str, buffer: Any, offset: int, length: int,
-            mm: mmap.mmap | None, file: IO[bytes] | None, vr: str | None) -> Frames:  # fmt: skip
+            mm: mmap.mmap | None, vr: str | None) -> Frames:  # fmt: skip
     n = layout.number_of_frames
     if layout.bits_allocated == 1:  # PS3.5 8.1.1: frames follow each other bit by bit, not byte-aligned
         need = (n * layout.pixels_per_frame + 7) // 8
@@ -224,9 +236,9 @@ def _native(ds: Dataset, layout: PixelLayout, ts: str, buffer: Any, offset: int,
             f"but it holds {length}"
         )
     if ts == BIG_ENDIAN and layout.bits_allocated == 8 and vr == "OW":  # swapped 8-bit words: pydicom's case
-        return Frames(ds, layout, ts, None, buffer, *_empty(), False, mm, file)
+        return Frames(ds, layout, ts, None, buffer, *_empty(), False, None, mm)
     lengths = np.full(n, layout.stored_frame_size, dtype=np.uint64)
-    return Frames(ds, layout, ts, "native", buffer, offsets, lengths, None, False, mm, file)
+    return Frames(ds, layout, ts, "native", buffer, offsets, lengths, None, False, None, mm)
 
 
 def _table(make: Any, layout: PixelLayout) -> FrameTable:
