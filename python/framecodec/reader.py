@@ -227,9 +227,13 @@ class FrameReader:
         if len(picked) == 0 or width == 0 or height == 0:
             return region
         tiles = self.read(picked, threads=threads, raw=raw)
+        # Edge tiles reach past the total pixel matrix; what lies beyond it is padding, not image.
+        right, bottom = min(x + width, geo.total_columns), min(y + height, geo.total_rows)
         for tile, (tx, ty) in zip(tiles, geo.positions[picked].tolist()):
             x0, y0 = max(x, tx), max(y, ty)
-            x1, y1 = min(x + width, tx + columns), min(y + height, ty + rows)
+            x1, y1 = min(right, tx + columns), min(bottom, ty + rows)
+            if x1 <= x0 or y1 <= y0:
+                continue
             region[y0 - y : y1 - y, x0 - x : x1 - x] = tile[y0 - ty : y1 - ty, x0 - tx : x1 - tx]
         return region
 
