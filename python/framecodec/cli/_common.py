@@ -1,0 +1,232 @@
+"""What the commands share: per-file error reports, the progress bar, ``--frames`` specs, ``--threads``,
+and output files that appear whole or not at all."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any
+
+from tqdm import tqdm
+
+#: A frame selection as ``FrameReader.read`` and ``pixel_array`` take it.
+FrameSpec = int | slice | list[int] | None
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as given (exit 2, as argparse's own errors)."""
+
+
+def report(path: str | os.PathLike[str], error: BaseException) -> None:
+    """``framecodec: FILE: message`` on stderr."""
+    tqdm.write(f"framecodec: {os.fspath(path)}: {describe(error)}", file=sys.stderr)  # above a progress bar
+
+
+def describe(error: BaseException) -> str:
+    """An exception as one line for a user: the message of the errors framecodec and pydicom raise for bad
+    files, the error's name too for anything less expected."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror if not error.filename2 else f"{error.strerror}: {error.filename2}"
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, (ValueError, OSError, IndexError)):
+        return text
+    if type(error).__module__.startswith("pydicom") or type(error).__name__ == "InvalidDicomError":
+        return text
+    return f"{type(error).__name__}: {text}"
+
+
+# --- arguments -----------------------------------------------------------------------------------------
+
+
+def threads_arg(text: str) -> int:
+    """``--threads``: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def frames_arg(text: str) -> FrameSpec:
+    """``--frames``: ``a:b``, ``a:b:c`` (Python slices, any part may be left out), ``i,j,k`` or ``i``; 0-based,
+    negative numbers count from the end."""
+    text = text.strip()
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) > 3:
+                raise ValueError
+            start, stop, step = ([_int_or_none(p) for p in parts] + [None])[:3]
+            if step == 0:
+                raise argparse.ArgumentTypeError("the step of a slice must not be 0")
+            return slice(start, stop, step)
+        if "," in text:
+            return [int(p) for p in text.split(",")]  # int() refuses an empty item
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a frame selection: use a:b, a:b:c, i,j,k or i (0-based)"
+        ) from None
+
+
+def _int_or_none(part: str) -> int | None:
+    return int(part) if part.strip() else None
+
+
+def level_arg(text: str) -> int:
+    """``--level``: zlib's deflate level, 0-9 or -1 (zlib's default, 6)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not -1 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"must be -1 (zlib's default) or 0-9, got {value}")
+    return value
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one existing file (hard links and symbolic links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+# --- progress ------------------------------------------------------------------------------------------
+
+
+def shows_progress(quiet: bool, stream: IO[str] | None = None) -> bool:
+    """Progress bars are drawn on a terminal only, and never with ``--quiet``."""
+    stream = sys.stderr if stream is None else stream
+    if quiet:
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+class Progress:
+    """A tqdm bar on stderr counting frames, with the throughput in MB/s of decoded pixels and what is being
+    done now.
+
+    It appears only after a second of work (tqdm's ``delay``), and not at all when stderr is not a terminal
+    or with ``--quiet`` (then every call is a no-op). Once shown, it is redrawn twice a second from a thread
+    of its own, so the time keeps moving while a long step (one C++ call encoding a whole file) runs.
+    """
+
+    def __init__(self, total: int, desc: str, *, quiet: bool, stream: IO[str] | None = None,
+                 delay: float = 1.0) -> None:  # fmt: skip
+        stream = sys.stderr if stream is None else stream
+        self.bar: tqdm[Any] = tqdm(
+            total=total, desc=desc, unit="frame", file=stream, disable=not shows_progress(quiet, stream),
+            delay=delay, dynamic_ncols=True, leave=True,
+        )  # fmt: skip
+        self.done = 0  # frames
+        self.nbytes = 0
+        self.stage = ""
+        self.delay = delay
+        self._start = time.perf_counter()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if self.enabled:
+            self._ticker = threading.Thread(target=self._tick, name="framecodec-progress", daemon=True)
+            self._ticker.start()
+
+    @property
+    def enabled(self) -> bool:
+        return not self.bar.disable
+
+    def advance(self, frames: int, nbytes: int) -> None:
+        """``frames`` more frames done, ``nbytes`` bytes of decoded pixels."""
+        self.done += frames
+        self.nbytes += nbytes
+        if self.enabled:
+            self.bar.set_postfix_str(self._postfix(), refresh=False)
+        self.bar.update(frames)
+
+    def set_stage(self, desc: str, stage: str = "") -> None:
+        """What is being done now: the file's name and the step (``decode 64/200``, ``encode``, ``verify``)."""
+        self.stage = stage
+        if self.enabled:
+            self.bar.set_description_str(desc, refresh=False)
+            self.bar.set_postfix_str(self._postfix(), refresh=self._due())
+
+    def _due(self) -> bool:
+        return time.perf_counter() - self._start >= self.delay
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            if self._due():
+                self.bar.set_postfix_str(self._postfix(), refresh=False)
+                self.bar.refresh()
+
+    def _postfix(self) -> str:
+        elapsed = max(time.perf_counter() - self._start, 1e-9)
+        parts = [f"{self.nbytes / elapsed / 1e6:,.0f} MB/s"] if self.nbytes else []
+        return ", ".join(parts + ([self.stage] if self.stage else []))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        self.bar.close()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- output files --------------------------------------------------------------------------------------
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """A temporary file in ``out``'s folder to write; when the block ends normally it is synced to disk,
+    given the permissions a new file gets, and renamed to ``out`` (an existing ``out`` is replaced in one
+    step). On any error, KeyboardInterrupt included, it is removed: ``out`` is never half-written."""
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".framecodec-tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, out)
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
+    _sync_folder(out.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (POSIX; elsewhere a folder cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
