@@ -1,7 +1,10 @@
 #include "dataset_walk.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "errors.h"
 #include "le.h"
@@ -61,6 +64,29 @@ int64_t parse_is(const uint8_t* p, size_t n) {
     v = v * 10 + (s[i] - '0');
   }
   return v;
+}
+
+bool parse_ds(const uint8_t* p, size_t n, double* out) {
+  size_t b = 0, e = n;
+  while (e > b && (p[e - 1] == ' ' || p[e - 1] == 0)) --e;
+  while (b < e && p[b] == ' ') ++b;
+  if (b == e) {
+    *out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  // Only the characters DS allows: no "inf" or "nan", no hexadecimal, no second value after a backslash.
+  for (size_t i = b; i < e; ++i) {
+    const uint8_t c = p[i];
+    if (!((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E')) return false;
+  }
+  if (p[b] == '+' && e - b > 1 && p[b + 1] != '-' && p[b + 1] != '+') ++b;  // from_chars takes no leading '+'
+  const char* first = reinterpret_cast<const char*>(p + b);
+  const char* last = reinterpret_cast<const char*>(p + e);
+  double v = 0;
+  std::from_chars_result r = std::from_chars(first, last, v);  // locale-independent, unlike strtod
+  if (r.ec != std::errc() || r.ptr != last || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
 }
 
 DataSetStart DataSetReader::start() {

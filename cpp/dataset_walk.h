@@ -31,6 +31,9 @@ std::string strip_value(const uint8_t* p, size_t n);
 // An IS value (PS3.5 Table 6.2-1): optional sign, digits, leading and trailing spaces. -1 when not one
 // non-negative integer.
 int64_t parse_is(const uint8_t* p, size_t n);
+// A DS value (PS3.5 Table 6.2-1) of one number: fixed or floating point, optional sign, leading and trailing
+// spaces. An empty value gives NaN. False when the value is not one finite decimal number.
+bool parse_ds(const uint8_t* p, size_t n, double* out);
 
 // Where the data set starts after the optional preamble and file meta, and how it is encoded.
 struct DataSetStart {
