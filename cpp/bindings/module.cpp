@@ -24,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   add_kernels(m);
   add_encaps(m);
   add_batch(m);
+  add_slide(m);
 }
