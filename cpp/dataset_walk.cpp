@@ -30,22 +30,6 @@ void data_set_error(const std::string& msg) { throw EncapsulationError(msg); }
 
 std::string at_offset(uint64_t pos) { return " at offset " + std::to_string(pos); }
 
-// PS3.5 Table 6.2-1: the VRs. Of these, PS3.5 7.1.2 gives a 2-byte reserved field and a 4-byte length to
-// OB OD OF OL OV OW SQ SV UC UN UR UT UV; the rest have a 2-byte length.
-bool known_vr(const uint8_t* p, bool* long_length) {
-  static const char* const kShort[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO",
-                                       "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"};
-  static const char* const kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
-  for (const char* v : kLong)
-    if (p[0] == v[0] && p[1] == v[1]) return *long_length = true;
-  for (const char* v : kShort)
-    if (p[0] == v[0] && p[1] == v[1]) {
-      *long_length = false;
-      return true;
-    }
-  return false;
-}
-
 std::string strip_value(const uint8_t* p, size_t n) {
   std::string s(reinterpret_cast<const char*>(p), n);
   size_t e = s.find_last_not_of(std::string(" \0", 2));
@@ -124,34 +108,17 @@ bool DataSetReader::looks_explicit(uint64_t pos) {
   return size_ - pos >= 6 && known_vr(view(pos + 4, 2), &long_length);
 }
 
-Element DataSetReader::header(uint64_t pos, bool explicit_vr) {
-  if (size_ - pos < 8)
+void DataSetReader::truncated_header(uint64_t pos, int needed, uint32_t tag) {
+  if (needed == 8)
     data_set_error("truncated data set: an element header" + at_offset(pos) + " needs 8 bytes, " +
                    std::to_string(size_ - pos) + " remain");
-  const uint8_t* p = view(pos, 8);
-  Element e{load_tag_le(p), 0, 0, {0, 0, 0}};
-  if (!explicit_vr || (e.tag >> 16) == 0xFFFE) {
-    e.length = load_le32(p + 4);
-    e.value = pos + 8;
-    return e;
-  }
-  bool long_length;
-  if (!known_vr(p + 4, &long_length))
-    data_set_error("element " + format_tag(e.tag) + at_offset(pos) + " has no valid VR (bytes " + hex2(p[4]) + " " +
-                   hex2(p[5]) + ") in an explicit VR data set");
-  e.vr[0] = static_cast<char>(p[4]);
-  e.vr[1] = static_cast<char>(p[5]);
-  if (!long_length) {
-    e.length = load_le16(p + 6);
-    e.value = pos + 8;
-    return e;
-  }
-  if (size_ - pos < 12)
-    data_set_error("truncated data set: the header of element " + format_tag(e.tag) + at_offset(pos) + " needs 12 bytes, " +
-                   std::to_string(size_ - pos) + " remain");
-  e.length = load_le32(view(pos + 8, 4));
-  e.value = pos + 12;
-  return e;
+  data_set_error("truncated data set: the header of element " + format_tag(tag) + at_offset(pos) + " needs 12 bytes, " +
+                 std::to_string(size_ - pos) + " remain");
+}
+
+void DataSetReader::no_vr(uint32_t tag, uint64_t pos, uint8_t b0, uint8_t b1) {
+  data_set_error("element " + format_tag(tag) + at_offset(pos) + " has no valid VR (bytes " + hex2(b0) + " " + hex2(b1) +
+                 ") in an explicit VR data set");
 }
 
 void DataSetReader::check_value(const Element& e, uint64_t pos) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string_view>
 #include <unordered_map>
@@ -50,6 +49,8 @@ std::string name_of(uint32_t tag) {
   }
   return name + format_tag(tag);
 }
+
+bool vr_is(const Element& e, const char* vr) { return e.vr[0] == vr[0] && e.vr[1] == vr[1]; }
 
 // A string value without its padding (trailing spaces and NULs, leading spaces), as a view of p.
 std::string_view stripped(const uint8_t* p, size_t n) {
@@ -215,8 +216,8 @@ class TileWalk {
   // encoded in implicit VR little endian (PS3.5 6.2.2).
   static bool items_explicit(const Element& e, uint64_t pos, bool explicit_vr) {
     if (!explicit_vr) return false;
-    if (std::strcmp(e.vr, "SQ") == 0) return true;
-    if (std::strcmp(e.vr, "UN") == 0) return false;
+    if (vr_is(e, "SQ")) return true;
+    if (vr_is(e, "UN")) return false;
     data_set_error(name_of(e.tag) + at_offset(pos) + " has VR " + e.vr + ", not SQ");
   }
 
@@ -224,7 +225,7 @@ class TileWalk {
 
   void expect_vr(const Element& e, uint64_t pos, bool explicit_vr, const char* vr) {
     if (e.length == kUndefinedLength) data_set_error(name_of(e.tag) + at_offset(pos) + " has undefined length");
-    if (explicit_vr && std::strcmp(e.vr, vr) != 0 && std::strcmp(e.vr, "UN") != 0)
+    if (explicit_vr && !vr_is(e, vr) && !vr_is(e, "UN"))
       data_set_error(name_of(e.tag) + at_offset(pos) + " has VR " + e.vr + ", expected " + vr);
   }
 
