@@ -7,12 +7,11 @@ from __future__ import annotations
 import io
 import math
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pydicom
-from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset, write_sequence_item
@@ -81,14 +80,15 @@ def plane_position(f: Frame) -> Dataset:
     return pp
 
 
-def groups_item(f: Frame | None, index: int = 0, extras: bool = True) -> Dataset:
-    """A Functional Groups item: Plane Position (Slide), Optical Path Identification, and, with `extras`,
-    groups the walk must skip (nested sequences, a private element)."""
+def groups_item(f: Frame | None, index: int = 0, extras: bool = True, frame_content: bool = True) -> Dataset:
+    """A Functional Groups item: Frame Content, Plane Position (Slide), Optical Path Identification, and, with
+    `extras`, groups the walk must skip (nested sequences, a private element)."""
     it = Dataset()
-    if extras:
+    if frame_content:
         fc = Dataset()
         fc.DimensionIndexValues = [index + 1, 1]
         it.FrameContentSequence = DicomSequence([fc])
+    if extras:
         src = Dataset()
         src.ReferencedSOPClassUID = WSI
         src.ReferencedSOPInstanceUID = "1.2.3.4"
@@ -221,12 +221,16 @@ _COLUMN, _ROW = 0x3A3B3C3D, 0x4A4B4C4D  # sentinels, patched per frame
 _Z = "1111.22223333444"  # 16 characters: the widest DS
 
 
-def big_wsi_file(slide: Slide, frames: Sequence[Frame], explicit: bool = True, undefined: bool = False) -> bytes:
+def big_wsi_file(
+    slide: Slide, frames: Sequence[Frame], explicit: bool = True, undefined: bool = False, extras: bool = True
+) -> bytes:
     """A VL WSI file with many per-frame items, built quickly: pydicom writes one item per optical path with
-    sentinel values, which are patched for each frame; pydicom writes the rest of the file around them."""
+    sentinel values, which are patched for each frame; pydicom writes the rest of the file around them.
+    Every frame has a Z offset. Without `extras` an item holds what real ones do: Frame Content, Plane
+    Position (Slide) and Optical Path Identification."""
     templates: dict[str | None, tuple[bytes, int, int, int]] = {}
     for path in {f.path for f in frames}:
-        item = groups_item(Frame(_COLUMN - 2**32 if _COLUMN >= 2**31 else _COLUMN, _ROW, _Z, path))
+        item = groups_item(Frame(_COLUMN, _ROW, _Z, path), extras=extras)
         if undefined:
             for elem in item:
                 if elem.VR == "SQ":
@@ -244,7 +248,7 @@ def big_wsi_file(slide: Slide, frames: Sequence[Frame], explicit: bool = True, u
         b = bytearray(raw)
         b[ci : ci + 4] = struct.pack("<i", f.column)
         b[ri : ri + 4] = struct.pack("<i", f.row)
-        z = f"{float(f.z):16.10f}" if f.z is not None else " " * 16
+        z = f"{float(f.z or 0):16.10f}"
         assert len(z) == 16, z
         b[zi : zi + 16] = z.encode()
         parts.append(bytes(b))
@@ -325,10 +329,3 @@ def shuffled(frames: Sequence[Frame], seed: int) -> list[Frame]:
     order = np.random.default_rng(seed).permutation(len(frames))
     return [frames[i] for i in order]
 
-
-def walk_elements(ds: Dataset) -> Iterator[DataElement]:
-    for elem in ds:
-        yield elem
-        if elem.VR == "SQ":
-            for item in elem.value:
-                yield from walk_elements(item)
