@@ -257,8 +257,13 @@ class TileWalk {
     return v;
   }
 
+  // CS or SH: at most 16 characters (PS3.5 Table 6.2-1); longer ones are accepted up to a bound, which keeps a
+  // forged length from making a file source read a huge value.
   std::string_view read_string(const Element& e, uint64_t pos, bool explicit_vr, const char* vr) {
     expect_vr(e, pos, explicit_vr, vr);
+    if (e.length > 1024)
+      data_set_error(name_of(e.tag) + at_offset(pos) + " is " + std::to_string(e.length) + " bytes long, not a " + vr +
+                     " value of at most 16 characters");
     return stripped(r_.view(e.value, e.length), e.length);  // valid until the next read
   }
 

@@ -478,6 +478,12 @@ def test_malformed_values_name_the_frame() -> None:
     with pytest.raises(fc.EncapsulationError, match=r"has no Optical Path Identifier \(0048,0106\)"):
         tile_positions(to_bytes(ds))
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns of an SH value over 16 characters, and writes it
+        long_id = to_bytes(wsi_dataset(SLIDE, [Frame(1, 1, "0", "x" * 2000)]))
+    with pytest.raises(fc.EncapsulationError, match=r"Optical Path Identifier .* 2000 bytes long, not a SH value"):
+        tile_positions(long_id)
+
     data = to_bytes(wsi_dataset(SLIDE, [Frame(1, 1, "0", "1")]))
     at = data.index(b"\x48\x00\x06\x00UL\x04\x00")  # Total Pixel Matrix Columns, cut to 2 bytes
     bad = data[:at] + b"\x48\x00\x06\x00UL\x02\x00\x01\x00" + data[at + 12 :]
