@@ -109,6 +109,26 @@ def test_sources_of_the_buffer(tmp_path: Path) -> None:
         tile_positions(12)  # type: ignore[arg-type]
 
 
+def test_a_path_reads_only_the_header(tmp_path: Path) -> None:
+    io_stats = Path("/proc/self/io")
+    if not io_stats.exists():
+        pytest.skip("needs Linux /proc/self/io to count the bytes read")
+    slide = Slide(across=40, down=25, planes=2, paths=("a",), tile=64)  # 8 MB of Pixel Data after the header
+    data = big_wsi_file(slide, shuffled(slide.full_order(), 4))
+    path = tmp_path / "slide.dcm"
+    path.write_bytes(data)
+    header_end = fc.locate_pixel_data(data).offset
+
+    def rchar() -> int:
+        return int(next(line for line in io_stats.read_text().splitlines() if line.startswith("rchar")).split()[1])
+
+    before = rchar()
+    p = tile_positions(path)
+    read = rchar() - before
+    assert len(p) == 2000 and read <= header_end + 65536 + 4096 < len(data) // 4, read
+    assert_same(p, tile_positions(data))
+
+
 def assert_same(a: SlidePositions, b: SlidePositions) -> None:
     for name in ("column_positions", "row_positions", "z_offsets", "focal_planes", "optical_paths"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
