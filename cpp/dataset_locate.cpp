@@ -17,7 +17,8 @@ PixelDataLocation locate_pixel_data(ByteSource& src) {
   uint64_t pos = start.pos;
 
   while (true) {
-    if (pos == size) data_set_error("no Pixel Data (7FE0,0010) in the top-level data set (it ends" + at_offset(pos) + ")");
+    if (pos == size)
+      data_set_error("no Pixel Data (7FE0,0010) in the top-level data set (it ends" + at_offset(pos) + ")");
     Element e = r.header(pos, explicit_vr);
     if (e.tag == kPixelDataTag) {
       loc.element_offset = pos;
@@ -31,7 +32,8 @@ PixelDataLocation locate_pixel_data(ByteSource& src) {
       pos = e.value;  // a stray delimiter at the top level: skipped, as DCMTK and pydicom do
       continue;
     }
-    if (e.tag == kItemTag) data_set_error("unexpected item tag (FFFE,E000)" + at_offset(pos) + " in the top-level data set");
+    if (e.tag == kItemTag)
+      data_set_error("unexpected item tag (FFFE,E000)" + at_offset(pos) + " in the top-level data set");
     if (e.length == kUndefinedLength) {
       pos = r.skip_undefined(e, pos, explicit_vr, 1);
       continue;
@@ -42,7 +44,8 @@ PixelDataLocation locate_pixel_data(ByteSource& src) {
     } else if (e.tag == kExtendedOffsetTableTag || e.tag == kExtendedOffsetTableLengthsTag) {
       bool lengths = e.tag == kExtendedOffsetTableLengthsTag;
       if (e.length % 8 != 0)
-        data_set_error(std::string(lengths ? "Extended Offset Table Lengths (7FE0,0002)" : "Extended Offset Table (7FE0,0001)") +
+        data_set_error(std::string(lengths ? "Extended Offset Table Lengths (7FE0,0002)"
+                                           : "Extended Offset Table (7FE0,0001)") +
                        at_offset(pos) + " has length " + std::to_string(e.length) + ", not a multiple of 8");
       std::vector<uint64_t>& v = lengths ? loc.extended_lengths : loc.extended_offsets;
       (lengths ? loc.has_extended_lengths : loc.has_extended_offsets) = true;

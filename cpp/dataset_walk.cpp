@@ -87,7 +87,8 @@ DataSetStart DataSetReader::start() {
     if (e.length == kUndefinedLength)
       data_set_error("file meta element " + format_tag(e.tag) + at_offset(pos) + " has undefined length");
     check_value(e, pos);
-    if (e.tag == kTransferSyntaxUidTag && e.length <= 256) out.transfer_syntax = strip_value(view(e.value, e.length), e.length);
+    if (e.tag == kTransferSyntaxUidTag && e.length <= 256)
+      out.transfer_syntax = strip_value(view(e.value, e.length), e.length);
     pos = e.value + e.length;
   }
 
@@ -117,8 +118,8 @@ void DataSetReader::truncated_header(uint64_t pos, int needed, uint32_t tag) {
 }
 
 void DataSetReader::no_vr(uint32_t tag, uint64_t pos, uint8_t b0, uint8_t b1) {
-  data_set_error("element " + format_tag(tag) + at_offset(pos) + " has no valid VR (bytes " + hex2(b0) + " " + hex2(b1) +
-                 ") in an explicit VR data set");
+  data_set_error("element " + format_tag(tag) + at_offset(pos) + " has no valid VR (bytes " + hex2(b0) + " " +
+                 hex2(b1) + ") in an explicit VR data set");
 }
 
 void DataSetReader::check_value(const Element& e, uint64_t pos) {

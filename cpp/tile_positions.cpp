@@ -105,7 +105,8 @@ class TileWalk {
     const bool explicit_vr = start.explicit_vr;
     uint64_t pos = start.pos;
     while (true) {
-      if (pos == size_) data_set_error("no Pixel Data (7FE0,0010) in the top-level data set (it ends" + at_offset(pos) + ")");
+      if (pos == size_)
+        data_set_error("no Pixel Data (7FE0,0010) in the top-level data set (it ends" + at_offset(pos) + ")");
       Element e = r_.header(pos, explicit_vr);
       if (e.tag == kPixelDataTag) {
         after_pixel_data_header_ = size_ - e.value;  // the value is never read
@@ -115,7 +116,8 @@ class TileWalk {
         pos = e.value;  // a stray delimiter at the top level: skipped, as locate_pixel_data does
         continue;
       }
-      if (e.tag == kItemTag) data_set_error("unexpected item tag (FFFE,E000)" + at_offset(pos) + " in the top-level data set");
+      if (e.tag == kItemTag)
+        data_set_error("unexpected item tag (FFFE,E000)" + at_offset(pos) + " in the top-level data set");
       if (e.length != kUndefinedLength) r_.check_value(e, pos);
       uint64_t next = 0;
       if (e.tag == kPerFrameFunctionalGroupsSequenceTag) {
@@ -127,7 +129,8 @@ class TileWalk {
       } else if (e.length != kUndefinedLength) {
         read_top_level_value(e, pos, explicit_vr);
       }
-      if (next == 0) next = e.length == kUndefinedLength ? r_.skip_undefined(e, pos, explicit_vr, 1) : e.value + e.length;
+      if (next == 0)
+        next = e.length == kUndefinedLength ? r_.skip_undefined(e, pos, explicit_vr, 1) : e.value + e.length;
       pos = next;
     }
     resolve();
@@ -185,7 +188,8 @@ class TileWalk {
       const uint8_t* p = r_.view(pos, 8);
       const uint32_t tag = load_tag_le(p), len = load_le32(p + 4);
       if (tag == kSequenceDelimitationTag) {
-        if (!undefined) data_set_error("a sequence delimiter" + at_offset(pos) + " inside a sequence of defined length");
+        if (!undefined)
+          data_set_error("a sequence delimiter" + at_offset(pos) + " inside a sequence of defined length");
         return pos + 8;
       }
       if (tag != kItemTag)
@@ -195,9 +199,9 @@ class TileWalk {
         pos = on_item(pos + 8, end, true);
       } else {
         if (len > end - pos - 8)
-          data_set_error((end == size_ ? "truncated data set: the item" : "the item") + at_offset(pos) + " has length " +
-                         std::to_string(len) + " but only " + std::to_string(end - pos - 8) + " bytes of its " +
-                         (end == size_ ? "data" : "sequence") + " follow its header");
+          data_set_error((end == size_ ? "truncated data set: the item" : "the item") + at_offset(pos) +
+                         " has length " + std::to_string(len) + " but only " + std::to_string(end - pos - 8) +
+                         " bytes of its " + (end == size_ ? "data" : "sequence") + " follow its header");
         pos = on_item(pos + 8, pos + 8 + uint64_t{len}, false);
       }
     }
@@ -244,7 +248,8 @@ class TileWalk {
   int32_t read_sl(const Element& e, uint64_t pos, bool explicit_vr) {
     expect_vr(e, pos, explicit_vr, "SL");
     if (e.length != 4)
-      data_set_error(name_of(e.tag) + at_offset(pos) + " has length " + std::to_string(e.length) + ", not 4 (one SL value)");
+      data_set_error(name_of(e.tag) + at_offset(pos) + " has length " + std::to_string(e.length) +
+                     ", not 4 (one SL value)");
     return static_cast<int32_t>(load_le32(r_.view(e.value, 4)));
   }
 
@@ -291,7 +296,9 @@ class TileWalk {
       case kDimensionOrganizationTypeTag:
         out_.dimension_organization_type = std::string(read_string(e, pos, explicit_vr, "CS"));
         return;
-      case kSpecificCharacterSetTag: out_.specific_character_set = std::string(read_string(e, pos, explicit_vr, "CS")); return;
+      case kSpecificCharacterSetTag:
+        out_.specific_character_set = std::string(read_string(e, pos, explicit_vr, "CS"));
+        return;
     }
   }
 
@@ -301,7 +308,8 @@ class TileWalk {
   // of one item (PS3.3 C.8.12.6.1, C.8.12.6.2).
   uint64_t read_groups(uint64_t pos, uint64_t end, bool undefined, bool explicit_vr, Groups* g) {
     return walk_item(pos, end, undefined, explicit_vr, 1, [&](const Element& e, uint64_t at) -> uint64_t {
-      if (e.tag == kPlanePositionSlideSequenceTag) return read_single_item(e, at, end, explicit_vr, g, &TileWalk::read_plane_position);
+      if (e.tag == kPlanePositionSlideSequenceTag)
+        return read_single_item(e, at, end, explicit_vr, g, &TileWalk::read_plane_position);
       if (e.tag == kOpticalPathIdentificationSequenceTag)
         return read_single_item(e, at, end, explicit_vr, g, &TileWalk::read_optical_path_identification);
       return 0;
@@ -311,11 +319,13 @@ class TileWalk {
   using ItemReader = uint64_t (TileWalk::*)(uint64_t pos, uint64_t end, bool undefined, bool explicit_vr, Groups* g);
 
   // A sequence that holds one item; an empty one says nothing.
-  uint64_t read_single_item(const Element& e, uint64_t pos, uint64_t limit, bool explicit_vr, Groups* g, ItemReader read) {
+  uint64_t read_single_item(const Element& e, uint64_t pos, uint64_t limit, bool explicit_vr, Groups* g,
+                            ItemReader read) {
     const bool items_ex = items_explicit(e, pos, explicit_vr);
     int items = 0;
     return walk_sequence(e, limit, [&](uint64_t value, uint64_t end, bool undefined) {
-      if (++items > 1) data_set_error(name_of(e.tag) + at_offset(pos) + " has more than one item; the standard allows one");
+      if (++items > 1)
+        data_set_error(name_of(e.tag) + at_offset(pos) + " has more than one item; the standard allows one");
       return (this->*read)(value, end, undefined, items_ex, g);
     });
   }
@@ -338,7 +348,8 @@ class TileWalk {
     });
     if (!has_column || !has_row)
       data_set_error("the Plane Position (Slide) Sequence (0048,021A) item" + at_offset(pos - 8) + " has no " +
-                     name_of(has_column ? kRowPositionInTotalImagePixelMatrixTag : kColumnPositionInTotalImagePixelMatrixTag));
+                     name_of(has_column ? kRowPositionInTotalImagePixelMatrixTag
+                                        : kColumnPositionInTotalImagePixelMatrixTag));
     g->has_position = true;
     return after;
   }
@@ -360,7 +371,8 @@ class TileWalk {
     const bool items_ex = items_explicit(e, pos, explicit_vr);
     has_per_frame_ = true;
     if (number_of_frames_ > 0) {  // each item takes at least its 8-byte header
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(number_of_frames_), (size_ - pos) / 8));
+      const uint64_t frames = static_cast<uint64_t>(number_of_frames_);
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(frames, (size_ - pos) / 8));
       pf_has_position_.reserve(n);
       pf_columns_.reserve(n);
       pf_rows_.reserve(n);
@@ -425,11 +437,12 @@ class TileWalk {
     out_.number_of_frames = n;
     const bool tiled_full = out_.dimension_organization_type == "TILED_FULL";
     if (has_per_frame_ && pf_has_position_.size() != n)
-      data_set_error("the Per-Frame Functional Groups Sequence (5200,9230) has " + std::to_string(pf_has_position_.size()) +
-                     " items but " +
+      data_set_error("the Per-Frame Functional Groups Sequence (5200,9230) has " +
+                     std::to_string(pf_has_position_.size()) + " items but " +
                      (number_of_frames_ > 0 ? "Number of Frames (0028,0008) is " + std::to_string(n)
                                             : std::string("there is no Number of Frames (0028,0008): one frame")));
-    const bool any_per_frame = std::find(pf_has_position_.begin(), pf_has_position_.end(), true) != pf_has_position_.end();
+    const bool any_per_frame =
+        std::find(pf_has_position_.begin(), pf_has_position_.end(), true) != pf_has_position_.end();
     if (!any_per_frame && n > kFramesWithoutPixelData && n / 8 > after_pixel_data_header_)
       data_set_error("Number of Frames (0028,0008) is " + std::to_string(n) + ", more than the " +
                      std::to_string(after_pixel_data_header_) + " bytes after the Pixel Data header can hold");
@@ -488,12 +501,13 @@ class TileWalk {
                        "by " + name_of(a.tag) + ", but it is " + (a.value < 0 ? "absent" : "0"));
     const int64_t planes = out_.total_pixel_matrix_focal_planes < 0 ? 1 : out_.total_pixel_matrix_focal_planes;
     int64_t paths = out_.number_of_optical_paths;
-    if (paths < 0) paths = out_.optical_path_identifiers.empty() ? 1 : static_cast<int64_t>(out_.optical_path_identifiers.size());
+    if (paths < 0) paths = std::max<int64_t>(1, static_cast<int64_t>(out_.optical_path_identifiers.size()));
     if (planes == 0 || paths == 0)
       data_set_error(name_of(planes == 0 ? kTotalPixelMatrixFocalPlanesTag : kNumberOfOpticalPathsTag) +
                      " is 0 in a TILED_FULL image");
-    const uint64_t across = (static_cast<uint64_t>(out_.total_pixel_matrix_columns) - 1) / static_cast<uint64_t>(out_.columns) + 1;
-    const uint64_t down = (static_cast<uint64_t>(out_.total_pixel_matrix_rows) - 1) / static_cast<uint64_t>(out_.rows) + 1;
+    const uint64_t tile_columns = static_cast<uint64_t>(out_.columns), tile_rows = static_cast<uint64_t>(out_.rows);
+    const uint64_t across = (static_cast<uint64_t>(out_.total_pixel_matrix_columns) - 1) / tile_columns + 1;
+    const uint64_t down = (static_cast<uint64_t>(out_.total_pixel_matrix_rows) - 1) / tile_rows + 1;
     out_.column_positions.resize(n);
     out_.row_positions.resize(n);
     planes_out->resize(n);
@@ -515,8 +529,8 @@ class TileWalk {
                        (out_.concatenation_frame_offset ? " from Concatenation Frame Offset Number " +
                                                               std::to_string(out_.concatenation_frame_offset)
                                                         : std::string()));
-      const uint64_t x = 1 + column * static_cast<uint64_t>(out_.columns);
-      const uint64_t y = 1 + row * static_cast<uint64_t>(out_.rows);
+      const uint64_t x = 1 + column * tile_columns;
+      const uint64_t y = 1 + row * tile_rows;
       if (x > kMaxSL || y > kMaxSL)
         data_set_error("frame " + std::to_string(i) + " of the TILED_FULL grid starts past the largest SL position");
       out_.column_positions[i] = static_cast<int32_t>(x);
@@ -558,8 +572,9 @@ class TileWalk {
   }
 
   void resolve_optical_paths(uint64_t n, std::vector<int32_t>&& implied) {
-    const bool any_per_frame = std::any_of(pf_paths_.begin(), pf_paths_.end(), [](int32_t p) { return p >= 0; });
-    const bool all_per_frame = has_per_frame_ && std::all_of(pf_paths_.begin(), pf_paths_.end(), [](int32_t p) { return p >= 0; });
+    const auto has_path = [](int32_t p) { return p >= 0; };
+    const bool any_per_frame = std::any_of(pf_paths_.begin(), pf_paths_.end(), has_path);
+    const bool all_per_frame = has_per_frame_ && std::all_of(pf_paths_.begin(), pf_paths_.end(), has_path);
     if (all_per_frame) {  // numbered in frame order as they were read
       out_.optical_paths = std::move(pf_paths_);
       out_.optical_path_identifiers = std::move(pf_identifiers_.list());
