@@ -179,8 +179,12 @@ def test_shared_optical_path_with_per_frame_positions() -> None:
 def test_frames_that_lack_their_own_group_take_the_shared_one() -> None:
     """Mixing per-frame and shared values is not what the standard allows, but its meaning is plain."""
     frames: list[Frame | None] = [
-        Frame(9, 9, "0.1", "x"), Frame(None, None, None, None), None, Frame(1, 17, None, "y"), Frame(None, None, None, "z"),
-    ]  # fmt: skip
+        Frame(9, 9, "0.1", "x"),
+        Frame(None, None, None, None),
+        None,
+        Frame(1, 17, None, "y"),
+        Frame(None, None, None, "z"),
+    ]
     data = to_bytes(wsi_dataset(SLIDE, frames, shared=Frame(1, 1, "0.2", "s")))
     p = tile_positions(data)
     assert_matches(p, data)
@@ -284,9 +288,10 @@ def test_tiled_full_matches_highdicom(slide: Slide, explicit: bool) -> None:
     data = to_bytes(ds, explicit)
     p = tile_positions(data)
     assert p.source == "tiled_full" and not p.per_frame
-    got = list(zip(p.optical_paths.tolist(), p.focal_planes.tolist(), p.column_positions.tolist(), p.row_positions.tolist()))
+    columns, rows = p.column_positions.tolist(), p.row_positions.tolist()
+    got = list(zip(p.optical_paths.tolist(), p.focal_planes.tolist(), columns, rows))
     assert got == tiled_full_reference(pydicom.dcmread(io.BytesIO(data)))
-    assert [(f.column, f.row) for f in slide.full_order()] == list(zip(p.column_positions.tolist(), p.row_positions.tolist()))
+    assert [(f.column, f.row) for f in slide.full_order()] == list(zip(columns, rows))
     assert p.optical_path_identifiers == slide.paths  # the Optical Path Sequence, which the order follows
     if slide.planes == 1:
         assert (p.z_offsets == 0.25).all()  # the shared Z offset of the one focal plane
@@ -470,11 +475,11 @@ def test_malformed_values_name_the_frame() -> None:
 
     data = to_bytes(wsi_dataset(SLIDE, [Frame(1, 1, "0.001500", "1"), Frame(9, 1, "0.001500", "1")]))
     bad = data[: data.rindex(b"0.001500")] + b"0.0015x0" + data[data.rindex(b"0.001500") + 8 :]
-    with pytest.raises(fc.EncapsulationError, match=r"^frame 1 .*Z Offset in Slide Coordinate System .* not one decimal"):
+    with pytest.raises(fc.EncapsulationError, match=r"^frame 1 .*Z Offset in Slide Coordinate System .* not one deci"):
         tile_positions(bad)
 
     for vr, value, explicit, message in [
-        ("SS", 5, True, r"Column Position In Total Image Pixel Matrix \(0048,021E\) at offset \d+ has VR SS, expected SL"),
+        ("SS", 5, True, r"Column Position In Total Image Pixel Matrix \(0048,021E\) at offset \d+ has VR SS, expected"),
         ("SS", 5, False, r"\(0048,021E\) at offset \d+ has length 2, not 4 \(one SL value\)"),
     ]:
         ds = wsi_dataset(SLIDE, [Frame(1, 1, "0", "1")])
@@ -524,11 +529,11 @@ def test_tiled_full_errors() -> None:
     ds = wsi_dataset(slide, None, dimension_organization="TILED_FULL")
     ds.NumberOfFrames = 7
     ds.PixelData = bytes(7 * 64)
-    with pytest.raises(fc.EncapsulationError, match=r"frame 6 is past the last tile of the TILED_FULL grid: 3 x 2 tiles"):
+    with pytest.raises(fc.EncapsulationError, match=r"frame 6 is past the last tile of the TILED_FULL grid: 3 x 2 "):
         tile_positions(to_bytes(ds))
     ds.NumberOfFrames = 6
     del ds.TotalPixelMatrixRows
-    with pytest.raises(fc.EncapsulationError, match=r"TILED_FULL .* Total Pixel Matrix Rows \(0048,0007\), but it is absent"):
+    with pytest.raises(fc.EncapsulationError, match=r"TILED_FULL .* by Total Pixel Matrix Rows \(0048,0007\), but it"):
         tile_positions(to_bytes(ds))
 
 

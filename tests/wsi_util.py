@@ -127,7 +127,10 @@ def wsi_dataset(
     ds.FrameOfReferenceUID = generate_uid()
     if dimension_organization is not None:
         ds.DimensionOrganizationType = dimension_organization
-    n = number_of_frames if number_of_frames is not None else (len(frames) if frames is not None else slide.across * slide.down * slide.planes * len(slide.paths))
+    if number_of_frames is not None:
+        n = number_of_frames
+    else:
+        n = len(frames) if frames is not None else slide.across * slide.down * slide.planes * len(slide.paths)
     ds.NumberOfFrames = n
     ds.Rows = ds.Columns = slide.tile
     ds.SamplesPerPixel = 1
@@ -318,7 +321,7 @@ def reference(data: bytes) -> Expected:
         columns=[p[0] for p in pos],  # type: ignore[index]
         rows=[p[1] for p in pos],  # type: ignore[index]
         z=[p[2] for p in pos],  # type: ignore[index]
-        focal_planes=[(zs.index(p[2]) if not math.isnan(p[2]) else (-1 if zs else 0)) for p in pos],  # type: ignore[index]
+        focal_planes=[zs.index(p[2]) if not math.isnan(p[2]) else -1 if zs else 0 for p in pos],  # type: ignore[index]
         optical_paths=[ids.index(x) if x is not None else -1 for x in names],
         identifiers=ids,
         per_frame=any(_position(it) is not None for it in per),
