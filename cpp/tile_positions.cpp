@@ -616,4 +616,9 @@ class TileWalk {
 
 TilePositions read_tile_positions(ByteSource& src) { return TileWalk(src).run(); }
 
+TilePositions read_tile_positions(ConstBytes file) {
+  MemorySource src(file);
+  return TileWalk(src).run();
+}
+
 }  // namespace framecodec

@@ -56,5 +56,7 @@ struct TilePositions {
 // and the image is not TILED_FULL, a TILED_FULL image without the attributes that place its tiles, a
 // malformed or truncated element, or no Pixel Data.
 TilePositions read_tile_positions(ByteSource& src);
+// The same for a whole file in memory (a memory-mapped file, a buffer).
+TilePositions read_tile_positions(ConstBytes file);
 
 }  // namespace framecodec

@@ -49,8 +49,7 @@ py::tuple py_tile_positions(const py::object& buffer) {
   TilePositions t;
   {
     py::gil_scoped_release nogil;
-    MemorySource src(in.bytes());
-    t = read_tile_positions(src);
+    t = read_tile_positions(in.bytes());
   }
   return positions_tuple(std::move(t));
 }
