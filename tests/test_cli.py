@@ -28,10 +28,11 @@ from pydicom.encaps import generate_fragments
 import framecodec as fc
 from datasets import (
     BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, PYDICOM_31, RLE, Layout, assert_identical,
-    dataset, make_pixels, reference, save,
+    dataset, make_pixels, native_dataset, reference, save,
 )  # fmt: skip
 from framecodec.cli import _common
 
+DEFLATED_DATA_SET = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
 SYNTAXES = {"explicit": EXPLICIT, "rle": RLE, "deflate": DEFLATE, "encapsulated-uncompressed": ENCAPSULATED_UNCOMPRESSED}
 
 
@@ -266,21 +267,30 @@ def test_info_tiled_full(tmp_path: Path) -> None:
 
 
 def test_info_tiled_sparse(tmp_path: Path) -> None:
-    """TILED_SPARSE positions come from framecodec._slide_positions; without it info still reports the file."""
     path = tiled(tmp_path, "TILED_SPARSE")
     r = cli("info", "--json", path)
     assert r.returncode == 0, r.stderr
     tiling = json.loads(r.stdout)[0]["tiling"]
-    assert tiling["dimension_organization"] == "TILED_SPARSE" and tiling["tiles"] == 8
-    assert (tiling["total_columns"], tiling["total_rows"]) == (30, 20)
-    assert tiling["focal_planes"] == 2 and tiling["optical_paths"] == 1
-    try:
-        import framecodec._slide_positions  # noqa: F401
-    except ImportError:
-        assert "not available" in tiling["error"]
-        assert "geometry: tile positions are not available" in cli("info", path).stdout
-    else:
-        assert tiling["error"] is None and tiling["optical_path_identifiers"] == ["1"]
+    assert tiling == {
+        "dimension_organization": "TILED_SPARSE", "total_columns": 30, "total_rows": 20, "tile_columns": 16,
+        "tile_rows": 12, "tiles": 8, "tiles_across": None, "tiles_down": None, "focal_planes": 2,
+        "optical_paths": 1, "optical_path_identifiers": ["1"], "error": None,
+    }  # fmt: skip
+    with fc.FrameReader(path) as reader:
+        assert reader.geometry.focal_plane_z == (0.0, 0.5)
+
+
+def test_info_reports_a_geometry_that_does_not_add_up(tmp_path: Path) -> None:
+    """The file is still described (exit 0); the tiling says what is wrong."""
+    path = tiled(tmp_path, "TILED_FULL")
+    ds = pydicom.dcmread(path)
+    ds.TotalPixelMatrixColumns = 70  # 5 x 2 tiles a plane: 20 frames, the file has 8
+    save(ds, path)
+    r = cli("info", "--json", path)
+    assert r.returncode == 0, r.stderr
+    tiling = json.loads(r.stdout)[0]["tiling"]
+    assert "Number of Frames 8 does not match TILED_FULL's 20" in tiling["error"]
+    assert (tiling["tiles_across"], tiling["focal_planes"], tiling["optical_path_identifiers"]) == (5, 2, None)
 
 
 JPEG_TOOLS = [("dcmcjpeg", ["+eb"], "basic", "basic"), ("dcmcjpeg", ["+e1", "+fs", "1", "-ot"], "empty", "markers")]
@@ -318,6 +328,19 @@ def test_info_jpeg(tool: str, args: list[str], table: str, found_by: str, grey_n
     assert got["decoded_bytes"] == 3 * 64 * 80
     if args[0] == "+eb":
         assert got["lossy_image_compression"] == "01"
+
+
+def test_info_jpeg_whose_fragments_do_not_make_the_frames(grey_native: Path, tmp_path: Path) -> None:
+    if shutil.which("dcmcjpeg") is None:
+        pytest.skip("dcmcjpeg (DCMTK) is not installed: apt-get install dcmtk")
+    path = tmp_path / "jpeg.dcm"
+    subprocess.run(["dcmcjpeg", "+e1", "+fs", "1", "-ot", str(grey_native), str(path)], check=True, capture_output=True)
+    ds = pydicom.dcmread(path)
+    ds.NumberOfFrames = 5  # the file has 3
+    ds.save_as(path)
+    r = cli("info", path)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith(f"framecodec: {path}: ") and "5" in r.stderr
 
 
 # --- decode --------------------------------------------------------------------------------------------
@@ -407,13 +430,17 @@ LAYOUTS = {
 
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every layout in every syntax transcode writes, plus implicit VR and big endian."""
+    """Every layout in every syntax transcode writes, plus implicit VR, big endian and a deflated data set
+    (Deflated Explicit VR Little Endian: native pixels that pydicom reads, framecodec does not)."""
     folder = tmp_path_factory.mktemp("sources")
     for i, (name, layout) in enumerate(LAYOUTS.items()):
         for label, ts in {**SYNTAXES, "implicit": IMPLICIT, "big": BIG_ENDIAN}.items():
             if ts == BIG_ENDIAN and layout.bits == 1:
                 continue  # pydicom cannot write 1-bit big endian data sets the way PS3.5 packs them
             write(folder, f"{name}-{label}.dcm", layout, ts, seed=i)
+        deflated = native_dataset(make_pixels(layout, i), layout, DEFLATED_DATA_SET)
+        deflated.PatientName = "Test^CLI"
+        save(deflated, folder / f"{name}-deflated-data-set.dcm")
     return folder
 
 
@@ -428,7 +455,8 @@ def _pydicom_own(path: Path, ts: str, bits: int) -> Any:
     return None
 
 
-@pytest.mark.parametrize("to", SYNTAXES)
+@pytest.mark.filterwarnings("ignore:The number of bytes of compressed pixel data matches")  # pydicom, on
+@pytest.mark.parametrize("to", SYNTAXES)  # Encapsulated Uncompressed (of course) and tiny incompressible frames
 def test_transcode_every_direction(to: str, sources: Path, tmp_path: Path) -> None:
     """All sources into a folder in one run; each output decodes (with pydicom's own decoder where it has one)
     to the source's pixels as pydicom decodes them, keeps the other attributes and the SOP Instance UID."""
@@ -447,13 +475,13 @@ def test_transcode_every_direction(to: str, sources: Path, tmp_path: Path) -> No
         assert ds.PatientName == "Test^CLI" and "LossyImageCompression" not in ds
         assert ds.PhotometricInterpretation == before.PhotometricInterpretation
         assert ds["PixelData"].is_undefined_length == (to != "explicit")
-        expected = reference(src, raw=True)
+        expected = reference(before, raw=True)  # a data set: pydicom reads a deflated one only through dcmread
         np.testing.assert_array_equal(fc.pixel_array(dst, raw=True), expected)
         assert fc.pixel_array(dst, raw=True).shape == expected.shape
         own = _pydicom_own(dst, ts, int(ds.BitsAllocated))
         if own is not None:
             np.testing.assert_array_equal(own, expected)
-        np.testing.assert_array_equal(ds.pixel_array, reference(src))  # pydicom's API, whichever plugin
+        np.testing.assert_array_equal(ds.pixel_array, reference(before))  # pydicom's API, whichever plugin
 
 
 def test_transcode_options(tmp_path: Path) -> None:

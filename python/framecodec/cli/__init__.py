@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from types import FrameType
 
 from . import bench, decode, demo, info, transcode
@@ -57,7 +58,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)  # usage errors: argparse prints them and exits with 2
-    previous = signal.signal(signal.SIGTERM, _terminate) if hasattr(signal, "SIGTERM") else None
+    handles = hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handles else None
     try:
         status: int = args.run(args)
         sys.stdout.flush()

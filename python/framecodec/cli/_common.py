@@ -37,7 +37,7 @@ def describe(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, (ValueError, OSError, IndexError)):
         return text
-    if type(error).__module__.startswith("pydicom") or type(error).__name__ == "InvalidDicomError":
+    if type(error).__module__.startswith("pydicom"):  # InvalidDicomError, ...: their message says it
         return text
     return f"{type(error).__name__}: {text}"
 

@@ -145,15 +145,21 @@ def _uid_name(uid: Any) -> str | None:
 
 def _native_length(path: str, ds: Dataset, n: int, shape: tuple[int, ...]) -> int:
     """The native Pixel Data value's length, from the file; the frames' bytes if it cannot be found (Explicit
-    VR Big Endian, which locate_pixel_data does not read)."""
+    VR Big Endian, which locate_pixel_data does not read). Encapsulated Pixel Data without a frame table (a
+    syntax pydicom decodes, whose fragments do not make the frames): the error that says why."""
     from ..encaps import locate_pixel_data
 
     try:
         loc = locate_pixel_data(path)
-        if loc.length is not None:
-            return loc.length
     except ValueError:
-        pass
+        loc = None
+    if loc is not None and loc.encapsulated:
+        from .._core import MappedFile
+
+        loc.frame_table(MappedFile(path), n)  # raises EncapsulationError naming the frame and the cause
+        raise ValueError("the encapsulated Pixel Data cannot be split into frames")
+    if loc is not None and loc.length is not None:
+        return loc.length
     pixels = n * int(np.prod(shape))
     bits = int(ds.get("BitsAllocated", 8) or 8)
     return (pixels * bits + 7) // 8
@@ -161,7 +167,8 @@ def _native_length(path: str, ds: Dataset, n: int, shape: tuple[int, ...]) -> in
 
 def _tiling(reader: FrameReader, ds: Dataset) -> dict[str, Any] | None:
     """The geometry of a tiled image (Total Pixel Matrix Columns present), else None. A geometry that cannot
-    be worked out is reported in ``error`` with what the header says."""
+    be worked out (attributes that disagree with each other or with the frames) is reported in ``error``,
+    with what the header says."""
     if ds.get("TotalPixelMatrixColumns") is None:
         return None
     organization = str(ds.get("DimensionOrganizationType", "") or "").strip().upper() or None
@@ -169,6 +176,7 @@ def _tiling(reader: FrameReader, ds: Dataset) -> dict[str, Any] | None:
     total_columns = int(ds.TotalPixelMatrixColumns)
     total_rows = int(ds.get("TotalPixelMatrixRows", 0) or 0)
     paths_in_header = int(ds.get("NumberOfOpticalPaths", 0) or 0) or len(ds.get("OpticalPathSequence", None) or []) or None
+    full = organization == "TILED_FULL" and rows > 0 and columns > 0
     info: dict[str, Any] = {
         "dimension_organization": organization,
         "total_columns": total_columns,
@@ -176,8 +184,8 @@ def _tiling(reader: FrameReader, ds: Dataset) -> dict[str, Any] | None:
         "tile_columns": columns,
         "tile_rows": rows,
         "tiles": reader.number_of_frames,
-        "tiles_across": -(-total_columns // columns) if columns else None,
-        "tiles_down": -(-total_rows // rows) if rows else None,
+        "tiles_across": -(-total_columns // columns) if full else None,  # TILED_FULL's grid
+        "tiles_down": -(-total_rows // rows) if full else None,
         "focal_planes": int(ds.get("TotalPixelMatrixFocalPlanes", 0) or 0) or None,
         "optical_paths": paths_in_header,
         "optical_path_identifiers": None,
@@ -185,10 +193,7 @@ def _tiling(reader: FrameReader, ds: Dataset) -> dict[str, Any] | None:
     }
     try:
         geo = reader.geometry
-    except ImportError as e:  # TILED_SPARSE positions need framecodec._slide_positions
-        info["error"] = f"tile positions are not available in this build of framecodec ({e})"
-        return info
-    except ValueError as e:  # the attributes disagree with each other or with the frames
+    except ValueError as e:
         info["error"] = str(e)
         return info
     info["dimension_organization"] = geo.dimension_organization

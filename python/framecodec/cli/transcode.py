@@ -153,8 +153,10 @@ def transcode_file(src: str, dst: Path, options: Options, bar: Progress) -> None
         bar.set_stage(name, "decode")
         if ts in _layout.CODECS:
             arr = _read_frames(src, options.threads, lambda done, n: bar.set_stage(name, f"decode {done}/{n}"))
-        else:  # pydicom decodes (JPEG, ...): YBR as RGB, its attributes updated, as Dataset.decompress does
+        elif _compressed(ts):  # pydicom decodes (JPEG, ...): YBR as RGB, attributes updated, as Dataset.decompress
             decompress(ds, threads=options.threads, as_rgb=True, generate_instance_uid=False)
+            arr = pixel_array(ds, threads=options.threads, raw=True)
+        else:  # native pixels in a data set pydicom reads (Deflated Explicit VR Little Endian)
             arr = pixel_array(ds, threads=options.threads, raw=True)
         frames = _layout.layout_of(ds).number_of_frames
         bar.set_stage(name, "encode")
@@ -178,6 +180,16 @@ def transcode_file(src: str, dst: Path, options: Options, bar: Progress) -> None
             _verify(tmp, arr, frames, options.threads)
         bar.set_stage(name, "rename")
     bar.advance(0, arr.nbytes)
+
+
+def _compressed(transfer_syntax: str) -> bool:
+    """Whether pydicom holds the Pixel Data of this syntax encapsulated (unknown syntaxes: as pydicom decides)."""
+    from pydicom.uid import UID
+
+    try:
+        return bool(UID(transfer_syntax).is_compressed)
+    except ValueError:
+        return True
 
 
 def _read_frames(path: str, threads: int | None, done: Callable[[int, int], None]) -> npt.NDArray[Any]:
