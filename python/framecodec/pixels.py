@@ -164,7 +164,7 @@ def _finish(arr: npt.NDArray[Any], frames: Frames, raw: bool, out: npt.NDArray[A
     if lay.bits_allocated > 1 and shift:  # PS3.5 8.1.1: bits above Bits Stored are not part of the value
         np.left_shift(arr, shift, out=arr)
         np.right_shift(arr, shift, out=arr)
-    if not raw and lay.samples_per_pixel == 3 and lay.photometric_interpretation in _ybr_to_rgb():
+    if not raw and arr.size and lay.samples_per_pixel == 3 and lay.photometric_interpretation in _ybr_to_rgb():
         rgb = _convert_to_rgb(arr, lay.photometric_interpretation, lay.bits_stored)
         if out is None:
             return rgb
