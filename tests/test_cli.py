@@ -410,6 +410,9 @@ def test_decode_failures(ybr_deflate: Path, tmp_path: Path) -> None:
     r = cli("decode", broken, "-o", out)
     assert r.returncode == 1 and r.stderr.startswith(f"framecodec: {broken}: ")
     assert listing(tmp_path) == ["broken.dcm"]  # no OUT, no temporary file
+    r = cli("decode", ybr_deflate, "-o", tmp_path / "no" / "such" / "folder.npy")
+    assert r.returncode == 1
+    assert r.stderr == f"framecodec: {ybr_deflate}: cannot write {tmp_path}/no/such/folder.npy: No such file or directory\n"
     copy = tmp_path / "copy.dcm"
     shutil.copy(ybr_deflate, copy)
     r = cli("decode", copy, "-o", copy)
@@ -638,7 +641,9 @@ def test_interrupted_transcode_leaves_nothing(how: str, large: Path, tmp_path: P
         assert b"large.dcm" in shown and b"/120 [" in shown, shown
         assert [p.startswith(".large.dcm.") for p in listing(out)] == [True]  # the temporary file, hidden
         proc.send_signal(getattr(signal, how))
+        start = time.monotonic()
         assert proc.wait(timeout=60) == 130
+        assert time.monotonic() - start < 5  # not after the encoding of the whole file (several seconds)
         assert b"framecodec: interrupted" in _read_pty(leader, b"interrupted", timeout=5)
     finally:
         proc.kill()
@@ -685,6 +690,13 @@ def test_progress_only_on_a_terminal_and_not_quiet() -> None:
         bar.set_stage("f.dcm", "decode")
         bar.advance(4, 100)
     assert stream.getvalue() == ""
+
+
+def test_interruptible_returns_and_raises() -> None:
+    assert _common.interruptible(sum, [1, 2], start=3) == 6
+    with pytest.raises(fc.DecodeError, match="bad"):
+        _common.interruptible(lambda: (_ for _ in ()).throw(fc.DecodeError("bad")))
+    assert not _common.work_abandoned()
 
 
 # --- bench ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import threading
 from types import FrameType
 
 from . import bench, decode, demo, info, transcode
-from ._common import UsageError
+from ._common import UsageError, work_abandoned
 
 __all__ = ["main"]
 
@@ -66,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except UsageError as e:
         p.exit(2, f"{p.prog} {args.command}: error: {e}\n")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # temporary files are gone already (atomic_output)
         print("framecodec: interrupted", file=sys.stderr)
+        if work_abandoned():  # a C++ call still runs on its thread: leave without Python's shutdown
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     except BrokenPipeError:  # the reader of stdout went away (framecodec info ... | head)
         devnull = os.open(os.devnull, os.O_WRONLY)

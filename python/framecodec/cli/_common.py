@@ -9,10 +9,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 
 from tqdm import tqdm
 
@@ -32,7 +32,7 @@ def report(path: str | os.PathLike[str], error: BaseException) -> None:
 def describe(error: BaseException) -> str:
     """An exception as one line for a user: the message of the errors framecodec and pydicom raise for bad
     files, the error's name too for anything less expected."""
-    if isinstance(error, OSError) and error.strerror:
+    if isinstance(error, OSError) and error.strerror:  # the file is named by the report
         return error.strerror if not error.filename2 else f"{error.strerror}: {error.filename2}"
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, (ValueError, OSError, IndexError)):
@@ -188,6 +188,47 @@ class Progress:
         self.close()
 
 
+# --- long C++ calls ------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_abandoned = threading.Event()
+
+
+def work_abandoned() -> bool:
+    """Whether an interrupted :func:`interruptible` call is still running on its thread. The process must then
+    leave with ``os._exit``: Python's shutdown would stop that thread inside C++ code, which aborts."""
+    return _abandoned.is_set()
+
+
+def interruptible(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` on a daemon thread, the main thread waiting for it: Ctrl-C (or SIGTERM) is acted
+    on at once instead of when a long C++ call (which releases the GIL) returns. The abandoned call finishes or
+    dies with the process; its arrays stay alive as long as it runs."""
+    outcome: list[Any] = []
+    finished = threading.Event()  # not Thread.is_alive: after an interrupted join() it can claim the thread ended
+
+    def work() -> None:
+        try:
+            outcome.append((True, fn(*args, **kwargs)))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            outcome.append((False, e))
+        finally:
+            finished.set()
+
+    threading.Thread(target=work, name="framecodec-work", daemon=True).start()
+    try:
+        while not finished.wait(0.2):  # a signal interrupts the wait: KeyboardInterrupt is raised here
+            pass
+    except BaseException:
+        if not finished.is_set():
+            _abandoned.set()
+        raise
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return cast(T, value)
+
+
 # --- output files --------------------------------------------------------------------------------------
 
 
@@ -202,7 +243,10 @@ def atomic_output(out: Path) -> Iterator[Path]:
     """A temporary file in ``out``'s folder to write; when the block ends normally it is synced to disk,
     given the permissions a new file gets, and renamed to ``out`` (an existing ``out`` is replaced in one
     step). On any error, KeyboardInterrupt included, it is removed: ``out`` is never half-written."""
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".framecodec-tmp")
+    try:
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".framecodec-tmp")
+    except OSError as e:  # say which file could not be written, not the temporary name
+        raise OSError(e.errno, f"cannot write {out}: {e.strerror}") from None
     os.close(fd)
     tmp = Path(name)
     try:

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._common import FrameSpec, Progress, UsageError, atomic_output, frames_arg, report, same_file, threads_arg
+from ._common import (
+    FrameSpec, Progress, UsageError, atomic_output, frames_arg, interruptible, report, same_file, threads_arg,
+)  # fmt: skip
 
 HELP = "decode frames of a DICOM file into a numpy .npy file"
 EXAMPLES = """examples:
@@ -88,7 +90,7 @@ def decode_file(path: str, out: Path, spec: FrameSpec, *, threads: int | None, r
                 with open(tmp, "wb") as f:  # a file object: np.save would add ".npy" to a name
                     np.save(f, np.empty((0,) + reader.shape, reader.dtype))
                 return
-            first = reader.read(indices[:batch], raw=raw)  # its dtype and shape are the result's
+            first = interruptible(reader.read, indices[:batch], raw=raw)  # its dtype and shape are the result's
             bar.advance(len(first), first.nbytes)
             shape = ((count,) if frame_axis else ()) + first.shape[1:]
             result = np.lib.format.open_memmap(tmp, mode="w+", dtype=first.dtype, shape=shape)
@@ -97,7 +99,7 @@ def decode_file(path: str, out: Path, spec: FrameSpec, *, threads: int | None, r
             del first
             for start in range(batch, count, batch):
                 stop = min(start + batch, count)
-                reader.read(indices[start:stop], raw=raw, out=frames[start:stop])
+                interruptible(reader.read, indices[start:stop], raw=raw, out=frames[start:stop])
                 bar.advance(stop - start, (stop - start) * frame_bytes)
             result.flush()
             del frames, result

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ._common import Progress, UsageError, atomic_output, level_arg, report, same_file, threads_arg
+from ._common import (
+    Progress, UsageError, atomic_output, interruptible, level_arg, report, same_file, threads_arg,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -154,17 +156,17 @@ def transcode_file(src: str, dst: Path, options: Options, bar: Progress) -> None
         if ts in _layout.CODECS:
             arr = _read_frames(src, options.threads, lambda done, n: bar.set_stage(name, f"decode {done}/{n}"))
         elif _compressed(ts):  # pydicom decodes (JPEG, ...): YBR as RGB, attributes updated, as Dataset.decompress
-            decompress(ds, threads=options.threads, as_rgb=True, generate_instance_uid=False)
-            arr = pixel_array(ds, threads=options.threads, raw=True)
+            interruptible(decompress, ds, threads=options.threads, as_rgb=True, generate_instance_uid=False)
+            arr = interruptible(pixel_array, ds, threads=options.threads, raw=True)
         else:  # native pixels in a data set pydicom reads (Deflated Explicit VR Little Endian)
-            arr = pixel_array(ds, threads=options.threads, raw=True)
+            arr = interruptible(pixel_array, ds, threads=options.threads, raw=True)
         frames = _layout.layout_of(ds).number_of_frames
         bar.set_stage(name, "encode")
         if options.transfer_syntax == EXPLICIT:
             _set_native(ds, arr)
         else:
-            compress(ds, options.transfer_syntax, arr, level=options.level, threads=options.threads,
-                     generate_instance_uid=False)  # fmt: skip
+            interruptible(compress, ds, options.transfer_syntax, arr, level=options.level, threads=options.threads,
+                          generate_instance_uid=False)  # fmt: skip
         if options.new_uid:
             ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
         for keyword in ("ImplementationClassUID", "ImplementationVersionName"):  # pydicom's: it writes the file
@@ -201,7 +203,7 @@ def _read_frames(path: str, threads: int | None, done: Callable[[int, int], None
         n = len(reader)
         frame_bytes = max(1, int(np.prod(reader.shape)) * reader.dtype.itemsize)
         batch = max(1, BATCH_BYTES // frame_bytes)
-        first = reader.read(slice(0, batch), raw=True)
+        first = interruptible(reader.read, slice(0, batch), raw=True)
         done(len(first), n)
         if n <= batch:
             return first if n > 1 else first[0]
@@ -210,7 +212,7 @@ def _read_frames(path: str, threads: int | None, done: Callable[[int, int], None
         del first
         for start in range(batch, n, batch):
             stop = min(start + batch, n)
-            reader.read(slice(start, stop), raw=True, out=arr[start:stop])
+            interruptible(reader.read, slice(start, stop), raw=True, out=arr[start:stop])
             done(stop, n)
         return arr
 
@@ -274,7 +276,7 @@ def _verify(path: Path, expected: npt.NDArray[Any], frames: int, threads: int | 
     differs."""
     from ..pixels import pixel_array
 
-    got = pixel_array(path, threads=threads, raw=True)
+    got = interruptible(pixel_array, path, threads=threads, raw=True)
     if got.shape != expected.shape:
         raise ValueError(f"verification failed: the output decodes to shape {got.shape}, the input to {expected.shape}")
     if not np.array_equal(got, expected):
