@@ -5,6 +5,7 @@
 - pydicom: ``import framecodec`` registers decoding and encoding plugins named ``framecodec`` (tried first)
   for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed; ``unregister()``
   restores pydicom's own.
+- Huge files: ``FrameReader(path)`` reads frames at random and whole-slide regions (``read_region``).
 - Kernels, one frame at a time: ``deflate``/``inflate``, ``pack_bits``/``unpack_bits``,
   ``rle_encode``/``rle_decode``, ``decode_frame``; encapsulated Pixel Data: ``locate_pixel_data``,
   ``frame_table``, ``frame_bytes``, ``encapsulate``. They take any C-contiguous buffer without copying it,
@@ -41,6 +42,7 @@ from .encaps import (
     scan_fragments,
 )
 from .pixels import iter_pixels, pixel_array
+from .reader import FrameReader
 from .pydicom_plugin import (
     DeflatedImageFrameCompression,
     EncapsulatedUncompressedExplicitVRLittleEndian,
@@ -59,6 +61,7 @@ __all__ = [
     "EncapsulatedUncompressedExplicitVRLittleEndian",
     "EncapsulationError",
     "FragmentTable",
+    "FrameReader",
     "FrameTable",
     "PixelDataLocation",
     "RLELossless",

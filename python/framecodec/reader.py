@@ -1,0 +1,251 @@
+"""``FrameReader``: random access to the frames of huge multi-frame files, and regions of whole slides.
+
+Opening reads the file's header (pydicom, without the Pixel Data and the Per-Frame Functional Groups) and
+builds the frame table in C++ over a memory map: no pixel bytes are read. Frames are then decoded on demand
+by the batch engine, straight into the arrays returned, with the GIL released; several Python threads may
+read at once. The geometry of VL Whole Slide Microscopy Images (tile positions, focal planes, optical paths)
+comes from ``framecodec.slide``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .encaps import FrameTable, frame_bytes
+from .pixels import Index, _decode_into, _finish, _result, _select, _workers
+from ._source import Frames, open_source
+from .slide import SlideGeometry, slide_geometry
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+__all__ = ["FrameReader"]
+
+
+class FrameReader:
+    """The frames of one DICOM file, read at random.
+
+    ``reader[i]``, ``reader[i:j]``, ``reader[[i, j, k]]`` and ``reader.read(indices)`` decode frames and give
+    the arrays ``framecodec.pixel_array(path, index)`` gives; ``reader.raw(i)`` is a frame's codestream;
+    iteration yields the frames in order, decoded ahead. For whole-slide images, ``tile_positions`` and
+    ``read_region`` work in the total pixel matrix. ``threads`` is the default worker count of the reads
+    (None: one per core). Use as a context manager, or call ``close()``; arrays and views returned earlier
+    stay valid after it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, threads: int | None = None) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        self.path = os.fspath(path)
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._frames: Frames | None = open_source(path)
+
+    # --- state ---------------------------------------------------------------------------------------
+
+    def _open(self) -> Frames:
+        frames = self._frames
+        if frames is None:
+            raise ValueError(f"I/O operation on a closed FrameReader ({self.path})")
+        return frames
+
+    def close(self) -> None:
+        """Let go of the file. Frames and views returned earlier keep what they need of it alive."""
+        with self._lock:
+            self._frames = None  # the map is unmapped when the last view of it is gone
+
+    @property
+    def closed(self) -> bool:
+        return self._frames is None
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._frames is None:
+            return f"<FrameReader {self.path!r} (closed)>"
+        return f"<FrameReader {self.path!r}: {len(self)} frames of {self.shape} {self.dtype}, {self.transfer_syntax}>"
+
+    # --- what the file holds -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.number_of_frames
+
+    @property
+    def number_of_frames(self) -> int:
+        frames = self._open()
+        return int(frames.ds.get("NumberOfFrames", 1) or 1) if frames.codec is None else frames.layout.number_of_frames
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """One frame's shape: (rows, columns) or (rows, columns, samples)."""
+        return self._open().layout.frame_shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        frames = self._open()
+        return frames.layout.for_syntax(frames.transfer_syntax)
+
+    @property
+    def transfer_syntax(self) -> str:
+        return self._open().transfer_syntax
+
+    @property
+    def frame_table(self) -> FrameTable | None:
+        """Where each frame's fragments are (encapsulated Pixel Data), None for native data."""
+        return self._open().table
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The data set without Pixel Data, read from the file when first asked for (the Per-Frame Functional
+        Groups Sequence of a large slide is parsed only then)."""
+        from pydicom import dcmread
+
+        self._open()
+        return dcmread(self.path, stop_before_pixels=True, force=True)
+
+    # --- frames --------------------------------------------------------------------------------------
+
+    def __getitem__(self, index: Index) -> npt.NDArray[Any]:
+        if isinstance(index, tuple):
+            raise TypeError("FrameReader takes one index: an int, a slice or a sequence of frame numbers")
+        return self.read(index)
+
+    def read(
+        self,
+        indices: Index = None,
+        *,
+        threads: int | None = None,
+        out: npt.NDArray[Any] | None = None,
+        raw: bool = False,
+    ) -> npt.NDArray[Any]:
+        """Decoded frames: ``None`` all, an int one (no frame axis), a slice or a sequence those, in order.
+
+        Identical to ``framecodec.pixel_array(path, indices, raw=raw)``; decoded by the batch engine on
+        ``threads`` workers (default: the reader's), into ``out`` when given.
+        """
+        frames = self._open()
+        threads = threads if threads is not None else self.threads
+        if frames.codec is None:  # a syntax pydicom decodes (JPEG, ...): pydicom's result, frame by frame
+            from .pixels import pixel_array
+
+            return pixel_array(self.path, indices, threads=threads, out=out, raw=raw)
+        selection = _select(indices, frames.layout.number_of_frames)
+        if indices is None:  # as pixel_array: a single-frame file has no frame axis
+            selection = (None, frames.layout.number_of_frames > 1)
+        arr = _result(frames, selection, out)
+        _decode_into(frames, selection, arr, threads)
+        return _finish(arr, frames, raw, out)
+
+    def raw(self, index: int) -> memoryview | bytes:
+        """Frame ``index``'s codestream as stored (any encapsulated syntax: JPEG, JPEG 2000, RLE, deflate ...),
+        a zero-copy view when it is one fragment, for the decoder of your choice. Native data: the frame's
+        bytes (bit-packed 1-bit frames that do not start on a byte boundary are refused)."""
+        frames = self._open()
+        if frames.table is not None:
+            return frame_bytes(frames.buffer, frames.table, index)
+        if frames.codec != "native":
+            raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame")
+        n = frames.layout.number_of_frames
+        i = _select(index, n)[0]
+        assert i is not None
+        start, size = int(frames.offsets[i[0]]), frames.layout.stored_frame_size
+        if frames.layout.bits_allocated == 1:
+            if start % 8:
+                raise ValueError(
+                    f"frame {int(i[0])} of this native 1-bit Pixel Data starts at bit {start % 8} of a byte: it has no "
+                    "bytes of its own (use reader[i] for its pixels)"
+                )
+            start //= 8
+        return memoryview(frames.buffer)[start : start + size]
+
+    def __iter__(self) -> Iterator[npt.NDArray[Any]]:
+        """Every frame in order, decoded ahead in batches on the worker pool."""
+        n = len(self)
+        if n == 1:
+            yield self.read(0)
+            return
+        threads = self.threads
+        batch = max(2 * _workers(threads), (64 << 20) // max(1, int(np.prod(self.shape)) * self.dtype.itemsize))
+        with ThreadPoolExecutor(1) as ahead:
+            pending = ahead.submit(self.read, slice(0, batch))
+            for start in range(0, n, batch):
+                arr = pending.result()
+                if start + batch < n:
+                    pending = ahead.submit(self.read, slice(start + batch, start + 2 * batch))
+                yield from arr
+
+    # --- whole slides --------------------------------------------------------------------------------
+
+    @cached_property
+    def geometry(self) -> SlideGeometry:
+        """Where each frame lies in the total pixel matrix, on which focal plane and optical path."""
+        frames = self._open()
+        return slide_geometry(frames.ds, frames.buffer, frames.layout)
+
+    @property
+    def tile_positions(self) -> npt.NDArray[np.int64]:
+        """(n, 2): each frame's top-left (x, y) in the total pixel matrix, 0-based (DICOM counts from 1)."""
+        return self.geometry.positions
+
+    def read_region(
+        self,
+        location: Sequence[int],
+        size: Sequence[int],
+        *,
+        focal_plane: int = 0,
+        optical_path: int = 0,
+        threads: int | None = None,
+        fill: int | Sequence[int] | None = None,
+        raw: bool = False,
+    ) -> npt.NDArray[Any]:
+        """The pixels of the rectangle at ``location`` (x, y: 0-based, from the total pixel matrix's top-left
+        corner, as in wsidicom) of ``size`` (width, height), stitched from the frames that cover it on that
+        focal plane and optical path (indices into ``geometry.focal_planes`` / ``optical_paths``). Areas no
+        frame covers (sparse tiling, or outside the matrix) get ``fill``: white for RGB, 0 otherwise."""
+        geo = self.geometry
+        x, y = (int(v) for v in location)
+        width, height = (int(v) for v in size)
+        if width < 0 or height < 0:
+            raise ValueError(f"the region's size must not be negative, got {width} x {height}")
+        rows, columns = self.shape[:2]
+        picked = geo.frames_in(x, y, width, height, columns, rows, focal_plane, optical_path)
+        frame_shape = self.shape
+        region = np.empty((height, width) + frame_shape[2:], self.dtype)
+        region[...] = _fill_value(self.dtype, frame_shape, fill, self._open().layout.photometric_interpretation, raw)
+        if len(picked) == 0 or width == 0 or height == 0:
+            return region
+        tiles = self.read(picked, threads=threads, raw=raw)
+        # Edge tiles reach past the total pixel matrix; what lies beyond it is padding, not image.
+        right, bottom = min(x + width, geo.total_columns), min(y + height, geo.total_rows)
+        for tile, (tx, ty) in zip(tiles, geo.positions[picked].tolist()):
+            x0, y0 = max(x, tx), max(y, ty)
+            x1, y1 = min(right, tx + columns), min(bottom, ty + rows)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            region[y0 - y : y1 - y, x0 - x : x1 - x] = tile[y0 - ty : y1 - ty, x0 - tx : x1 - tx]
+        return region
+
+
+def _fill_value(dtype: np.dtype[Any], shape: tuple[int, ...], fill: int | Sequence[int] | None, pi: str,
+                raw: bool) -> Any:  # fmt: skip
+    """``fill``, or white for colour (a slide's background; YBR white when YBR is returned raw), else 0."""
+    if fill is not None:
+        return np.asarray(fill, dtype)
+    if len(shape) != 3 or dtype.kind not in "ui":
+        return 0
+    top = np.iinfo(dtype).max
+    if raw and pi.startswith("YBR"):
+        return np.array([top, (top + 1) // 2, (top + 1) // 2], dtype)  # Y at full scale, no chroma
+    return top

@@ -1,0 +1,136 @@
+"""The geometry of tiled images (VL Whole Slide Microscopy, PS3.3 C.8.12.4): where each frame lies in the
+total pixel matrix, and on which focal plane and optical path.
+
+TILED_FULL positions follow from the attributes alone (PS3.3 C.7.6.17.3: frames run along a row of tiles,
+then down the rows, then through the focal planes, then the optical paths). TILED_SPARSE positions are each
+frame's Plane Position (Slide) Sequence in the Per-Frame Functional Groups (C.8.12.6.1), read by one C++
+walk over the file (no pydicom object per frame), or the Shared Functional Groups' for every frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._layout import PixelLayout
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+__all__ = ["SlideGeometry", "slide_geometry"]
+
+
+@dataclass(frozen=True)
+class SlideGeometry:
+    #: "TILED_FULL" or "TILED_SPARSE" (a tiled file without (0020,9311) is read as sparse).
+    dimension_organization: str
+    #: (0048,0006) Total Pixel Matrix Columns and (0048,0007) Rows: the width and height of the image.
+    total_columns: int
+    total_rows: int
+    #: (n, 2) int64: each frame's top-left (x, y), 0-based.
+    positions: npt.NDArray[np.int64]
+    #: (n,) each frame's focal plane, an index into ``focal_plane_z`` (sorted Z offsets; TILED_FULL: 0..planes-1).
+    focal_planes: npt.NDArray[np.int64]
+    #: (n,) each frame's optical path, an index into ``optical_path_identifiers``.
+    optical_paths: npt.NDArray[np.int64]
+    focal_plane_z: tuple[float, ...]
+    optical_path_identifiers: tuple[str, ...]
+
+    def frames_in(self, x: int, y: int, width: int, height: int, tile_columns: int, tile_rows: int,
+                  focal_plane: int = 0, optical_path: int = 0) -> npt.NDArray[np.int64]:  # fmt: skip
+        """The frames of that focal plane and optical path that overlap the rectangle, in frame order."""
+        if not 0 <= focal_plane < max(1, len(self.focal_plane_z)):
+            raise IndexError(f"focal plane {focal_plane} out of range: the image has {len(self.focal_plane_z)}")
+        if not 0 <= optical_path < max(1, len(self.optical_path_identifiers)):
+            raise IndexError(
+                f"optical path {optical_path} out of range: the image has {len(self.optical_path_identifiers)}"
+            )
+        px, py = self.positions[:, 0], self.positions[:, 1]
+        hit = (
+            (px < x + width) & (px + tile_columns > x) & (py < y + height) & (py + tile_rows > y)
+            & (self.focal_planes == focal_plane) & (self.optical_paths == optical_path)
+        )  # fmt: skip
+        return np.flatnonzero(hit).astype(np.int64)
+
+
+def slide_geometry(ds: Dataset, buffer: Any, layout: PixelLayout) -> SlideGeometry:
+    """The geometry of a tiled image; ``ValueError`` naming the attribute and the frame when it is missing or
+    inconsistent."""
+    for keyword, tag in (("TotalPixelMatrixColumns", "(0048,0006)"), ("TotalPixelMatrixRows", "(0048,0007)")):
+        if ds.get(keyword) is None:
+            raise ValueError(f"not a tiled image: the data set has no {tag} {_words(keyword)}")
+    total_columns, total_rows = int(ds.TotalPixelMatrixColumns), int(ds.TotalPixelMatrixRows)
+    if total_columns < 1 or total_rows < 1:
+        raise ValueError(f"the total pixel matrix must not be empty, got {total_columns} x {total_rows}")
+    organization = str(ds.get("DimensionOrganizationType", "") or "").strip().upper()
+    identifiers = tuple(
+        str(item.get("OpticalPathIdentifier", "")) for item in ds.get("OpticalPathSequence", None) or []
+    )
+    if organization == "TILED_FULL":
+        return _tiled_full(ds, layout, total_columns, total_rows, identifiers)
+    return _tiled_sparse(buffer, layout, total_columns, total_rows, identifiers, organization or "TILED_SPARSE")
+
+
+def _tiled_full(ds: Dataset, layout: PixelLayout, total_columns: int, total_rows: int,
+                identifiers: tuple[str, ...]) -> SlideGeometry:  # fmt: skip
+    # PS3.3 C.7.6.17.3: TILED_FULL frames fill the matrix row by row of tiles, then the next focal plane,
+    # then the next optical path; edge tiles are partly outside the matrix.
+    across = -(-total_columns // layout.columns)
+    down = -(-total_rows // layout.rows)
+    planes = int(ds.get("TotalPixelMatrixFocalPlanes", 1) or 1)
+    paths = int(ds.get("NumberOfOpticalPaths", 0) or 0) or max(1, len(identifiers))
+    expected = across * down * planes * paths
+    if layout.number_of_frames != expected:
+        raise ValueError(
+            f"(0028,0008) Number of Frames {layout.number_of_frames} does not match TILED_FULL's {expected} tiles: "
+            f"{across} x {down} tiles of {layout.columns} x {layout.rows} for (0048,0006) Total Pixel Matrix Columns "
+            f"{total_columns} x (0048,0007) Rows {total_rows}, x {planes} (0048,0303) Total Pixel Matrix Focal "
+            f"Planes x {paths} (0048,0302) Number of Optical Paths"
+        )
+    f = np.arange(expected, dtype=np.int64)
+    positions = np.stack([(f % across) * layout.columns, (f // across % down) * layout.rows], axis=1)
+    return SlideGeometry(
+        "TILED_FULL", total_columns, total_rows, positions, f // (across * down) % planes,
+        f // (across * down * planes), tuple(float(i) for i in range(planes)),
+        identifiers if len(identifiers) == paths else tuple(str(i) for i in range(paths)),
+    )  # fmt: skip
+
+
+def _tiled_sparse(buffer: Any, layout: PixelLayout, total_columns: int, total_rows: int,
+                  identifiers: tuple[str, ...], organization: str) -> SlideGeometry:  # fmt: skip
+    from ._slide_positions import tile_positions
+
+    found = tile_positions(buffer)
+    n = layout.number_of_frames
+    positions = np.stack([found.columns.astype(np.int64) - 1, found.rows.astype(np.int64) - 1], axis=1)
+    if len(positions) != n:
+        raise ValueError(f"{len(positions)} frame positions for (0028,0008) Number of Frames {n}")
+    outside = (
+        (positions[:, 0] < 0) | (positions[:, 1] < 0)
+        | (positions[:, 0] >= total_columns) | (positions[:, 1] >= total_rows)
+    )  # fmt: skip
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise ValueError(
+            f"frame {i}: its Plane Position (Slide) (0048,021E) Column {positions[i, 0] + 1}, (0048,021F) Row "
+            f"{positions[i, 1] + 1} lies outside the {total_columns} x {total_rows} total pixel matrix"
+        )
+    z = np.asarray(found.z, dtype=np.float64)
+    known = np.isfinite(z)
+    planes_z = tuple(float(v) for v in np.unique(z[known])) if known.any() else (0.0,)
+    focal = np.zeros(n, np.int64)
+    if known.any():
+        focal[known] = np.searchsorted(np.asarray(planes_z), z[known])
+    # Optical paths in the order of the Optical Path Sequence; identifiers it does not list after them.
+    seen = tuple(found.optical_path_identifiers)
+    order = identifiers + tuple(i for i in seen if i not in identifiers)
+    remap = np.array([order.index(i) for i in seen] or [0], dtype=np.int64)
+    paths = remap[np.asarray(found.optical_paths, dtype=np.int64)] if len(seen) else np.zeros(n, np.int64)
+    return SlideGeometry(organization, total_columns, total_rows, positions, focal, paths, planes_z, order or ("",))
+
+
+def _words(keyword: str) -> str:
+    return "".join(" " + c if c.isupper() and i else c for i, c in enumerate(keyword))
