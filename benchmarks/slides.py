@@ -129,6 +129,12 @@ ORIENTATION = (0, -1, 0, -1, 0, 0)
 UID_ROOT = "1.2.826.0.1.3680043.8.498."  # pydicom's root, as pydicom.uid.generate_uid uses it
 
 
+def optical_path_ids(n: int) -> list[str]:
+    """The Optical Path Identifiers, in the Optical Path Sequence's order: "n", ..., "2", "1". Neither sorted nor
+    0-based, so that a reader that sorts them or takes them for numbers puts frames on the wrong path."""
+    return [str(n - p) for p in range(n)]
+
+
 def blank(samples: int) -> int:
     """The value a reader fills areas without tiles with: white for colour, 0 for MONOCHROME2 (as wsidicom)."""
     return 255 if samples == 3 else 0
@@ -193,6 +199,8 @@ class Slide:
     lossy: bool
     #: Bytes of encoded Pixel Data (the frames' fragments, without item headers).
     pixel_data_bytes: int
+    #: (frames,) int64: where each frame's first byte is in the file (past its item header when encapsulated).
+    frame_offsets: npt.NDArray[np.int64]
     #: The synthetic image the tiles are cut from, (focal planes, optical paths, rows, columns[, samples]),
     #: covering every tile whole (edge tiles' padding included). None for a mosaic.
     canvas: npt.NDArray[np.uint8] | None = None
@@ -495,7 +503,7 @@ def header(spec: SlideSpec, number_of_frames: int, instance: str = "") -> Any:
     paths = []
     for p in range(s.optical_paths):
         op = Dataset()
-        op.OpticalPathIdentifier = str(p)
+        op.OpticalPathIdentifier = optical_path_ids(s.optical_paths)[p]
         op.IlluminationTypeCodeSequence = Seq([_code("111744", "DCM", "Brightfield illumination")])
         if s.samples == 3:
             op.IlluminationColorCodeSequence = Seq([_code("414298005", "SCT", "Full Spectrum")])
@@ -517,7 +525,7 @@ def header(spec: SlideSpec, number_of_frames: int, instance: str = "") -> Any:
     shared.WholeSlideMicroscopyImageFrameTypeSequence = Seq([frame_type])
     if s.optical_paths == 1:
         ident = Dataset()
-        ident.OpticalPathIdentifier = "0"
+        ident.OpticalPathIdentifier = optical_path_ids(1)[0]
         shared.OpticalPathIdentificationSequence = Seq([ident])
     ds.SharedFunctionalGroupsSequence = Seq([shared])
     return ds
@@ -565,8 +573,8 @@ def per_frame_functional_groups(spec: SlideSpec, tiles: npt.NDArray[np.int64], p
     several optical paths, an Optical Path Identification item. tests/test_slides.py checks it against
     pydicom's reading of the file."""
     tw, th = spec.tile_size
-    ident = [_el(0x0048, 0x0207, b"SQ", _item(_el(0x0048, 0x0106, b"SH", _text(str(p)))))
-             for p in range(spec.optical_paths)]  # fmt: skip
+    ident = [_el(0x0048, 0x0207, b"SQ", _item(_el(0x0048, 0x0106, b"SH", _text(i))))
+             for i in optical_path_ids(spec.optical_paths)]  # fmt: skip
     z_text = [_ds(z) for z in z_um]
     items = []
     for (tx, ty), (f, p) in zip(tiles.tolist(), planes.tolist()):
@@ -599,17 +607,23 @@ def _write_header(f: Any, ds: Any, syntax: str) -> None:
 
 
 def _pixel_data_items(f: Any, encoded: Sequence[bytes], index: npt.NDArray[np.int64], spec: SlideSpec,
-                      chunk: int = 1 << 22) -> tuple[list[int], list[int]]:  # fmt: skip
-    """Write the Pixel Data element (native or encapsulated) whose frame ``i`` is ``encoded[index[i]]``;
-    return each frame's (offset, length) as the Extended Offset Table states them."""
-    lengths = np.array([len(e) + len(e) % 2 for e in encoded], np.int64)[index]
+                      chunk: int = 1 << 22) -> npt.NDArray[np.int64]:  # fmt: skip
+    """Write the Pixel Data element (native or encapsulated) whose frame ``i`` is ``encoded[index[i]]``, and the
+    Extended Offset Table before it when asked for; return where each frame's first byte is in the file."""
     n = len(index)
-    if not spec.encapsulated:
-        f.write(_el(0x7FE0, 0x0010, b"OB", b"")[:-4] + struct.pack("<I", int(lengths.sum())))
+    if not spec.encapsulated:  # the frames one after another, the value padded to even length (PS3.5 8.1.1)
+        sizes = np.array([len(e) for e in encoded], np.int64)[index]
+        total = int(sizes.sum())
+        if total + total % 2 > 0xFFFFFFFE:
+            raise ValueError(f"native Pixel Data of {total} bytes does not fit a 32-bit length: encapsulate it")
+        f.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, total + total % 2))
+        start = f.tell()
         for e in _chunks(encoded, index, chunk, pad=False):
             f.write(e)
-        return [], []
-    offsets = np.zeros(n, np.int64)
+        f.write(b"\x00" * (total % 2))
+        return start + np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    lengths = np.array([len(e) + len(e) % 2 for e in encoded], np.int64)[index]  # the fragments, padded to even
+    offsets = np.zeros(n, np.int64)  # from the first item after the Basic Offset Table
     if n > 1:
         offsets[1:] = np.cumsum(lengths[:-1] + 8)
     if spec.offset_table == "basic":
@@ -620,15 +634,16 @@ def _pixel_data_items(f: Any, encoded: Sequence[bytes], index: npt.NDArray[np.in
         bot = b""
     else:
         raise ValueError(f"offset_table must be 'basic', 'empty' or 'extended', not {spec.offset_table!r}")
-    if spec.offset_table == "extended":
+    if spec.offset_table == "extended":  # (7FE0,0001) and (7FE0,0002) come before (7FE0,0010)
         f.write(_el(0x7FE0, 0x0001, b"OV", offsets.astype("<u8").tobytes()))
         f.write(_el(0x7FE0, 0x0002, b"OV", lengths.astype("<u8").tobytes()))
     f.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, 0xFFFFFFFF))
     f.write(_item(bot))
+    start = f.tell()
     for e in _chunks(encoded, index, chunk, pad=True):
         f.write(e)
     f.write(struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
-    return offsets.tolist(), lengths.tolist()
+    return start + offsets + 8
 
 
 def _chunks(encoded: Sequence[bytes], index: npt.NDArray[np.int64], size: int, pad: bool) -> Iterable[bytes]:
@@ -678,15 +693,15 @@ def write_slide(path: str | os.PathLike[str], spec: SlideSpec = SlideSpec()) -> 
             _write_header(f, ds, spec.transfer_syntax)
             if spec.tiling == TILED_SPARSE:
                 f.write(per_frame_functional_groups(spec, tiles, planes, z_um))
-            _pixel_data_items(f, encoded, index, spec)
+            frame_offsets = _pixel_data_items(f, encoded, index, spec)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     lengths = np.array([len(e) for e in encoded], np.int64)[index]
     return Slide(path, spec, tiles * np.array([tw, th], np.int64), planes, z_um,
-                 [str(p) for p in range(spec.optical_paths)], present, spec.transfer_syntax == JPEG_BASELINE,
-                 int(lengths.sum()), canvas, distinct)  # fmt: skip
+                 optical_path_ids(spec.optical_paths), present, spec.transfer_syntax == JPEG_BASELINE,
+                 int(lengths.sum()), frame_offsets, canvas, distinct)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ big and sparse
@@ -730,7 +745,7 @@ def write_big_eot_slide(path: str | os.PathLike[str], *, tile: int = 2048, width
     Every frame is one fragment (as the Extended Offset Table requires) of ``tile`` x ``tile`` pixels, zero but
     for two rows of random values (:func:`_signature`): the zeros are holes in the file, so the default
     ~4.5 GB slide (20 x 18 tiles of 2048 x 2048 RGB, 12.6 MB each) takes a few MB of disk. The frames past
-    4 GiB are the last ~18 (``Slide.pixel_data_offsets``). Check :func:`sparse_files_supported` first."""
+    4 GiB are the last ~18 (``Slide.frame_offsets``). Check :func:`sparse_files_supported` first."""
     path = Path(path)
     spec = SlideSpec(width=width, height=height, tile=tile, transfer_syntax=ENCAPSULATED_UNCOMPRESSED,
                      offset_table="extended", samples=samples)  # fmt: skip
@@ -771,10 +786,8 @@ def write_big_eot_slide(path: str | os.PathLike[str], *, tile: int = 2048, width
         out[0], out[k] = first, other
         return out.reshape((tile, tile, samples) if samples > 1 else (tile, tile))
 
-    slide = Slide(path, spec, tiles * tile, planes, [0.0], ["0"], present, False, n * frame_size,
-                  _tile_fn=tile_fn)  # fmt: skip
-    slide.pixel_data_offsets = start + offsets + 8  # type: ignore[attr-defined]  # each frame's first byte in the file
-    return slide
+    return Slide(path, spec, tiles * tile, planes, [0.0], optical_path_ids(1), present, False, n * frame_size,
+                 start + offsets + 8, _tile_fn=tile_fn)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- wsidicom

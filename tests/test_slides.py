@@ -213,6 +213,8 @@ def decode_frames(s: Slide) -> np.ndarray:
         SPECS["full-planes-mono"].but(transfer_syntax=ENCAPSULATED_UNCOMPRESSED, offset_table="basic"),
         SPECS["sparse-rgb"].but(transfer_syntax=ENCAPSULATED_UNCOMPRESSED),
         SPECS["sparse-rgb"].but(transfer_syntax=EXPLICIT, samples=1),
+        SlideSpec(width=600, height=400, tile=(255, 171), transfer_syntax=EXPLICIT),  # odd frames, padded value
+        SlideSpec(width=600, height=400, tile=(255, 171), transfer_syntax=ENCAPSULATED_UNCOMPRESSED),  # odd fragments
     ],
     ids=lambda s: f"{s.tiling}-{slides.SYNTAX_NAMES[s.transfer_syntax]}-{s.offset_table}-{s.samples}",
 )
@@ -222,6 +224,17 @@ def test_pydicom_decodes_the_tiles_written(tmp_path: Path, spec: SlideSpec) -> N
     assert got.shape[0] == s.number_of_frames > 1
     for i in range(s.number_of_frames):
         assert np.array_equal(got[i], s.frame(i)), i
+    data = s.path.read_bytes()
+    if spec.encapsulated:  # Slide.frame_offsets: each frame's first byte, past its item header
+        frames = list(generate_frames(pydicom.dcmread(s.path).PixelData, number_of_frames=s.number_of_frames))
+        for i in range(s.number_of_frames):
+            o = int(s.frame_offsets[i])
+            assert data[o - 8 : o - 4] == b"\xfe\xff\x00\xe0" and data[o : o + len(frames[i])] == frames[i], i
+    else:
+        size = s.frame(0).nbytes
+        for i in range(s.number_of_frames):
+            o = int(s.frame_offsets[i])
+            assert data[o : o + size] == np.ascontiguousarray(s.frame(i)).tobytes(), i
     ds = pydicom.dcmread(s.path, stop_before_pixels=True)
     assert ds.SOPClassUID == slides.WSI_SOP_CLASS == ds.file_meta.MediaStorageSOPClassUID
     assert ds.file_meta.TransferSyntaxUID == spec.transfer_syntax
