@@ -19,6 +19,26 @@ constexpr uint32_t kExtendedOffsetTableTag = 0x7FE00001;
 constexpr uint32_t kExtendedOffsetTableLengthsTag = 0x7FE00002;
 constexpr uint32_t kPixelDataTag = 0x7FE00010;
 
+// Tiled images (VL Whole Slide Microscopy, PS3.3 A.32.8) and their functional groups (C.7.6.16).
+constexpr uint32_t kSpecificCharacterSetTag = 0x00080005;
+constexpr uint32_t kConcatenationFrameOffsetNumberTag = 0x00209228;
+constexpr uint32_t kDimensionOrganizationTypeTag = 0x00209311;
+constexpr uint32_t kRowsTag = 0x00280010;
+constexpr uint32_t kColumnsTag = 0x00280011;
+constexpr uint32_t kZOffsetInSlideCoordinateSystemTag = 0x0040074A;
+constexpr uint32_t kTotalPixelMatrixColumnsTag = 0x00480006;
+constexpr uint32_t kTotalPixelMatrixRowsTag = 0x00480007;
+constexpr uint32_t kOpticalPathSequenceTag = 0x00480105;
+constexpr uint32_t kOpticalPathIdentifierTag = 0x00480106;
+constexpr uint32_t kOpticalPathIdentificationSequenceTag = 0x00480207;
+constexpr uint32_t kPlanePositionSlideSequenceTag = 0x0048021A;
+constexpr uint32_t kColumnPositionInTotalImagePixelMatrixTag = 0x0048021E;
+constexpr uint32_t kRowPositionInTotalImagePixelMatrixTag = 0x0048021F;
+constexpr uint32_t kNumberOfOpticalPathsTag = 0x00480302;
+constexpr uint32_t kTotalPixelMatrixFocalPlanesTag = 0x00480303;
+constexpr uint32_t kSharedFunctionalGroupsSequenceTag = 0x52009229;
+constexpr uint32_t kPerFrameFunctionalGroupsSequenceTag = 0x52009230;
+
 // "(7FE0,0010)"
 inline std::string format_tag(uint32_t tag) {
   char s[16];

@@ -231,3 +231,78 @@ def test_not_a_tiled_image(tmp_path: Path) -> None:
     path, _ = write(tmp_path, Layout(5, 7, frames=3), RLE)
     with fc.FrameReader(path) as r, pytest.raises(ValueError, match=r"no \(0048,0006\) Total Pixel Matrix Columns"):
         r.read_region((0, 0), (1, 1))
+
+
+# --- TILED_SPARSE geometry ----------------------------------------------------------------------------
+
+
+def tiled_sparse(tmp_path: Path, total: tuple[int, int], tile: tuple[int, int], planes: int, paths: int,
+                 keep: float, seed: int) -> tuple[Path, np.ndarray, np.ndarray]:  # fmt: skip
+    """A TILED_SPARSE RGB image with tiles missing and frames shuffled; each frame's Plane Position (Slide)
+    (1-based, PS3.3 C.8.12.6.1), Z offset and Optical Path Identification in its Per-Frame Functional Groups.
+    Returns the path, the matrices (paths, planes, rows, columns, 3) and which tile positions are present."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    (width, height), (tw, th) = total, tile
+    rng = np.random.default_rng(seed)
+    matrices = rng.integers(0, 256, (paths, planes, height, width, 3), dtype=np.uint8)
+    padded = np.zeros((paths, planes, height + th, width + tw, 3), np.uint8)
+    padded[:, :, :height, :width] = matrices
+    entries = [(p, z, x, y) for p in range(paths) for z in range(planes)
+               for y in range(0, height, th) for x in range(0, width, tw) if rng.random() < keep]  # fmt: skip
+    order = rng.permutation(len(entries))
+    entries = [entries[i] for i in order]
+    tiles = np.stack([padded[p, z, y : y + th, x : x + tw] for p, z, x, y in entries])
+    layout = Layout(th, tw, samples=3, frames=len(tiles))
+    ds = dataset(tiles, layout, RLE)
+    ds.DimensionOrganizationType = "TILED_SPARSE"
+    ds.TotalPixelMatrixColumns, ds.TotalPixelMatrixRows = width, height
+    ds.OpticalPathSequence = Sequence([Dataset() for _ in range(paths)])
+    for i, item in enumerate(ds.OpticalPathSequence):
+        item.OpticalPathIdentifier = f"path{paths - i}"  # not in the order of first appearance
+    groups = []
+    for p, z, x, y in entries:
+        pos = Dataset()
+        pos.ColumnPositionInTotalImagePixelMatrix, pos.RowPositionInTotalImagePixelMatrix = x + 1, y + 1
+        pos.ZOffsetInSlideCoordinateSystem = f"{0.5 + z * 0.25:.2f}"
+        opt = Dataset()
+        opt.OpticalPathIdentifier = f"path{paths - p}"
+        g = Dataset()
+        g.PlanePositionSlideSequence = Sequence([pos])
+        g.OpticalPathIdentificationSequence = Sequence([opt])
+        groups.append(g)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(groups)
+    present = np.array([(x, y) for p, z, x, y in entries])
+    return Path(save(ds, tmp_path / "sparse.dcm")), matrices, present
+
+
+def test_tiled_sparse_regions(tmp_path: Path) -> None:
+    path, matrices, present = tiled_sparse(tmp_path, (50, 37), (16, 12), planes=2, paths=2, keep=0.7, seed=3)
+    with fc.FrameReader(path) as r:
+        geo = r.geometry
+        assert geo.dimension_organization == "TILED_SPARSE"
+        assert_identical(r.tile_positions, present.astype(np.int64))
+        assert geo.focal_plane_z == (0.5, 0.75) and geo.optical_path_identifiers == ("path2", "path1")
+        for p in range(2):
+            for z in range(2):
+                m = matrices[p, z]
+                covered = np.zeros(m.shape[:2], bool)
+                mine = (geo.focal_planes == z) & (geo.optical_paths == p)
+                for x, y in r.tile_positions[mine]:
+                    covered[y : y + 12, x : x + 16] = True
+                expected = np.where(covered[..., None], m, np.uint8(255))  # missing tiles: white
+                for (x, y), (w, h) in [((0, 0), (50, 37)), ((7, 3), (30, 20)), ((40, 30), (10, 7))]:
+                    got = r.read_region((x, y), (w, h), focal_plane=z, optical_path=p, threads=1)
+                    assert_identical(got, expected[y : y + h, x : x + w])
+                assert (r.read_region((0, 0), (50, 37), focal_plane=z, optical_path=p, fill=0) == np.where(
+                    covered[..., None], m, np.uint8(0))).all()  # fmt: skip
+
+
+def test_tiled_sparse_position_outside_the_matrix(tmp_path: Path) -> None:
+    path, _, _ = tiled_sparse(tmp_path, (50, 37), (16, 12), planes=1, paths=1, keep=1.0, seed=4)
+    ds = pydicom.dcmread(path)
+    ds.PerFrameFunctionalGroupsSequence[2].PlanePositionSlideSequence[0].RowPositionInTotalImagePixelMatrix = 99
+    save(ds, path)
+    with fc.FrameReader(path) as r, pytest.raises(ValueError, match="frame 2: .*Row 99 lies outside the 50 x 37"):
+        r.tile_positions

@@ -17,13 +17,4 @@ Output make_output(const py::object& out, size_t size, const char* what) {
   return {py::module_::import("numpy").attr("frombuffer")(out, "uint8"), span};
 }
 
-py::array_t<uint64_t> take_array(std::vector<uint64_t>&& v) {
-  auto owned = std::make_unique<std::vector<uint64_t>>(std::move(v));
-  py::capsule owner(owned.get(), [](void* p) { delete static_cast<std::vector<uint64_t>*>(p); });
-  std::vector<uint64_t>* data = owned.release();  // the capsule owns it now
-  py::array_t<uint64_t> a(static_cast<py::ssize_t>(data->size()), data->data(), owner);
-  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-  return a;
-}
-
 }  // namespace framecodec::bindings

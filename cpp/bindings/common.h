@@ -89,12 +89,21 @@ class BytesResult {
 };
 
 // A read-only numpy array that takes over a vector's memory: no copy, freed with the array.
-py::array_t<uint64_t> take_array(std::vector<uint64_t>&& v);
+template <class T>
+py::array_t<T> take_array(std::vector<T>&& v) {
+  auto owned = std::make_unique<std::vector<T>>(std::move(v));
+  py::capsule owner(owned.get(), [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  std::vector<T>* data = owned.release();  // the capsule owns it now
+  py::array_t<T> a(static_cast<py::ssize_t>(data->size()), data->data(), owner);
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return a;
+}
 
 // Each area's functions, added to the module by module.cpp.
 void add_kernels(py::module_& m);
 void add_encaps(py::module_& m);
 void add_batch(py::module_& m);
 void add_files(py::module_& m);
+void add_slide(py::module_& m);
 
 }  // namespace framecodec::bindings

@@ -25,4 +25,5 @@ PYBIND11_MODULE(_core, m) {
   add_encaps(m);
   add_batch(m);
   add_files(m);
+  add_slide(m);
 }

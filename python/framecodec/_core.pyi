@@ -117,6 +117,33 @@ def _locate_pixel_data_file(
     path: str | os.PathLike[str] | os.PathLike[bytes],
 ) -> tuple[int, int, int | None, bool, str, str | None, bool, int | None, _U64 | None, _U64 | None]: ...
 
+# The native half of framecodec._slide_positions.tile_positions; use the typed wrapper there.
+_TilePositions: TypeAlias = tuple[
+    int,
+    str,
+    npt.NDArray[np.int32],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int32],
+    npt.NDArray[np.int32],
+    list[bytes],
+    str | None,
+    str | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int,
+]
+
+def _tile_positions(buffer: _BufferLike) -> _TilePositions:
+    """Every frame's position in a tiled image held in a buffer; framecodec's tile_positions wraps the result."""
+
+def _tile_positions_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> _TilePositions:
+    """Every frame's position in a tiled image file, reading only its header; tile_positions wraps the result."""
+
 # The batch engine; framecodec.pixel_array, iter_pixels and compress wrap it.
 def default_threads() -> int:
     """The number of workers threads=None gives: one per core."""

@@ -105,7 +105,7 @@ def _tiled_sparse(buffer: Any, layout: PixelLayout, total_columns: int, total_ro
 
     found = tile_positions(buffer)
     n = layout.number_of_frames
-    positions = np.stack([found.columns.astype(np.int64) - 1, found.rows.astype(np.int64) - 1], axis=1)
+    positions = np.stack([found.column_positions.astype(np.int64) - 1, found.row_positions.astype(np.int64) - 1], 1)
     if len(positions) != n:
         raise ValueError(f"{len(positions)} frame positions for (0028,0008) Number of Frames {n}")
     outside = (
@@ -118,17 +118,18 @@ def _tiled_sparse(buffer: Any, layout: PixelLayout, total_columns: int, total_ro
             f"frame {i}: its Plane Position (Slide) (0048,021E) Column {positions[i, 0] + 1}, (0048,021F) Row "
             f"{positions[i, 1] + 1} lies outside the {total_columns} x {total_rows} total pixel matrix"
         )
-    z = np.asarray(found.z, dtype=np.float64)
+    z = found.z_offsets
     known = np.isfinite(z)
+    if known.any() and not known.all():
+        i = int(np.flatnonzero(~known)[0])
+        raise ValueError(f"frame {i} has no (0040,074A) Z Offset in Slide Coordinate System where other frames have one")
     planes_z = tuple(float(v) for v in np.unique(z[known])) if known.any() else (0.0,)
-    focal = np.zeros(n, np.int64)
-    if known.any():
-        focal[known] = np.searchsorted(np.asarray(planes_z), z[known])
-    # Optical paths in the order of the Optical Path Sequence; identifiers it does not list after them.
-    seen = tuple(found.optical_path_identifiers)
+    focal = np.maximum(found.focal_planes.astype(np.int64), 0)
+    # Optical paths numbered in the order of the Optical Path Sequence; identifiers it does not list follow.
+    seen = found.optical_path_identifiers
     order = identifiers + tuple(i for i in seen if i not in identifiers)
-    remap = np.array([order.index(i) for i in seen] or [0], dtype=np.int64)
-    paths = remap[np.asarray(found.optical_paths, dtype=np.int64)] if len(seen) else np.zeros(n, np.int64)
+    remap = np.array([order.index(i) for i in seen] + [0], dtype=np.int64)  # -1 (no identification): path 0
+    paths = remap[found.optical_paths.astype(np.int64)]
     return SlideGeometry(organization, total_columns, total_rows, positions, focal, paths, planes_z, order or ("",))
 
 
