@@ -9,7 +9,6 @@ and the generator's numpy arrays (tests/test_slides.py checks those against wsid
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,14 +28,6 @@ from slides import (
 
 wsidicom = pytest.importorskip("wsidicom")
 
-SPARSE_WALK = importlib.util.find_spec("framecodec._slide_positions") is not None
-needs_sparse = pytest.mark.skipif(
-    not SPARSE_WALK,
-    reason="framecodec._slide_positions (the C++ walk of the Per-Frame Functional Groups that TILED_SPARSE "
-    "positions come from, branch issue8-tiles) is not on main yet",
-)
-
-# name: (spec, whether wsidicom decodes its transfer syntax)
 SPECS: dict[str, SlideSpec] = {
     "full-rgb": SlideSpec(width=1000, height=700, tile=256, transfer_syntax=EXPLICIT),
     "full-planes-mono": SlideSpec(width=600, height=330, tile=(128, 96), focal_planes=2, optical_paths=3, samples=1,
@@ -58,11 +49,7 @@ WSIDICOM_READS = {EXPLICIT, RLE, JPEG_BASELINE}  # wsidicom has no decoder for d
 SPARSE = [n for n, s in SPECS.items() if s.tiling == TILED_SPARSE]
 
 
-def marks(name: str) -> Any:
-    return pytest.param(name, marks=[needs_sparse] if SPECS[name].tiling == TILED_SPARSE else [])
-
-
-ALL = [marks(n) for n in SPECS]
+ALL = list(SPECS)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +153,6 @@ def test_tiled_full_positions_as_highdicom_computes_them(written: dict[str, Slid
     assert np.array_equal(got, [(col, row, plane, path) for path, plane, col, row, *_ in frames])
 
 
-@needs_sparse
 def test_sparse_positions_as_pydicom_reads_them(written: dict[str, Slide]) -> None:
     s = written["sparse-planes-encaps"]
     ds = pydicom.dcmread(s.path, stop_before_pixels=True)
@@ -186,7 +172,7 @@ def test_sparse_positions_as_pydicom_reads_them(written: dict[str, Slide]) -> No
 # ---------------------------------------------------------------------------------------------- frames
 
 
-@pytest.mark.parametrize("name", [n for n in SPECS if SPECS[n].tiling == TILED_FULL] + [marks("sparse-rgb")])
+@pytest.mark.parametrize("name", [n for n in SPECS if SPECS[n].tiling == TILED_FULL] + ["sparse-rgb"])
 def test_frames_are_the_tiles_written(written: dict[str, Slide], name: str) -> None:
     s = written[name]
     with fc.FrameReader(s.path) as r:
@@ -229,7 +215,7 @@ def test_read_region_past_the_matrix_is_filled(written: dict[str, Slide], name: 
             assert got.shape == expected.shape and np.array_equal(got, expected), (location, size)
 
 
-@pytest.mark.parametrize("name", [marks("sparse-rgb"), marks("sparse-mono")])
+@pytest.mark.parametrize("name", ["sparse-rgb", "sparse-mono"])
 def test_missing_tiles_take_the_fill(written: dict[str, Slide], name: str) -> None:
     s = written[name]
     spec = s.spec
@@ -246,7 +232,7 @@ def test_missing_tiles_take_the_fill(written: dict[str, Slide], name: str) -> No
             assert np.array_equal(region[frame_pixels], expected[frame_pixels])  # the neighbours' pixels
 
 
-@pytest.mark.parametrize("name", [marks("sparse-mosaic"), "full-planes-deflate"])
+@pytest.mark.parametrize("name", ["sparse-mosaic", "full-planes-deflate"])
 def test_read_region_threads(written: dict[str, Slide], name: str) -> None:
     s = written[name]
     spec = s.spec

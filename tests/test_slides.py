@@ -257,7 +257,6 @@ def test_pydicom_decodes_the_tiles_written(tmp_path: Path, spec: SlideSpec) -> N
 def test_per_frame_functional_groups_as_pydicom_reads_them(written: dict[str, Slide], name: str) -> None:
     """The hand-encoded Per-Frame Functional Groups Sequence: positions 1-based, Z offsets, optical paths and
     dimension indices as pydicom parses them; X/Y offsets as highdicom computes them for the same geometry."""
-    from highdicom.spatial import compute_tile_positions_per_frame  # noqa: F401 - the module exists
     from highdicom.utils import compute_plane_position_tiled_full
 
     s = written[name]
