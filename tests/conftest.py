@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -8,6 +11,9 @@ settings.register_profile(
     "framecodec", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("framecodec")
+
+# benchmarks/frames.py and benchmarks/slides.py: synthetic frames and whole slides, shared with the benchmarks
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 
 def make_bytes(kind: str, size: int, seed: int) -> bytes:

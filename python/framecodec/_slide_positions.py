@@ -44,7 +44,7 @@ class SlidePositions:
     column_positions: npt.NDArray[np.int32]
     #: Row Position In Total Image Pixel Matrix (0048,021F), 1-based.
     row_positions: npt.NDArray[np.int32]
-    #: Z Offset in Slide Coordinate System (0040,074A) in mm, NaN where absent. For TILED_FULL, which does not
+    #: Z Offset in Slide Coordinate System (0040,074A) in µm as stored, NaN where absent. For TILED_FULL, which does not
     #: state the Z offsets of its focal planes, NaN (or the shared one when there is one focal plane).
     z_offsets: npt.NDArray[np.float64]
     #: Each frame's focal plane: the rank of its Z offset among the distinct Z offsets in increasing order
