@@ -309,7 +309,8 @@ def paired(times: dict[str, list[float]], num: str, den: str) -> float:
 def tag(benchmark: Any, what: str, b: Bench, impl: str, items: int = 1, unit: str = "") -> None:
     benchmark.group = f"{what}: {b.label}"
     benchmark.extra_info.update(impl=impl, items=items, unit=unit, slide=b.name, frames=b.n, tiling=b.tiling,
-                                syntax=SYNTAX_LABELS[b.syntax], file_bytes=b.path.stat().st_size)  # fmt: skip
+                                syntax=SYNTAX_LABELS[b.syntax], file_bytes=b.path.stat().st_size,
+                                loadavg=os.getloadavg()[0])  # fmt: skip
 
 
 def missing(benchmark: Any, peer: str, why: str | None) -> bool:
@@ -344,7 +345,7 @@ def close_enough(a: npt.NDArray[Any], b: npt.NDArray[Any], lossy: bool) -> bool:
 # ------------------------------------------------------------------------------------------------ peers
 
 
-def wsidicom_open(folder: Path) -> Any:
+def wsidicom_open(folder: Path) -> None:
     """wsidicom from a folder to a slide with every tile position: open, then the base level's focal planes,
     which builds its tile index (wsidicom reads the Per-Frame Functional Groups only then)."""
     wsi = open_wsidicom(folder)
@@ -352,7 +353,6 @@ def wsidicom_open(folder: Path) -> Any:
         wsi.levels.base_level.focal_planes  # noqa: B018
     finally:
         wsi.close()
-    return wsi
 
 
 def framecodec_open(path: Path) -> npt.NDArray[np.int64]:
@@ -439,8 +439,8 @@ def test_open(benchmark: Any, bench: Bench) -> None:
         try:
             assert [round(z, 3) for z in wsi.levels.base_level.focal_planes] == b.slide.z_um
             x, y = b.slide.positions[-1]
-            assert close_enough(np.asarray(wsi.read_tile(0, (int(x) // 256, int(y) // 256), crop_to_image_boundary=False,
-                                                         as_array=True)), b.reader[b.n - 1], b.lossy)  # fmt: skip
+            last = wsi.read_tile(0, (int(x) // 256, int(y) // 256), crop_to_image_boundary=False, as_array=True)
+            assert close_enough(np.asarray(last), b.reader[b.n - 1], b.lossy)
         finally:
             wsi.close()
             b.close_readers()
