@@ -26,6 +26,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments
 
 import framecodec as fc
+from conftest import BACKENDS
 from datasets import (
     BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, PYDICOM_31, RLE, Layout, assert_identical,
     dataset, make_pixels, native_dataset, reference, save,
@@ -183,6 +184,8 @@ def test_info_json_against_pydicom(name: str, info_json: dict[str, tuple[Path, d
         assert got["compressed_bytes"] == sum(len(f) for f in fragments)
     assert got["ratio"] == round(got["decoded_bytes"] / got["compressed_bytes"], 3)
     assert got["tiling"] is None and got["lossy_image_compression"] is None
+    backends = fc.backends()
+    assert got["inflate"] == (f"{backends['inflate']} {backends[backends['inflate']]}" if ts == DEFLATE else None)
     with fc.FrameReader(path) as reader:
         assert (got["frames"], tuple(got["frame_shape"]), got["dtype"]) == (len(reader), reader.shape, reader.dtype.str)
 
@@ -202,6 +205,18 @@ def test_info_text(tmp_path: Path) -> None:
     assert "decoded           1,200 bytes (5 x 240)" in first
     assert lines["ratio"].endswith(":1")
     assert "1 bit allocated, unsigned" in second and "native (no offset table)" in second
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_info_and_version_name_the_deflate_backends(backend: str, tmp_path: Path) -> None:
+    f = write(tmp_path, "d.dcm", Layout(4, 4, frames=2), DEFLATE)
+    env = {**os.environ, "FRAMECODEC_INFLATE": backend}
+    r = subprocess.run([sys.executable, "-m", "framecodec", "info", str(f)], capture_output=True, text=True, env=env)
+    version = fc.zlib_version if backend == "zlib" else fc.libdeflate_version
+    assert r.returncode == 0 and f"  inflate           {backend} {version}" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "framecodec", "--version"], capture_output=True, text=True, env=env)
+    assert r.stdout.startswith(f"framecodec {fc.__version__} (inflate: {backend} {version}")
+    assert f"deflate: zlib {fc.zlib_version}" in r.stdout
 
 
 def test_info_a_bad_file_among_good_ones(tmp_path: Path) -> None:

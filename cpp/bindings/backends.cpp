@@ -64,6 +64,18 @@ void add_backends(py::module_& m) {
   m.def("_inflate_backend", [] { return backend_name(default_inflate()); },
         "The backend inflate, decode_frame and pixel_array use without backend=: FRAMECODEC_INFLATE when set, "
         "else libdeflate when the build has it, else zlib.");
+  // For the tests: what a frame libdeflate rejected becomes (zlib's DecodeError, or the two decoders'
+  // disagreement when zlib accepts it). No stream libdeflate 1.14 rejects is known that zlib accepts.
+  m.def(
+      "_explain_rejected",
+      [](const py::object& data, py::ssize_t size) {
+        Buffer in(data, "data");
+        const size_t n = non_negative(size, "size");
+        py::gil_scoped_release nogil;
+        Inflater zlib;
+        explain_rejected(zlib, in.bytes(), n);
+      },
+      py::arg("data"), py::arg("size"));
 }
 
 }  // namespace framecodec::bindings

@@ -20,6 +20,10 @@ _Backend: TypeAlias = Literal["zlib", "libdeflate"]
 zlib_version: str
 libdeflate_version: str | None
 
+def _explain_rejected(data: _BufferLike, size: int) -> None:
+    """What inflate raises when libdeflate rejects ``data``: zlib's DecodeError, or one saying that the two
+    decoders disagree when zlib decodes it. For the tests."""
+
 def _inflate_backend() -> _Backend:
     """The backend inflate, decode_frame and pixel_array use without backend=: FRAMECODEC_INFLATE when set, else
     libdeflate when the build has it, else zlib."""

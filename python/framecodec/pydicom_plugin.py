@@ -39,7 +39,7 @@ from pydicom.pixels.encoders.base import EncodeRunner
 from pydicom.uid import UID
 
 from . import _pydicom_compat as _compat
-from ._core import DecodeError, deflate, pack_bits, rle_decode, rle_encode, unpack_bits
+from ._core import DecodeError, deflate, libdeflate_version, pack_bits, rle_decode, rle_encode, unpack_bits
 from ._core import decode_frame as _decode_one
 
 #: RLE Lossless (PS3.5 Annex G).
@@ -228,6 +228,8 @@ def _deflate(data: Any, runner: EncodeRunner) -> bytes:
     if isinstance(level, bool) or not isinstance(level, int) or not -1 <= level <= top:
         raise ValueError(f"'deflate_level' must be an int from -1 to {top} with {backend}, not {level!r}")
     if backend == "libdeflate":
+        if libdeflate_version is None:
+            raise ValueError("'deflate_backend' is 'libdeflate' but framecodec was built without libdeflate")
         return deflate(data, level, "libdeflate")
     if level == 0:
         # Stored blocks: their boundaries follow the output buffer sizes the caller hands zlib, so only
