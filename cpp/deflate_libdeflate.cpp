@@ -1,6 +1,7 @@
 #include "deflate_libdeflate.h"
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -74,16 +75,31 @@ LibdeflateInflater::LibdeflateInflater() : d_(libdeflate_alloc_decompressor()) {
 LibdeflateInflater::~LibdeflateInflater() { libdeflate_free_decompressor(d_); }
 
 void LibdeflateInflater::decompress(ConstBytes in, MutBytes out, Inflater& zlib) {
+  // libdeflate leaves its fast loop for the last few dozen input bytes, where it may not read ahead. In a
+  // well-compressed frame (masks, backgrounds) those bytes can hold a large part of the output: a 1-bit
+  // segmentation frame's runs of zeros decode a byte at a time there, a third of its time. Such a stream (at
+  // least 8:1, a copy of under 1/8 of the output) is decoded from a copy followed by kSlack zero bytes; a
+  // stream that needs them to end is truncated, and is caught below (it consumed more than its own bytes).
+  constexpr size_t kSlack = 64;
+  ConstBytes src = in;
+  if (in.size <= out.size / 8) {
+    padded_.resize(in.size + kSlack);
+    if (in.size) std::memcpy(padded_.data(), in.data, in.size);
+    std::memset(padded_.data() + in.size, 0, kSlack);
+    src = {padded_.data(), padded_.size()};
+  }
   // With no actual_out_nbytes_ret, libdeflate fails unless the stream decodes to exactly out.size bytes, and
   // it never writes past them (a decompression bomb stops at out.size). The _ex form says where the stream
-  // ended, for the check on what follows it.
+  // ended (rounded up to a whole byte), for the checks on what follows it.
   size_t consumed = 0;
   const libdeflate_result r =
-      libdeflate_deflate_decompress_ex(d_, in.data, in.size, out.data, out.size, &consumed, nullptr);
+      libdeflate_deflate_decompress_ex(d_, src.data, src.size, out.data, out.size, &consumed, nullptr);
   // Sup 244 A.4.n: an odd-length stream is followed by one 0x00 pad byte; anything else is an error, which
   // zlib words as it always has.
-  const size_t trailing = in.size - consumed;
-  if (r == LIBDEFLATE_SUCCESS && (trailing == 0 || (trailing == 1 && in.data[in.size - 1] == 0x00))) return;
+  if (r == LIBDEFLATE_SUCCESS && consumed <= in.size) {
+    const size_t trailing = in.size - consumed;
+    if (trailing == 0 || (trailing == 1 && in.data[in.size - 1] == 0x00)) return;
+  }
   explain_rejected(zlib, in, out.size);
 }
 

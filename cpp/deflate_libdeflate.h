@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "deflate.h"
 #include "span.h"
@@ -49,6 +50,7 @@ class LibdeflateInflater {
 
  private:
   libdeflate_decompressor* d_;
+  std::vector<uint8_t> padded_;  // a well-compressed stream with zero bytes after it (see decompress)
 };
 
 // zlib's verdict on a frame libdeflate rejected. zlib decodes it again into a scratch window, writing nothing

@@ -329,6 +329,29 @@ def uses_reserved_distance_code() -> tuple[bytes, int]:
     return s.done(), len(head) + 3
 
 
+def ends_in_a_zero_byte() -> tuple[bytes, int]:
+    """A fixed-Huffman block of 'A' and 100 copies of 258 bytes at distance 1, whose last byte holds nothing but
+    zero bits of the end-of-block code (seven zeros): cut that byte and zeros after the cut would complete it."""
+    s = Bits().put(1, 1).put(1, 2).code(0x30 + ord("A"), 8)
+    for _ in range(100):
+        s.code(0xC0 + 285 - 280, 8).code(0, 5)  # length 258, distance 1
+    s.code(0, 7)
+    stream = s.done()
+    assert stream[-1] == 0 and zlib.decompress(stream, -15) == b"A" * 25_801
+    return stream, 25_801
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_truncated_where_zeros_would_complete_the_stream(backend: str) -> None:
+    """libdeflate decodes well-compressed streams from a copy with zero bytes after it (for speed): a stream cut
+    where those zeros would complete it is still truncated."""
+    stream, size = ends_in_a_zero_byte()
+    assert fc.inflate(stream, size, backend=backend).tobytes() == b"A" * size
+    for cut in range(1, 4):
+        with pytest.raises(fc.DecodeError, match="truncated"):
+            fc.inflate(stream[:-cut], size, backend=backend)
+
+
 @pytest.mark.parametrize("make", [uses_reserved_length_code, uses_reserved_distance_code])
 def test_libdeflate_reads_the_codes_rfc1951_reserves(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """libdeflate is more lenient than zlib with streams no encoder writes (README, Errors): the reserved
@@ -475,8 +498,11 @@ def bad_streams() -> dict[str, tuple[bytes, int]]:
     }  # fmt: skip
     for tail in (b"\x01", b"\x00\x00", b"\x00\x01", b"junk"):
         cases[f"tail {tail!r}"] = (STREAM + tail, len(DATA))
-    for name, (s, n) in {"dynamic": (small, 3000), "stored": (stored, 3000), "fixed": (fixed_stream, 1200)}.items():
-        for cut in range(1, len(s), max(1, len(s) // 40)):
+    runs, runs_size = ends_in_a_zero_byte()
+    streams = {"dynamic": (small, 3000), "stored": (stored, 3000), "fixed": (fixed_stream, 1200),
+               "runs": (runs, runs_size), "zeros": (zlib_raw(bytes(90_000)), 90_000)}  # fmt: skip
+    for name, (s, n) in streams.items():
+        for cut in {*range(1, len(s), max(1, len(s) // 40)), *range(max(1, len(s) - 6), len(s))}:
             cases[f"{name} cut at {cut}"] = (s[:cut], n)
     rng = np.random.default_rng(9)
     for i in range(300):
