@@ -355,7 +355,7 @@ def _peer(name: str) -> Callable[[Any, int], Any] | None:
 
 
 INFLATE_PEERS = ["zlib", "isal", "zlib-ng", "deflate (libdeflate)"]
-BACKEND_IMPLS = ["framecodec", "framecodec zlib backend", *INFLATE_PEERS]
+BACKEND_IMPLS = ["framecodec", "framecodec zlib backend", *INFLATE_PEERS, "floor"]
 #: The issue's goals (per frame, here for whole files too): 2x Python's zlib on tiles and 1-bit frames.
 BACKEND_GOALS = {"tiles": 2.0, "seg": 2.0}
 
@@ -402,13 +402,16 @@ def peer_path_to_array(path: Path, d: DataSet, inflate: Callable[[Any, int], Any
 def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: str, impl: str) -> None:
     """From the deflate file's path to the array, one thread: ``framecodec.pixel_array`` with the build's default
     inflater (libdeflate) and with FRAMECODEC_INFLATE=zlib, against each peer inflating the same frames into the
-    array (Python's zlib, isal, zlib-ng, the deflate package), in the same rounds."""
+    array (Python's zlib, isal, zlib-ng, the deflate package), in the same rounds; and ``np.empty`` + ``fill`` of
+    the result (the floor: what writing the array costs whatever decodes it)."""
     d = data(kind)
     path = d.paths["deflate"]
     tag(benchmark, f"deflate backends, path -> array: {d.label}", impl, d.nbytes)
+    shape, dtype = d.pixels.shape, d.pixels.dtype
     fns: dict[str, Callable[[], Any]] = {
         "framecodec": lambda: fc.pixel_array(path, threads=1),
         "framecodec zlib backend": with_inflate("zlib", lambda: fc.pixel_array(path, threads=1)),
+        "floor": lambda: floor(shape, dtype),
     }
     for name in INFLATE_PEERS:
         inflate = _peer(name)
@@ -417,6 +420,9 @@ def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: 
     if impl not in fns:
         pytest.skip(f"{impl} is not installed (a test extra)")
     benchmark.extra_info["backend"] = fc.backends()["inflate"] if impl == "framecodec" else None
+    if impl == "floor":
+        assert measure(benchmark, fns[impl]).shape == shape
+        return
     if impl != "framecodec":
         assert same(measure(benchmark, fns[impl]), d.pixels)
         return
