@@ -278,6 +278,8 @@ def test_backend_arguments_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
         fc.backends()
     assert fc.inflate(stream, 100, backend="zlib").tobytes() == b"x" * 100  # a named backend needs no variable
     assert fc.deflate(b"x") == zlib_raw(b"x")  # the variable is for decoding only
+    rle = fc.rle_encode(bytes(range(100)), 10, 10, 1, 8)  # and for deflate frames only
+    assert fc.decode_frame(rle, "rle", 10, 10, 1, 8).tobytes() == bytes(range(100))
 
 
 class Bits:

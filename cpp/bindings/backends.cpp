@@ -47,9 +47,10 @@ std::string name_arg(const py::object& backend) {
 
 }  // namespace
 
-DeflateBackend inflate_backend_arg(const py::object& backend) {
-  if (backend.is_none()) return default_inflate();
-  return named(name_arg(backend), "backend");
+DeflateBackend inflate_backend_arg(const py::object& backend, bool deflate) {
+  if (!backend.is_none()) return named(name_arg(backend), "backend");
+  // Only deflate frames read the variable: a bad value must not stop an RLE or native file from decoding.
+  return deflate ? default_inflate() : DeflateBackend::zlib;
 }
 
 DeflateBackend deflate_backend_arg(const py::object& backend) {

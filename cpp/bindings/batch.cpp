@@ -103,7 +103,7 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
                       bool planar, const std::string& segment_order, bool extended, py::ssize_t threads,
                       const py::object& backend) {
   const FrameCodec codec = codec_arg(codec_name);
-  const DeflateBackend inflate = inflate_backend_arg(backend);
+  const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
   Buffer in(buffer, "buffer");
   Buffer dst(out, "out", /*writable=*/true);
@@ -142,7 +142,7 @@ py::object py_decode_frame(const py::object& data, const std::string& codec_name
                            py::ssize_t spp, py::ssize_t bits, const py::object& out, bool planar,
                            const std::string& segment_order, py::ssize_t bit_offset, const py::object& backend) {
   const FrameCodec codec = codec_arg(codec_name);
-  const DeflateBackend inflate = inflate_backend_arg(backend);
+  const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
   if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
   const size_t off = non_negative(bit_offset, "bit_offset");

@@ -101,9 +101,10 @@ py::array_t<T> take_array(std::vector<T>&& v) {
 }
 
 // The deflate backend of a call's `backend` argument (backends.cpp). Decoding: None is FRAMECODEC_INFLATE when
-// set, else libdeflate when built with it; encoding: None is zlib. ValueError for an unknown name or a backend
-// this build lacks.
-DeflateBackend inflate_backend_arg(const py::object& backend);
+// set, else libdeflate when built with it (`deflate`: the call decodes deflate frames; otherwise the variable is
+// not read and the result unused); encoding: None is zlib. ValueError for an unknown name or a backend this
+// build lacks.
+DeflateBackend inflate_backend_arg(const py::object& backend, bool deflate = true);
 DeflateBackend deflate_backend_arg(const py::object& backend);
 
 // Each area's functions, added to the module by module.cpp.
