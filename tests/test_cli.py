@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,9 @@ BAD = {
     "unknown --to": ["transcode", "{f}", "{o}", "--to", "jpeg"],
     "--level with rle": ["transcode", "{f}", "{o}", "--to", "rle", "--level", "3"],
     "--level 10": ["transcode", "{f}", "{o}", "--to", "deflate", "--level", "10"],
+    "--level 13 libdeflate": ["transcode", "{f}", "{o}", "--to", "deflate", "--level", "13", "--backend", "libdeflate"],
+    "--backend with rle": ["transcode", "{f}", "{o}", "--to", "rle", "--backend", "zlib"],
+    "unknown --backend": ["transcode", "{f}", "{o}", "--to", "deflate", "--backend", "isal"],
     "transcode one argument": ["transcode", "{f}", "--to", "rle"],
     "bench --repeat 0": ["bench", "--repeat", "0"],
     "info without files": ["info"],
@@ -513,6 +517,13 @@ def test_transcode_options(tmp_path: Path) -> None:
     renamed = pydicom.dcmread(best)
     assert renamed.SOPInstanceUID != pydicom.dcmread(src).SOPInstanceUID
     assert renamed.SOPInstanceUID == renamed.file_meta.MediaStorageSOPInstanceUID
+    if fc.libdeflate_version is not None:
+        small = tmp_path / "small.dcm"
+        assert cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
+        assert_identical(fc.pixel_array(small), reference(src))
+        frames = fc.iter_frames(small.read_bytes(), fc.locate_pixel_data(small).frame_table(small.read_bytes()))
+        native = reference(src).astype("<u2")
+        assert [zlib.decompress(bytes(f), -15) for f in frames] == [frame.tobytes() for frame in native]
     folder = tmp_path / "existing"
     folder.mkdir()
     assert cli("transcode", src, folder, "--to", "rle").returncode == 0  # one input into an existing folder
