@@ -1,5 +1,7 @@
 """Whole data sets (issue 7): pydicom's ``ds.pixel_array`` through the decoding plugins,
-``framecodec.pixel_array(path)``, thread scaling, and ``framecodec.compress`` against ``ds.compress``.
+``framecodec.pixel_array(path)``, thread scaling, and ``framecodec.compress`` against ``ds.compress``; and
+(issue 9) ``framecodec.pixel_array`` of the deflate files with each inflate backend against Python's zlib,
+isal, zlib-ng and the deflate package inflating the same frames (``-k deflate_backends``).
 
     python -m pytest benchmarks/bench_pipeline.py --benchmark-json=pipeline.json    # a few minutes
     python benchmarks/report.py pipeline.json             # one row per implementation, as for the kernels
@@ -27,11 +29,9 @@ of report.py.
 
 from __future__ import annotations
 
-import itertools
-import math
+import mmap
 import os
 import statistics
-import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +50,7 @@ from pydicom.uid import UID, generate_uid
 
 import framecodec as fc
 from frames import ct_frame, microscopy_tile, segmentation_frame
+from timing import goal, interleaved, measure, not_measured, paired, tag
 
 CORES = os.cpu_count() or 1
 PYDICOM = f"pydicom {pydicom.__version__}"
@@ -214,90 +215,6 @@ def data(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Callable[[str
 # ------------------------------------------------------------------------------------------------ timing
 
 
-def tag(benchmark: Any, group: str, impl: str, nbytes: int) -> None:
-    benchmark.group = group
-    benchmark.extra_info["impl"] = impl
-    benchmark.extra_info["bytes"] = nbytes
-
-
-def rounds_for(seconds: float, budget: float = 4.0, lo: int = 5, hi: int = 25) -> int:
-    return max(lo, min(hi, math.ceil(budget / max(seconds, 1e-9))))
-
-
-def measure(benchmark: Any, fn: Callable[[], Any], budget: float = 3.0) -> Any:
-    """A benchmark of its own: rounds sized to about ``budget`` seconds (the slow peers need few)."""
-    if benchmark.disabled:
-        return benchmark(fn)
-    t = time.perf_counter()
-    fn()  # warm-up, and the size of a round
-    return benchmark.pedantic(fn, rounds=rounds_for(time.perf_counter() - t, budget, lo=3), iterations=1)
-
-
-def interleaved(
-    benchmark: Any, impl: str, fn: Callable[[], Any], peers: dict[str, Callable[[], object]], budget: float = 5.0,
-    max_rounds: int = 25,
-) -> tuple[Any, dict[str, list[float]]]:
-    """Times ``fn`` with pytest-benchmark; every round also runs each peer once, timed here, some before
-    ``fn`` (pytest-benchmark's setup) and the others after it (its teardown), the split rotating so that
-    ``fn`` takes every position in turn. Returns ``fn``'s result and every implementation's times, one per
-    round in round order (empty under --benchmark-disable); their medians go to ``extra_info["interleaved"]``."""
-    if benchmark.disabled:  # the smoke run: each once, for their results
-        for peer in peers.values():
-            peer()
-        return benchmark(fn), {}
-    times: dict[str, list[float]] = {impl: [], **{name: [] for name in peers}}
-    names = list(peers)
-
-    def timed(name: str, f: Callable[[], object]) -> object:
-        t = time.perf_counter()
-        r = f()
-        times[name].append(time.perf_counter() - t)
-        return r
-
-    t = time.perf_counter()
-    for f in (fn, *peers.values()):  # warm-up round (page cache, allocator), and the size of a round
-        f()
-    rounds = rounds_for(time.perf_counter() - t, budget, hi=max_rounds)
-    splits = itertools.cycle(range(len(names) + 1))
-    split = 0
-
-    def setup() -> None:
-        nonlocal split
-        split = next(splits)
-        for name in names[:split]:
-            timed(name, peers[name])
-
-    def teardown(*_: object) -> None:
-        for name in names[split:]:
-            timed(name, peers[name])
-
-    result = benchmark.pedantic(lambda: timed(impl, fn), setup=setup, teardown=teardown, rounds=rounds, iterations=1)
-    benchmark.extra_info["interleaved"] = {name: statistics.median(ts) for name, ts in times.items()}
-    benchmark.extra_info["interleaved_rounds"] = rounds
-    return result, times
-
-
-def paired(times: dict[str, list[float]], num: str, den: str) -> float:
-    """The median over the rounds of each round's ``num`` time over its ``den`` time: a slow spell of the
-    shared cores that hits one round hits both sides of its ratio."""
-    return statistics.median(a / b for a, b in zip(times[num], times[den], strict=True))
-
-
-def goal(benchmark: Any, text: str, ratio: float, target: float, peer: str = "", at_most: bool = False) -> None:
-    """Records one of the issue's goals: ``ratio`` must be >= ``target`` (<= with ``at_most``). ``peer``:
-    the implementation (extra_info["impl"]) of the peer's own benchmark in the same group, if it has one."""
-    benchmark.extra_info.setdefault("goals", []).append(
-        {"goal": text, "ratio": ratio, "target": target, "at_most": at_most, "peer": peer}
-    )
-
-
-def not_measured(benchmark: Any, text: str, target: float, why: str, at_most: bool = False) -> None:
-    """Records a goal this run cannot measure (its peer cannot decode these data here), and why."""
-    benchmark.extra_info.setdefault("goals", []).append(
-        {"goal": text, "ratio": None, "target": target, "at_most": at_most, "peer": "", "why": why}
-    )
-
-
 def skip_if(problem: str | None) -> None:
     if problem:
         pytest.skip(problem)
@@ -412,6 +329,117 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
     if (syntax, kind) in FLOOR_GOALS:
         goal(benchmark, f"framecodec.pixel_array(path, threads=1) over np.empty + fill: {d.label}, {syntax}",
              paired(times, impl, "floor"), FLOOR_GOALS[syntax, kind], PATH_NAMES["floor"], at_most=True)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ deflate backends
+
+
+def _peer(name: str) -> Callable[[Any, int], Any] | None:
+    """A peer's one-call raw inflate of a frame of known size (None: not installed)."""
+    try:
+        if name == "zlib":
+            return lambda c, n: zlib.decompress(c, -15, n)
+        if name == "isal":
+            from isal import isal_zlib
+
+            return lambda c, n: isal_zlib.decompress(c, -15, n)
+        if name == "zlib-ng":
+            from zlib_ng import zlib_ng
+
+            return lambda c, n: zlib_ng.decompress(c, -15, n)
+        import deflate
+
+        return lambda c, n: deflate.deflate_decompress(c, n)
+    except ImportError:
+        return None
+
+
+INFLATE_PEERS = ["zlib", "isal", "zlib-ng", "deflate (libdeflate)"]
+BACKEND_IMPLS = ["framecodec", "framecodec zlib backend", *INFLATE_PEERS, "floor"]
+#: The issue's goals (per frame, here for whole files too): 2x Python's zlib on tiles and 1-bit frames.
+BACKEND_GOALS = {"tiles": 2.0, "seg": 2.0}
+
+
+def with_inflate(backend: str, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` run with FRAMECODEC_INFLATE=backend, which framecodec reads at each call."""
+
+    def run() -> Any:
+        before = os.environ.get("FRAMECODEC_INFLATE")
+        os.environ["FRAMECODEC_INFLATE"] = backend
+        try:
+            return fn()
+        finally:
+            if before is None:
+                del os.environ["FRAMECODEC_INFLATE"]
+            else:
+                os.environ["FRAMECODEC_INFLATE"] = before
+
+    return run
+
+
+def peer_path_to_array(path: Path, d: DataSet, inflate: Callable[[Any, int], Any]) -> npt.NDArray[Any]:
+    """A peer's whole file: the frames found by framecodec's frame table in the memory-mapped file, each inflated
+    by the peer into the array (1-bit frames unpacked by numpy), as a pipeline built on that library would."""
+    k = d.kind
+    out = np.empty(d.pixels.shape, d.pixels.dtype)
+    rows = out.reshape(d.n, -1)
+    pixels = k.rows * k.columns * k.samples_per_pixel
+    stored = (pixels + 7) // 8 if k.bits_allocated == 1 else rows.shape[1] * out.itemsize
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        table = fc.locate_pixel_data(path).frame_table(mm)
+        for i, frame in enumerate(fc.iter_frames(mm, table)):
+            raw = np.frombuffer(inflate(frame, stored), np.uint8)
+            if k.bits_allocated == 1:
+                rows[i] = np.unpackbits(raw, count=pixels, bitorder="little")
+            else:
+                rows[i] = raw.view(out.dtype)
+            del frame, raw
+    return out
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("impl", BACKEND_IMPLS)
+def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: str, impl: str) -> None:
+    """From the deflate file's path to the array, one thread: ``framecodec.pixel_array`` with the build's default
+    inflater (libdeflate) and with FRAMECODEC_INFLATE=zlib, against each peer inflating the same frames into the
+    array (Python's zlib, isal, zlib-ng, the deflate package), in the same rounds; and ``np.empty`` + ``fill`` of
+    the result (the floor: what writing the array costs whatever decodes it)."""
+    d = data(kind)
+    path = d.paths["deflate"]
+    tag(benchmark, f"deflate backends, path -> array: {d.label}", impl, d.nbytes)
+    shape, dtype = d.pixels.shape, d.pixels.dtype
+    fns: dict[str, Callable[[], Any]] = {
+        "framecodec": lambda: fc.pixel_array(path, threads=1),
+        "framecodec zlib backend": with_inflate("zlib", lambda: fc.pixel_array(path, threads=1)),
+        "floor": lambda: floor(shape, dtype),
+    }
+    for name in INFLATE_PEERS:
+        inflate = _peer(name)
+        if inflate is not None:
+            fns[name] = partial(peer_path_to_array, path, d, inflate)
+    if impl not in fns:
+        pytest.skip(f"{impl} is not installed (a test extra)")
+    benchmark.extra_info["backend"] = fc.backends()["inflate"] if impl == "framecodec" else None
+    if impl == "floor":
+        assert measure(benchmark, fns[impl]).shape == shape
+        return
+    if impl != "framecodec":
+        assert same(measure(benchmark, fns[impl]), d.pixels)
+        return
+    peers = {name: f for name, f in fns.items() if name != impl}
+    out, times = interleaved(benchmark, impl, fns[impl], peers)
+    assert same(out, d.pixels)
+    if not times:
+        return
+    benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers}
+    backend = fc.backends()["inflate"]
+    if kind in BACKEND_GOALS:
+        goal(benchmark, f"framecodec.pixel_array(path, threads=1) ({backend}) over Python's zlib frame by frame: "
+             f"{d.label}, deflate", paired(times, "zlib", impl), BACKEND_GOALS[kind], "zlib")  # fmt: skip
+    others = [name for name in INFLATE_PEERS if name in peers]
+    fastest = [min(times[name][r] for name in others) / times[impl][r] for r in range(len(times[impl]))]
+    goal(benchmark, f"framecodec.pixel_array(path, threads=1) ({backend}) over the fastest of {', '.join(others)} "
+         f"in each round: {d.label}, deflate", statistics.median(fastest), 1.0)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ threads

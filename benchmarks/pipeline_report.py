@@ -1,4 +1,4 @@
-"""The issue 7 goal table from a bench_pipeline.py JSON file: goal, measured ratio, met or not.
+"""The goal table from a bench_pipeline.py or bench_deflate.py JSON file: goal, measured ratio, met or not.
 
 Each goal is recorded by the framecodec benchmark that carries it (``extra_info["goals"]``), from rounds
 in which framecodec and its peers ran interleaved: "measured" is the median over those rounds of each
@@ -87,7 +87,7 @@ def scaling(path: str) -> list[str]:
 
 
 def speedups(path: str) -> list[str]:
-    """compress: every peer's interleaved median over framecodec's (threads=1)."""
+    """Every peer's interleaved per-round ratio over framecodec's, where a benchmark records them."""
     with open(path) as f:
         data = json.load(f)
     out = []
@@ -110,11 +110,11 @@ def main(paths: list[str]) -> int:
     if threads:
         print("\nThread scaling (median over the interleaved rounds of each round's ratio):")
         print("\n".join(f"- {line}" for line in threads))
-    compress = [line for path in paths for line in speedups(path)]
-    if compress:
-        print("\ncompress, framecodec threads=1 against (median of the interleaved rounds' ratios; above 1.0 "
-              "framecodec threads=1 is faster):")
-        print("\n".join(f"- {line}" for line in compress))
+    ratios = [line for path in paths for line in speedups(path)]
+    if ratios:
+        print("\nframecodec against each peer in the same rounds (median of the per-round ratios; above 1.0 "
+              "framecodec is faster):")
+        print("\n".join(f"- {line}" for line in ratios))
     return 1 if missed else 0
 
 

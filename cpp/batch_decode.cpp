@@ -76,7 +76,21 @@ size_t total_size(const FrameJob& job) {
   return n;
 }
 
-void decode_deflate(Inflater& inflater, std::vector<uint8_t>& window, const FrameJob& job, const FrameLayout& f) {
+// A frame's data as one span: its only fragment, or all of them copied one after another into `joined`.
+// PS3.5 A.4: a frame may span fragments (RLE's segment offsets count across them; Deflated Image Frame
+// Compression has one fragment per frame, A.4.13, but a split stream is read too).
+ConstBytes one_span(std::vector<uint8_t>& joined, const FrameJob& job) {
+  if (job.nparts == 1) return job.parts[0];
+  joined.resize(total_size(job));
+  size_t at = 0;
+  for (size_t i = 0; i < job.nparts; ++i) {
+    if (job.parts[i].size) std::memcpy(joined.data() + at, job.parts[i].data, job.parts[i].size);
+    at += job.parts[i].size;
+  }
+  return {joined.data(), joined.size()};
+}
+
+void decode_deflate_zlib(Inflater& inflater, std::vector<uint8_t>& window, const FrameJob& job, const FrameLayout& f) {
   FrameWriter out(f, job.out);
   const size_t size = stored_frame_size(f);
   if (out.direct()) return inflater.decompress(job.parts, job.nparts, size, {job.out, size});
@@ -84,19 +98,24 @@ void decode_deflate(Inflater& inflater, std::vector<uint8_t>& window, const Fram
   inflater.decompress(job.parts, job.nparts, size, {window.data(), window.size()}, &FrameWriter::sink, &out);
 }
 
+// libdeflate decodes whole buffers only. Ordinary frames go straight into the output; 1-bit and planar frames
+// are decoded whole into `stored` (for 1-bit frames 1/8 of the output, so it stays in cache) and handed to the
+// FrameWriter in one piece. A frame in several fragments is joined first: copying the compressed bytes costs
+// a few percent of inflating them, and every frame then takes the same path (such frames break A.4.13 anyway).
+void decode_deflate_libdeflate(FrameInflater& inflater, std::vector<uint8_t>& joined, std::vector<uint8_t>& stored,
+                               const FrameJob& job, const FrameLayout& f) {
+  FrameWriter out(f, job.out);
+  const size_t size = stored_frame_size(f);
+  const ConstBytes in = one_span(joined, job);
+  if (out.direct()) return inflater.libdeflate().decompress(in, {job.out, size}, inflater.zlib());
+  if (stored.size() < size) stored.resize(size);
+  inflater.libdeflate().decompress(in, {stored.data(), size}, inflater.zlib());
+  out.write(0, stored.data(), size);
+}
+
 void decode_rle(std::vector<uint8_t>& joined, const FrameJob& job, const FrameLayout& f) {
   const RleFrame rf{f.rows, f.columns, f.samples_per_pixel, f.bits_allocated};
-  ConstBytes in = job.nparts == 1 ? job.parts[0] : ConstBytes{};
-  if (job.nparts != 1) {  // PS3.5 A.4: a frame may span fragments; the segment offsets count across them
-    joined.resize(total_size(job));
-    size_t at = 0;
-    for (size_t i = 0; i < job.nparts; ++i) {
-      if (job.parts[i].size) std::memcpy(joined.data() + at, job.parts[i].data, job.parts[i].size);
-      at += job.parts[i].size;
-    }
-    in = {joined.data(), joined.size()};
-  }
-  rle_decode(in, rf, f.segment_order, /*planar=*/false, {job.out, output_frame_size(f)});
+  rle_decode(one_span(joined, job), rf, f.segment_order, /*planar=*/false, {job.out, output_frame_size(f)});
 }
 
 // Encapsulated Uncompressed and native frames: the stored bytes themselves.
@@ -126,9 +145,11 @@ void decode_stored(const FrameJob& job, const FrameLayout& f, bool encapsulated)
 
 }  // namespace
 
-void FrameDecoder::decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout) {
+void FrameDecoder::decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, DeflateBackend inflate) {
   switch (codec) {
-    case FrameCodec::deflate: return decode_deflate(inflater_, window_, job, layout);
+    case FrameCodec::deflate:
+      if (inflate == DeflateBackend::libdeflate) return decode_deflate_libdeflate(inflater_, joined_, stored_, job, layout);
+      return decode_deflate_zlib(inflater_.zlib(), window_, job, layout);
     case FrameCodec::rle: return decode_rle(joined_, job, layout);
     case FrameCodec::uncompressed: return decode_stored(job, layout, true);
     case FrameCodec::native: return decode_stored(job, layout, false);
@@ -155,9 +176,10 @@ size_t stored_frame_size(const FrameLayout& f) {
 size_t output_frame_size(const FrameLayout& f) { return checked_mul(pixels(f), bytes_per_sample(f)); }
 
 std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCodec codec, const FrameLayout& layout,
-                                        unsigned threads) {
+                                        DeflateBackend inflate, unsigned threads) {
   check_layout(layout);
   if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
+  if (codec == FrameCodec::deflate) check_backend(inflate);
   std::vector<FrameFailure> failures;
   std::mutex failures_lock;
   auto fail = [&](const FrameJob& job, FrameFailure::Kind kind, const char* what) {
@@ -167,7 +189,7 @@ std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCod
   run_parallel<FrameDecoder>(n, threads, [&](FrameDecoder& decoder, size_t i) {
     const FrameJob& job = jobs[i];
     try {
-      decoder.decode(job, codec, layout);
+      decoder.decode(job, codec, layout, inflate);
     } catch (const DecodeError& e) {
       fail(job, FrameFailure::decode, e.what());
     } catch (const EncapsulationError& e) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "deflate.h"
+#include "deflate_libdeflate.h"
 #include "rle.h"
 #include "span.h"
 
@@ -46,18 +46,21 @@ struct FrameJob {
   uint8_t* out = nullptr;             // output_frame_size(layout) bytes
 };
 
-// What one worker keeps from frame to frame: an Inflater and a scratch window (plus a buffer to join an
-// RLE frame's fragments). One per thread; decode_frames makes one per worker.
+// What one worker keeps from frame to frame: an inflater for each backend, zlib's scratch window, a buffer
+// to join a frame's fragments (RLE; deflate through libdeflate) and one to hold a whole stored frame
+// (libdeflate cannot stream: a 1-bit or planar frame is decoded into it, then unpacked or interleaved).
+// One per thread; decode_frames makes one per worker.
 class FrameDecoder {
  public:
-  // Decodes one job into job.out (output_frame_size(layout) bytes). Throws DecodeError or
-  // EncapsulationError for bad data, std::invalid_argument for a bad layout.
-  void decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout);
+  // Decodes one job into job.out (output_frame_size(layout) bytes); deflate frames with `inflate`'s backend.
+  // Throws DecodeError or EncapsulationError for bad data, std::invalid_argument for a bad layout.
+  void decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, DeflateBackend inflate);
 
  private:
-  Inflater inflater_;
+  FrameInflater inflater_;
   std::vector<uint8_t> window_;
   std::vector<uint8_t> joined_;
+  std::vector<uint8_t> stored_;
 };
 
 // A frame that failed, and why.
@@ -67,12 +70,12 @@ struct FrameFailure {
   std::string message;
 };
 
-// Decodes every job on worker_count(threads, n) workers (0: one per core; 1: this thread only) and
-// returns the failures sorted by frame (empty when every frame decoded). Every frame is tried; a failed
+// Decodes every job on worker_count(threads, n) workers (0: one per core; 1: this thread only), deflate
+// frames with `inflate`'s backend, and returns the failures sorted by frame (empty when every frame decoded). Every frame is tried; a failed
 // frame's output is left partly written, so the caller must not use it. Never reads outside the parts
 // or writes outside a job's output. Throws only for a bad layout or when no memory is left.
 std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCodec codec, const FrameLayout& layout,
-                                        unsigned threads);
+                                        DeflateBackend inflate, unsigned threads);
 
 // Throws the exception for the first failure: DecodeError, EncapsulationError or std::invalid_argument,
 // its message "frame N: cause", plus how many other frames failed. Does nothing for none.

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "bitpack.h"
-#include "deflate.h"
+#include "deflate_libdeflate.h"
 #include "rle.h"
 #include "thread_pool.h"
 
@@ -13,7 +13,7 @@ namespace framecodec {
 namespace {
 
 struct Worker {
-  std::unique_ptr<Deflater> deflater;  // made on first use, at the batch's level
+  FrameDeflater deflater;              // its deflater is made on first use, at the batch's level
   std::vector<uint8_t> packed;         // a bit-packed 1-bit frame
   std::vector<uint8_t> scratch;        // the encoder's worst case, copied out at the real size
 };
@@ -21,7 +21,8 @@ struct Worker {
 }  // namespace
 
 std::vector<std::vector<uint8_t>> encode_frames(ConstBytes pixels, size_t n, FrameCodec codec,
-                                                const FrameLayout& layout, int level, unsigned threads) {
+                                                const FrameLayout& layout, int level, DeflateBackend backend,
+                                                unsigned threads) {
   check_layout(layout);
   if (codec == FrameCodec::native) throw std::invalid_argument("native Pixel Data is not encoded frame by frame");
   const size_t in_size = output_frame_size(layout);
@@ -30,7 +31,7 @@ std::vector<std::vector<uint8_t>> encode_frames(ConstBytes pixels, size_t n, Fra
                                 " frames of " + std::to_string(in_size));
   const RleFrame rf{layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated};
   if (codec == FrameCodec::rle) rle_check_frame(rf);
-  if (codec == FrameCodec::deflate) Deflater check(level);  // throws for a bad level before any work
+  if (codec == FrameCodec::deflate) check_deflate_level(backend, level);  // before any work
   const bool bits = layout.bits_allocated == 1;
   const size_t stored = stored_frame_size(layout);
 
@@ -48,9 +49,8 @@ std::vector<std::vector<uint8_t>> encode_frames(ConstBytes pixels, size_t n, Fra
     }
     size_t used;
     if (codec == FrameCodec::deflate) {
-      if (!w.deflater) w.deflater = std::make_unique<Deflater>(level);
-      w.scratch.resize(deflate_bound(frame.size));
-      used = w.deflater->compress(frame, {w.scratch.data(), w.scratch.size()});
+      w.scratch.resize(deflate_bound(backend, frame.size));
+      used = w.deflater.compress(frame, {w.scratch.data(), w.scratch.size()}, backend, level);
     } else {
       w.scratch.resize(rle_encode_bound(rf));
       used = rle_encode(frame, rf, RleInput::Bytes, {w.scratch.data(), w.scratch.size()});

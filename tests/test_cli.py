@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments
 
 import framecodec as fc
+from conftest import BACKENDS
 from datasets import (
     BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, PYDICOM_31, RLE, Layout, assert_identical,
     dataset, make_pixels, native_dataset, reference, save,
@@ -92,6 +94,9 @@ BAD = {
     "unknown --to": ["transcode", "{f}", "{o}", "--to", "jpeg"],
     "--level with rle": ["transcode", "{f}", "{o}", "--to", "rle", "--level", "3"],
     "--level 10": ["transcode", "{f}", "{o}", "--to", "deflate", "--level", "10"],
+    "--level 13 libdeflate": ["transcode", "{f}", "{o}", "--to", "deflate", "--level", "13", "--backend", "libdeflate"],
+    "--backend with rle": ["transcode", "{f}", "{o}", "--to", "rle", "--backend", "zlib"],
+    "unknown --backend": ["transcode", "{f}", "{o}", "--to", "deflate", "--backend", "isal"],
     "transcode one argument": ["transcode", "{f}", "--to", "rle"],
     "bench --repeat 0": ["bench", "--repeat", "0"],
     "info without files": ["info"],
@@ -183,6 +188,8 @@ def test_info_json_against_pydicom(name: str, info_json: dict[str, tuple[Path, d
         assert got["compressed_bytes"] == sum(len(f) for f in fragments)
     assert got["ratio"] == round(got["decoded_bytes"] / got["compressed_bytes"], 3)
     assert got["tiling"] is None and got["lossy_image_compression"] is None
+    backends = fc.backends()
+    assert got["inflate"] == (f"{backends['inflate']} {backends[backends['inflate']]}" if ts == DEFLATE else None)
     with fc.FrameReader(path) as reader:
         assert (got["frames"], tuple(got["frame_shape"]), got["dtype"]) == (len(reader), reader.shape, reader.dtype.str)
 
@@ -202,6 +209,18 @@ def test_info_text(tmp_path: Path) -> None:
     assert "decoded           1,200 bytes (5 x 240)" in first
     assert lines["ratio"].endswith(":1")
     assert "1 bit allocated, unsigned" in second and "native (no offset table)" in second
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_info_and_version_name_the_deflate_backends(backend: str, tmp_path: Path) -> None:
+    f = write(tmp_path, "d.dcm", Layout(4, 4, frames=2), DEFLATE)
+    env = {**os.environ, "FRAMECODEC_INFLATE": backend}
+    r = subprocess.run([sys.executable, "-m", "framecodec", "info", str(f)], capture_output=True, text=True, env=env)
+    version = fc.zlib_version if backend == "zlib" else fc.libdeflate_version
+    assert r.returncode == 0 and f"  inflate           {backend} {version}" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "framecodec", "--version"], capture_output=True, text=True, env=env)
+    assert r.stdout.startswith(f"framecodec {fc.__version__} (inflate: {backend} {version}")
+    assert f"deflate: zlib {fc.zlib_version}" in r.stdout
 
 
 def test_info_a_bad_file_among_good_ones(tmp_path: Path) -> None:
@@ -498,6 +517,13 @@ def test_transcode_options(tmp_path: Path) -> None:
     renamed = pydicom.dcmread(best)
     assert renamed.SOPInstanceUID != pydicom.dcmread(src).SOPInstanceUID
     assert renamed.SOPInstanceUID == renamed.file_meta.MediaStorageSOPInstanceUID
+    if fc.libdeflate_version is not None:
+        small = tmp_path / "small.dcm"
+        assert cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
+        assert_identical(fc.pixel_array(small), reference(src))
+        frames = fc.iter_frames(small.read_bytes(), fc.locate_pixel_data(small).frame_table(small.read_bytes()))
+        native = reference(src).astype("<u2")
+        assert [zlib.decompress(bytes(f), -15) for f in frames] == [frame.tobytes() for frame in native]
     folder = tmp_path / "existing"
     folder.mkdir()
     assert cli("transcode", src, folder, "--to", "rle").returncode == 0  # one input into an existing folder

@@ -25,6 +25,7 @@ from datasets import (
     assert_identical, dataset, frame_bytes, make_pixels, native_dataset, native_pixel_data, reference,
     stored_values, to_bytes,
 )  # fmt: skip
+from conftest import BACKENDS, NO_LIBDEFLATE
 from encaps_util import pydicom_fragments
 
 CASES = {
@@ -174,6 +175,35 @@ def test_engine_encode_arguments() -> None:
         fc._core._encode_frames(pixels, 2, "rle", 4, 4, 1, 8, offset_table="none")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="bits allocated must be 1 or a multiple of 8"):
         fc._core._encode_frames(pixels, 2, "rle", 4, 4, 1, 12)
+
+
+@pytest.mark.parametrize("decoder", BACKENDS)
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_compress_with_libdeflate(case: tuple[Layout, int | None], decoder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """backend="libdeflate": every level 0-12, each frame one raw deflate stream that Python's zlib decodes to the
+    native frame, decoded back by pixel_array with each inflate backend; zlib stays the default encoder."""
+    if fc.libdeflate_version is None:
+        pytest.skip(NO_LIBDEFLATE)
+    monkeypatch.setenv("FRAMECODEC_INFLATE", decoder)
+    layout, garbage = case
+    arr = make_pixels(layout, seed=4)
+    src = native_dataset(arr, layout, garbage=garbage)
+    ref = reference(src, raw=True)  # YBR_FULL is encoded as it is stored
+    native = native_frames(ref, layout)
+    for level in (-1, 0, 1, 6, 9, 10, 12):
+        for threads in (1, 2):
+            d = fc.compress(copy.deepcopy(src), DEFLATE, level=level, threads=threads, backend="libdeflate")
+            frags = check_encapsulation(d, len(native))
+            assert [pad(fc.deflate(f, level, "libdeflate")) for f in native] == frags
+            assert [zlib.decompress(f, -15) for f in frags] == native
+            assert_identical(fc.pixel_array(d, raw=True), ref)
+    plain = fc.compress(copy.deepcopy(src), DEFLATE)
+    assert pydicom_fragments(plain.PixelData)[2] == [pad(zlib.compress(f, 6, wbits=-15)) for f in native]
+    for level in (13, -2):
+        with pytest.raises(ValueError, match=r"-1 or 0\.\.12 for libdeflate"):
+            fc.compress(copy.deepcopy(src), DEFLATE, level=level, backend="libdeflate")
+    with pytest.raises(ValueError, match=r"-1 or 0\.\.9 for zlib, got 10"):
+        fc.compress(copy.deepcopy(src), DEFLATE, level=10)
 
 
 @pytest.mark.parametrize("ts", ENCAPSULATED, ids=SYNTAX_IDS)

@@ -30,6 +30,7 @@ from datasets import (
     Layout, assert_identical, dataset, encapsulated_dataset, encode_frames, make_pixels, native_dataset, reference,
     save, to_bytes,
 )  # fmt: skip
+from conftest import by_backend
 from encaps_util import pydicom_fragments
 
 ALL = NATIVE + ENCAPSULATED
@@ -74,7 +75,7 @@ def expected(arr: Any, layout: Layout, ts: str, ds: pydicom.Dataset, garbage: in
     return ref
 
 
-@pytest.mark.parametrize("ts", ALL, ids=[NAMES[t] for t in ALL])
+@pytest.mark.parametrize("ts", by_backend(ALL, [NAMES[t] for t in ALL]))
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_identical_to_pydicom(case: tuple[Layout, int | None], ts: str) -> None:
     layout, garbage = case
@@ -88,7 +89,7 @@ def test_identical_to_pydicom(case: tuple[Layout, int | None], ts: str) -> None:
         assert_identical(fc.pixel_array(pydicom.dcmread(io.BytesIO(data)), raw=raw), ref)
 
 
-@pytest.mark.parametrize("ts", [DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ids=["deflate", "rle", "encaps-uncompressed"])
+@pytest.mark.parametrize("ts", by_backend([DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "rle", "encaps-uncompressed"]))
 def test_extended_offset_table(ts: str) -> None:
     layout = Layout(7, 9, bits=16, frames=5)
     arr = make_pixels(layout)
@@ -107,7 +108,7 @@ INDEX_SYNTAXES = [EXPLICIT, BIG_ENDIAN, DEFLATE, RLE]
 
 @pytest.mark.parametrize("layout", [Layout(6, 5, bits=16, stored=12, signed=True, frames=4), Layout(5, 7, bits=1, frames=4)],
                          ids=["int16", "bits1"])  # fmt: skip
-@pytest.mark.parametrize("ts", INDEX_SYNTAXES, ids=[NAMES[t] for t in INDEX_SYNTAXES])
+@pytest.mark.parametrize("ts", by_backend(INDEX_SYNTAXES, [NAMES[t] for t in INDEX_SYNTAXES]))
 def test_index_forms(layout: Layout, ts: str) -> None:
     arr = make_pixels(layout)
     ds = dataset(arr, layout, ts, garbage=3)
@@ -143,7 +144,7 @@ def test_bad_index(index: Any, error: type[Exception], match: str) -> None:
         fc.pixel_array(dataset(make_pixels(layout), layout, RLE), index)
 
 
-@pytest.mark.parametrize("ts", [EXPLICIT, DEFLATE, RLE], ids=["explicit", "deflate", "rle"])
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE, RLE], ["explicit", "deflate", "rle"]))
 def test_out(ts: str) -> None:
     layout = Layout(4, 6, samples=3, photometric="YBR_FULL", frames=3)  # converted to RGB: written into out too
     arr = make_pixels(layout)
@@ -155,7 +156,7 @@ def test_out(ts: str) -> None:
         assert_identical(out, ref)
 
 
-@pytest.mark.parametrize("ts", [EXPLICIT, DEFLATE], ids=["explicit", "deflate"])
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE], ["explicit", "deflate"]))
 def test_bad_out(ts: str) -> None:
     layout = Layout(5, 7, bits=16, signed=True, frames=4)
     ds = dataset(make_pixels(layout), layout, ts)
@@ -179,8 +180,8 @@ def test_bad_out(ts: str) -> None:
         fc.pixel_array(ds, out=bytearray(280))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("ts", [EXPLICIT, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
-                         ids=["explicit", "deflate", "rle", "encaps-uncompressed"])  # fmt: skip
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
+                                          ["explicit", "deflate", "rle", "encaps-uncompressed"]))  # fmt: skip
 def test_threads_agree(ts: str) -> None:
     layout = Layout(16, 12, samples=3, bits=16, planar=1, frames=37)
     arr = make_pixels(layout)
@@ -194,7 +195,7 @@ def test_threads_agree(ts: str) -> None:
             fc.pixel_array(ds, threads=threads)
 
 
-@pytest.mark.parametrize("ts", [EXPLICIT, BIG_ENDIAN, DEFLATE, RLE], ids=["explicit", "big", "deflate", "rle"])
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, BIG_ENDIAN, DEFLATE, RLE], ["explicit", "big", "deflate", "rle"]))
 def test_sources(ts: str, tmp_path: Path) -> None:
     layout = Layout(5, 7, bits=16, stored=12, signed=True, frames=3)
     arr = make_pixels(layout)
@@ -221,8 +222,8 @@ def test_sources(ts: str, tmp_path: Path) -> None:
 # -- iter_pixels ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ts", [EXPLICIT, BIG_ENDIAN, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
-                         ids=["explicit", "big", "deflate", "rle", "encaps-uncompressed"])  # fmt: skip
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, BIG_ENDIAN, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
+                                          ["explicit", "big", "deflate", "rle", "encaps-uncompressed"]))  # fmt: skip
 @pytest.mark.parametrize("layout", [Layout(4, 6, samples=3, photometric="YBR_FULL", frames=7), Layout(5, 7, bits=1, frames=7),
                                     Layout(3, 4, bits=16, stored=9, signed=True)], ids=["ybr", "bits1", "single"])  # fmt: skip
 def test_iter_pixels(ts: str, layout: Layout, tmp_path: Path) -> None:
@@ -326,7 +327,7 @@ MISMATCHES = [("Rows", 8), ("Columns", 7), ("SamplesPerPixel", 3), ("BitsAllocat
 
 @pytest.mark.filterwarnings("ignore:The (pixel data is|number of bytes):UserWarning")  # pydicom's, on excess data
 @pytest.mark.parametrize(("keyword", "value"), MISMATCHES, ids=[f"{k}={v}" for k, v in MISMATCHES])
-@pytest.mark.parametrize("ts", ALL, ids=[NAMES[t] for t in ALL])
+@pytest.mark.parametrize("ts", by_backend(ALL, [NAMES[t] for t in ALL]))
 def test_layout_does_not_match_the_frames(ts: str, keyword: str, value: int) -> None:
     layout = Layout(6, 5, bits=16, frames=4)
     ds = dataset(make_pixels(layout), layout, ts)
@@ -350,7 +351,7 @@ def test_layout_does_not_match_the_frames(ts: str, keyword: str, value: int) -> 
             fc.pixel_array(source, threads=2)
 
 
-@pytest.mark.parametrize("ts", [DEFLATE, ENCAPSULATED_UNCOMPRESSED], ids=["deflate", "encaps-uncompressed"])
+@pytest.mark.parametrize("ts", by_backend([DEFLATE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "encaps-uncompressed"]))
 def test_frames_larger_than_rows_say(ts: str) -> None:
     layout = Layout(6, 5, bits=16, frames=3)
     ds = dataset(make_pixels(layout), layout, ts)
@@ -383,7 +384,7 @@ def test_native_frames_past_number_of_frames_are_left_out() -> None:
 TABLES = [(ts, "native") for ts in NATIVE] + [(ts, t) for ts in ENCAPSULATED for t in ("basic", "none", "extended")]
 
 
-@pytest.mark.parametrize(("ts", "table"), TABLES, ids=[f"{NAMES[ts]}-{t}" for ts, t in TABLES])
+@pytest.mark.parametrize(("ts", "table"), by_backend(TABLES, [f"{NAMES[ts]}-{t}" for ts, t in TABLES]))
 def test_more_frames_than_present(ts: str, table: str) -> None:
     layout = Layout(6, 5, bits=8, frames=4)
     arr = make_pixels(layout)
@@ -398,7 +399,7 @@ def test_more_frames_than_present(ts: str, table: str) -> None:
 
 @pytest.mark.parametrize("keyword", ["Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored",
                                      "PixelRepresentation", "PhotometricInterpretation"])  # fmt: skip
-@pytest.mark.parametrize("ts", [EXPLICIT, DEFLATE, RLE], ids=["explicit", "deflate", "rle"])
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE, RLE], ["explicit", "deflate", "rle"]))
 def test_missing_attribute(ts: str, keyword: str) -> None:
     layout = Layout(3, 4, frames=2)
     ds = dataset(make_pixels(layout), layout, ts)
@@ -410,7 +411,7 @@ def test_missing_attribute(ts: str, keyword: str) -> None:
 
 
 @pytest.mark.parametrize("bits", [12, 24, 0, 128])
-@pytest.mark.parametrize("ts", [EXPLICIT, DEFLATE, RLE], ids=["explicit", "deflate", "rle"])
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE, RLE], ["explicit", "deflate", "rle"]))
 def test_unsupported_bits_allocated(ts: str, bits: int) -> None:
     layout = Layout(4, 4, bits=16, frames=2)
     ds = dataset(make_pixels(layout), layout, ts)
@@ -431,7 +432,7 @@ def corrupt(frame: bytes, ts: str, how: str) -> bytes:
 
 
 @pytest.mark.parametrize("how", ["truncated", "garbage", "long"])
-@pytest.mark.parametrize("ts", [DEFLATE, RLE], ids=["deflate", "rle"])
+@pytest.mark.parametrize("ts", by_backend([DEFLATE, RLE], ["deflate", "rle"]))
 @pytest.mark.parametrize("bad", [[0], [5], [11], [3, 9, 10], [10, 4]], ids=str)
 def test_corrupt_frames(ts: str, how: str, bad: list[int]) -> None:
     layout = Layout(16, 20, bits=16, frames=12)
@@ -455,7 +456,7 @@ def test_corrupt_frames(ts: str, how: str, bad: list[int]) -> None:
 
 
 @pytest.mark.parametrize("fragments", [2, 3])
-@pytest.mark.parametrize("ts", [DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ids=["deflate", "rle", "encaps-uncompressed"])
+@pytest.mark.parametrize("ts", by_backend([DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "rle", "encaps-uncompressed"]))
 def test_frames_of_several_fragments(ts: str, fragments: int) -> None:
     layout = Layout(9, 11, samples=3, bits=16, frames=4)
     arr = make_pixels(layout)
@@ -471,7 +472,7 @@ def test_frames_of_several_fragments(ts: str, fragments: int) -> None:
 
 
 @pytest.mark.filterwarnings("ignore")  # pydicom's, on the values that are cut short
-@pytest.mark.parametrize("ts", ALL, ids=[NAMES[t] for t in ALL])
+@pytest.mark.parametrize("ts", by_backend(ALL, [NAMES[t] for t in ALL]))
 def test_truncated_file(ts: str, tmp_path: Path) -> None:
     """Cut at every byte: a ValueError (DecodeError and EncapsulationError are ValueErrors), never an array; only
     encapsulated data cut just before its sequence delimiter decodes, as a value without one is read (README)."""
@@ -511,7 +512,7 @@ def test_hypothesis_native_against_pydicom(layout: Layout, ts: str, garbage: int
     assert_identical(fc.pixel_array(io.BytesIO(to_bytes(ds)), threads=2), ref)
 
 
-@pytest.mark.parametrize("ts", [EXPLICIT, RLE, DEFLATE], ids=["explicit", "rle", "deflate"])
+@pytest.mark.parametrize("ts", by_backend([EXPLICIT, RLE, DEFLATE], ["explicit", "rle", "deflate"]))
 def test_file_objects_are_left_where_they_were(ts: str) -> None:
     """As pydicom does: decoding from a file object does not move it; a BytesIO can grow again afterwards."""
     layout = Layout(6, 5, frames=3)

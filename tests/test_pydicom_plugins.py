@@ -33,6 +33,7 @@ from rle.utils import decode_pixel_data as pylibjpeg_rle_decode
 from rle.utils import encode_pixel_data as pylibjpeg_rle_encode
 
 import framecodec as fc
+from conftest import BACKENDS, NO_LIBDEFLATE, by_backend
 from framecodec import _pydicom_compat as compat
 
 PYDICOM_31 = tuple(int(x) for x in pydicom.__version__.split(".")[:2]) >= (3, 1)
@@ -227,7 +228,7 @@ def one_bit_on_30(case: Case) -> bool:
 
 
 @pytest.mark.parametrize("name", CASES)
-@pytest.mark.parametrize("tsyntax", TSYNTAXES, ids=TS_IDS)
+@pytest.mark.parametrize("tsyntax", by_backend(TSYNTAXES, TS_IDS))
 @pytest.mark.parametrize("plugin", ["", "framecodec"], ids=["default", "named"])
 def test_read_entry_points(tmp_path: Path, name: str, tsyntax: str, plugin: str) -> None:
     case = _case(name)
@@ -262,7 +263,7 @@ def test_read_entry_points(tmp_path: Path, name: str, tsyntax: str, plugin: str)
 
 
 @pytest.mark.parametrize("name", CASES)
-@pytest.mark.parametrize("tsyntax", TSYNTAXES, ids=TS_IDS)
+@pytest.mark.parametrize("tsyntax", by_backend(TSYNTAXES, TS_IDS))
 def test_compress_save_read_round_trip(tmp_path: Path, name: str, tsyntax: str) -> None:
     case = _case(name)
     if tsyntax == RLE and one_bit_on_30(case):
@@ -444,6 +445,33 @@ def test_deflate_level_option_is_checked() -> None:
             case.dataset().compress(DEFLATE, case.array_for_compress(), encoding_plugin="framecodec", deflate_level=bad)
 
 
+@pytest.mark.parametrize("level", [None, 0, 6, 12])
+@pytest.mark.parametrize("name", ["rgb8_pc0", "int16_bs12", "bits1_5x7"])
+def test_deflate_backend_option(name: str, level: int | None) -> None:
+    """deflate_backend="libdeflate": each frame is libdeflate's stream of the native (1-bit: packed) frame at the
+    level (-1, the default, is 6; up to 12), which zlib decodes and pydicom reads back through our decoder."""
+    if fc.libdeflate_version is None:
+        pytest.skip(NO_LIBDEFLATE)
+    case = _case(name)
+    ds = case.dataset()
+    opts: dict[str, Any] = {} if level is None else {"deflate_level": level}
+    ds.compress(DEFLATE, case.array_for_compress(), encoding_plugin="framecodec", deflate_backend="libdeflate", **opts)
+    for i, frag in enumerate(fragments(ds)):
+        native = case.compressed().frame_native(i)
+        ref = fc.deflate(native, -1 if level is None else level, "libdeflate")
+        assert frag == ref + b"\x00" * (len(ref) % 2)
+        assert zlib.decompressobj(wbits=-15).decompress(frag) == native
+    same(ds.pixel_array, case.expected())
+
+
+def test_deflate_backend_option_is_checked() -> None:
+    case = _case("single16")
+    for backend, level in (("isal", 6), ("zlib", 12), ("libdeflate", 13), (None, 6)):
+        with pytest.raises(RuntimeError, match="deflate_backend" if level < 10 else "deflate_level"):
+            case.dataset().compress(DEFLATE, case.array_for_compress(), encoding_plugin="framecodec",
+                                    deflate_backend=backend, deflate_level=level)  # fmt: skip
+
+
 @only_31
 @pytest.mark.parametrize("name", CASES)
 def test_31_files_we_write_decode_in_pydicoms_plugins_and_back(tmp_path: Path, name: str) -> None:
@@ -570,7 +598,7 @@ def _bad_frames(case: Case, tsyntax: str, kind: str) -> list[bytes]:
 
 @pytest.mark.filterwarnings("ignore:The decoding plugin has changed")  # the fallback after ours refused
 @pytest.mark.parametrize("kind", ["corrupt", "short", "long"])
-@pytest.mark.parametrize("tsyntax", TSYNTAXES, ids=TS_IDS)
+@pytest.mark.parametrize("tsyntax", by_backend(TSYNTAXES, TS_IDS))
 def test_bad_frame_raises(kind: str, tsyntax: str) -> None:
     case = Case("grey8x4", np.random.default_rng(3).integers(0, 256, (4, 6, 10), dtype=np.uint8), 8, 8, "MONOCHROME2")
     ds = encoded_dataset(case, tsyntax, _bad_frames(case, tsyntax, kind))
@@ -600,7 +628,9 @@ def test_bad_frame_raises(kind: str, tsyntax: str) -> None:
 
 
 @only_31
-def test_bad_frame_index_named_on_31_with_decoder_api() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_frame_index_named_on_31_with_decoder_api(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAMECODEC_INFLATE", backend)
     case = Case("grey8x4", np.random.default_rng(4).integers(0, 256, (4, 6, 10), dtype=np.uint8), 8, 8, "MONOCHROME2")
     ds = encoded_dataset(case, DEFLATE, _bad_frames(case, DEFLATE, "long"))
     with pytest.raises(RuntimeError, match="frame 2 of 4: deflate stream decodes to more than the expected 60 bytes"):
@@ -608,8 +638,10 @@ def test_bad_frame_index_named_on_31_with_decoder_api() -> None:
 
 
 @only_30
-def test_bad_frame_on_30_names_the_cause() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_frame_on_30_names_the_cause(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """pydicom 3.0.x does not tell plugins the frame index; the message still names the cause."""
+    monkeypatch.setenv("FRAMECODEC_INFLATE", backend)
     case = Case("grey8x4", np.random.default_rng(4).integers(0, 256, (4, 6, 10), dtype=np.uint8), 8, 8, "MONOCHROME2")
     ds = encoded_dataset(case, DEFLATE, _bad_frames(case, DEFLATE, "long"))
     with pytest.raises(RuntimeError, match="a frame: deflate stream decodes to more than the expected 60 bytes"):

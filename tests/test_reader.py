@@ -20,6 +20,7 @@ import pytest
 from pydicom.encaps import generate_frames
 
 import framecodec as fc
+from conftest import by_backend
 from datasets import (
     DEFLATE, ENCAPSULATED, EXPLICIT, IMPLICIT, NAMES, RLE, Layout, assert_identical, dataset, make_pixels, reference,
     save,
@@ -42,7 +43,7 @@ def write(tmp_path: Path, layout: Layout, ts: str, name: str = "f.dcm") -> tuple
     return Path(path), reference(path)
 
 
-@pytest.mark.parametrize("ts", SYNTAXES, ids=[NAMES[t] for t in SYNTAXES])
+@pytest.mark.parametrize("ts", by_backend(SYNTAXES, [NAMES[t] for t in SYNTAXES]))
 @pytest.mark.parametrize("name", LAYOUTS)
 def test_random_access_equals_full_decode(tmp_path: Path, ts: str, name: str) -> None:
     layout = LAYOUTS[name]

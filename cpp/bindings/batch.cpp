@@ -55,7 +55,7 @@ U64 u64_arg(const py::object& o, const char* name) {
 // frame i's fragments [ff[i], ff[i+1]); without ff, fragment i is frame i), then decodes them.
 void decode_table(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, uint8_t* out, const uint64_t* offsets,
                   const uint64_t* lengths, size_t nfragments, const uint64_t* ff, size_t nframes, const int64_t* frames,
-                  size_t njobs, bool extended, unsigned threads) {
+                  size_t njobs, bool extended, DeflateBackend inflate, unsigned threads) {
   const size_t out_frame = output_frame_size(layout);
   const bool native_bits = codec == FrameCodec::native && layout.bits_allocated == 1;
   std::vector<ConstBytes> parts;
@@ -94,14 +94,16 @@ void decode_table(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, u
     jobs[j].bit_offset = native_bits ? static_cast<uint8_t>(offsets[ff ? ff[fi] : fi] % 8) : 0;
     jobs[j].out = out + j * out_frame;
   }
-  throw_first_failure(decode_frames(jobs.data(), njobs, codec, layout, threads));
+  throw_first_failure(decode_frames(jobs.data(), njobs, codec, layout, inflate, threads));
 }
 
 void py_decode_frames(const py::object& buffer, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
                       py::ssize_t spp, py::ssize_t bits, const py::object& out, const py::object& offsets,
                       const py::object& lengths, const py::object& frame_fragments, const py::object& frames,
-                      bool planar, const std::string& segment_order, bool extended, py::ssize_t threads) {
+                      bool planar, const std::string& segment_order, bool extended, py::ssize_t threads,
+                      const py::object& backend) {
   const FrameCodec codec = codec_arg(codec_name);
+  const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
   Buffer in(buffer, "buffer");
   Buffer dst(out, "out", /*writable=*/true);
@@ -132,14 +134,15 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
   py::gil_scoped_release nogil;
   decode_table(in.bytes(), codec, layout, dst.mut().data, off.data(), len.data(), static_cast<size_t>(off.size()),
                frame_fragments.is_none() ? nullptr : ff.data(), nframes, frames.is_none() ? nullptr : idx.data(), njobs,
-               extended, nthreads);
+               extended, inflate, nthreads);
 }
 
 // One frame on the calling thread, through the engine's decoder (one per thread, kept between calls).
 py::object py_decode_frame(const py::object& data, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
                            py::ssize_t spp, py::ssize_t bits, const py::object& out, bool planar,
-                           const std::string& segment_order, py::ssize_t bit_offset) {
+                           const std::string& segment_order, py::ssize_t bit_offset, const py::object& backend) {
   const FrameCodec codec = codec_arg(codec_name);
+  const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
   if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
   const size_t off = non_negative(bit_offset, "bit_offset");
@@ -156,7 +159,7 @@ py::object py_decode_frame(const py::object& data, const std::string& codec_name
   {
     py::gil_scoped_release nogil;
     thread_local FrameDecoder decoder;
-    decoder.decode(job, codec, layout);
+    decoder.decode(job, codec, layout, inflate);
   }
   return o.result;
 }
@@ -164,8 +167,10 @@ py::object py_decode_frame(const py::object& data, const std::string& codec_name
 // (value, extended offsets as OV bytes or None, extended lengths or None)
 py::tuple py_encode_frames(const py::object& pixels, py::ssize_t number_of_frames, const std::string& codec_name,
                            py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, py::ssize_t bits, int level,
-                           const std::string& offset_table, py::ssize_t threads) {
+                           const std::string& offset_table, py::ssize_t threads, const py::object& backend) {
   const FrameCodec codec = codec_arg(codec_name);
+  const DeflateBackend deflate = deflate_backend_arg(backend);
+  if (codec == FrameCodec::deflate) check_deflate_level(deflate, level);
   const FrameLayout layout = layout_arg(rows, columns, spp, bits, false, ">");
   if (offset_table != "auto" && offset_table != "basic" && offset_table != "extended")
     throw py::value_error("offset_table must be \"auto\", \"basic\" or \"extended\", got \"" + offset_table + "\"");
@@ -181,7 +186,7 @@ py::tuple py_encode_frames(const py::object& pixels, py::ssize_t number_of_frame
   size_t size;
   {
     py::gil_scoped_release nogil;
-    encoded = encode_frames(in.bytes(), n, codec, layout, level, nthreads);
+    encoded = encode_frames(in.bytes(), n, codec, layout, level, deflate, nthreads);
     uint64_t total = 0;
     for (size_t i = 0; i < n; ++i) {
       spans[i] = {encoded[i].data(), encoded[i].size()};
@@ -219,17 +224,19 @@ void add_batch(py::module_& m) {
   m.def("decode_frame", &py_decode_frame, py::arg("data"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
         py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("bit_offset") = 0,
+        py::arg("backend") = py::none(),
         "Decode one frame as the batch engine does: interleaved little-endian samples, one byte per pixel for "
         "bits allocated 1.");
   m.def("_decode_frames", &py_decode_frames, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("offsets"),
         py::arg("lengths"), py::arg("frame_fragments") = py::none(), py::arg("frames") = py::none(),
         py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("extended") = false,
-        py::arg("threads") = 0,
+        py::arg("threads") = 0, py::arg("backend") = py::none(),
         "Decode a list of frames into one output buffer on the worker pool; framecodec's pixel_array wraps it.");
   m.def("_encode_frames", &py_encode_frames, py::arg("pixels"), py::arg("number_of_frames"), py::arg("codec"),
         py::arg("rows"), py::arg("columns"), py::arg("samples_per_pixel"), py::arg("bits_allocated"),
         py::arg("level") = 6, py::arg("offset_table") = "auto", py::arg("threads") = 0,
+        py::arg("backend") = py::none(),
         "Encode every frame on the worker pool and encapsulate them; framecodec.compress wraps it.");
   m.def("default_threads", [] { return worker_count(0, SIZE_MAX); },
         "The number of workers threads=None gives: one per core.");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "deflate_libdeflate.h"
 #include "span.h"
 
 namespace framecodec::bindings {
@@ -99,7 +100,15 @@ py::array_t<T> take_array(std::vector<T>&& v) {
   return a;
 }
 
+// The deflate backend of a call's `backend` argument (backends.cpp). Decoding: None is FRAMECODEC_INFLATE when
+// set, else libdeflate when built with it (`deflate`: the call decodes deflate frames; otherwise the variable is
+// not read and the result unused); encoding: None is zlib. ValueError for an unknown name or a backend this
+// build lacks.
+DeflateBackend inflate_backend_arg(const py::object& backend, bool deflate = true);
+DeflateBackend deflate_backend_arg(const py::object& backend);
+
 // Each area's functions, added to the module by module.cpp.
+void add_backends(py::module_& m);
 void add_kernels(py::module_& m);
 void add_encaps(py::module_& m);
 void add_batch(py::module_& m);

@@ -3,44 +3,44 @@
 
 #include "bindings/common.h"
 #include "bitpack.h"
-#include "deflate.h"
+#include "deflate_libdeflate.h"
 #include "rle.h"
 
 namespace framecodec::bindings {
 namespace {
 
-// One-shot calls reuse a per-thread Deflater/Inflater: zlib's state is then allocated once per thread
-// instead of once per frame. Each is touched only by its own thread, during one call.
-Deflater& thread_deflater(int level) {
-  thread_local std::unique_ptr<Deflater> cache[10];
-  std::unique_ptr<Deflater>& d = cache[level < 0 ? 6 : level];  // -1 is zlib's default, level 6
-  if (!d) d = std::make_unique<Deflater>(level < 0 ? 6 : level);
-  return *d;
+// One-shot calls reuse a per-thread deflater and inflater: zlib's and libdeflate's state is then allocated
+// once per thread instead of once per frame. Each is touched only by its own thread, during one call.
+FrameDeflater& thread_deflater() {
+  thread_local FrameDeflater deflater;
+  return deflater;
 }
 
-Inflater& thread_inflater() {
-  thread_local Inflater inflater;
+FrameInflater& thread_inflater() {
+  thread_local FrameInflater inflater;
   return inflater;
 }
 
-py::bytes py_deflate(const py::object& data, int level) {
+py::bytes py_deflate(const py::object& data, int level, const py::object& backend) {
   Buffer in(data, "data");
-  if (level < -1 || level > 9) throw py::value_error("level must be -1 or 0..9, got " + std::to_string(level));
-  BytesResult out(deflate_bound(in.size()));
+  const DeflateBackend b = deflate_backend_arg(backend);
+  check_deflate_level(b, level);  // std::invalid_argument -> ValueError naming the backend's levels
+  BytesResult out(deflate_bound(b, in.size()));
   size_t n;
   {
     py::gil_scoped_release nogil;
-    n = thread_deflater(level).compress(in.bytes(), out.span());
+    n = thread_deflater().compress(in.bytes(), out.span(), b, level);
   }
   return out.finish(n);
 }
 
-py::object py_inflate(const py::object& data, py::ssize_t size, const py::object& out) {
+py::object py_inflate(const py::object& data, py::ssize_t size, const py::object& out, const py::object& backend) {
   Buffer in(data, "data");
+  const DeflateBackend b = inflate_backend_arg(backend);
   Output o = make_output(out, non_negative(size, "size"), "this frame");
   {
     py::gil_scoped_release nogil;
-    thread_inflater().decompress(in.bytes(), o.span);
+    thread_inflater().decompress(in.bytes(), o.span, b);
   }
   return o.result;
 }
@@ -127,16 +127,21 @@ py::bytes py_rle_encode(const py::object& pixels, py::ssize_t rows, py::ssize_t 
 }  // namespace
 
 void add_kernels(py::module_& m) {
-  m.def("deflate", &py_deflate, py::arg("data"), py::arg("level") = 6,
-        "Compress one frame to a raw RFC 1951 deflate stream (no zlib header or checksum).");
+  m.def("deflate", &py_deflate, py::arg("data"), py::arg("level") = 6, py::arg("backend") = py::none(),
+        "Compress one frame to a raw RFC 1951 deflate stream (no zlib header or checksum), with zlib unless "
+        "backend=\"libdeflate\".");
   m.def("inflate", &py_inflate, py::arg("data"), py::arg("size"), py::arg("out") = py::none(),
+        py::arg("backend") = py::none(),
         "Decompress a raw deflate stream that decodes to exactly `size` bytes, into `out` when given.");
   m.def("pack_bits", &py_pack_bits, py::arg("values"),
         "Pack uint8/bool values (non-zero is 1) into bytes, first value in the least significant bit.");
   m.def("unpack_bits", &py_unpack_bits, py::arg("data"), py::arg("count"), py::arg("bit_offset") = 0,
         py::arg("out") = py::none(), "Unpack `count` bits starting at `bit_offset` into 0/1 uint8 values.");
-  m.def("deflate_bound", [](py::ssize_t n) { return deflate_bound(non_negative(n, "n")); }, py::arg("n"),
-        "Upper bound of deflate's output size for n input bytes.");
+  m.def("deflate_bound",
+        [](py::ssize_t n, const py::object& backend) {
+          return deflate_bound(deflate_backend_arg(backend), non_negative(n, "n"));
+        },
+        py::arg("n"), py::arg("backend") = py::none(), "Upper bound of deflate's output size for n input bytes.");
   m.def("rle_decode", &py_rle_decode, py::arg("data"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
         py::arg("segment_order") = ">", py::arg("planar") = false,
@@ -144,7 +149,6 @@ void add_kernels(py::module_& m) {
   m.def("rle_encode", &py_rle_encode, py::arg("pixels"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("packed") = false,
         "Encode one frame of little-endian interleaved pixels as RLE Lossless (PS3.5 Annex G).");
-  m.attr("zlib_version") = linked_zlib_version();
 }
 
 }  // namespace framecodec::bindings

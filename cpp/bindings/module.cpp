@@ -21,6 +21,7 @@ PYBIND11_MODULE(_core, m) {
       "Encapsulated Pixel Data or the data set around it is malformed, truncated, or disagrees with its offset "
       "tables.";
 
+  add_backends(m);
   add_kernels(m);
   add_encaps(m);
   add_batch(m);

@@ -6,6 +6,8 @@
   for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed; ``unregister()``
   restores pydicom's own.
 - Huge files: ``FrameReader(path)`` reads frames at random and whole-slide regions (``read_region``).
+- Deflate backends: the system zlib and, when the build found it, libdeflate (decoding by default);
+  ``backends()`` says which each path uses.
 - Kernels, one frame at a time: ``deflate``/``inflate``, ``pack_bits``/``unpack_bits``,
   ``rle_encode``/``rle_decode``, ``decode_frame``; encapsulated Pixel Data: ``locate_pixel_data``,
   ``frame_table``, ``frame_bytes``, ``encapsulate``. They take any C-contiguous buffer without copying it,
@@ -24,12 +26,14 @@ from ._core import (
     encapsulate,
     encapsulate_extended,
     inflate,
+    libdeflate_version,
     pack_bits,
     rle_decode,
     rle_encode,
     unpack_bits,
     zlib_version,
 )
+from .backends import Backends, backends
 from .compress import compress, decompress
 from .encaps import (
     FragmentTable,
@@ -56,6 +60,7 @@ __version__ = "0.1.0"
 register()
 
 __all__ = [
+    "Backends",
     "DecodeError",
     "DeflatedImageFrameCompression",
     "EncapsulatedUncompressedExplicitVRLittleEndian",
@@ -65,6 +70,7 @@ __all__ = [
     "FrameTable",
     "PixelDataLocation",
     "RLELossless",
+    "backends",
     "compress",
     "decode_frame",
     "decompress",
@@ -78,6 +84,7 @@ __all__ = [
     "inflate",
     "iter_frames",
     "iter_pixels",
+    "libdeflate_version",
     "locate_pixel_data",
     "pack_bits",
     "pixel_array",

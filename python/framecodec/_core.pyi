@@ -15,7 +15,18 @@ _BufferLike: TypeAlias = Buffer | npt.NDArray[Any]
 
 _U64 = npt.NDArray[np.uint64]
 
+_Backend: TypeAlias = Literal["zlib", "libdeflate"]
+
 zlib_version: str
+libdeflate_version: str | None
+
+def _explain_rejected(data: _BufferLike, size: int) -> None:
+    """What inflate raises when libdeflate rejects ``data``: zlib's DecodeError, or one saying that the two
+    decoders disagree when zlib decodes it. For the tests."""
+
+def _inflate_backend() -> _Backend:
+    """The backend inflate, decode_frame and pixel_array use without backend=: FRAMECODEC_INFLATE when set, else
+    libdeflate when the build has it, else zlib."""
 
 class DecodeError(ValueError):
     """Compressed pixel data is corrupt, truncated, or inconsistent with the expected frame."""
@@ -23,19 +34,24 @@ class DecodeError(ValueError):
 class EncapsulationError(ValueError):
     """Encapsulated Pixel Data or the data set around it is malformed, truncated, or disagrees with its offset tables."""
 
-def deflate(data: _BufferLike, level: int = 6) -> bytes:
+def deflate(data: _BufferLike, level: int = 6, backend: _Backend | None = None) -> bytes:
     """Compress one frame to a raw RFC 1951 deflate stream (no zlib header or checksum).
 
-    ``data`` is any C-contiguous buffer; ``level`` is -1 (zlib's default) or 0..9.
+    ``data`` is any C-contiguous buffer. ``backend``: zlib by default (the bytes Python's zlib writes),
+    ``"libdeflate"`` for its speed and levels. ``level``: -1 (the default, 6) or 0..9 for zlib, 0..12 for
+    libdeflate.
     """
 
-def inflate(data: _BufferLike, size: int, out: _BufferLike | None = None) -> npt.NDArray[np.uint8]:
+def inflate(
+    data: _BufferLike, size: int, out: _BufferLike | None = None, backend: _Backend | None = None
+) -> npt.NDArray[np.uint8]:
     """Decompress a raw deflate stream that decodes to exactly ``size`` bytes.
 
     One trailing 0x00 pad byte is accepted. Writes into ``out`` (writable, contiguous, uint8,
     exactly ``size`` bytes) when given and returns it as a uint8 array.
     Raises DecodeError when the stream is corrupt, truncated, decodes to fewer or more than ``size``
-    bytes, or has data after its end beyond one pad byte.
+    bytes, or has data after its end beyond one pad byte. ``backend``: None is FRAMECODEC_INFLATE when set,
+    else libdeflate when the build has it (a stream it rejects is decoded again by zlib for the message).
     """
 
 def pack_bits(values: _BufferLike) -> bytes:
@@ -46,8 +62,8 @@ def unpack_bits(
 ) -> npt.NDArray[np.uint8]:
     """Unpack ``count`` bits starting at bit ``bit_offset`` of ``data`` into 0/1 uint8 values."""
 
-def deflate_bound(n: int) -> int:
-    """Upper bound of ``deflate``'s output size for ``n`` input bytes."""
+def deflate_bound(n: int, backend: _Backend | None = None) -> int:
+    """Upper bound of ``deflate``'s output size for ``n`` input bytes, with ``backend`` (default zlib)."""
 
 def rle_decode(
     data: _BufferLike,
@@ -164,6 +180,7 @@ def _decode_frames(
     segment_order: Literal[">", "<"] = ">",
     extended: bool = False,
     threads: int = 0,
+    backend: _Backend | None = None,
 ) -> None: ...
 def _encode_frames(
     pixels: _BufferLike,
@@ -176,6 +193,7 @@ def _encode_frames(
     level: int = 6,
     offset_table: Literal["auto", "basic", "extended"] = "auto",
     threads: int = 0,
+    backend: _Backend | None = None,
 ) -> tuple[bytes, bytes | None, bytes | None]: ...
 def decode_frame(
     data: _BufferLike,
@@ -188,6 +206,7 @@ def decode_frame(
     planar: bool = False,
     segment_order: Literal[">", "<"] = ">",
     bit_offset: int = 0,
+    backend: _Backend | None = None,
 ) -> npt.NDArray[np.uint8]:
     """Decode one frame as the batch engine does, on the calling thread.
 
@@ -195,7 +214,8 @@ def decode_frame(
     stored frame has planar configuration 1), one 0/1 byte per pixel for ``bits_allocated`` 1 (deflate
     and uncompressed frames are bit-packed, each on a byte boundary; a native 1-bit frame may start at
     ``bit_offset`` 0-7 of ``data``). Writes into ``out`` (writable, contiguous uint8 of the decoded
-    size) when given. Raises DecodeError for corrupt data or data that does not fit the frame.
+    size) when given. Raises DecodeError for corrupt data or data that does not fit the frame. ``backend``
+    chooses the inflater of deflate frames, as for ``inflate``.
     """
 
 class MappedFile:

@@ -27,6 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 import framecodec as fc
+from framecodec.backends import Backend
+from framecodec.backends import describe as describe_backends
 
 
 def make_segmentation(frames: int, size: int, seed: int = 0) -> npt.NDArray[np.uint8]:
@@ -127,10 +129,10 @@ def run(frames: int = 64, size: int = 512) -> int:
     fragments = fc_encode()
     decoded = np.empty_like(seg)
 
-    def fc_decode() -> None:
+    def fc_decode(backend: Backend | None = None) -> None:
         packed = np.empty(packed_len, dtype=np.uint8)
         for i, frag in enumerate(fragments):
-            fc.inflate(frag, packed_len, out=packed)
+            fc.inflate(frag, packed_len, out=packed, backend=backend)
             fc.unpack_bits(packed, nbits, out=decoded[i].reshape(-1))
 
     def zlib_decode() -> list[npt.NDArray[np.uint8]]:
@@ -139,18 +141,24 @@ def run(frames: int = 64, size: int = 512) -> int:
             for frag in fragments
         ]
 
-    fc_decode()
-    ok = np.array_equal(decoded, seg)
+    inflater = fc.backends()["inflate"]
+    others: list[Backend] = [b for b in ("zlib", "libdeflate") if b != inflater and fc.backends()[b]]
+    ok = True
+    for backend in [inflater, *others]:  # every backend of the build decodes the frames bit for bit
+        decoded[...] = 2
+        fc_decode(backend)
+        ok = ok and np.array_equal(decoded, seg)
     ref = zlib_decode()
     ok = ok and all(np.array_equal(r, s.reshape(-1)) for r, s in zip(ref, seg))
     ok = ok and all(zlib.decompress(f, -15) == np.packbits(s, bitorder="little").tobytes() for f, s in zip(fragments, seg))
 
     t_enc, t_enc_ref = best_of(fc_encode), best_of(zlib_encode)
     t_dec, t_dec_ref = best_of(fc_decode), best_of(zlib_decode)
+    t_dec_others = {b: best_of(lambda: fc_decode(b)) for b in others}
     compressed = sum(len(f) for f in fragments)
     mb = raw_bytes / 1e6
 
-    print(f"framecodec {fc.__version__} (zlib {fc.zlib_version})")
+    print(f"framecodec {fc.__version__} ({describe_backends()})")
     print(f"Segmentation: {frames} frames of {size}x{size}, 1 bit per pixel")
     print(f"  pixels (1 byte each)     {raw_bytes:>12,} bytes")
     print(f"  bit-packed               {frames * packed_len:>12,} bytes")
@@ -158,7 +166,10 @@ def run(frames: int = 64, size: int = 512) -> int:
           f"{frames * packed_len / compressed:,.1f}:1 to packed)")
     print("Throughput in pixel MB/s (best of 5)       framecodec    zlib+numpy    speed-up")
     print(f"  encode (pack + deflate)               {mb / t_enc:>11,.0f}   {mb / t_enc_ref:>11,.0f}   {t_enc_ref / t_enc:>8.2f}x")
-    print(f"  decode (inflate + unpack)             {mb / t_dec:>11,.0f}   {mb / t_dec_ref:>11,.0f}   {t_dec_ref / t_dec:>8.2f}x")
+    print(f"  {f'decode (inflate + unpack), {inflater}':<38}{mb / t_dec:>11,.0f}   {mb / t_dec_ref:>11,.0f}   "
+          f"{t_dec_ref / t_dec:>8.2f}x")
+    for b, t in t_dec_others.items():
+        print(f"  {f'decode (inflate + unpack), {b}':<38}{mb / t:>11,.0f}   {mb / t_dec_ref:>11,.0f}   {t_dec_ref / t:>8.2f}x")
     print(f"Round trip bit-exact, and identical to Python's zlib and numpy: {'yes' if ok else 'NO'}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "segmentation.dcm"

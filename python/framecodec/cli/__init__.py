@@ -47,8 +47,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _version() -> str:
     from .. import __version__
+    from ..backends import describe
 
-    return __version__
+    return f"{__version__} ({describe()})"
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

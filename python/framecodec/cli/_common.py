@@ -83,13 +83,13 @@ def _int_or_none(part: str) -> int | None:
 
 
 def level_arg(text: str) -> int:
-    """``--level``: zlib's deflate level, 0-9 or -1 (zlib's default, 6)."""
+    """``--level``: a deflate level, -1 (the default, 6) or 0-12; zlib's stop at 9 (checked with ``--backend``)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not -1 <= value <= 9:
-        raise argparse.ArgumentTypeError(f"must be -1 (zlib's default) or 0-9, got {value}")
+    if not -1 <= value <= 12:
+        raise argparse.ArgumentTypeError(f"must be -1 (the default) or 0-9 (zlib), 0-12 (libdeflate), got {value}")
     return value
 
 

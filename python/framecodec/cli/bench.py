@@ -44,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
         from ._common import UsageError
 
         raise UsageError(f"--scale must be positive, got {args.scale}")
-    print(f"framecodec {framecodec.__version__} (zlib {framecodec.zlib_version}), pydicom {pydicom.__version__}, "
+    from ..backends import describe
+
+    print(f"framecodec {framecodec.__version__} ({describe()}), pydicom {pydicom.__version__}, "
           f"{os.cpu_count()} cores; median of {args.repeat} runs; ratio: time over framecodec's one-thread time",
           flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="framecodec-bench-") as folder:

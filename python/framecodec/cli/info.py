@@ -106,6 +106,7 @@ def describe_file(path: str) -> dict[str, Any]:
             compressed = _native_length(path, ds, n, shape)
             pixel_data = {"encapsulated": False, "offset_table": None, "frames_found_by": None, "fragments": None}
         decoded = n * frame_bytes
+        deflated = ts == _DEFLATED
         sop_class = str(ds.get("SOPClassUID", "") or "")
         lossy = ds.get("LossyImageCompression")
         result: dict[str, Any] = {
@@ -134,8 +135,21 @@ def describe_file(path: str) -> dict[str, Any]:
             "ratio": round(decoded / compressed, 3) if compressed else None,
             "lossy_image_compression": str(lossy) if lossy is not None else None,
             "tiling": _tiling(reader, ds),
+            "inflate": _inflate() if deflated else None,
         }
     return result
+
+
+#: Deflated Image Frame Compression (PS3.5 8.2.16): the syntax whose decoder depends on the build's backends.
+_DEFLATED = "1.2.840.10008.1.2.8.1"
+
+
+def _inflate() -> str:
+    """The backend that would inflate the frames, with its version: ``"libdeflate 1.14"``."""
+    from ..backends import backends
+
+    b = backends()
+    return f"{b['inflate']} {b[b['inflate']]}"
 
 
 def _uid_name(uid: Any) -> str | None:
@@ -230,6 +244,8 @@ def format_text(r: dict[str, Any]) -> str:
     add("compressed", f"{r['compressed_bytes']:,} bytes (Pixel Data; file {r['file_size']:,} bytes)")
     add("decoded", f"{r['decoded_bytes']:,} bytes ({r['frames']:,} x {r['frame_bytes']:,})")
     add("ratio", f"{r['ratio']:,.2f}:1" if r["ratio"] is not None else "-")
+    if r["inflate"] is not None:
+        add("inflate", r["inflate"] + (" (FRAMECODEC_INFLATE=zlib forces zlib)" if r["inflate"].startswith("libdeflate") else ""))
     if r["lossy_image_compression"] is not None:
         add("lossy", f"Lossy Image Compression {r['lossy_image_compression']}")
     return "\n".join(lines)
