@@ -46,4 +46,31 @@ inline std::string format_tag(uint32_t tag) {
   return s;
 }
 
+// "Rows (0028,0010)": a tag the header walks report, named for messages.
+inline std::string tag_name(uint32_t tag) {
+  const char* name = "";
+  switch (tag) {
+    case kNumberOfFramesTag: name = "Number of Frames "; break;
+    case kRowsTag: name = "Rows "; break;
+    case kColumnsTag: name = "Columns "; break;
+    case kConcatenationFrameOffsetNumberTag: name = "Concatenation Frame Offset Number "; break;
+    case kDimensionOrganizationTypeTag: name = "Dimension Organization Type "; break;
+    case kTotalPixelMatrixColumnsTag: name = "Total Pixel Matrix Columns "; break;
+    case kTotalPixelMatrixRowsTag: name = "Total Pixel Matrix Rows "; break;
+    case kTotalPixelMatrixFocalPlanesTag: name = "Total Pixel Matrix Focal Planes "; break;
+    case kNumberOfOpticalPathsTag: name = "Number of Optical Paths "; break;
+    case kColumnPositionInTotalImagePixelMatrixTag: name = "Column Position In Total Image Pixel Matrix "; break;
+    case kRowPositionInTotalImagePixelMatrixTag: name = "Row Position In Total Image Pixel Matrix "; break;
+    case kZOffsetInSlideCoordinateSystemTag: name = "Z Offset in Slide Coordinate System "; break;
+    case kOpticalPathIdentifierTag: name = "Optical Path Identifier "; break;
+    case kPlanePositionSlideSequenceTag: name = "Plane Position (Slide) Sequence "; break;
+    case kOpticalPathIdentificationSequenceTag: name = "Optical Path Identification Sequence "; break;
+    case kOpticalPathSequenceTag: name = "Optical Path Sequence "; break;
+    case kSharedFunctionalGroupsSequenceTag: name = "Shared Functional Groups Sequence "; break;
+    case kPerFrameFunctionalGroupsSequenceTag: name = "Per-Frame Functional Groups Sequence "; break;
+    case kSpecificCharacterSetTag: name = "Specific Character Set "; break;
+  }
+  return name + format_tag(tag);
+}
+
 }  // namespace framecodec

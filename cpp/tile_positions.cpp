@@ -24,32 +24,6 @@ constexpr uint64_t kMaxSL = static_cast<uint64_t>(std::numeric_limits<int32_t>::
 // header).
 constexpr uint64_t kFramesWithoutPixelData = uint64_t{1} << 20;
 
-std::string name_of(uint32_t tag) {
-  const char* name = "";
-  switch (tag) {
-    case kNumberOfFramesTag: name = "Number of Frames "; break;
-    case kRowsTag: name = "Rows "; break;
-    case kColumnsTag: name = "Columns "; break;
-    case kConcatenationFrameOffsetNumberTag: name = "Concatenation Frame Offset Number "; break;
-    case kDimensionOrganizationTypeTag: name = "Dimension Organization Type "; break;
-    case kTotalPixelMatrixColumnsTag: name = "Total Pixel Matrix Columns "; break;
-    case kTotalPixelMatrixRowsTag: name = "Total Pixel Matrix Rows "; break;
-    case kTotalPixelMatrixFocalPlanesTag: name = "Total Pixel Matrix Focal Planes "; break;
-    case kNumberOfOpticalPathsTag: name = "Number of Optical Paths "; break;
-    case kColumnPositionInTotalImagePixelMatrixTag: name = "Column Position In Total Image Pixel Matrix "; break;
-    case kRowPositionInTotalImagePixelMatrixTag: name = "Row Position In Total Image Pixel Matrix "; break;
-    case kZOffsetInSlideCoordinateSystemTag: name = "Z Offset in Slide Coordinate System "; break;
-    case kOpticalPathIdentifierTag: name = "Optical Path Identifier "; break;
-    case kPlanePositionSlideSequenceTag: name = "Plane Position (Slide) Sequence "; break;
-    case kOpticalPathIdentificationSequenceTag: name = "Optical Path Identification Sequence "; break;
-    case kOpticalPathSequenceTag: name = "Optical Path Sequence "; break;
-    case kSharedFunctionalGroupsSequenceTag: name = "Shared Functional Groups Sequence "; break;
-    case kPerFrameFunctionalGroupsSequenceTag: name = "Per-Frame Functional Groups Sequence "; break;
-    case kSpecificCharacterSetTag: name = "Specific Character Set "; break;
-  }
-  return name + format_tag(tag);
-}
-
 bool vr_is(const Element& e, const char* vr) { return e.vr[0] == vr[0] && e.vr[1] == vr[1]; }
 
 // A string value without its padding (trailing spaces and NULs, leading spaces), as a view of p.
@@ -222,15 +196,15 @@ class TileWalk {
     if (!explicit_vr) return false;
     if (vr_is(e, "SQ")) return true;
     if (vr_is(e, "UN")) return false;
-    data_set_error(name_of(e.tag) + at_offset(pos) + " has VR " + e.vr + ", not SQ");
+    data_set_error(tag_name(e.tag) + at_offset(pos) + " has VR " + e.vr + ", not SQ");
   }
 
   // ---- values
 
   void expect_vr(const Element& e, uint64_t pos, bool explicit_vr, const char* vr) {
-    if (e.length == kUndefinedLength) data_set_error(name_of(e.tag) + at_offset(pos) + " has undefined length");
+    if (e.length == kUndefinedLength) data_set_error(tag_name(e.tag) + at_offset(pos) + " has undefined length");
     if (explicit_vr && !vr_is(e, vr) && !vr_is(e, "UN"))
-      data_set_error(name_of(e.tag) + at_offset(pos) + " has VR " + e.vr + ", expected " + vr);
+      data_set_error(tag_name(e.tag) + at_offset(pos) + " has VR " + e.vr + ", expected " + vr);
   }
 
   // US or UL (PS3.5 Table 6.2-1: unsigned little endian): -1 for an empty value.
@@ -238,7 +212,7 @@ class TileWalk {
     expect_vr(e, pos, explicit_vr, width == 2 ? "US" : "UL");
     if (e.length == 0) return -1;
     if (e.length != width)
-      data_set_error(name_of(e.tag) + at_offset(pos) + " has length " + std::to_string(e.length) + ", not " +
+      data_set_error(tag_name(e.tag) + at_offset(pos) + " has length " + std::to_string(e.length) + ", not " +
                      std::to_string(width) + " (one " + (width == 2 ? "US" : "UL") + " value)");
     const uint8_t* p = r_.view(e.value, width);
     return width == 2 ? load_le16(p) : load_le32(p);
@@ -248,7 +222,7 @@ class TileWalk {
   int32_t read_sl(const Element& e, uint64_t pos, bool explicit_vr) {
     expect_vr(e, pos, explicit_vr, "SL");
     if (e.length != 4)
-      data_set_error(name_of(e.tag) + at_offset(pos) + " has length " + std::to_string(e.length) +
+      data_set_error(tag_name(e.tag) + at_offset(pos) + " has length " + std::to_string(e.length) +
                      ", not 4 (one SL value)");
     return static_cast<int32_t>(load_le32(r_.view(e.value, 4)));
   }
@@ -258,7 +232,7 @@ class TileWalk {
     double v = kNaN;
     // PS3.5 Table 6.2-1: at most 16 bytes; longer values are accepted up to a bound, as readers do.
     if (e.length > 64 || !parse_ds(r_.view(e.value, e.length), e.length, &v))
-      data_set_error(name_of(e.tag) + at_offset(pos) + " is not one decimal number (DS)");
+      data_set_error(tag_name(e.tag) + at_offset(pos) + " is not one decimal number (DS)");
     return v;
   }
 
@@ -267,7 +241,7 @@ class TileWalk {
   std::string_view read_string(const Element& e, uint64_t pos, bool explicit_vr, const char* vr) {
     expect_vr(e, pos, explicit_vr, vr);
     if (e.length > 1024)
-      data_set_error(name_of(e.tag) + at_offset(pos) + " is " + std::to_string(e.length) + " bytes long, not a " + vr +
+      data_set_error(tag_name(e.tag) + at_offset(pos) + " is " + std::to_string(e.length) + " bytes long, not a " + vr +
                      " value of at most 16 characters");
     return stripped(r_.view(e.value, e.length), e.length);  // valid until the next read
   }
@@ -278,7 +252,7 @@ class TileWalk {
         expect_vr(e, pos, explicit_vr, "IS");
         if (e.length == 0) return;  // empty: as if absent
         const int64_t n = e.length <= 64 ? parse_is(r_.view(e.value, e.length), e.length) : -1;
-        if (n < 1) data_set_error(name_of(e.tag) + at_offset(pos) + " is not a positive integer");
+        if (n < 1) data_set_error(tag_name(e.tag) + at_offset(pos) + " is not a positive integer");
         number_of_frames_ = n;
         return;
       }
@@ -325,7 +299,7 @@ class TileWalk {
     int items = 0;
     return walk_sequence(e, limit, [&](uint64_t value, uint64_t end, bool undefined) {
       if (++items > 1)
-        data_set_error(name_of(e.tag) + at_offset(pos) + " has more than one item; the standard allows one");
+        data_set_error(tag_name(e.tag) + at_offset(pos) + " has more than one item; the standard allows one");
       return (this->*read)(value, end, undefined, items_ex, g);
     });
   }
@@ -348,7 +322,7 @@ class TileWalk {
     });
     if (!has_column || !has_row)
       data_set_error("the Plane Position (Slide) Sequence (0048,021A) item" + at_offset(pos - 8) + " has no " +
-                     name_of(has_column ? kRowPositionInTotalImagePixelMatrixTag
+                     tag_name(has_column ? kRowPositionInTotalImagePixelMatrixTag
                                         : kColumnPositionInTotalImagePixelMatrixTag));
     g->has_position = true;
     return after;
@@ -363,7 +337,7 @@ class TileWalk {
     });
     if (!g->has_path)
       data_set_error("the Optical Path Identification Sequence (0048,0207) item" + at_offset(pos - 8) + " has no " +
-                     name_of(kOpticalPathIdentifierTag));
+                     tag_name(kOpticalPathIdentifierTag));
     return after;
   }
 
@@ -392,7 +366,7 @@ class TileWalk {
         return after;
       });
     } catch (const EncapsulationError& err) {
-      data_set_error("frame " + std::to_string(pf_has_position_.size()) + " (its item of the " + name_of(e.tag) +
+      data_set_error("frame " + std::to_string(pf_has_position_.size()) + " (its item of the " + tag_name(e.tag) +
                      "): " + err.what());
     }
   }
@@ -408,7 +382,7 @@ class TileWalk {
         return read_groups(value, end, undefined, items_ex, &shared_);
       });
     } catch (const EncapsulationError& err) {
-      data_set_error(name_of(e.tag) + at_offset(pos) + ": " + err.what());
+      data_set_error(tag_name(e.tag) + at_offset(pos) + ": " + err.what());
     }
   }
 
@@ -424,8 +398,8 @@ class TileWalk {
         return el.value + el.length;
       });
       if (!found)
-        data_set_error("item " + std::to_string(out_.optical_path_identifiers.size()) + " of the " + name_of(e.tag) +
-                       at_offset(pos) + " has no " + name_of(kOpticalPathIdentifierTag));
+        data_set_error("item " + std::to_string(out_.optical_path_identifiers.size()) + " of the " + tag_name(e.tag) +
+                       at_offset(pos) + " has no " + tag_name(kOpticalPathIdentifierTag));
       return after;
     });
   }
@@ -498,12 +472,12 @@ class TileWalk {
                      Needed{out_.total_pixel_matrix_rows, kTotalPixelMatrixRowsTag}})
       if (a.value <= 0)
         data_set_error("Dimension Organization Type is TILED_FULL without explicit positions, which places its frames "
-                       "by " + name_of(a.tag) + ", but it is " + (a.value < 0 ? "absent" : "0"));
+                       "by " + tag_name(a.tag) + ", but it is " + (a.value < 0 ? "absent" : "0"));
     const int64_t planes = out_.total_pixel_matrix_focal_planes < 0 ? 1 : out_.total_pixel_matrix_focal_planes;
     int64_t paths = out_.number_of_optical_paths;
     if (paths < 0) paths = std::max<int64_t>(1, static_cast<int64_t>(out_.optical_path_identifiers.size()));
     if (planes == 0 || paths == 0)
-      data_set_error(name_of(planes == 0 ? kTotalPixelMatrixFocalPlanesTag : kNumberOfOpticalPathsTag) +
+      data_set_error(tag_name(planes == 0 ? kTotalPixelMatrixFocalPlanesTag : kNumberOfOpticalPathsTag) +
                      " is 0 in a TILED_FULL image");
     const uint64_t tile_columns = static_cast<uint64_t>(out_.columns), tile_rows = static_cast<uint64_t>(out_.rows);
     const uint64_t across = (static_cast<uint64_t>(out_.total_pixel_matrix_columns) - 1) / tile_columns + 1;
