@@ -2,6 +2,22 @@
 
 namespace framecodec::bindings {
 
+std::string fs_path(const py::object& path) {
+  py::object os = py::module_::import("os");
+  std::string p = os.attr("fsencode")(os.attr("fspath")(path)).cast<std::string>();
+  if (p.find('\0') != std::string::npos) throw py::value_error("embedded null byte");
+  return p;
+}
+
+void raise_file_error(const FileError& e, const py::object& path) {
+  // OSError(errno, reason, filename) is built as open() builds it, so the subclass follows errno.
+  PyObject* err = PyObject_CallFunction(PyExc_OSError, "isO", e.error_number(), e.what(), path.ptr());
+  if (!err) throw py::error_already_set();
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err)), err);
+  Py_DECREF(err);
+  throw py::error_already_set();
+}
+
 Output make_output(const py::object& out, size_t size, const char* what) {
   if (out.is_none()) {
     py::array_t<uint8_t> a(static_cast<py::ssize_t>(size));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
 #include "span.h"
 
 namespace framecodec::bindings {
@@ -51,6 +52,13 @@ class Buffer {
  private:
   Py_buffer view_{};
 };
+
+// A path argument as the OS takes it: str, bytes or os.PathLike (os.fspath, then os.fsencode), as open()
+// accepts it; a NUL byte in it is a ValueError, as open() says, not the end of a shorter path.
+std::string fs_path(const py::object& path);
+
+// Raises the OSError of a FileError for `path` (errno picks the subclass: FileNotFoundError, ...).
+[[noreturn]] void raise_file_error(const FileError& e, const py::object& path);
 
 inline size_t non_negative(py::ssize_t v, const char* name) {
   if (v < 0) throw py::value_error(std::string(name) + " must be >= 0, got " + std::to_string(v));

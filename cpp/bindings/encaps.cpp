@@ -1,8 +1,6 @@
 // Encapsulated Pixel Data: fragment scans, frame tables, writing, and locating Pixel Data in a file.
-#include <cerrno>
 #include <deque>
 #include <string>
-#include <system_error>
 
 #include "bindings/common.h"
 #include "dataset_locate.h"
@@ -164,16 +162,14 @@ py::tuple py_locate_buffer(const py::object& buffer) {
 }
 
 py::tuple py_locate_file(const py::object& path) {
-  std::string p = py::module_::import("os").attr("fsencode")(path).cast<std::string>();
+  const std::string p = fs_path(path);
   PixelDataLocation l;
   try {
     py::gil_scoped_release nogil;
     FileSource src(p);
     l = locate_pixel_data(src);
-  } catch (const std::system_error& e) {
-    errno = e.code().value();
-    PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path.ptr());
-    throw py::error_already_set();
+  } catch (const FileError& e) {
+    raise_file_error(e, path);
   }
   return location_tuple(std::move(l));
 }

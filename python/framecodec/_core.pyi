@@ -200,8 +200,9 @@ def decode_frame(
 
 class MappedFile:
     """A whole file mapped read-only; a bytes-like object. Views made from it (memoryview, numpy arrays) keep
-    the map alive, so dropping the MappedFile never invalidates them. Refuses files that are not regular
-    (a FIFO, a device, a directory) with OSError."""
+    the map alive, so dropping the MappedFile never invalidates them. Refuses with OSError files that are not
+    regular (a FIFO, a device, a directory) or whose size is not their length (/proc, /sys), and a path with a
+    NUL byte with ValueError."""
 
     def __init__(self, path: str | os.PathLike[str] | os.PathLike[bytes] | bytes) -> None: ...
     def __len__(self) -> int: ...

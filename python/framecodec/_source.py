@@ -24,7 +24,7 @@ from .encaps import FrameTable, frame_table, locate_pixel_data
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 Source = Union[PathLike, IO[bytes], "Dataset"]
 
 # What pixel_array and FrameReader need of the header: the Image Pixel module, Number of Frames, the
@@ -82,7 +82,7 @@ def open_source(source: Source) -> Frames:
 
     if isinstance(source, Dataset):
         return _from_dataset(source)
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, (str, bytes, os.PathLike)):  # bytes: a path, as open() takes it
         return _from_path(source)
     if not hasattr(source, "read"):
         raise TypeError(f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}")
@@ -116,9 +116,9 @@ def open_source(source: Source) -> Frames:
 def _from_path(path: PathLike) -> Frames:
     """A file: mapped whole (``MappedFile``; pages are read when touched), its header read by pydicom from
     the start. The map stays valid as long as any array or view made from it is alive."""
-    buffer = MappedFile(path)
+    buffer = MappedFile(path)  # refuses FIFOs, devices, /proc files and NUL bytes, as OSError or ValueError
     if len(buffer) == 0:
-        raise ValueError(f"{os.fspath(path)!r} is empty, not a DICOM file")
+        raise ValueError(f"{os.fsdecode(path)!r} is empty, not a DICOM file")
     with open(path, "rb") as f:
         return _from_buffer(f, buffer, None)
 

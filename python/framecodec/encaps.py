@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Union, cast
 
@@ -278,12 +279,16 @@ def locate_pixel_data(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes
     item by item. Reports the value's offset and length, whether it is encapsulated, the transfer syntax,
     Number of Frames, and the Extended Offset Table when present. Raises :class:`EncapsulationError` when the
     data set is malformed or truncated before Pixel Data, has no Pixel Data, or is big endian or deflated,
-    and ``OSError`` when the file cannot be read.
+    and ``OSError`` when the file cannot be read (or is not a regular file: a FIFO, a device, a /proc file).
+
+    ``bytes`` are the file's contents, as for every other buffer; a path held in ``bytes`` is read as a path
+    only through ``os.PathLike`` (or ``os.fsdecode(path)``), and the error for bytes that name a file says so.
     """
     if isinstance(path_or_buffer, (str, os.PathLike)):
         raw = _core._locate_pixel_data_file(path_or_buffer)
     else:
-        raw = _core._locate_pixel_data_buffer(path_or_buffer)
+        with _bytes_named_a_file(path_or_buffer):
+            raw = _core._locate_pixel_data_buffer(path_or_buffer)
     element_offset, offset, length, encapsulated, vr, ts, explicit_vr, nframes, eo, el = raw
     return PixelDataLocation(
         offset=offset,
@@ -297,6 +302,21 @@ def locate_pixel_data(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes
         vr=vr or None,
         explicit_vr=explicit_vr,
     )
+
+
+@contextmanager
+def _bytes_named_a_file(data: object) -> Iterator[None]:
+    """Adds to the error for unreadable ``bytes`` that they name an existing file: a caller who passed a bytes
+    path, which open() would take, is told how to pass it (bytes are always data here)."""
+    try:
+        yield
+    except EncapsulationError as e:
+        if isinstance(data, bytes) and 0 < len(data) < 4096 and b"\0" not in data and os.path.exists(data):
+            raise EncapsulationError(
+                f"{e} (the bytes {data[:80]!r} were read as a DICOM file's contents, but they name a file: pass "
+                "its path as str or os.PathLike to read it, e.g. os.fsdecode(path))"
+            ) from None
+        raise
 
 
 def _frame_index(index: int, n: int) -> int:

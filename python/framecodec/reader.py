@@ -41,10 +41,10 @@ class FrameReader:
     stay valid after it.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, threads: int | None = None) -> None:
+    def __init__(self, path: str | bytes | os.PathLike[str] | os.PathLike[bytes], *, threads: int | None = None) -> None:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
-        self.path = os.fspath(path)
+        self.path = os.fsdecode(os.fspath(path))  # str whatever was given (bytes paths as open() takes them)
         self.threads = threads
         self._lock = threading.Lock()
         self._frames: Frames | None = open_source(path)

@@ -1,0 +1,106 @@
+"""The fault table (docs/faults.md): each class of hostile or broken input, the exception it raises and what
+the message says. Every test here was a silent wrong result, a hang or a misleading error before the fix
+that came with it (issue 10)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import framecodec as fc
+from framecodec._slide_positions import tile_positions
+from datasets import DEFLATE, RLE, Layout, dataset, make_pixels, save
+
+# ---------------------------------------------------------------- paths
+
+
+@pytest.fixture
+def dicom_path(tmp_path: Path) -> Path:
+    layout = Layout(6, 5, frames=3)
+    return save(dataset(make_pixels(layout, 1), layout, RLE), tmp_path / "three.dcm")
+
+
+def path_readers() -> list:
+    """Every function that takes a path: the header walks (FileSource) and the memory-mapped readers."""
+    return [fc.locate_pixel_data, tile_positions, fc.pixel_array, fc.FrameReader, fc._core.MappedFile,
+            lambda p: list(fc.iter_pixels(p))]  # fmt: skip
+
+
+@pytest.mark.parametrize("read", path_readers())
+def test_a_path_with_a_nul_byte_is_refused_as_open_refuses_it(read, dicom_path: Path) -> None:
+    # Before: the header walks read the file named by the part before the NUL.
+    with pytest.raises(ValueError, match="embedded null byte"):
+        open(str(dicom_path) + "\0.txt", "rb")
+    with pytest.raises(ValueError, match="embedded null byte"):
+        read(str(dicom_path) + "\0.txt")
+    with pytest.raises(ValueError, match="embedded null byte"):
+        read(Path(str(dicom_path) + "\0"))
+
+
+FIFO_SCRIPT = """
+import os, sys
+import framecodec as fc
+from framecodec._slide_positions import tile_positions
+readers = {"locate": fc.locate_pixel_data, "tiles": tile_positions, "pixel_array": fc.pixel_array,
+           "reader": fc.FrameReader, "mapped": fc._core.MappedFile}
+try:
+    readers[sys.argv[2]](sys.argv[1])
+except OSError as e:
+    print(type(e).__name__, e)
+"""
+
+
+@pytest.mark.parametrize("reader", ["locate", "tiles", "pixel_array", "reader", "mapped"])
+def test_a_fifo_is_refused_at_once(reader: str, tmp_path: Path) -> None:
+    # Before: locate_pixel_data and tile_positions blocked forever in open(), waiting for a writer. In a child
+    # process with a timeout, so that a regression fails instead of hanging the suite.
+    fifo = tmp_path / "pipe.dcm"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-c", FIFO_SCRIPT, str(fifo), reader], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.stdout.startswith("OSError") and "not a regular file but a FIFO" in done.stdout, done
+
+
+@pytest.mark.parametrize("read", path_readers())
+def test_a_directory_is_a_directory(read, tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        read(tmp_path)
+
+
+@pytest.mark.parametrize("read", path_readers())
+def test_a_file_whose_size_is_not_its_length(read) -> None:
+    # /proc files say 0 bytes and hold data; before: "is empty, not a DICOM file" or "Invalid argument".
+    with pytest.raises(OSError, match=r"/proc \(procfs\), whose size \(0 bytes\) is not its length"):
+        read("/proc/self/status")
+    sys_file = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    if sys_file.exists():  # /sys files say 4096 bytes whatever they hold; before: "No such device"
+        with pytest.raises(OSError, match=r"/sys \(sysfs\), whose size \(4096 bytes\) is not its length"):
+            read(sys_file)
+
+
+def test_a_bytes_path_is_a_path_where_open_would_take_it(dicom_path: Path) -> None:
+    # Before: pixel_array and FrameReader refused bytes ("not bytes"); open() takes them as paths.
+    expected = fc.pixel_array(dicom_path)
+    raw = os.fsencode(dicom_path)
+    assert np.array_equal(fc.pixel_array(raw), expected)
+    assert np.array_equal(np.stack(list(fc.iter_pixels(raw))), expected)
+    with fc.FrameReader(raw) as r:
+        assert r.path == str(dicom_path) and np.array_equal(r[:], expected)
+
+
+@pytest.mark.parametrize("read", [fc.locate_pixel_data, tile_positions])
+def test_bytes_are_data_where_a_buffer_is_taken_and_the_error_says_they_name_a_file(read, dicom_path: Path) -> None:
+    # locate_pixel_data and tile_positions take a buffer of the file's contents, bytes included; bytes that
+    # happen to name a file are still data, but the error says how to pass the path.
+    with pytest.raises(fc.EncapsulationError, match=r"they name a file: pass its path as str or os.PathLike"):
+        read(os.fsencode(dicom_path))
+    with pytest.raises(fc.EncapsulationError) as e:
+        read(b"not a path, not a file")
+    assert "name a file" not in str(e.value)
+    if read is fc.locate_pixel_data:
+        assert read(dicom_path.read_bytes()) == read(dicom_path)
