@@ -104,3 +104,42 @@ def test_bytes_are_data_where_a_buffer_is_taken_and_the_error_says_they_name_a_f
     assert "name a file" not in str(e.value)
     if read is fc.locate_pixel_data:
         assert read(dicom_path.read_bytes()) == read(dicom_path)
+
+
+# ---------------------------------------------------------------- out= that shares memory with the input
+
+
+def overlapping_calls(buf: bytearray, packed: bytes, deflated: bytes, rle: bytes):
+    """(name, call with out at a given offset of buf, where the input is copied at 0) for every out= function."""
+    n = 64
+
+    def place(data: bytes) -> memoryview:
+        buf[: len(data)] = data
+        return memoryview(buf)[: len(data)]
+
+    return [
+        ("unpack_bits", lambda at: fc.unpack_bits(place(packed), n, out=memoryview(buf)[at : at + n])),
+        ("inflate", lambda at: fc.inflate(place(deflated), n, out=memoryview(buf)[at : at + n])),
+        ("rle_decode", lambda at: fc.rle_decode(place(rle), 8, 8, 1, 8, out=memoryview(buf)[at : at + n])),
+        ("decode_frame", lambda at: fc.decode_frame(place(deflated), "deflate", 8, 8, 1, 8,
+                                                   out=memoryview(buf)[at : at + n])),  # fmt: skip
+        ("_decode_frames", lambda at: fc._core._decode_frames(
+            place(deflated), "deflate", 8, 8, 1, 8, memoryview(buf)[at : at + n], np.array([0], np.uint64),
+            np.array([len(deflated)], np.uint64)) or memoryview(buf)[at : at + n]),  # fmt: skip
+    ]
+
+
+def test_out_overlapping_the_input_is_refused() -> None:
+    # Before: unpack_bits into an out that shared the input's memory gave wrong values (it writes 8 bytes for
+    # every byte it reads); inflate and RLE likewise overwrite input they have yet to read.
+    values = (np.arange(64) % 3 == 0).astype(np.uint8)
+    packed = fc.pack_bits(values)
+    deflated = fc.deflate(values.tobytes())
+    rle = fc.rle_encode(values.tobytes(), 8, 8, 1, 8)
+    buf = bytearray(4096)
+    for name, call in overlapping_calls(buf, packed, deflated, rle):
+        for at in (0, 1, 4):  # out over the input's first bytes, and starting inside it
+            with pytest.raises(ValueError, match=r"out overlaps .* decoding in place is not supported"):
+                call(at)
+        got = call(1024)  # beside the input: fine
+        assert np.array_equal(np.asarray(got).reshape(-1)[:64], values), name

@@ -124,6 +124,7 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
     }
     njobs = static_cast<size_t>(idx.size());
   }
+  check_no_overlap(in.bytes(), dst.mut(), "the buffer");
   const size_t need = njobs * output_frame_size(layout);
   if (dst.size() != need)
     throw py::value_error("out must be exactly " + std::to_string(need) + " bytes for " + std::to_string(njobs) +
@@ -147,6 +148,7 @@ py::object py_decode_frame(const py::object& data, const std::string& codec_name
     throw py::value_error("bit_offset is for native 1-bit frames only, and 0 to 7");
   Buffer in(data, "data");
   Output o = make_output(out, output_frame_size(layout), "this frame");
+  check_no_overlap(in.bytes(), o.span, "data");
   FrameJob job;
   ConstBytes part = in.bytes();
   job.parts = &part;

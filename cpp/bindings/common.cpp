@@ -18,6 +18,15 @@ void raise_file_error(const FileError& e, const py::object& path) {
   throw py::error_already_set();
 }
 
+void check_no_overlap(ConstBytes in, MutBytes out, const char* in_name) {
+  if (in.size == 0 || out.size == 0) return;
+  const auto a = reinterpret_cast<uintptr_t>(in.data), b = reinterpret_cast<uintptr_t>(out.data);
+  if (a < b + out.size && b < a + in.size)
+    throw py::value_error(std::string("out overlaps ") + in_name + " (" + std::to_string(out.size) + " bytes at offset " +
+                          (b >= a ? std::to_string(b - a) : "-" + std::to_string(a - b)) + " of its " +
+                          std::to_string(in.size) + "): decoding in place is not supported, pass a separate out");
+}
+
 Output make_output(const py::object& out, size_t size, const char* what) {
   if (out.is_none()) {
     py::array_t<uint8_t> a(static_cast<py::ssize_t>(size));

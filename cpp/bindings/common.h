@@ -75,6 +75,11 @@ struct Output {
 
 Output make_output(const py::object& out, size_t size, const char* what);
 
+// Refuses an output that shares memory with the input: the kernels read input they have already overwritten
+// (unpack_bits writes 8 bytes per byte read, inflate and RLE write ahead of what they read), so the result
+// would be wrong, not slow. ValueError naming both.
+void check_no_overlap(ConstBytes in, MutBytes out, const char* in_name);
+
 // A bytes object of `capacity` bytes that the kernel fills with the GIL released, then shrinks to `used`.
 class BytesResult {
  public:
