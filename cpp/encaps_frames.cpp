@@ -150,7 +150,10 @@ void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint6
                             uint64_t begin, uint64_t end) {
   for (uint64_t i = begin; i < end; ++i) {
     const uint64_t pos = offsets[i] - 8;  // the item tag; table_from_extended put every item inside buf
-    if (offsets[i] < 8 || offsets[i] > buf.size || load_tag_le(buf.data + pos) != kItemTag)
+    if (offsets[i] < 8 || offsets[i] > buf.size)
+      fail(frame_msg(i) + "the Extended Offset Table puts its item outside the " + std::to_string(buf.size) +
+           "-byte data (its value at byte " + std::to_string(offsets[i]) + ")");
+    if (load_tag_le(buf.data + pos) != kItemTag)
       fail(frame_msg(i) + "the Extended Offset Table offset (byte " + std::to_string(pos) +
            ") does not land on an item tag");
     const uint32_t item = load_le32(buf.data + pos + 4);

@@ -143,3 +143,73 @@ def test_out_overlapping_the_input_is_refused() -> None:
                 call(at)
         got = call(1024)  # beside the input: fine
         assert np.array_equal(np.asarray(got).reshape(-1)[:64], values), name
+
+
+# ---------------------------------------------------------------- arguments: the error says what is wrong
+
+
+def test_a_closed_mmap_says_it_is_closed(dicom_path: Path) -> None:
+    # Before: "buffer must be C-contiguous".
+    import mmap
+
+    with open(dicom_path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    mm.close()
+    for call in (fc.locate_pixel_data, fc.scan_fragments, lambda b: fc.unpack_bits(b, 8), tile_positions):
+        with pytest.raises(ValueError, match="cannot be read: mmap closed or invalid"):
+            call(mm)
+    released = memoryview(b"abcd")
+    released.release()
+    with pytest.raises(ValueError, match="cannot be read: operation forbidden on released memoryview"):
+        fc.inflate(released, 4)
+    with pytest.raises(ValueError, match="data must be C-contiguous"):
+        fc.unpack_bits(np.zeros((4, 4), np.uint8)[:, ::2], 8)
+    with pytest.raises(TypeError, match="out must be writable"):
+        fc.inflate(fc.deflate(b"abcd"), 4, out=bytes(4))
+
+
+def test_a_float_frame_index_is_a_type_error() -> None:
+    # Before: AttributeError ("'float' object has no attribute '__index__'").
+    buf = fc.encapsulate([b"ab", b"cd"])
+    table = fc.frame_table(buf, 2)
+    for index in (1.0, np.float64(1), "1", True):
+        with pytest.raises(TypeError, match="frame index must be an int"):
+            fc.frame_bytes(buf, table, index)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="frame index must be an int"):
+            table.fragments(index)  # type: ignore[arg-type]
+    assert bytes(fc.frame_bytes(buf, table, np.int64(1))) == b"cd"
+    assert bytes(fc.frame_bytes(buf, table, -1)) == b"cd"
+
+
+def test_a_transfer_syntax_without_a_utf8_form_is_a_value_error() -> None:
+    # Before: pybind11's RuntimeError "Unable to cast Python instance of type <class 'str'> to C++ type".
+    buf = fc.encapsulate([b"ab", b"cd"])
+    with pytest.raises(ValueError, match=r"transfer_syntax is not valid text: .* no UTF-8 form"):
+        fc.frame_table(buf, 2, transfer_syntax="1.2.840.10008.1.2.4.50\udcff")
+    assert fc.frame_table(buf, 2, transfer_syntax="1.2.840.10008.1.2.4.50é").source == "basic"
+
+
+@pytest.mark.parametrize("huge", [2**63, 2**64 - 1])
+def test_offsets_of_2_63_and_more_are_refused_for_what_they_are(huge: int) -> None:
+    # Before: a list holding 2**63 became float64 in numpy and was refused as "got float64", a list holding
+    # 2**64 as "got object": neither is the reason. Now the values reach the table checks, which say where.
+    buf = fc.encapsulate([b"ab", b"cd"], offset_table="none")
+    for offsets, lengths in (([0, huge], [2, 2]), ((0, huge), (2, 2)), ([0, 10], [2, huge])):
+        with pytest.raises(fc.EncapsulationError, match=rf"frame 1: the Extended Offset Table (offset|length) {huge}"):
+            fc.frame_table(buf, 2, offsets, lengths)
+    with pytest.raises(ValueError, match=r"extended_offsets\[1\] is 18446744073709551616, more than an unsigned 64-bit"):
+        fc.frame_table(buf, 2, [0, 2**64], [2, 2])
+    with pytest.raises(ValueError, match=r"extended_lengths must not be negative: extended_lengths\[0\] is -2"):
+        fc.frame_table(buf, 2, [0, 10], [-2, 2])
+    with pytest.raises(TypeError, match=r"extended_offsets\[1\] is float, not an integer"):
+        fc.frame_table(buf, 2, [0, 10.0], [2, 2])
+    # The engine's own arrays: integers only, never a float truncated or a negative value wrapped.
+    out = np.zeros(2, np.uint8)
+    with pytest.raises(TypeError, match=r"offsets must hold integers .* got dtype float64 \(numpy makes a list"):
+        fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, [16, huge], [2, 2])
+    with pytest.raises(ValueError, match="offsets must not be negative"):
+        fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, np.array([16, -1]), [2, 2])
+    with pytest.raises(fc.EncapsulationError, match=rf"frame 1: its data \(2 bytes at offset {huge}\) runs past the end"):
+        fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, np.array([16, huge], np.uint64), [2, 2])
+    with pytest.raises(fc.EncapsulationError, match=r"puts its item outside the 28-byte data"):
+        fc._core._verify_extended_frames(buf, np.array([huge, 26], np.uint64), np.array([2, 2], np.uint64), 0, 1)

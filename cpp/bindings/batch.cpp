@@ -42,13 +42,23 @@ FrameLayout layout_arg(py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, p
   return f;
 }
 
+// Offsets, lengths and fragment indices: integers only (forcecast alone would truncate floats and wrap
+// negative values into huge offsets, and then the error would blame the data).
 U64 u64_arg(const py::object& o, const char* name) {
-  U64 a = U64::ensure(o);
-  if (!a || a.ndim() != 1) {
+  py::array raw = py::array::ensure(o);
+  if (!raw || raw.ndim() != 1) {
     PyErr_Clear();
     throw py::type_error(std::string(name) + " must be a one-dimensional array of unsigned integers");
   }
-  return a;
+  const char kind = raw.dtype().kind();
+  if (raw.size() && kind != 'u' && kind != 'i')
+    throw py::type_error(std::string(name) + " must hold integers from 0 to 2**64 - 1, got dtype " +
+                         std::string(py::str(raw.dtype())) + (kind == 'O'   ? " (a value of 2**64 or more?)"
+                          : kind == 'f' ? " (numpy makes a list that holds 2**63 or more float64: pass a uint64 array)"
+                                        : ""));
+  if (kind == 'i' && raw.size() && raw.attr("min")().cast<int64_t>() < 0)
+    throw py::value_error(std::string(name) + " must not be negative");
+  return U64::ensure(raw);
 }
 
 // Builds one job per requested frame from the table (its fragments' offsets and lengths in `buf`, and

@@ -2,6 +2,33 @@
 
 namespace framecodec::bindings {
 
+void Buffer::refused(py::handle obj, const char* name, bool writable) {
+  py::error_already_set why;  // the exporter's error, taken off the error indicator
+  Py_buffer any{};
+  if (PyObject_GetBuffer(obj.ptr(), &any, PyBUF_FULL_RO) == 0) {  // it has a buffer: which property is missing
+    const bool contiguous = PyBuffer_IsContiguous(&any, 'C');
+    const bool read_only = any.readonly;
+    PyBuffer_Release(&any);
+    if (writable && read_only) throw py::type_error(std::string(name) + " must be writable");
+    if (!contiguous) throw py::value_error(std::string(name) + " must be C-contiguous");
+  }
+  PyErr_Clear();
+  throw py::value_error(std::string(name) + " cannot be read: " + std::string(py::str(why.value())));
+}
+
+std::string utf8_arg(const py::handle& s, const char* name) {
+  if (!PyUnicode_Check(s.ptr()))
+    throw py::type_error(std::string(name) + " must be a str, not " + std::string(py::str(py::type::of(s).attr("__name__"))));
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(s.ptr(), &n);
+  if (!p) {
+    PyErr_Clear();
+    throw py::value_error(std::string(name) + " is not valid text: " + std::string(py::repr(s)) +
+                          " has characters with no UTF-8 form (lone surrogates)");
+  }
+  return std::string(p, static_cast<size_t>(n));
+}
+
 std::string fs_path(const py::object& path) {
   py::object os = py::module_::import("os");
   std::string p = os.attr("fsencode")(os.attr("fspath")(path)).cast<std::string>();

@@ -60,7 +60,7 @@ py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames,
     eot = {eo.data(), el.data(), static_cast<size_t>(eo.size())};
   }
   Codestream cs = transfer_syntax.is_none() ? Codestream::detect
-                                            : codestream_for_transfer_syntax(transfer_syntax.cast<std::string>());
+                                            : codestream_for_transfer_syntax(utf8_arg(transfer_syntax, "transfer_syntax"));
   FrameTable t;
   {
     py::gil_scoped_release nogil;

@@ -22,6 +22,7 @@ of returning short or guessed frames. A value that ends without the sequence del
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -320,7 +321,12 @@ def _bytes_named_a_file(data: object) -> Iterator[None]:
 
 
 def _frame_index(index: int, n: int) -> int:
-    i = index.__index__()
+    if isinstance(index, bool):  # as pixel_array: True is not frame 1
+        raise TypeError("a frame index must be an int, not bool")
+    try:
+        i = operator.index(index)  # ints, numpy integers; a float is a TypeError, not an AttributeError
+    except TypeError:
+        raise TypeError(f"a frame index must be an int, not {type(index).__name__}") from None
     if i < 0:
         i += n
     if not 0 <= i < n:
@@ -340,6 +346,25 @@ def _byte_view(buffer: Buffer, table: FrameTable) -> memoryview:
     return mv
 
 
+def _ints_as_u64(values: list[object], name: str) -> U64Array:
+    """Python ints as uint64, each checked: numpy would turn a list holding 2**63 or more into float64 (and
+    round it) or into objects, and the error would not say which value is wrong or why."""
+    out = np.empty(len(values), np.uint64)
+    for i, v in enumerate(values):
+        if isinstance(v, bool):
+            raise TypeError(f"{name}[{i}] is a bool, not an integer")
+        try:
+            n = operator.index(v)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(f"{name}[{i}] is {type(v).__name__}, not an integer") from None
+        if n < 0:
+            raise ValueError(f"{name} must not be negative: {name}[{i}] is {n}")
+        if n >= 1 << 64:
+            raise ValueError(f"{name}[{i}] is {n}, more than an unsigned 64-bit offset or length can be (2**64 - 1)")
+        out[i] = n
+    return out
+
+
 def _as_u64(values: OffsetsLike | None, name: str) -> U64Array | None:
     if values is None:
         return None
@@ -348,6 +373,8 @@ def _as_u64(values: OffsetsLike | None, name: str) -> U64Array | None:
         if len(raw) % 8:
             raise EncapsulationError(f"{name} holds {len(raw)} bytes, not a multiple of 8 (OV: uint64 values)")
         return np.require(np.frombuffer(raw, dtype="<u8"), np.uint64, ["A", "C"])
+    if isinstance(values, (list, tuple)) or (isinstance(values, np.ndarray) and values.dtype == object):
+        return _ints_as_u64(list(values), name)
     arr = np.asarray(values)
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint64)
