@@ -179,6 +179,13 @@ void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint6
       fail(frame_msg(i + 1) + "the Extended Offset Table offset (byte " + std::to_string(next) +
            ") does not land on an item tag: the item before it runs to byte " + std::to_string(pos));
     }
+    // The items fit together; the frame is its whole item (PS3.3 C.7.6.3.1.8). One byte less is the length
+    // of an odd codestream without the pad byte that ends its item (PS3.5 A.4), which some writers record;
+    // anything shorter would return a frame cut short.
+    const bool pad_only = lengths[i] + 1 == item && item % 2 == 0 && buf.data[offsets[i] + item - 1] == 0;
+    if (lengths[i] < item && !pad_only)
+      fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(lengths[i]) +
+           " is shorter than its fragment's length " + std::to_string(item) + ": the frame would be cut short");
   }
 }
 

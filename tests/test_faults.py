@@ -213,3 +213,32 @@ def test_offsets_of_2_63_and_more_are_refused_for_what_they_are(huge: int) -> No
         fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, np.array([16, huge], np.uint64), [2, 2])
     with pytest.raises(fc.EncapsulationError, match=r"puts its item outside the 28-byte data"):
         fc._core._verify_extended_frames(buf, np.array([huge, 26], np.uint64), np.array([2, 2], np.uint64), 0, 1)
+
+
+# ---------------------------------------------------------------- encapsulation that disagrees with itself
+
+
+def test_an_extended_offset_table_length_shorter_than_its_item_is_refused() -> None:
+    # Before: accepted, and frame_bytes returned the first `length` bytes of the item: a short frame.
+    frames = [b"aaaa", b"bbbbbb", b"cccc"]
+    buf, eo, el = fc.encapsulate_extended(frames)
+    lengths = np.frombuffer(el, "<u8").copy()
+    for i in (0, 1, 2):  # the first and last frames are checked by frame_table, the others when read
+        short = lengths.copy()
+        short[i] -= 2
+        with pytest.raises(fc.EncapsulationError, match=rf"frame {i}: the Extended Offset Table length {short[i]} is "
+                                                         rf"shorter than its fragment's length {lengths[i]}"):  # fmt: skip
+            table = fc.frame_table(buf, 3, eo, short)
+            fc.frame_bytes(buf, table, i)
+    # One byte short of an item that ends in the 0x00 pad byte: an odd codestream's own length, accepted.
+    odd = [b"abc", b"defgh", b"i"]
+    buf, eo, el = fc.encapsulate_extended(odd)
+    unpadded = np.array([len(f) for f in odd], np.uint64)
+    table = fc.frame_table(buf, 3, eo, unpadded)
+    assert [bytes(f) for f in fc.iter_frames(buf, table)] == odd
+    padded = fc.frame_table(buf, 3, eo, el)
+    assert [bytes(f) for f in fc.iter_frames(buf, padded)] == [f + b"\0" for f in odd]
+    not_a_pad = bytearray(buf)
+    not_a_pad[8 + 8 + 3] = 0x55  # frame 0's pad byte is data now
+    with pytest.raises(fc.EncapsulationError, match="frame 0: the Extended Offset Table length 3 is shorter"):
+        fc.frame_table(bytes(not_a_pad), 3, eo, unpadded)
