@@ -151,7 +151,7 @@ uint64_t DataSetReader::skip_sequence(uint64_t pos, bool explicit_vr, int depth)
       data_set_error("unexpected tag " + format_tag(tag) + at_offset(pos) + " in a sequence: expected an item "
                      "(FFFE,E000) or the sequence delimiter (FFFE,E0DD)");
     if (len == kUndefinedLength) {
-      pos = skip_item(pos + 8, explicit_vr, depth + 1);
+      pos = skip_item(pos + 8, explicit_vr, depth);  // an item is not a level: its sequences are
     } else {
       if (len > size_ - pos - 8)
         data_set_error("truncated data set: the item" + at_offset(pos) + " has length " + std::to_string(len) +
@@ -162,8 +162,6 @@ uint64_t DataSetReader::skip_sequence(uint64_t pos, bool explicit_vr, int depth)
 }
 
 uint64_t DataSetReader::skip_item(uint64_t pos, bool explicit_vr, int depth) {
-  if (depth > kMaxSequenceDepth)
-    data_set_error("sequences nested more than " + std::to_string(kMaxSequenceDepth) + " deep" + at_offset(pos));
   while (true) {
     if (size_ - pos < 8)
       data_set_error("truncated data set: an item of undefined length is not closed by an item delimiter before "

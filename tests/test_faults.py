@@ -5,6 +5,7 @@ that came with it (issue 10)."""
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -242,3 +243,30 @@ def test_an_extended_offset_table_length_shorter_than_its_item_is_refused() -> N
     not_a_pad[8 + 8 + 3] = 0x55  # frame 0's pad byte is data now
     with pytest.raises(fc.EncapsulationError, match="frame 0: the Extended Offset Table length 3 is shorter"):
         fc.frame_table(bytes(not_a_pad), 3, eo, unpadded)
+
+
+def nested_sequences(levels: int) -> bytes:
+    """An explicit VR data set whose first element is `levels` sequences of undefined length, each in the item
+    (of undefined length) of the one around it, then encapsulated Pixel Data."""
+    def el(tag: int, vr: bytes, value: bytes, length: int | None = None) -> bytes:
+        n = len(value) if length is None else length
+        if tag >> 16 == 0xFFFE:
+            return struct.pack("<HHI", tag >> 16, tag & 0xFFFF, n) + value
+        return struct.pack("<HH2sHI", tag >> 16, tag & 0xFFFF, vr, 0, n) + value
+
+    undefined = 0xFFFFFFFF
+    inner = b""
+    for _ in range(levels):
+        item = el(0xFFFEE000, b"", b"", undefined) + inner + el(0xFFFEE00D, b"", b"")
+        inner = el(0x00081115, b"SQ", b"", undefined) + item + el(0xFFFEE0DD, b"", b"")
+    return inner + el(0x7FE00010, b"OB", b"", undefined) + fc.encapsulate([b"ab"], delimiter=True)
+
+
+def test_the_sequence_nesting_limit_is_the_one_the_message_states() -> None:
+    # Before: items counted as levels too, so 33 nested sequences were refused as "nested more than 64 deep".
+    assert fc.locate_pixel_data(nested_sequences(64)).encapsulated
+    with pytest.raises(fc.EncapsulationError, match="has no Plane Position"):  # past the 64 levels, to the end
+        tile_positions(nested_sequences(64))
+    for read in (fc.locate_pixel_data, tile_positions):
+        with pytest.raises(fc.EncapsulationError, match="sequences nested more than 64 deep"):
+            read(nested_sequences(65))
