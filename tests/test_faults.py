@@ -270,3 +270,35 @@ def test_the_sequence_nesting_limit_is_the_one_the_message_states() -> None:
     for read in (fc.locate_pixel_data, tile_positions):
         with pytest.raises(fc.EncapsulationError, match="sequences nested more than 64 deep"):
             read(nested_sequences(65))
+
+
+def with_number_of_frames(source: Path | str, value: str, out: Path) -> Path:
+    import pydicom
+
+    ds = pydicom.dcmread(source)
+    ds.NumberOfFrames = value
+    ds.save_as(out)
+    return out
+
+
+def test_number_of_frames_0_is_refused_not_read_as_1(tmp_path: Path, dicom_path: Path) -> None:
+    # Before: the frame table of locate_pixel_data's location and the reader of transfer syntaxes pydicom
+    # decodes took "0" for 1 frame, silently.
+    zero = with_number_of_frames(dicom_path, "0", tmp_path / "zero.dcm")
+    loc = fc.locate_pixel_data(zero)
+    assert loc.number_of_frames == 0
+    with pytest.raises(fc.EncapsulationError, match=r"\(0028,0008\) Number of Frames is 0"):
+        loc.frame_table(zero.read_bytes())
+    assert len(loc.frame_table(zero.read_bytes(), 3)) == 3  # the caller may say how many
+    with pytest.raises(ValueError, match=r"\(0028,0008\) Number of Frames must be at least 1, got 0"):
+        fc.pixel_array(zero)
+    with pytest.raises(ValueError, match=r"Number of Frames must be at least 1, got 0"):
+        fc.FrameReader(zero)
+    import pydicom.data
+
+    jpeg = with_number_of_frames(pydicom.data.get_testdata_file("SC_rgb_jpeg_dcmtk.dcm"), "0", tmp_path / "jpeg.dcm")
+    with fc.FrameReader(jpeg) as r:  # decoded by pydicom: the count is framecodec's to read
+        with pytest.raises(ValueError, match=r"Number of Frames must be at least 1, got 0"):
+            len(r)
+    with pytest.raises(ValueError, match=r"Number of Frames must be at least 1, got 0"):
+        fc.pixel_array(jpeg, [0])

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import EncapsulationError, MappedFile
-from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of
+from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of, number_of_frames
 from .encaps import FrameTable, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def _any_table(ds: Dataset, buffer: Any) -> FrameTable | None:
         loc = locate_pixel_data(buffer)
         if not loc.encapsulated:
             return None
-        return loc.frame_table(buffer, int(ds.get("NumberOfFrames", 1) or 1))
+        return loc.frame_table(buffer, number_of_frames(ds))
     except (ValueError, TypeError):
         return None
 

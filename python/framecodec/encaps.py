@@ -153,11 +153,17 @@ class PixelDataLocation:
     def frame_table(self, buffer: Buffer, number_of_frames: int | None = None) -> FrameTable:
         """:func:`frame_table` of this Pixel Data in ``buffer``, which holds the file this location came from.
 
-        ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none.
+        ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none; a Number of
+        Frames of 0 is an :class:`EncapsulationError` (a data set with Pixel Data has a frame).
         """
         if not self.encapsulated:
             raise EncapsulationError(
                 f"the Pixel Data at offset {self.offset} is native (defined length {self.length}), not encapsulated"
+            )
+        if number_of_frames is None and self.number_of_frames == 0:
+            raise EncapsulationError(
+                "(0028,0008) Number of Frames is 0, but the data set has Pixel Data: pass number_of_frames if the "
+                "count is known"
             )
         n = number_of_frames if number_of_frames is not None else (self.number_of_frames or 1)
         return frame_table(

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._core import DecodeError
+from ._layout import number_of_frames
 from ._source import Frames, Source, open_source
 
 if TYPE_CHECKING:
@@ -233,4 +234,4 @@ def _pydicom_iter(source: Source, raw: bool) -> Iterator[npt.NDArray[Any]]:
 def _number_of_frames(ds: Dataset) -> int:
     """The data set's (0028,0008) Number of Frames, from the header ``open_source`` read from the file's start
     (reading it again from a file object would start wherever that read left the file)."""
-    return int(ds.get("NumberOfFrames", 1) or 1)
+    return number_of_frames(ds)

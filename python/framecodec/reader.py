@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from ._layout import number_of_frames
 from .encaps import FrameTable, frame_bytes
 from .pixels import Index, _decode_into, _finish, _result, _select, _workers
 from ._source import Frames, open_source
@@ -85,7 +86,7 @@ class FrameReader:
     @property
     def number_of_frames(self) -> int:
         frames = self._open()
-        return int(frames.ds.get("NumberOfFrames", 1) or 1) if frames.codec is None else frames.layout.number_of_frames
+        return number_of_frames(frames.ds) if frames.codec is None else frames.layout.number_of_frames
 
     @property
     def shape(self) -> tuple[int, ...]:
