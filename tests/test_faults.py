@@ -4,6 +4,7 @@ that came with it (issue 10)."""
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 
 import framecodec as fc
 from framecodec._slide_positions import tile_positions
-from datasets import DEFLATE, RLE, Layout, dataset, make_pixels, save
+from datasets import DEFLATE, RLE, Layout, base_dataset, dataset, encapsulated_value, make_pixels, save, to_bytes
 
 # ---------------------------------------------------------------- paths
 
@@ -302,3 +303,53 @@ def test_number_of_frames_0_is_refused_not_read_as_1(tmp_path: Path, dicom_path:
             len(r)
     with pytest.raises(ValueError, match=r"Number of Frames must be at least 1, got 0"):
         fc.pixel_array(jpeg, [0])
+
+
+def item_boundaries(value_start: int, data: bytes) -> list[int]:
+    """Where each item of the encapsulated value starting at value_start begins, and where the data ends."""
+    out, pos = [], value_start
+    while pos + 8 <= len(data) and data[pos : pos + 4] == b"\xfe\xff\x00\xe0":
+        out.append(pos)
+        pos += 8 + struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+    return out + [pos]
+
+
+@pytest.mark.parametrize("layout_kind", ["basic, two fragments per frame", "markers", "single frame"])
+def test_a_file_cut_at_an_item_boundary_is_truncated_not_a_short_last_frame(layout_kind: str, tmp_path: Path) -> None:
+    # Before: a file cut where one of the last frame's items ends read as a complete value: frame_bytes and
+    # FrameReader.raw returned the last frame without its remaining fragments, with no error.
+    from pydicom.uid import JPEGBaseline8Bit
+
+    n = 1 if layout_kind == "single frame" else 3
+    layout = Layout(8, 8, 3, frames=n)
+    jpeg = [b"\xff\xd8" + bytes([i]) * 40 + b"\xff\xd9" for i in range(n)]
+    ds = base_dataset(layout, JPEGBaseline8Bit)
+    ds.PixelData = encapsulated_value(jpeg, fragments_per_frame=3, bot=layout_kind.startswith("basic"))
+    ds["PixelData"].VR, ds["PixelData"].is_undefined_length = "OB", True
+    data = to_bytes(ds)
+    loc = fc.locate_pixel_data(data)
+    whole = loc.frame_table(data)
+    assert whole.has_delimiter and bytes(fc.frame_bytes(data, whole, -1)).startswith(jpeg[-1])
+    last_frame_items = item_boundaries(loc.offset, data)[-4:-1]  # the last frame's three items begin here
+    for cut in last_frame_items[1:] + [len(data) - 8]:  # after one item, after two, before the delimiter
+        short = data[:cut]
+        with pytest.raises(fc.EncapsulationError, match=r"truncated Pixel Data: .* without its sequence delimiter"):
+            fc.locate_pixel_data(short).frame_table(short)
+        path = tmp_path / "cut.dcm"
+        path.write_bytes(short)
+        with fc.FrameReader(path) as r, pytest.raises(ValueError, match="without its sequence delimiter"):
+            r.raw(n - 1)
+    # A bare value (as pydicom holds PixelData) has no delimiter to miss: read as it is, documented.
+    value = ds.PixelData
+    assert len(fc.frame_table(value[: last_frame_items[1] - loc.offset], n)) == n
+
+
+def test_a_file_cut_before_its_delimiter_still_decodes_when_the_last_frame_is_whole(tmp_path: Path) -> None:
+    # One fragment per frame by the transfer syntax (RLE, deflate, encapsulated uncompressed) or the Extended
+    # Offset Table: the last frame's end is known, and the decoders check each frame's size.
+    layout = Layout(6, 6, frames=3)
+    for ts, kwargs in ((RLE, {}), (DEFLATE, {"bot": False}), (RLE, {"extended": True})):
+        data = to_bytes(dataset(make_pixels(layout, 3), layout, ts, **kwargs))
+        table = fc.locate_pixel_data(data[:-8]).frame_table(data[:-8])
+        assert not table.has_delimiter and len(table) == 3
+        assert np.array_equal(fc.pixel_array(io.BytesIO(data[:-8])), fc.pixel_array(io.BytesIO(data)))

@@ -55,6 +55,7 @@ class Frames:
     table: FrameTable | None = None  # encapsulated Pixel Data, whatever the transfer syntax
     _mm: mmap.mmap | None = None
     _caller_file: tuple[IO[bytes], int] | None = None  # the caller's file object and where it was
+    table_error: str | None = None  # why there is no table for a transfer syntax pydicom decodes
 
     def close(self) -> None:
         if isinstance(self.buffer, memoryview):
@@ -134,7 +135,8 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         )
     codec = CODECS.get(ts)
     if codec is None or _delegated(ds):  # pydicom decodes; the frame table still serves raw access
-        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, _any_table(ds, buffer), mm)
+        table, why = _any_table(ds, buffer)
+        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why)
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
         return _big_endian(f, ds, layout, buffer, mm)
@@ -152,16 +154,17 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
                   table.source == "extended", table, mm)  # fmt: skip
 
 
-def _any_table(ds: Dataset, buffer: Any) -> FrameTable | None:
+def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]:
     """The frame table of encapsulated Pixel Data in a transfer syntax pydicom decodes (JPEG, ...), for
-    access to the codestreams; None when there is none or it cannot be made (pydicom then says why)."""
+    access to the codestreams, or None and why not: pydicom decodes the pixels and says what it finds wrong,
+    the reason is kept for FrameReader.raw."""
     try:
         loc = locate_pixel_data(buffer)
         if not loc.encapsulated:
-            return None
-        return loc.frame_table(buffer, number_of_frames(ds))
-    except (ValueError, TypeError):
-        return None
+            return None, "the Pixel Data is native"
+        return loc.frame_table(buffer, number_of_frames(ds)), None
+    except (ValueError, TypeError) as e:
+        return None, str(e)
 
 
 def _read(f: IO[bytes], convert: bool = False, **kwargs: Any) -> Dataset:

@@ -166,7 +166,7 @@ class PixelDataLocation:
                 "count is known"
             )
         n = number_of_frames if number_of_frames is not None else (self.number_of_frames or 1)
-        return frame_table(
+        table = frame_table(
             buffer,
             n,
             self.extended_offsets,
@@ -174,6 +174,26 @@ class PixelDataLocation:
             self.transfer_syntax,
             offset=self.offset,
         )
+        # In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data
+        # instead means the file was cut short. Cut at an item boundary, the last frame may have lost fragments
+        # and nothing else would tell: unless its end is fixed (by the Extended Offset Table, or by a transfer
+        # syntax whose frames are one fragment each, and it is one), that is an error, not a short last frame.
+        last_is_one_fragment = int(table.frame_fragments[-1]) - int(table.frame_fragments[-2]) == 1
+        whole = table.source == "extended" or (
+            self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and last_is_one_fragment
+        )
+        if not table.has_delimiter and not whole:
+            raise EncapsulationError(
+                f"truncated Pixel Data: the encapsulated value at offset {self.offset} runs to the end of the data "
+                f"at byte {table.end} without its sequence delimiter (FFFE,E0DD), so frame {len(table) - 1}, the "
+                "last, may be missing fragments; the file was cut short"
+            )
+        return table
+
+
+# Transfer syntaxes whose frames are one fragment each (PS3.5 A.4.2, 8.2.16, A.4.11): the last frame's item is
+# the whole frame.
+_ONE_FRAGMENT_PER_FRAME = frozenset({"1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1", "1.2.840.10008.1.2.1.98"})
 
 
 def scan_fragments(buffer: Buffer, offset: int = 0) -> FragmentTable:

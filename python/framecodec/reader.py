@@ -157,7 +157,8 @@ class FrameReader:
         if frames.table is not None:
             return frame_bytes(frames.buffer, frames.table, index)
         if frames.codec != "native":
-            raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame")
+            why = f" ({frames.table_error})" if frames.table_error else ""
+            raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame{why}")
         n = frames.layout.number_of_frames
         i = _select(index, n)[0]
         assert i is not None
