@@ -592,7 +592,17 @@ class TileWalk {
       }
       out_.optical_path_identifiers = std::move(final_ids.list());
     } else if (out_.source == PositionSource::tiled_full) {
-      out_.optical_paths = std::move(implied);  // into the Optical Path Sequence, as read
+      // Into the Optical Path Sequence, as read (or, without one, into nothing: documented). A sequence that
+      // lists fewer paths than the implicit order reaches would leave indices past its end.
+      const size_t listed = out_.optical_path_identifiers.size();
+      for (size_t i = 0; i < implied.size() && listed; ++i)
+        if (static_cast<size_t>(implied[i]) >= listed)
+          data_set_error("frame " + std::to_string(i) + " of the TILED_FULL order is on optical path " +
+                         std::to_string(implied[i]) + ", but the " + name_of(kOpticalPathSequenceTag) + " has " +
+                         std::to_string(listed) + (listed == 1 ? " item" : " items") + " (" +
+                         name_of(kNumberOfOpticalPathsTag) + " is " + std::to_string(out_.number_of_optical_paths) +
+                         ")");
+      out_.optical_paths = std::move(implied);
     } else {
       out_.optical_paths.assign(n, -1);
       out_.optical_path_identifiers.clear();

@@ -353,3 +353,20 @@ def test_a_file_cut_before_its_delimiter_still_decodes_when_the_last_frame_is_wh
         table = fc.locate_pixel_data(data[:-8]).frame_table(data[:-8])
         assert not table.has_delimiter and len(table) == 3
         assert np.array_equal(fc.pixel_array(io.BytesIO(data[:-8])), fc.pixel_array(io.BytesIO(data)))
+
+
+def test_tiled_full_optical_paths_past_the_optical_path_sequence_are_refused() -> None:
+    # Found by fuzz_tile_positions: Number of Optical Paths 2 and an Optical Path Sequence of 1 item gave
+    # frames on optical path 1, an index past optical_path_identifiers.
+    from pydicom.sequence import Sequence as DicomSequence
+
+    import wsi_util as w
+
+    slide = w.Slide(across=2, down=2, paths=("p", "q"))
+    ds = w.wsi_dataset(slide, None, dimension_organization="TILED_FULL")
+    p = tile_positions(w.to_bytes(ds))
+    assert [p.optical_path_identifiers[i] for i in p.optical_paths] == ["p"] * 4 + ["q"] * 4
+    ds.OpticalPathSequence = DicomSequence(list(ds.OpticalPathSequence)[:1])
+    with pytest.raises(fc.EncapsulationError, match=r"frame 4 of the TILED_FULL order is on optical path 1, but the "
+                                                     r"Optical Path Sequence \(0048,0105\) has 1 item"):  # fmt: skip
+        tile_positions(w.to_bytes(ds))

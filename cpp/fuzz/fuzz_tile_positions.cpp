@@ -54,7 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(n >= 1);
   FUZZ_CHECK(x.column_positions.size() == n && x.row_positions.size() == n && x.z_offsets.size() == n);
   FUZZ_CHECK(x.focal_planes.size() == n && x.optical_paths.size() == n);
-  for (int32_t p : x.optical_paths) FUZZ_CHECK(p >= -1 && (p < 0 || static_cast<size_t>(p) < x.optical_path_identifiers.size()));
+  // An index into the identifiers, or -1; TILED_FULL without an Optical Path Sequence indexes the paths of
+  // the implicit order with no identifiers to name them (documented).
+  const bool unnamed = x.source == PositionSource::tiled_full && x.optical_path_identifiers.empty();
+  for (int32_t p : x.optical_paths)
+    FUZZ_CHECK(p >= -1 && (p < 0 || unnamed || static_cast<size_t>(p) < x.optical_path_identifiers.size()));
   FUZZ_CHECK(x.number_of_frames == y.number_of_frames && x.source == y.source);
   FUZZ_CHECK(x.column_positions == y.column_positions && x.row_positions == y.row_positions);
   FUZZ_CHECK(same_doubles(x.z_offsets, y.z_offsets) && x.focal_planes == y.focal_planes);
