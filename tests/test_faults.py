@@ -370,3 +370,32 @@ def test_tiled_full_optical_paths_past_the_optical_path_sequence_are_refused() -
     with pytest.raises(fc.EncapsulationError, match=r"frame 4 of the TILED_FULL order is on optical path 1, but the "
                                                      r"Optical Path Sequence \(0048,0105\) has 1 item"):  # fmt: skip
         tile_positions(w.to_bytes(ds))
+
+
+def test_a_frame_table_reads_only_the_buffer_it_was_made_from(dicom_path: Path) -> None:
+    # Before: a table used with another buffer of the same length returned that buffer's bytes at its offsets.
+    import mmap
+
+    a = fc.encapsulate([b"ab", b"cd"])
+    b = fc.encapsulate([b"XY", b"ZW"])
+    assert len(a) == len(b)
+    table = fc.frame_table(a, 2)
+    with pytest.raises(ValueError, match="the frame table was made from another buffer .* pass the buffer the table"):
+        fc.frame_bytes(b, table, 0)
+    with pytest.raises(ValueError, match="made from another buffer"):
+        list(fc.iter_frames(bytearray(a), table))  # a copy is another buffer too
+    assert bytes(fc.frame_bytes(memoryview(a), table, 1)) == b"cd"  # a view of it is the same buffer
+    assert bytes(fc.frame_bytes(np.frombuffer(a, np.uint8), table, 0)) == b"ab"
+    # A file: the table made over one map does not read a second map of the same file (another address).
+    loc = fc.locate_pixel_data(dicom_path)
+    with open(dicom_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as one, \
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as two:  # fmt: skip
+        t1 = loc.frame_table(one)
+        first = bytes(fc.frame_bytes(one, t1, 0))
+        with pytest.raises(ValueError, match="made from another buffer"):
+            fc.frame_bytes(two, t1, 0)
+        assert bytes(fc.frame_bytes(two, loc.frame_table(two), 0)) == first  # its own table
+    # A table made by hand knows no buffer: it is used as given (as before).
+    by_hand = fc.FrameTable(table.offsets, table.lengths, table.frame_fragments, table.source, table.first_item,
+                            table.end, table.has_delimiter)  # fmt: skip
+    assert bytes(fc.frame_bytes(b, by_hand, 0)) == b"XY"

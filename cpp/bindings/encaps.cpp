@@ -37,7 +37,7 @@ const char* source_name(FrameSource s) {
   return "";
 }
 
-// (offsets, lengths, frame_fragments, source, first_item, end, has_delimiter)
+// (offsets, lengths, frame_fragments, source, first_item, end, has_delimiter, buffer address, buffer size)
 py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames, py::ssize_t offset,
                          const py::object& extended_offsets, const py::object& extended_lengths,
                          const py::object& transfer_syntax) {
@@ -69,7 +69,7 @@ py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames,
   }
   return py::make_tuple(take_array(std::move(t.offsets)), take_array(std::move(t.lengths)),
                         take_array(std::move(t.frame_fragments)), source_name(t.source), t.first_item, t.end,
-                        t.has_delimiter);
+                        t.has_delimiter, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
 // Checks frames [begin, end) of a table made from an Extended Offset Table against the data, as they are read.
@@ -83,6 +83,12 @@ void py_verify_extended_frames(const py::object& buffer, const py::array_t<uint6
   py::gil_scoped_release nogil;
   verify_extended_frames(in.bytes(), offsets.data(), lengths.data(), static_cast<uint64_t>(n),
                          static_cast<uint64_t>(begin), static_cast<uint64_t>(end));
+}
+
+// Where a buffer's bytes are: frame_bytes and iter_frames compare it with the buffer a table was made from.
+py::tuple py_buffer_span(const py::object& buffer) {
+  Buffer in(buffer, "buffer");
+  return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
 OffsetTable offset_table_arg(const std::string& s) {
@@ -182,6 +188,7 @@ void add_encaps(py::module_& m) {
   m.def("_verify_extended_frames", &py_verify_extended_frames, py::arg("buffer"), py::arg("offsets"),
         py::arg("lengths"), py::arg("begin"), py::arg("end"),
         "Check frames [begin, end) of an Extended Offset Table frame table against the data.");
+  m.def("_buffer_span", &py_buffer_span, py::arg("buffer"), "(address, size) of a buffer's bytes.");
   m.def("_frame_table", &py_frame_table, py::arg("buffer"), py::arg("number_of_frames"), py::arg("offset"),
         py::arg("extended_offsets"), py::arg("extended_lengths"), py::arg("transfer_syntax"),
         "Assign fragments to frames; framecodec.frame_table wraps the result.");

@@ -26,7 +26,7 @@ import operator
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Union, cast
 
 import numpy as np
@@ -98,6 +98,11 @@ class FrameTable:
     first_item: int
     end: int
     has_delimiter: bool
+    #: The address and size of the bytes of the buffer the table was made from (None for a table made by hand):
+    #: :func:`frame_bytes` and :func:`iter_frames` read only that buffer with it (any view of it), so a table
+    #: never cuts another buffer's bytes at its offsets.
+    buffer_address: int | None = field(default=None, compare=False, repr=False)
+    buffer_size: int | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.frame_fragments) - 1
@@ -252,10 +257,10 @@ def frame_table(
     el = _as_u64(extended_lengths, "extended_lengths")
     if eo is not None and el is not None and len(eo) == 0 and len(el) == 0:
         eo = el = None  # empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table
-    offsets, lengths, ff, source, first_item, end, has_delimiter = _core._frame_table(
+    offsets, lengths, ff, source, first_item, end, has_delimiter, address, size = _core._frame_table(
         buffer, number_of_frames, offset, eo, el, transfer_syntax
     )
-    return FrameTable(offsets, lengths, ff, cast(FrameSource, source), first_item, end, has_delimiter)
+    return FrameTable(offsets, lengths, ff, cast(FrameSource, source), first_item, end, has_delimiter, address, size)
 
 
 def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | bytes:
@@ -264,6 +269,12 @@ def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | b
     A frame that is one fragment is a zero-copy ``memoryview`` of ``buffer`` (it keeps ``buffer`` exported:
     an ``mmap`` cannot close while one is alive); a frame of several fragments is joined into new ``bytes``.
     Negative indices count from the end.
+
+    The table belongs to the buffer it was made from: it records where that buffer's bytes are and how many
+    there are, and any other buffer is a ``ValueError``, even one of the same length (its offsets would cut
+    another buffer's bytes anywhere). A copy of the bytes, or the same file mapped again (a new ``mmap``,
+    at another address), needs its own table: :func:`frame_table` is cheap. While the buffer is alive its
+    address is its own; a view of it (``memoryview(mm)``, a numpy array over it) is the same buffer.
     """
     i = _frame_index(index, len(table))
     mv = _byte_view(buffer, table)
@@ -361,6 +372,14 @@ def _frame_index(index: int, n: int) -> int:
 
 
 def _byte_view(buffer: Buffer, table: FrameTable) -> memoryview:
+    if table.buffer_address is not None:
+        address, size = _core._buffer_span(buffer)
+        if (address, size) != (table.buffer_address, table.buffer_size):
+            raise ValueError(
+                f"the frame table was made from another buffer ({table.buffer_size} bytes at "
+                f"{table.buffer_address:#x}; this one: {size} bytes at {address:#x}): pass the buffer the table was "
+                "made from; a copy of it, or the file mapped again, needs its own table (frame_table)"
+            )
     mv = memoryview(buffer)
     if mv.ndim != 1 or mv.format != "B":
         mv = mv.cast("B")  # raises for a buffer that is not C-contiguous
