@@ -22,11 +22,17 @@ build=${FUZZ_BUILD:-$root/build/fuzz}
 python=${PYTHON:-python}
 jobs=${FUZZ_JOBS:-2}
 
+# The first clang++ that links a libFuzzer target: clang without its runtime package (libclang-rt-NN-dev) cannot.
 cxx=${CXX_FUZZ:-}
 if [ -z "$cxx" ]; then
-  for c in clang++ clang++-19 clang++-16 clang++-14; do command -v "$c" >/dev/null && { cxx=$c; break; }; done
+  probe=$(mktemp -d)
+  echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' >"$probe/t.cpp"
+  for c in clang++ clang++-19 clang++-16 clang++-14; do
+    command -v "$c" >/dev/null && "$c" -fsanitize=fuzzer,address "$probe/t.cpp" -o "$probe/t" 2>/dev/null && { cxx=$c; break; }
+  done
+  rm -rf "$probe"
 fi
-[ -n "$cxx" ] || { echo "run.sh: no clang++ (libFuzzer needs clang: apt-get install clang libclang-rt-dev)" >&2; exit 2; }
+[ -n "$cxx" ] || { echo "run.sh: no clang++ with libFuzzer (apt-get install clang-16 libclang-rt-16-dev)" >&2; exit 2; }
 
 cmake -S cpp/fuzz -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DFUZZ_ENGINE=libfuzzer >/dev/null
 cmake --build "$build" -j "$jobs" >/dev/null
@@ -46,8 +52,11 @@ fuzz_one() {  # target seconds: replay the regressions, fuzz, replay the corpus;
     "$bin" -runs=0 "$reg"/* >>"$log" 2>&1 || { echo "$t: a regression input fails again (see $log)"; return 1; }
   fi
   # -timeout: an input that takes over 10 s is a hang; -max_len: the seeds are small, the findings too.
-  if ! "$bin" -max_total_time="$s" -timeout=10 -max_len=65536 -print_final_stats=1 \
-      -artifact_prefix="$build/artifacts/$t-" "$corpus" "$build/seeds/$t" >>"$log" 2>&1; then
+  # The CPU time it got (user + system) is measured: -max_total_time is wall time, on a shared machine less.
+  local status=0 TIMEFORMAT='%U %S'
+  { time "$bin" -max_total_time="$s" -timeout=10 -max_len=65536 -print_final_stats=1 \
+      -artifact_prefix="$build/artifacts/$t-" "$corpus" "$build/seeds/$t" >>"$log" 2>&1; } 2>"$log.cpu" || status=$?
+  if [ "$status" -ne 0 ]; then
     echo "$t: FAILED (input in $build/artifacts/, log $log)"
     grep -E "ERROR|SUMMARY|fuzz check failed|Test unit written" "$log" | head -5
     return 1
@@ -58,8 +67,8 @@ fuzz_one() {  # target seconds: replay the regressions, fuzz, replay the corpus;
   execs=$(grep -Eo "stat::number_of_executed_units: [0-9]+" "$log" | cut -d' ' -f2)
   # Every input of the corpus once more, with LeakSanitizer's check at exit.
   "$bin" -runs=0 "$corpus" >>"$log" 2>&1 || { echo "$t: the corpus replay failed (leak?) (see $log)"; return 1; }
-  printf "%-16s %5ss %10s execs  cov: %-6s ft: %-6s corpus: %s inputs\n" "$t" "$s" "$execs" "$cov" "$ft" \
-    "$(ls "$corpus" | wc -l)"
+  printf "%-16s %5ss wall %7.1fs CPU %10s execs  cov: %-6s ft: %-6s corpus: %s inputs\n" "$t" "$s" \
+    "$(awk '{print $1 + $2}' "$log.cpu")" "$execs" "$cov" "$ft" "$(ls "$corpus" | wc -l)"
 }
 export -f fuzz_one
 export build root
