@@ -124,6 +124,10 @@ void table_from_extended(ConstBytes buf, uint64_t first_item, uint64_t n, const 
     if (off > limit || limit - off < 8)
       fail(frame_msg(i) + "the Extended Offset Table offset " + std::to_string(off) + " is past the end of the data (" +
            std::to_string(limit) + " bytes after the Basic Offset Table)");
+    if (room > off && room - off < 8)  // (room - off - 8 below would wrap around)
+      fail(frame_msg(i) + "the Extended Offset Table offsets " + std::to_string(off) + " and " + std::to_string(room) +
+           " (frame " + std::to_string(i + 1) + ") are " + std::to_string(room - off) +
+           " bytes apart, too close for an item header");
     if (room > off && len > room - off - 8)
       fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(len) + " at offset " +
            std::to_string(off) + " runs past " + (i + 1 < n ? "the next frame's item" : "the end of the data"));

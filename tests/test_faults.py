@@ -436,3 +436,12 @@ def test_fuzz_regression_inputs_through_the_python_api(target: str, path: Path) 
 def test_the_regression_folders_hold_inputs() -> None:
     # The replay above must not pass by finding nothing: the tile walk's finding is there.
     assert regression_inputs("tile_positions")
+
+
+def test_extended_offsets_closer_than_an_item_header_are_refused() -> None:
+    # Found by fuzz_encaps: two offsets 3 bytes apart made `next - offset - 8` wrap around, so the length check
+    # passed and the table held a frame running past the end of the buffer (caught only when it was read).
+    buf = fc.encapsulate([b"aaaa", b"bb", b"cc"], offset_table="none")
+    with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table offsets 12 and 15 \(frame 2\) "
+                                                     r"are 3 bytes apart, too close for an item header"):  # fmt: skip
+        fc.frame_table(buf, 3, [0, 12, 15], [4, 2, 2])
