@@ -158,6 +158,9 @@ class SlideSpec:
     seed: int = 0
     mosaic: int | None = None  # each tile one of this many distinct tiles (big slides); None: one whole image
     tissue: float = 0.6  # mosaic: the fraction of tiles that are tissue (the others near-white background)
+    # mosaic: the background tiles are 241 plus a uniform random value below this: 3 a little sensor noise, 1 flat
+    # white (which RLE Lossless and deflate store in a few hundred bytes to 3 KB a tile)
+    background_noise: int = 3
     jpeg_quality: int = 90
 
     @property
@@ -300,7 +303,7 @@ def _mosaic_tiles(spec: SlideSpec) -> npt.NDArray[np.uint8]:
              for i in range(tissue)]  # fmt: skip
     rng = np.random.default_rng(spec.seed + 1)
     for _ in range(k - tissue):  # slide background: near-constant white with a little sensor noise
-        tiles.append((241 + rng.integers(0, 3, (th, tw, 3))).astype(np.uint8))
+        tiles.append((241 + rng.integers(0, spec.background_noise, (th, tw, 3))).astype(np.uint8))
     arr = np.stack(tiles)
     return arr if spec.samples == 3 else np.ascontiguousarray(arr[..., 1])
 
@@ -852,11 +855,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--offset-table", choices=["basic", "empty", "extended"], default="extended")
     p.add_argument("--mosaic", type=int, default=64, help="distinct tiles")
     p.add_argument("--mono", action="store_true")
+    p.add_argument("--tissue", type=float, default=0.6, help="fraction of the distinct tiles that are tissue")
+    p.add_argument("--flat-background", action="store_true", help="background tiles flat white (no noise)")
     args = p.parse_args(argv)
     spec = many_frames_spec(args.frames, args.tile, transfer_syntax=names[args.syntax],
                             tiling=TILED_SPARSE if args.tiling == "sparse" else TILED_FULL,
                             shuffle=args.tiling == "sparse", offset_table=args.offset_table, mosaic=args.mosaic,
-                            samples=1 if args.mono else 3)  # fmt: skip
+                            samples=1 if args.mono else 3, tissue=args.tissue,
+                            background_noise=1 if args.flat_background else 3)  # fmt: skip
     t = time.perf_counter()
     slide = write_slide(args.out, spec)
     dt = time.perf_counter() - t

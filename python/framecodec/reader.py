@@ -139,15 +139,45 @@ class FrameReader:
         frames = self._open()
         threads = threads if threads is not None else self.threads
         if frames.codec is None:  # a syntax pydicom decodes (JPEG, ...): pydicom's result, frame by frame
-            from .pixels import pixel_array
-
-            return pixel_array(self.path, indices, threads=threads, out=out, raw=raw)
+            return self._pydicom_frames(frames, indices, out, raw, threads)
         selection = _select(indices, frames.layout.number_of_frames)
         if indices is None:  # as pixel_array: a single-frame file has no frame axis
             selection = (None, frames.layout.number_of_frames > 1)
         arr = _result(frames, selection, out)
         _decode_into(frames, selection, arr, threads)
         return _finish(arr, frames, raw, out)
+
+    def _pydicom_frames(self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool,
+                        threads: int | None) -> npt.NDArray[Any]:  # fmt: skip
+        """Frames of a syntax the engine does not decode, by pydicom's decoder straight from their codestreams
+        (the header is not read again for each call), as ``pixel_array(path, index)`` gives them."""
+        from .pixels import pixel_array
+
+        if frames.table is None or indices is None:
+            return pixel_array(self.path, indices, threads=threads, out=out, raw=raw)
+        from pydicom.pixels.decoders.base import get_decoder
+        from pydicom.pixels.utils import as_pixel_options
+
+        from ._core import encapsulate
+
+        n = len(frames.table)
+        sel, frame_axis = _select(indices, n)
+        assert sel is not None
+        decoder = get_decoder(frames.transfer_syntax)
+        opts = as_pixel_options(frames.ds)
+        opts["number_of_frames"] = 1  # each call gets one frame, encapsulated on its own
+        opts.pop("extended_offsets", None)
+        decoded = [
+            decoder.as_array(encapsulate([frame_bytes(frames.buffer, frames.table, int(i))]), raw=raw, **opts)[0]
+            for i in sel
+        ]
+        arr = np.stack(decoded) if frame_axis else decoded[0]
+        if out is None:
+            return arr
+        if out.shape != arr.shape or out.dtype != arr.dtype:
+            raise ValueError(f"out must have shape {arr.shape} and dtype {arr.dtype}, got {out.shape} and {out.dtype}")
+        out[...] = arr
+        return out
 
     def raw(self, index: int) -> memoryview | bytes:
         """Frame ``index``'s codestream as stored (any encapsulated syntax: JPEG, JPEG 2000, RLE, deflate ...),
