@@ -1,9 +1,7 @@
 #include "byte_source.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <system_error>
 
 namespace framecodec {
 
@@ -11,15 +9,7 @@ namespace {
 constexpr size_t kBlock = 64 * 1024;
 }
 
-FileSource::FileSource(const std::string& path) {
-  errno = 0;
-  file_.open(path, std::ios::binary);
-  if (!file_) throw std::system_error(errno ? errno : ENOENT, std::generic_category(), path);
-  file_.seekg(0, std::ios::end);
-  std::streamoff end = file_.tellg();
-  if (end < 0) throw std::system_error(errno ? errno : EIO, std::generic_category(), path);
-  size_ = static_cast<uint64_t>(end);
-}
+FileSource::FileSource(const std::string& path) : file_(path) { size_ = file_.size(); }
 
 const uint8_t* FileSource::view(uint64_t pos, size_t n) {
   const uint64_t window_end = window_pos_ + window_len_;
@@ -31,14 +21,11 @@ const uint8_t* FileSource::view(uint64_t pos, size_t n) {
   if (pos >= window_pos_ && pos < window_end) keep = static_cast<size_t>(window_end - pos);
   if (window_.size() < want) window_.resize(want);
   if (keep) std::memmove(window_.data(), window_.data() + (pos - window_pos_), keep);
-  file_.clear();
-  file_.seekg(static_cast<std::streamoff>(pos + keep));
-  file_.read(reinterpret_cast<char*>(window_.data() + keep), static_cast<std::streamsize>(want - keep));
-  const size_t got = keep + static_cast<size_t>(file_.gcount());
-  bytes_read_ += static_cast<uint64_t>(file_.gcount());
   window_pos_ = pos;
-  window_len_ = got;
-  if (got < n) throw std::system_error(errno ? errno : EIO, std::generic_category(), "read");
+  window_len_ = keep;  // until the read below has succeeded
+  file_.read_exactly(pos + keep, window_.data() + keep, want - keep);
+  bytes_read_ += want - keep;
+  window_len_ = want;
   return window_.data();
 }
 

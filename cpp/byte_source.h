@@ -1,10 +1,10 @@
 // Random access to the bytes of a buffer or a file, a little at a time: what the data set walks read from.
 #pragma once
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "regular_file.h"
 #include "span.h"
 
 namespace framecodec {
@@ -31,7 +31,8 @@ class MemorySource final : public ByteSource {
 
 // Reads a file in blocks of 64 KiB (more only for a longer value it must read, such as an Extended
 // Offset Table) at the positions the parser asks for, so it reads the header and skips the rest.
-// Throws std::system_error (with errno) when the file cannot be opened or read.
+// Throws FileError when the file cannot be opened (see RegularFile: only regular files whose size is their
+// length) or read, or ends before its size.
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::string& path);
@@ -39,7 +40,7 @@ class FileSource final : public ByteSource {
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:
-  std::ifstream file_;
+  RegularFile file_;
   std::vector<uint8_t> window_;
   uint64_t window_pos_ = 0;
   size_t window_len_ = 0;

@@ -30,13 +30,14 @@ void data_set_error(const std::string& msg) { throw EncapsulationError(msg); }
 
 std::string at_offset(uint64_t pos) { return " at offset " + std::to_string(pos); }
 
-std::string strip_value(const uint8_t* p, size_t n) {
-  std::string s(reinterpret_cast<const char*>(p), n);
-  size_t e = s.find_last_not_of(std::string(" \0", 2));
-  s.erase(e == std::string::npos ? 0 : e + 1);
-  size_t b = s.find_first_not_of(' ');
-  return b == std::string::npos ? std::string() : s.substr(b);
+std::string_view strip_view(const uint8_t* p, size_t n) {
+  size_t b = 0, e = n;
+  while (e > b && (p[e - 1] == ' ' || p[e - 1] == 0)) --e;
+  while (b < e && p[b] == ' ') ++b;
+  return {reinterpret_cast<const char*>(p + b), e - b};
 }
+
+std::string strip_value(const uint8_t* p, size_t n) { return std::string(strip_view(p, n)); }
 
 int64_t parse_is(const uint8_t* p, size_t n) {
   std::string s = strip_value(p, n);
@@ -151,7 +152,7 @@ uint64_t DataSetReader::skip_sequence(uint64_t pos, bool explicit_vr, int depth)
       data_set_error("unexpected tag " + format_tag(tag) + at_offset(pos) + " in a sequence: expected an item "
                      "(FFFE,E000) or the sequence delimiter (FFFE,E0DD)");
     if (len == kUndefinedLength) {
-      pos = skip_item(pos + 8, explicit_vr, depth + 1);
+      pos = skip_item(pos + 8, explicit_vr, depth);  // an item is not a level: its sequences are
     } else {
       if (len > size_ - pos - 8)
         data_set_error("truncated data set: the item" + at_offset(pos) + " has length " + std::to_string(len) +
@@ -162,8 +163,6 @@ uint64_t DataSetReader::skip_sequence(uint64_t pos, bool explicit_vr, int depth)
 }
 
 uint64_t DataSetReader::skip_item(uint64_t pos, bool explicit_vr, int depth) {
-  if (depth > kMaxSequenceDepth)
-    data_set_error("sequences nested more than " + std::to_string(kMaxSequenceDepth) + " deep" + at_offset(pos));
   while (true) {
     if (size_ - pos < 8)
       data_set_error("truncated data set: an item of undefined length is not closed by an item delimiter before "

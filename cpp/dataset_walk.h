@@ -5,13 +5,16 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "byte_source.h"
 #include "le.h"
 
 namespace framecodec {
 
-constexpr int kMaxSequenceDepth = 64;  // nested sequences; real data sets nest a few levels
+// Sequences nested in sequences' items, the top-level one counted 1: deeper is refused (real data sets nest a
+// few levels; each level is a stack frame of the walk).
+constexpr int kMaxSequenceDepth = 64;
 
 struct Element {
   uint32_t tag;
@@ -47,7 +50,8 @@ inline bool known_vr(const uint8_t* p, bool* long_length) {
       return false;
   }
 }
-// A string value without its padding: trailing spaces and NULs, leading spaces.
+// A string value without its padding: trailing spaces and NULs, leading spaces; as a view of p, or a copy.
+std::string_view strip_view(const uint8_t* p, size_t n);
 std::string strip_value(const uint8_t* p, size_t n);
 // An IS value (PS3.5 Table 6.2-1): optional sign, digits, leading and trailing spaces. -1 when not one
 // non-negative integer.
@@ -107,11 +111,13 @@ class DataSetReader {
 
   // An element of undefined length: a sequence (SQ; any such element in implicit VR), UN holding an
   // implicit VR sequence (PS3.5 6.2.2), or encapsulated OB/OW Pixel Data nested in a sequence. All are
-  // items up to the sequence delimiter. Returns the position after it.
+  // items up to the sequence delimiter. Returns the position after it. `depth` is the sequence's level (1 at
+  // the top level); past kMaxSequenceDepth it throws.
   uint64_t skip_undefined(const Element& e, uint64_t pos, bool explicit_vr, int depth);
-  // The items from pos up to and past the sequence delimiter.
+  // The items from pos up to and past the sequence delimiter, of a sequence at level `depth`.
   uint64_t skip_sequence(uint64_t pos, bool explicit_vr, int depth);
-  // The data set of an item of undefined length from pos, up to and past its item delimiter.
+  // The data set of an item of undefined length from pos, up to and past its item delimiter; the item is in
+  // a sequence at level `depth`, its own sequences one deeper.
   uint64_t skip_item(uint64_t pos, bool explicit_vr, int depth);
 
  private:

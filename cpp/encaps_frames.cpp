@@ -124,6 +124,10 @@ void table_from_extended(ConstBytes buf, uint64_t first_item, uint64_t n, const 
     if (off > limit || limit - off < 8)
       fail(frame_msg(i) + "the Extended Offset Table offset " + std::to_string(off) + " is past the end of the data (" +
            std::to_string(limit) + " bytes after the Basic Offset Table)");
+    if (room > off && room - off < 8)  // (room - off - 8 below would wrap around)
+      fail(frame_msg(i) + "the Extended Offset Table offsets " + std::to_string(off) + " and " + std::to_string(room) +
+           " (frame " + std::to_string(i + 1) + ") are " + std::to_string(room - off) +
+           " bytes apart, too close for an item header");
     if (room > off && len > room - off - 8)
       fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(len) + " at offset " +
            std::to_string(off) + " runs past " + (i + 1 < n ? "the next frame's item" : "the end of the data"));
@@ -150,7 +154,10 @@ void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint6
                             uint64_t begin, uint64_t end) {
   for (uint64_t i = begin; i < end; ++i) {
     const uint64_t pos = offsets[i] - 8;  // the item tag; table_from_extended put every item inside buf
-    if (offsets[i] < 8 || offsets[i] > buf.size || load_tag_le(buf.data + pos) != kItemTag)
+    if (offsets[i] < 8 || offsets[i] > buf.size)
+      fail(frame_msg(i) + "the Extended Offset Table puts its item outside the " + std::to_string(buf.size) +
+           "-byte data (its value at byte " + std::to_string(offsets[i]) + ")");
+    if (load_tag_le(buf.data + pos) != kItemTag)
       fail(frame_msg(i) + "the Extended Offset Table offset (byte " + std::to_string(pos) +
            ") does not land on an item tag");
     const uint32_t item = load_le32(buf.data + pos + 4);
@@ -176,6 +183,13 @@ void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint6
       fail(frame_msg(i + 1) + "the Extended Offset Table offset (byte " + std::to_string(next) +
            ") does not land on an item tag: the item before it runs to byte " + std::to_string(pos));
     }
+    // The items fit together; the frame is its whole item (PS3.3 C.7.6.3.1.8). One byte less is the length
+    // of an odd codestream without the pad byte that ends its item (PS3.5 A.4), which some writers record;
+    // anything shorter would return a frame cut short.
+    const bool pad_only = lengths[i] + 1 == item && item % 2 == 0 && buf.data[offsets[i] + item - 1] == 0;
+    if (lengths[i] < item && !pad_only)
+      fail(frame_msg(i) + "the Extended Offset Table length " + std::to_string(lengths[i]) +
+           " is shorter than its fragment's length " + std::to_string(item) + ": the frame would be cut short");
   }
 }
 

@@ -56,8 +56,9 @@ struct FrameTable {
 // disagree, and std::invalid_argument when number_of_frames is 0.
 // With an Extended Offset Table only the table, its first and its last frame are checked by
 // build_frame_table; this checks frames [begin, end) of such a table (offsets and lengths as in FrameTable,
-// n frames) against the data when they are read: each offset lands on an item tag, the item holds the
-// frame's length, and it ends where the next frame's item starts. Throws EncapsulationError naming the frame.
+// n frames) against the data when they are read: each offset lands on an item tag, the item's length is the
+// frame's length (or one more, a 0x00 pad byte), and it ends where the next frame's item starts. Throws
+// EncapsulationError naming the frame.
 void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
                             uint64_t begin, uint64_t end);
 

@@ -10,8 +10,10 @@ namespace framecodec {
 
 class MappedFile {
  public:
-  // Maps `path`. Throws std::system_error (with errno) when it cannot be opened, is not a regular file (a
-  // FIFO or a device would block or never end), or cannot be mapped. An empty file maps to an empty span.
+  // Maps `path`. Throws FileError when it cannot be opened, is not a regular file whose size is its length
+  // (see RegularFile: a FIFO would block, a /proc file says 0 bytes), or cannot be mapped. An empty file maps
+  // to an empty span. As with any mapping, a file truncated by another process while mapped makes a read of
+  // the lost pages fault (SIGBUS): the file must not shrink while it is read.
   explicit MappedFile(const std::string& path);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;

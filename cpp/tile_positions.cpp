@@ -26,14 +26,6 @@ constexpr uint64_t kFramesWithoutPixelData = uint64_t{1} << 20;
 
 bool vr_is(const Element& e, const char* vr) { return e.vr[0] == vr[0] && e.vr[1] == vr[1]; }
 
-// A string value without its padding (trailing spaces and NULs, leading spaces), as a view of p.
-std::string_view stripped(const uint8_t* p, size_t n) {
-  size_t b = 0, e = n;
-  while (e > b && (p[e - 1] == ' ' || p[e - 1] == 0)) --e;
-  while (b < e && p[b] == ' ') ++b;
-  return {reinterpret_cast<const char*>(p + b), e - b};
-}
-
 // What one Functional Groups item (PS3.3 C.7.6.16) says about its frame's place.
 struct Groups {
   bool has_position = false;
@@ -243,7 +235,7 @@ class TileWalk {
     if (e.length > 1024)
       data_set_error(tag_name(e.tag) + at_offset(pos) + " is " + std::to_string(e.length) + " bytes long, not a " + vr +
                      " value of at most 16 characters");
-    return stripped(r_.view(e.value, e.length), e.length);  // valid until the next read
+    return strip_view(r_.view(e.value, e.length), e.length);  // valid until the next read
   }
 
   void read_top_level_value(const Element& e, uint64_t pos, bool explicit_vr) {
@@ -566,7 +558,15 @@ class TileWalk {
       }
       out_.optical_path_identifiers = std::move(final_ids.list());
     } else if (out_.source == PositionSource::tiled_full) {
-      out_.optical_paths = std::move(implied);  // into the Optical Path Sequence, as read
+      // Into the Optical Path Sequence as read (without one, into nothing: documented); never past its end.
+      const size_t listed = out_.optical_path_identifiers.size();
+      const auto past = std::find_if(implied.begin(), implied.end(),
+                                     [&](int32_t p) { return listed && static_cast<size_t>(p) >= listed; });
+      if (past != implied.end())
+        data_set_error("frame " + std::to_string(past - implied.begin()) +
+                       " of the TILED_FULL order is on optical path " + std::to_string(*past) + ", but the " + tag_name(kOpticalPathSequenceTag) + " has " +
+                       std::to_string(listed) + " item(s)");
+      out_.optical_paths = std::move(implied);
     } else {
       out_.optical_paths.assign(n, -1);
       out_.optical_path_identifiers.clear();

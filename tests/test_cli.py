@@ -521,7 +521,8 @@ def test_transcode_options(tmp_path: Path) -> None:
         small = tmp_path / "small.dcm"
         assert cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
         assert_identical(fc.pixel_array(small), reference(src))
-        frames = fc.iter_frames(small.read_bytes(), fc.locate_pixel_data(small).frame_table(small.read_bytes()))
+        data = small.read_bytes()
+        frames = fc.iter_frames(data, fc.locate_pixel_data(small).frame_table(data))
         native = reference(src).astype("<u2")
         assert [zlib.decompress(bytes(f), -15) for f in frames] == [frame.tobytes() for frame in native]
     folder = tmp_path / "existing"

@@ -116,7 +116,8 @@ def test_dcmtk_reads_our_encapsulation(source_file: Path, tmp_path: Path) -> Non
     jpeg = tmp_path / "jpeg.dcm"
     subprocess.run(["dcmcjpeg", "+e1", "+fs", "1", str(source_file), str(jpeg)], check=True, capture_output=True)
     ds = pydicom.dcmread(jpeg)
-    frames = [bytes(f) for f in fc.iter_frames(jpeg.read_bytes(), fc.locate_pixel_data(jpeg).frame_table(jpeg.read_bytes()))]
+    data = jpeg.read_bytes()
+    frames = [bytes(f) for f in fc.iter_frames(data, fc.locate_pixel_data(jpeg).frame_table(data))]
     reference = pydicom.dcmread(source_file).PixelData
     for table in ("basic", "extended"):
         if table == "basic":

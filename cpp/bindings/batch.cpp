@@ -42,13 +42,23 @@ FrameLayout layout_arg(py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, p
   return f;
 }
 
+// Offsets, lengths and fragment indices: integers only (forcecast alone would truncate floats and wrap
+// negative values into huge offsets, and then the error would blame the data).
 U64 u64_arg(const py::object& o, const char* name) {
-  U64 a = U64::ensure(o);
-  if (!a || a.ndim() != 1) {
+  py::array raw = py::array::ensure(o);
+  if (!raw || raw.ndim() != 1) {
     PyErr_Clear();
     throw py::type_error(std::string(name) + " must be a one-dimensional array of unsigned integers");
   }
-  return a;
+  const char kind = raw.dtype().kind();
+  if (raw.size() && kind != 'u' && kind != 'i')
+    throw py::type_error(std::string(name) + " must hold integers from 0 to 2**64 - 1, got dtype " +
+                         std::string(py::str(raw.dtype())) + (kind == 'O'   ? " (a value of 2**64 or more?)"
+                          : kind == 'f' ? " (numpy makes a list that holds 2**63 or more float64: pass a uint64 array)"
+                                        : ""));
+  if (kind == 'i' && raw.size() && raw.attr("min")().cast<int64_t>() < 0)
+    throw py::value_error(std::string(name) + " must not be negative");
+  return U64::ensure(raw);
 }
 
 // Builds one job per requested frame from the table (its fragments' offsets and lengths in `buf`, and
@@ -126,6 +136,7 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
     }
     njobs = static_cast<size_t>(idx.size());
   }
+  check_no_overlap(in.bytes(), dst.mut(), "the buffer");
   const size_t need = njobs * output_frame_size(layout);
   if (dst.size() != need)
     throw py::value_error("out must be exactly " + std::to_string(need) + " bytes for " + std::to_string(njobs) +
@@ -150,6 +161,7 @@ py::object py_decode_frame(const py::object& data, const std::string& codec_name
     throw py::value_error("bit_offset is for native 1-bit frames only, and 0 to 7");
   Buffer in(data, "data");
   Output o = make_output(out, output_frame_size(layout), "this frame");
+  check_no_overlap(in.bytes(), o.span, "data");
   FrameJob job;
   ConstBytes part = in.bytes();
   job.parts = &part;

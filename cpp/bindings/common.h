@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "deflate_libdeflate.h"
+#include "errors.h"
 #include "span.h"
 
 namespace framecodec::bindings {
@@ -24,15 +25,7 @@ class Buffer {
       throw py::type_error(std::string(name) + " must be a bytes-like object (bytes, bytearray, memoryview, "
                            "numpy array), not " + std::string(py::str(py::type::of(obj).attr("__name__"))));
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj.ptr(), &view_, flags) != 0) {
-      PyErr_Clear();
-      if (writable && PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) == 0) {
-        PyBuffer_Release(&view_);
-        throw py::type_error(std::string(name) + " must be writable");
-      }
-      PyErr_Clear();
-      throw py::value_error(std::string(name) + " must be C-contiguous");
-    }
+    if (PyObject_GetBuffer(obj.ptr(), &view_, flags) != 0) refused(obj, name, writable);
   }
   ~Buffer() { PyBuffer_Release(&view_); }
   Buffer(const Buffer&) = delete;
@@ -50,8 +43,23 @@ class Buffer {
   }
 
  private:
+  // Why the object gave no buffer, as an exception: read-only, not C-contiguous, or no buffer at all just now
+  // (a closed mmap, a released memoryview: the exporter's own message, which says so).
+  [[noreturn]] static void refused(py::handle obj, const char* name, bool writable);
+
   Py_buffer view_{};
 };
+
+// A path argument as the OS takes it: str, bytes or os.PathLike (os.fspath, then os.fsencode), as open()
+// accepts it; a NUL byte in it is a ValueError, as open() says, not the end of a shorter path.
+std::string fs_path(const py::object& path);
+
+// Raises the OSError of a FileError for `path` (errno picks the subclass: FileNotFoundError, ...).
+[[noreturn]] void raise_file_error(const FileError& e, const py::object& path);
+
+// A str argument as UTF-8. A str that has no UTF-8 form (lone surrogates, from bytes decoded with
+// surrogateescape) is a ValueError naming the argument, not pybind11's RuntimeError "Unable to cast".
+std::string utf8_arg(const py::handle& s, const char* name);
 
 inline size_t non_negative(py::ssize_t v, const char* name) {
   if (v < 0) throw py::value_error(std::string(name) + " must be >= 0, got " + std::to_string(v));
@@ -67,6 +75,11 @@ struct Output {
 };
 
 Output make_output(const py::object& out, size_t size, const char* what);
+
+// Refuses an output that shares memory with the input: the kernels read input they have already overwritten
+// (unpack_bits writes 8 bytes per byte read, inflate and RLE write ahead of what they read), so the result
+// would be wrong, not slow. ValueError naming both.
+void check_no_overlap(ConstBytes in, MutBytes out, const char* in_name);
 
 // A bytes object of `capacity` bytes that the kernel fills with the GIL released, then shrinks to `used`.
 class BytesResult {

@@ -1,8 +1,6 @@
 // Encapsulated Pixel Data: fragment scans, frame tables, writing, and locating Pixel Data in a file.
-#include <cerrno>
 #include <deque>
 #include <string>
-#include <system_error>
 
 #include "bindings/common.h"
 #include "dataset_locate.h"
@@ -39,7 +37,7 @@ const char* source_name(FrameSource s) {
   return "";
 }
 
-// (offsets, lengths, frame_fragments, source, first_item, end, has_delimiter)
+// (offsets, lengths, frame_fragments, source, first_item, end, has_delimiter, buffer address, buffer size)
 py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames, py::ssize_t offset,
                          const py::object& extended_offsets, const py::object& extended_lengths,
                          const py::object& transfer_syntax) {
@@ -62,7 +60,7 @@ py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames,
     eot = {eo.data(), el.data(), static_cast<size_t>(eo.size())};
   }
   Codestream cs = transfer_syntax.is_none() ? Codestream::detect
-                                            : codestream_for_transfer_syntax(transfer_syntax.cast<std::string>());
+                                            : codestream_for_transfer_syntax(utf8_arg(transfer_syntax, "transfer_syntax"));
   FrameTable t;
   {
     py::gil_scoped_release nogil;
@@ -71,7 +69,7 @@ py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames,
   }
   return py::make_tuple(take_array(std::move(t.offsets)), take_array(std::move(t.lengths)),
                         take_array(std::move(t.frame_fragments)), source_name(t.source), t.first_item, t.end,
-                        t.has_delimiter);
+                        t.has_delimiter, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
 // Checks frames [begin, end) of a table made from an Extended Offset Table against the data, as they are read.
@@ -85,6 +83,12 @@ void py_verify_extended_frames(const py::object& buffer, const py::array_t<uint6
   py::gil_scoped_release nogil;
   verify_extended_frames(in.bytes(), offsets.data(), lengths.data(), static_cast<uint64_t>(n),
                          static_cast<uint64_t>(begin), static_cast<uint64_t>(end));
+}
+
+// Where a buffer's bytes are: frame_bytes and iter_frames compare it with the buffer a table was made from.
+py::tuple py_buffer_span(const py::object& buffer) {
+  Buffer in(buffer, "buffer");
+  return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
 OffsetTable offset_table_arg(const std::string& s) {
@@ -164,16 +168,14 @@ py::tuple py_locate_buffer(const py::object& buffer) {
 }
 
 py::tuple py_locate_file(const py::object& path) {
-  std::string p = py::module_::import("os").attr("fsencode")(path).cast<std::string>();
+  const std::string p = fs_path(path);
   PixelDataLocation l;
   try {
     py::gil_scoped_release nogil;
     FileSource src(p);
     l = locate_pixel_data(src);
-  } catch (const std::system_error& e) {
-    errno = e.code().value();
-    PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path.ptr());
-    throw py::error_already_set();
+  } catch (const FileError& e) {
+    raise_file_error(e, path);
   }
   return location_tuple(std::move(l));
 }
@@ -186,6 +188,7 @@ void add_encaps(py::module_& m) {
   m.def("_verify_extended_frames", &py_verify_extended_frames, py::arg("buffer"), py::arg("offsets"),
         py::arg("lengths"), py::arg("begin"), py::arg("end"),
         "Check frames [begin, end) of an Extended Offset Table frame table against the data.");
+  m.def("_buffer_span", &py_buffer_span, py::arg("buffer"), "(address, size) of a buffer's bytes.");
   m.def("_frame_table", &py_frame_table, py::arg("buffer"), py::arg("number_of_frames"), py::arg("offset"),
         py::arg("extended_offsets"), py::arg("extended_lengths"), py::arg("transfer_syntax"),
         "Assign fragments to frames; framecodec.frame_table wraps the result.");

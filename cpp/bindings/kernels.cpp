@@ -38,6 +38,7 @@ py::object py_inflate(const py::object& data, py::ssize_t size, const py::object
   Buffer in(data, "data");
   const DeflateBackend b = inflate_backend_arg(backend);
   Output o = make_output(out, non_negative(size, "size"), "this frame");
+  check_no_overlap(in.bytes(), o.span, "data");
   {
     py::gil_scoped_release nogil;
     thread_inflater().decompress(in.bytes(), o.span, b);
@@ -65,6 +66,7 @@ py::object py_unpack_bits(const py::object& data, py::ssize_t count, py::ssize_t
     throw py::value_error(std::to_string(n) + " bits at bit offset " + std::to_string(off) + " need " +
                           std::to_string(packed_size(off + n)) + " bytes of data, got " + std::to_string(in.size()));
   Output o = make_output(out, n, "the unpacked bits");
+  check_no_overlap(in.bytes(), o.span, "data");
   {
     py::gil_scoped_release nogil;
     unpack_bits(in.bytes(), off, o.span);
@@ -88,6 +90,7 @@ py::object py_rle_decode(const py::object& data, py::ssize_t rows, py::ssize_t c
     throw py::value_error("segment_order must be '>' (conformant) or '<', got '" + segment_order + "'");
   const RleSegmentOrder order = segment_order == ">" ? RleSegmentOrder::MsbFirst : RleSegmentOrder::LsbFirst;
   Output o = make_output(out, rle_decoded_size(f), "this frame");
+  check_no_overlap(in.bytes(), o.span, "data");
   {
     py::gil_scoped_release nogil;
     rle_decode(in.bytes(), f, order, planar, o.span);

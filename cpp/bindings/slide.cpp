@@ -1,7 +1,5 @@
 // Tiled images (whole-slide microscopy): every frame's position, read from a file or buffer in one walk.
-#include <cerrno>
 #include <string>
-#include <system_error>
 
 #include "bindings/common.h"
 #include "tile_positions.h"
@@ -55,16 +53,14 @@ py::tuple py_tile_positions(const py::object& buffer) {
 }
 
 py::tuple py_tile_positions_file(const py::object& path) {
-  std::string p = py::module_::import("os").attr("fsencode")(path).cast<std::string>();
+  const std::string p = fs_path(path);
   TilePositions t;
   try {
     py::gil_scoped_release nogil;
     FileSource src(p);
     t = read_tile_positions(src);
-  } catch (const std::system_error& e) {
-    errno = e.code().value();
-    PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path.ptr());
-    throw py::error_already_set();
+  } catch (const FileError& e) {
+    raise_file_error(e, path);
   }
   return positions_tuple(std::move(t));
 }

@@ -124,7 +124,8 @@ def _frame_table(
     extended_offsets: _U64 | None,
     extended_lengths: _U64 | None,
     transfer_syntax: str | None,
-) -> tuple[_U64, _U64, _U64, str, int, int, bool]: ...
+) -> tuple[_U64, _U64, _U64, str, int, int, bool, int, int]: ...
+def _buffer_span(buffer: _BufferLike) -> tuple[int, int]: ...
 def _verify_extended_frames(buffer: _BufferLike, offsets: _U64, lengths: _U64, begin: int, end: int) -> None: ...
 def _locate_pixel_data_buffer(
     buffer: _BufferLike,
@@ -220,8 +221,9 @@ def decode_frame(
 
 class MappedFile:
     """A whole file mapped read-only; a bytes-like object. Views made from it (memoryview, numpy arrays) keep
-    the map alive, so dropping the MappedFile never invalidates them. Refuses files that are not regular
-    (a FIFO, a device, a directory) with OSError."""
+    the map alive, so dropping the MappedFile never invalidates them. Refuses with OSError files that are not
+    regular (a FIFO, a device, a directory) or whose size is not their length (/proc, /sys), and a path with a
+    NUL byte with ValueError."""
 
     def __init__(self, path: str | os.PathLike[str] | os.PathLike[bytes] | bytes) -> None: ...
     def __len__(self) -> int: ...

@@ -111,16 +111,23 @@ def layout_of(ds: Dataset) -> PixelLayout:
     planar = int(ds.get("PlanarConfiguration", 0) or 0) if spp > 1 else 0
     if spp > 1 and planar not in (0, 1):
         raise ValueError(f"(0028,0006) Planar Configuration must be 0 or 1, got {planar}")
+    return PixelLayout(
+        rows, columns, spp, bits, stored, rep, planar, str(ds.PhotometricInterpretation).strip(),
+        number_of_frames(ds),
+    )
+
+
+def number_of_frames(ds: Dataset) -> int:
+    """(0028,0008) Number of Frames; 1 when absent or empty. 0 or a value that is not an integer is a
+    ``ValueError``: a data set with Pixel Data has a frame, and guessing 1 would hide a broken header."""
     frames = ds.get("NumberOfFrames", 1)
     try:
-        nframes = int(frames) if frames not in (None, "") else 1
+        n = int(frames) if frames not in (None, "") else 1
     except (TypeError, ValueError):
         raise ValueError(f"(0028,0008) Number of Frames {frames!r} is not an integer") from None
-    if nframes < 1:
-        raise ValueError(f"(0028,0008) Number of Frames must be at least 1, got {nframes}")
-    return PixelLayout(
-        rows, columns, spp, bits, stored, rep, planar, str(ds.PhotometricInterpretation).strip(), nframes
-    )
+    if n < 1:
+        raise ValueError(f"(0028,0008) Number of Frames must be at least 1, got {n}")
+    return n
 
 
 def _spaced(keyword: str) -> str:

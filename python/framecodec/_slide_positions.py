@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from .encaps import _bytes_named_a_file
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -98,12 +99,14 @@ def tile_positions(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes] |
     Raises :class:`framecodec.EncapsulationError` (a ``ValueError``) naming the frame and the problem: a
     Per-Frame Functional Groups Sequence whose item count is not Number of Frames, a frame without a position
     and no shared one in an image that is not TILED_FULL, a TILED_FULL image without what places its tiles,
-    a malformed or truncated element, no Pixel Data; ``OSError`` when the file cannot be read.
+    a malformed or truncated element, no Pixel Data; ``OSError`` when the file cannot be read (or is not a
+    regular file). ``bytes`` are the file's contents, as in :func:`framecodec.locate_pixel_data`.
     """
     if isinstance(path_or_buffer, (str, os.PathLike)):
         raw = _core._tile_positions_file(path_or_buffer)
     else:
-        raw = _core._tile_positions(path_or_buffer)
+        with _bytes_named_a_file(path_or_buffer):
+            raw = _core._tile_positions(path_or_buffer)
     (n, source, columns_pos, rows_pos, z, planes, paths, ids, dim_type, charset,
      rows, columns, tpm_columns, tpm_rows, tpm_planes, n_paths, concat_offset) = raw  # fmt: skip
     return SlidePositions(

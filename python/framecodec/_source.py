@@ -18,13 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import EncapsulationError, MappedFile
-from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of
+from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of, number_of_frames
 from .encaps import FrameTable, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 Source = Union[PathLike, IO[bytes], "Dataset"]
 
 # What pixel_array and FrameReader need of the header: the Image Pixel module, Number of Frames, the
@@ -55,6 +55,7 @@ class Frames:
     table: FrameTable | None = None  # encapsulated Pixel Data, whatever the transfer syntax
     _mm: mmap.mmap | None = None
     _caller_file: tuple[IO[bytes], int] | None = None  # the caller's file object and where it was
+    table_error: str | None = None  # why there is no table for a transfer syntax pydicom decodes
 
     def close(self) -> None:
         if isinstance(self.buffer, memoryview):
@@ -82,7 +83,7 @@ def open_source(source: Source) -> Frames:
 
     if isinstance(source, Dataset):
         return _from_dataset(source)
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, (str, bytes, os.PathLike)):  # bytes: a path, as open() takes it
         return _from_path(source)
     if not hasattr(source, "read"):
         raise TypeError(f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}")
@@ -116,9 +117,9 @@ def open_source(source: Source) -> Frames:
 def _from_path(path: PathLike) -> Frames:
     """A file: mapped whole (``MappedFile``; pages are read when touched), its header read by pydicom from
     the start. The map stays valid as long as any array or view made from it is alive."""
-    buffer = MappedFile(path)
+    buffer = MappedFile(path)  # refuses FIFOs, devices, /proc files and NUL bytes, as OSError or ValueError
     if len(buffer) == 0:
-        raise ValueError(f"{os.fspath(path)!r} is empty, not a DICOM file")
+        raise ValueError(f"{os.fsdecode(path)!r} is empty, not a DICOM file")
     with open(path, "rb") as f:
         return _from_buffer(f, buffer, None)
 
@@ -134,7 +135,8 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         )
     codec = CODECS.get(ts)
     if codec is None or _delegated(ds):  # pydicom decodes; the frame table still serves raw access
-        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, _any_table(ds, buffer), mm)
+        table, why = _any_table(ds, buffer)
+        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why)
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
         return _big_endian(f, ds, layout, buffer, mm)
@@ -152,16 +154,17 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
                   table.source == "extended", table, mm)  # fmt: skip
 
 
-def _any_table(ds: Dataset, buffer: Any) -> FrameTable | None:
+def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]:
     """The frame table of encapsulated Pixel Data in a transfer syntax pydicom decodes (JPEG, ...), for
-    access to the codestreams; None when there is none or it cannot be made (pydicom then says why)."""
+    access to the codestreams, or None and why not: pydicom decodes the pixels and says what it finds wrong,
+    the reason is kept for FrameReader.raw."""
     try:
         loc = locate_pixel_data(buffer)
         if not loc.encapsulated:
-            return None
-        return loc.frame_table(buffer, int(ds.get("NumberOfFrames", 1) or 1))
-    except (ValueError, TypeError):
-        return None
+            return None, "the Pixel Data is native"
+        return loc.frame_table(buffer, number_of_frames(ds)), None
+    except (ValueError, TypeError) as e:
+        return None, str(e)
 
 
 def _read(f: IO[bytes], convert: bool = False, **kwargs: Any) -> Dataset:

@@ -22,9 +22,11 @@ of returning short or guessed frames. A value that ends without the sequence del
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Union, cast
 
 import numpy as np
@@ -96,6 +98,11 @@ class FrameTable:
     first_item: int
     end: int
     has_delimiter: bool
+    #: The address and size of the bytes of the buffer the table was made from (None for a table made by hand):
+    #: :func:`frame_bytes` and :func:`iter_frames` read only that buffer with it (any view of it), so a table
+    #: never cuts another buffer's bytes at its offsets.
+    buffer_address: int | None = field(default=None, compare=False, repr=False)
+    buffer_size: int | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.frame_fragments) - 1
@@ -151,14 +158,20 @@ class PixelDataLocation:
     def frame_table(self, buffer: Buffer, number_of_frames: int | None = None) -> FrameTable:
         """:func:`frame_table` of this Pixel Data in ``buffer``, which holds the file this location came from.
 
-        ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none.
+        ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none; a Number of
+        Frames of 0 is an :class:`EncapsulationError` (a data set with Pixel Data has a frame).
         """
         if not self.encapsulated:
             raise EncapsulationError(
                 f"the Pixel Data at offset {self.offset} is native (defined length {self.length}), not encapsulated"
             )
+        if number_of_frames is None and self.number_of_frames == 0:
+            raise EncapsulationError(
+                "(0028,0008) Number of Frames is 0, but the data set has Pixel Data: pass number_of_frames if the "
+                "count is known"
+            )
         n = number_of_frames if number_of_frames is not None else (self.number_of_frames or 1)
-        return frame_table(
+        table = frame_table(
             buffer,
             n,
             self.extended_offsets,
@@ -166,6 +179,26 @@ class PixelDataLocation:
             self.transfer_syntax,
             offset=self.offset,
         )
+        # In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data
+        # instead means the file was cut short. Cut at an item boundary, the last frame may have lost fragments
+        # and nothing else would tell: unless its end is fixed (by the Extended Offset Table, or by a transfer
+        # syntax whose frames are one fragment each, and it is one), that is an error, not a short last frame.
+        last_is_one_fragment = int(table.frame_fragments[-1]) - int(table.frame_fragments[-2]) == 1
+        whole = table.source == "extended" or (
+            self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and last_is_one_fragment
+        )
+        if not table.has_delimiter and not whole:
+            raise EncapsulationError(
+                f"truncated Pixel Data: the encapsulated value at offset {self.offset} runs to the end of the data "
+                f"at byte {table.end} without its sequence delimiter (FFFE,E0DD), so frame {len(table) - 1}, the "
+                "last, may be missing fragments; the file was cut short"
+            )
+        return table
+
+
+# Transfer syntaxes whose frames are one fragment each (PS3.5 A.4.2, 8.2.16, A.4.11): the last frame's item is
+# the whole frame.
+_ONE_FRAGMENT_PER_FRAME = frozenset({"1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1", "1.2.840.10008.1.2.1.98"})
 
 
 def scan_fragments(buffer: Buffer, offset: int = 0) -> FragmentTable:
@@ -224,10 +257,10 @@ def frame_table(
     el = _as_u64(extended_lengths, "extended_lengths")
     if eo is not None and el is not None and len(eo) == 0 and len(el) == 0:
         eo = el = None  # empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table
-    offsets, lengths, ff, source, first_item, end, has_delimiter = _core._frame_table(
+    offsets, lengths, ff, source, first_item, end, has_delimiter, address, size = _core._frame_table(
         buffer, number_of_frames, offset, eo, el, transfer_syntax
     )
-    return FrameTable(offsets, lengths, ff, cast(FrameSource, source), first_item, end, has_delimiter)
+    return FrameTable(offsets, lengths, ff, cast(FrameSource, source), first_item, end, has_delimiter, address, size)
 
 
 def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | bytes:
@@ -236,6 +269,12 @@ def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | b
     A frame that is one fragment is a zero-copy ``memoryview`` of ``buffer`` (it keeps ``buffer`` exported:
     an ``mmap`` cannot close while one is alive); a frame of several fragments is joined into new ``bytes``.
     Negative indices count from the end.
+
+    The table belongs to the buffer it was made from: it records where that buffer's bytes are and how many
+    there are, and any other buffer is a ``ValueError``, even one of the same length (its offsets would cut
+    another buffer's bytes anywhere). A copy of the bytes, or the same file mapped again (a new ``mmap``,
+    at another address), needs its own table: :func:`frame_table` is cheap. While the buffer is alive its
+    address is its own; a view of it (``memoryview(mm)``, a numpy array over it) is the same buffer.
     """
     i = _frame_index(index, len(table))
     mv = _byte_view(buffer, table)
@@ -278,12 +317,16 @@ def locate_pixel_data(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes
     item by item. Reports the value's offset and length, whether it is encapsulated, the transfer syntax,
     Number of Frames, and the Extended Offset Table when present. Raises :class:`EncapsulationError` when the
     data set is malformed or truncated before Pixel Data, has no Pixel Data, or is big endian or deflated,
-    and ``OSError`` when the file cannot be read.
+    and ``OSError`` when the file cannot be read (or is not a regular file: a FIFO, a device, a /proc file).
+
+    ``bytes`` are the file's contents, as for every other buffer; a path held in ``bytes`` is read as a path
+    only through ``os.PathLike`` (or ``os.fsdecode(path)``), and the error for bytes that name a file says so.
     """
     if isinstance(path_or_buffer, (str, os.PathLike)):
         raw = _core._locate_pixel_data_file(path_or_buffer)
     else:
-        raw = _core._locate_pixel_data_buffer(path_or_buffer)
+        with _bytes_named_a_file(path_or_buffer):
+            raw = _core._locate_pixel_data_buffer(path_or_buffer)
     element_offset, offset, length, encapsulated, vr, ts, explicit_vr, nframes, eo, el = raw
     return PixelDataLocation(
         offset=offset,
@@ -299,8 +342,28 @@ def locate_pixel_data(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes
     )
 
 
+@contextmanager
+def _bytes_named_a_file(data: object) -> Iterator[None]:
+    """Adds to the error for unreadable ``bytes`` that they name an existing file: a caller who passed a bytes
+    path, which open() would take, is told how to pass it (bytes are always data here)."""
+    try:
+        yield
+    except EncapsulationError as e:
+        if isinstance(data, bytes) and 0 < len(data) < 4096 and b"\0" not in data and os.path.exists(data):
+            raise EncapsulationError(
+                f"{e} (the bytes {data[:80]!r} were read as a DICOM file's contents, but they name a file: pass "
+                "its path as str or os.PathLike to read it, e.g. os.fsdecode(path))"
+            ) from None
+        raise
+
+
 def _frame_index(index: int, n: int) -> int:
-    i = index.__index__()
+    if isinstance(index, bool):  # as pixel_array: True is not frame 1
+        raise TypeError("a frame index must be an int, not bool")
+    try:
+        i = operator.index(index)  # ints, numpy integers; a float is a TypeError, not an AttributeError
+    except TypeError:
+        raise TypeError(f"a frame index must be an int, not {type(index).__name__}") from None
     if i < 0:
         i += n
     if not 0 <= i < n:
@@ -309,6 +372,14 @@ def _frame_index(index: int, n: int) -> int:
 
 
 def _byte_view(buffer: Buffer, table: FrameTable) -> memoryview:
+    if table.buffer_address is not None:
+        address, size = _core._buffer_span(buffer)
+        if (address, size) != (table.buffer_address, table.buffer_size):
+            raise ValueError(
+                f"the frame table was made from another buffer ({table.buffer_size} bytes at "
+                f"{table.buffer_address:#x}; this one: {size} bytes at {address:#x}): pass the buffer the table was "
+                "made from; a copy of it, or the file mapped again, needs its own table (frame_table)"
+            )
     mv = memoryview(buffer)
     if mv.ndim != 1 or mv.format != "B":
         mv = mv.cast("B")  # raises for a buffer that is not C-contiguous
@@ -320,6 +391,25 @@ def _byte_view(buffer: Buffer, table: FrameTable) -> memoryview:
     return mv
 
 
+def _ints_as_u64(values: list[object], name: str) -> U64Array:
+    """Python ints as uint64, each checked: numpy would turn a list holding 2**63 or more into float64 (and
+    round it) or into objects, and the error would not say which value is wrong or why."""
+    out = np.empty(len(values), np.uint64)
+    for i, v in enumerate(values):
+        if isinstance(v, bool):
+            raise TypeError(f"{name}[{i}] is a bool, not an integer")
+        try:
+            n = operator.index(v)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(f"{name}[{i}] is {type(v).__name__}, not an integer") from None
+        if n < 0:
+            raise ValueError(f"{name} must not be negative: {name}[{i}] is {n}")
+        if n >= 1 << 64:
+            raise ValueError(f"{name}[{i}] is {n}, more than an unsigned 64-bit offset or length can be (2**64 - 1)")
+        out[i] = n
+    return out
+
+
 def _as_u64(values: OffsetsLike | None, name: str) -> U64Array | None:
     if values is None:
         return None
@@ -328,6 +418,8 @@ def _as_u64(values: OffsetsLike | None, name: str) -> U64Array | None:
         if len(raw) % 8:
             raise EncapsulationError(f"{name} holds {len(raw)} bytes, not a multiple of 8 (OV: uint64 values)")
         return np.require(np.frombuffer(raw, dtype="<u8"), np.uint64, ["A", "C"])
+    if isinstance(values, (list, tuple)) or (isinstance(values, np.ndarray) and values.dtype == object):
+        return _ints_as_u64(list(values), name)
     arr = np.asarray(values)
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint64)

@@ -11,6 +11,7 @@ Transfer syntaxes the engine does not decode (the JPEG family, ...) go to pydico
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Union
@@ -20,6 +21,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._core import DecodeError
+from ._layout import number_of_frames
 from ._source import Frames, Source, open_source
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ def pixel_array(
     attribute, an unsupported Bits Allocated, more frames than the Pixel Data holds), ``DecodeError`` or
     ``EncapsulationError`` naming the first frame that failed and why, ``IndexError`` for a frame out of range.
     """
+    source = _path_as_str(source)
     with open_source(source) as frames:
         if frames.codec is None:
             return _pydicom_pixel_array(source, frames, index, out, raw)
@@ -68,6 +71,7 @@ def iter_pixels(
     worker) on the worker pool while the previous batch is being consumed. Each frame owns its memory
     (a view into its batch's array, which stays alive with it).
     """
+    source = _path_as_str(source)
     frames = open_source(source)
     try:
         if frames.codec is None:
@@ -96,6 +100,12 @@ def iter_pixels(
                 yield from arr
     finally:
         frames.close()
+
+
+def _path_as_str(source: Source) -> Source:
+    """A bytes path as str (os.fsdecode: undecodable bytes survive as surrogates), for pydicom, which takes
+    str paths; bytes are a path here, as open() takes them, never a file's contents."""
+    return os.fsdecode(source) if isinstance(source, bytes) else source
 
 
 def _workers(threads: int | None) -> int:
@@ -224,4 +234,4 @@ def _pydicom_iter(source: Source, raw: bool) -> Iterator[npt.NDArray[Any]]:
 def _number_of_frames(ds: Dataset) -> int:
     """The data set's (0028,0008) Number of Frames, from the header ``open_source`` read from the file's start
     (reading it again from a file object would start wherever that read left the file)."""
-    return int(ds.get("NumberOfFrames", 1) or 1)
+    return number_of_frames(ds)

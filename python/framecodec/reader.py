@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from ._layout import number_of_frames
 from .encaps import FrameTable, frame_bytes
 from .pixels import Index, _decode_into, _finish, _result, _select, _workers
 from ._source import Frames, open_source
@@ -41,10 +42,10 @@ class FrameReader:
     stay valid after it.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, threads: int | None = None) -> None:
+    def __init__(self, path: str | bytes | os.PathLike[str] | os.PathLike[bytes], *, threads: int | None = None) -> None:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
-        self.path = os.fspath(path)
+        self.path = os.fsdecode(os.fspath(path))  # str whatever was given (bytes paths as open() takes them)
         self.threads = threads
         self._lock = threading.Lock()
         self._frames: Frames | None = open_source(path)
@@ -85,7 +86,7 @@ class FrameReader:
     @property
     def number_of_frames(self) -> int:
         frames = self._open()
-        return int(frames.ds.get("NumberOfFrames", 1) or 1) if frames.codec is None else frames.layout.number_of_frames
+        return number_of_frames(frames.ds) if frames.codec is None else frames.layout.number_of_frames
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -186,7 +187,8 @@ class FrameReader:
         if frames.table is not None:
             return frame_bytes(frames.buffer, frames.table, index)
         if frames.codec != "native":
-            raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame")
+            why = f" ({frames.table_error})" if frames.table_error else ""
+            raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame{why}")
         n = frames.layout.number_of_frames
         i = _select(index, n)[0]
         assert i is not None

@@ -1,0 +1,148 @@
+"""Seed corpora for the fuzz targets in cpp/fuzz/, made from valid frames and files (nothing is committed).
+
+    python tests/fuzz/make_corpus.py OUT        # OUT/<target>/<seed>, a few dozen small seeds per target
+
+Each target reads its parameters from the input's first bytes (see the comment at the top of its source);
+a seed is those bytes for a valid layout followed by a valid frame, value or file, so that the fuzzer starts
+from inputs that reach the deep paths and mutates outwards. The frames and files come from the test suite's
+generators (tests/datasets.py and tests/wsi_util.py: pydicom, zlib and numpy, not framecodec) and from
+framecodec's encoders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent / "benchmarks")]
+
+import framecodec as fc  # noqa: E402
+import datasets as d  # noqa: E402
+import wsi_util as w  # noqa: E402
+
+BITS = {1: 0, 8: 1, 16: 2, 32: 3, 64: 4}
+
+
+def put(out: Path, target: str, data: bytes) -> None:
+    folder = out / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
+
+
+def frames_of(kind: str, size: int, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        return rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+    if kind == "runs":
+        return np.repeat(rng.integers(0, 4, size, dtype=np.uint8), rng.integers(1, 60, size))[:size].tobytes()
+    return bytes(size)
+
+
+def inflate_seeds(out: Path) -> None:
+    for i, (kind, size) in enumerate([("random", 100), ("runs", 3000), ("zeros", 70000), ("runs", 17), ("zeros", 1)]):
+        raw = frames_of(kind, size, i)
+        for level in (0, 1, 6, 9):
+            c = zlib.compressobj(level, zlib.DEFLATED, -15)
+            stream = c.compress(raw) + c.flush()
+            stream += b"\x00" * (len(stream) % 2)  # the pad byte of Deflated Image Frame fragments
+            params = struct.pack("<B", 0) + struct.pack("<I", size)[:3] + bytes([i * 37 % 256, i * 11 % 256])
+            put(out, "inflate", params + stream)
+        put(out, "inflate", bytes([1 + 2 * (i % 11)]) + b"\0" * 5 + raw[:4000])
+
+
+def bits_seeds(out: Path) -> None:
+    for i, (rows, cols) in enumerate([(16, 13), (64, 65), (1, 1), (100, 257), (8, 8)]):
+        mask = (np.random.default_rng(i).random((rows, cols)) < 0.3).astype(np.uint8)
+        if i % 2:
+            mask[rows // 4 :, : cols // 2] = 1
+        packed = np.packbits(mask.ravel(), bitorder="little").tobytes()
+        params = bytes([rows - 1, (cols - 1) // 4])
+        cols_enc = (cols - 1) // 4 * 4 + 1  # the columns the target reads from that byte
+        m = np.resize(mask.ravel(), rows * cols_enc)
+        p = np.packbits(m, bitorder="little").tobytes()
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        put(out, "bits", params + bytes([0, 0]) + c.compress(p) + c.flush())
+        for off in (0, 3, 7):
+            put(out, "bits", params + bytes([off, 1]) + bytes([0xA5]) + packed + b"\xff")
+        put(out, "bits", params + bytes([i % 8, 2]) + mask.ravel().tobytes()[:512])
+
+
+def rle_seeds(out: Path) -> None:
+    layouts = [(8, 1, 16, 16), (16, 1, 20, 7), (8, 3, 12, 12), (1, 1, 33, 9), (32, 1, 5, 5), (64, 1, 3, 4),
+               (16, 3, 4, 4), (8, 15, 2, 3)]  # fmt: skip
+    for i, (bits, spp, rows, cols) in enumerate(layouts):
+        layout = d.Layout(rows, cols, spp, bits, stored=min(bits, 40))
+        arr = d.make_pixels(layout, seed=i)
+        pixels = arr.astype(arr.dtype.newbyteorder("<")).tobytes() if bits > 1 else arr.tobytes()
+        frame = fc.rle_encode(pixels, rows, cols, spp, bits)
+        for flags in (0, 1, 2 | 0x50, 0x88):
+            put(out, "rle", bytes([BITS[bits], spp - 1, rows - 1, cols - 1, flags]) + frame)
+        put(out, "rle", bytes([BITS[bits], spp - 1, rows - 1, cols - 1, 4]) + pixels[:300])
+
+
+def encaps_seeds(out: Path) -> None:
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes() for n in (10, 3, 40, 7, 2)]
+    jpeg = [b"\xff\xd8" + f + b"\xff\xd9" for f in frames]
+    j2k = [b"\xff\x4f\xff\x51" + f for f in frames]
+    for n in (1, 2, 5):
+        for table in ("basic", "none"):
+            put(out, "encaps", bytes([0, n - 1, 0]) + fc.encapsulate(frames[:n], table, delimiter=n % 2 == 1))
+        value, eo, el = fc.encapsulate_extended(frames[:n], delimiter=True)
+        eot = b"".join(eo[8 * i : 8 * i + 8] + el[8 * i : 8 * i + 8] for i in range(n))
+        put(out, "encaps", bytes([2, n - 1, 0]) + eot + value)
+    # several fragments per frame: a Basic Offset Table, codestream markers
+    for mode, fr in ((0, jpeg), (4, jpeg), (8, j2k), (0, j2k)):
+        put(out, "encaps", bytes([mode, 2, 0]) + d.encapsulated_value(fr[:3], fragments_per_frame=3, bot=mode == 0))
+    put(out, "encaps", bytes([0, 0, 4]) + b"\0\0\0\0" + fc.encapsulate(frames[:2], "basic"))
+
+
+def file_seeds(out: Path) -> None:
+    """Whole files: every transfer syntax the engine decodes, every offset table, native 1-bit frames."""
+    cases = [
+        (d.Layout(8, 8, frames=3), d.DEFLATE, {}),
+        (d.Layout(8, 8, frames=3), d.RLE, {"extended": True}),
+        (d.Layout(6, 5, 3, frames=2), d.RLE, {"fragments_per_frame": 2}),
+        (d.Layout(4, 4, 1, 16, frames=2), d.ENCAPSULATED_UNCOMPRESSED, {"bot": False}),
+        (d.Layout(7, 9, 1, 1, frames=3), d.EXPLICIT, {}),
+        (d.Layout(7, 9, 1, 1, frames=3), d.DEFLATE, {}),
+        (d.Layout(5, 5, 3, 8, planar=1, frames=2), d.EXPLICIT, {}),
+        (d.Layout(4, 6, 1, 16, signed=True, frames=2), d.IMPLICIT, {}),
+        (d.Layout(4, 4, 1, 32, frames=1), d.DEFLATE, {"extended": True}),
+    ]
+    sb = {1: 0, 8: 1, 16: 2, 32: 3}
+    for i, (layout, ts, kwargs) in enumerate(cases):
+        data = d.to_bytes(d.dataset(d.make_pixels(layout, seed=i), layout, ts, **kwargs))
+        put(out, "locate", data)
+        params = bytes([layout.rows - 1, layout.columns - 1, sb[layout.bits] | (layout.samples - 1) << 2
+                        | (0x40 if layout.planar else 0)])  # fmt: skip
+        put(out, "batch", params + data)
+    slide = w.Slide(across=3, down=2, planes=2, paths=("a", "b"), tile=4)
+    for mode in ("defined", "undefined", "mixed"):
+        for explicit in (True, False):
+            ds = w.wsi_dataset(slide, w.shuffled(slide.full_order(), 3))
+            w.set_lengths(ds, mode, seed=1)
+            put(out, "tile_positions", w.to_bytes(ds, explicit=explicit))
+    full = w.wsi_dataset(slide, None, dimension_organization="TILED_FULL")
+    put(out, "tile_positions", w.to_bytes(full))
+    put(out, "tile_positions", w.to_bytes(w.wsi_dataset(slide, None, shared=w.Frame(1, 1)), meta=False))
+    put(out, "locate", w.to_bytes(full))
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "build/fuzz/seeds")
+    for make in (inflate_seeds, bits_seeds, rle_seeds, encaps_seeds, file_seeds):
+        make(out)
+    for folder in sorted(out.iterdir()):
+        files = list(folder.iterdir())
+        print(f"{folder.name:16} {len(files):3} seeds, {sum(f.stat().st_size for f in files):8} bytes")
+
+
+if __name__ == "__main__":
+    main()
