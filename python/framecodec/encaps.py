@@ -26,7 +26,7 @@ import operator
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Union, cast
 
 import numpy as np
@@ -106,6 +106,18 @@ class FrameTable:
 
     def __len__(self) -> int:
         return len(self.frame_fragments) - 1
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled, a table leaves its buffer behind: its address means nothing in another process, so it is
+        # marked 0 ("from elsewhere") and frame_bytes refuses it. FrameReader pickles by path and ties its
+        # table to the file mapped where it is unpickled.
+        detached = replace(self, buffer_address=None if self.buffer_address is None else 0)
+        return (_restore_table, (tuple(getattr(detached, f) for f in self.__dataclass_fields__),))
+
+    def _bind(self, buffer: Buffer) -> FrameTable:
+        """This table for ``buffer``, which the caller knows holds the same bytes (the same file, unchanged)."""
+        address, size = _core._buffer_span(buffer)
+        return replace(self, buffer_address=address, buffer_size=size)
 
     @property
     def number_of_frames(self) -> int:
@@ -371,7 +383,16 @@ def _frame_index(index: int, n: int) -> int:
     return i
 
 
+def _restore_table(values: tuple[object, ...]) -> FrameTable:
+    return FrameTable(*values)  # type: ignore[arg-type]
+
+
 def _byte_view(buffer: Buffer, table: FrameTable) -> memoryview:
+    if table.buffer_address == 0:
+        raise ValueError(
+            "the frame table was unpickled: it belongs to a buffer of the process that pickled it; make the table "
+            "again from the buffer here (frame_table), or pickle a FrameReader, which reopens its file by path"
+        )
     if table.buffer_address is not None:
         address, size = _core._buffer_span(buffer)
         if (address, size) != (table.buffer_address, table.buffer_size):

@@ -9,6 +9,8 @@ comes from ``framecodec.slide``.
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -49,6 +51,18 @@ class FrameReader:
         self.threads = threads
         self._lock = threading.Lock()
         self._frames: Frames | None = open_source(path)
+        self._identity = _identity(self.path)  # what a pickled reader expects to find again
+
+    # --- pickling: by path, for worker processes (framecodec.dask) --------------------------------------
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """A reader pickles as its path, the header it read and its frame table (never pixel bytes); unpickled,
+        it maps the file again and checks that it is the same (size and modification time), so a worker
+        opens it in well under a millisecond. The slide geometry travels too once it has been computed."""
+        frames = self._open()
+        state = {f.name: getattr(frames, f.name) for f in dataclasses.fields(frames) if f.name not in _LOCAL}
+        geometry = self.__dict__.get("geometry")
+        return (_reopen, (self.path, self.threads, self._identity, state, geometry))
 
     # --- state ---------------------------------------------------------------------------------------
 
@@ -268,6 +282,34 @@ class FrameReader:
                 continue
             region[y0 - y : y1 - y, x0 - x : x1 - x] = tile[y0 - ty : y1 - ty, x0 - tx : x1 - tx]
         return region
+
+
+#: What a reader's frames hold only in this process: the map and the file objects.
+_LOCAL = frozenset({"buffer", "_mm", "_caller_file"})
+
+
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def _reopen(path: str, threads: int | None, identity: tuple[int, int], state: dict[str, Any],
+            geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
+    from ._core import MappedFile
+
+    buffer = MappedFile(path)
+    if _identity(path) != identity or len(buffer) != identity[0]:
+        raise OSError(errno.ESTALE, f"the file changed since its FrameReader was pickled (size or modification "
+                                    f"time differ): open it again", path)  # fmt: skip
+    if state["table"] is not None:
+        state = {**state, "table": state["table"]._bind(buffer)}
+    reader = FrameReader.__new__(FrameReader)
+    reader.path, reader.threads, reader._identity = path, threads, identity
+    reader._lock = threading.Lock()
+    reader._frames = Frames(buffer=buffer, **state)
+    if geometry is not None:
+        reader.__dict__["geometry"] = geometry
+    return reader
 
 
 def _fill_value(dtype: np.dtype[Any], shape: tuple[int, ...], fill: int | Sequence[int] | None, pi: str,

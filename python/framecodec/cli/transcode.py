@@ -41,6 +41,7 @@ EXAMPLES = """examples:
   framecodec transcode ct.dcm ct-rle.dcm --to rle --threads 8
   framecodec transcode series/*.dcm out/ --to explicit      # several inputs: OUT is a folder
   framecodec transcode jpeg.dcm plain.dcm --to encapsulated-uncompressed --no-verify
+  framecodec transcode cohort/*.dcm out/ --to deflate --dask tcp://scheduler:8786   # one Dask task per file
 
 Every output is decoded again and compared with the input's pixels before it is renamed into place
 (unless --no-verify). Exit status: 0 all files written, 1 a file failed (the others are still written),
@@ -76,6 +77,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-verify", action="store_true", help="do not decode the output again to compare its pixels")
     p.add_argument("--new-uid", action="store_true", help="give the output a new SOP Instance UID")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run one task per file on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
+                        "for a local cluster of one worker process per core (needs framecodec[dask]); OUT is a "
+                        "folder, and a table of the files is printed")  # fmt: skip
     p.set_defaults(run=run)
 
 
@@ -97,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--level {args.level} needs --backend libdeflate (zlib's levels are -1 and 0-9)")
     if args.backend == "libdeflate" and libdeflate_version is None:
         raise UsageError("--backend libdeflate: framecodec was built without libdeflate")
+    if args.dask is not None:
+        return _run_on_dask(args)
     pairs = plan(args.inputs, Path(args.output))
     options = Options(TARGETS[args.to], 6 if args.level is None else args.level, args.backend, args.threads,
                       not args.no_verify, args.new_uid)  # fmt: skip
@@ -113,6 +120,36 @@ def run(args: argparse.Namespace) -> int:
             bar.advance(max(0, done - bar.done), 0)  # the file's frames, done or failed
         bar.set_stage(os.path.basename(pairs[0][0]) if len(pairs) == 1 else f"{len(pairs)} files")
     return 1 if failed else 0
+
+
+def _run_on_dask(args: argparse.Namespace) -> int:
+    """``--dask ADDRESS``: ``framecodec.dask.transcode_files`` on that cluster; the table on stdout."""
+    try:
+        from distributed import Client, LocalCluster
+
+        from .._dask_transcode import format_table, transcode_files
+    except ImportError as e:
+        raise UsageError(f"--dask needs Dask and distributed: pip install 'framecodec[dask]' ({e})") from None
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output} is not a folder: with --dask, OUT is the output folder")
+    plan(args.inputs, _made(output))  # usage errors before any cluster starts
+    cluster = LocalCluster(processes=True, dashboard_address=":0") if args.dask == "local" else None
+    try:
+        with Client(cluster if cluster is not None else args.dask) as client:
+            rows = transcode_files(args.inputs, output, args.to, client=client, backend=args.backend,
+                                   level=6 if args.level is None else args.level, verify=not args.no_verify,
+                                   new_uid=args.new_uid, threads=args.threads or 1)  # fmt: skip
+    finally:
+        if cluster is not None:
+            cluster.close()
+    print(format_table(rows))
+    return 1 if any(r.status != "ok" for r in rows) else 0
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def plan(inputs: list[str], output: Path) -> list[tuple[str, Path]]:

@@ -1,0 +1,138 @@
+"""``framecodec.dask.transcode_files``: the command line's transcode over a cohort, one Dask task per file.
+
+Each task is ``framecodec transcode`` for one file (``cli.transcode.transcode_file``): decoded, encoded,
+written to a temporary file in the output folder, decoded again and compared with the input (unless
+``verify=False``), renamed into place. A file that fails is a row with its error; the others go on. A worker
+that dies mid-file (killed, out of memory) leaves at most its temporary file, never a half-written output:
+Dask runs the task again elsewhere, and the temporary files of killed attempts are removed at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dask.bag as db
+from dask.base import compute
+
+from .cli._common import Progress, UsageError, describe
+from .cli.transcode import TARGETS, Options, plan, transcode_file
+
+__all__ = ["TranscodeResult", "transcode_files"]
+
+
+@dataclass(frozen=True)
+class TranscodeResult:
+    """One file of :func:`transcode_files`."""
+
+    file: str
+    output: str
+    status: str  # "ok" or "failed"
+    input_bytes: int
+    output_bytes: int  # 0 when failed
+    seconds: float  # on the worker
+    error: str = ""  # why it failed
+
+    @property
+    def ratio(self) -> float:
+        """Input size over output size (file sizes); NaN when failed."""
+        return self.input_bytes / self.output_bytes if self.output_bytes else math.nan
+
+
+def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], to: str = "deflate", *,
+                    client: Any = None, level: int = 6, backend: str | None = None, verify: bool = True,
+                    new_uid: bool = False, threads: int | None = 1) -> list[TranscodeResult]:  # fmt: skip
+    """Transcode every file into ``out_dir`` (made if missing) under its own name, as a Dask bag with one task
+    per file, on ``client`` (a ``distributed.Client``; default: the current client, else Dask's local
+    processes). ``to``: ``deflate``, ``rle``, ``explicit`` or ``encapsulated-uncompressed``; ``level`` and
+    ``backend`` as ``framecodec transcode --level --backend`` (deflate only); ``threads`` per task.
+
+    Returns one row per file, in input order; a file that failed has ``status == "failed"`` and its error,
+    and is never silently skipped. Raises ``ValueError`` only for arguments that no file could be done with.
+    """
+    if to not in TARGETS:
+        raise ValueError(f"to must be one of {', '.join(TARGETS)}, not {to!r}")
+    if backend is not None and to != "deflate":
+        raise ValueError(f"backend applies to deflate only, not {to!r}")
+    top = 12 if backend == "libdeflate" else 9
+    if not -1 <= level <= top:
+        raise ValueError(f"level must be -1 or 0-{top} for the {backend or 'zlib'} backend, got {level}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        pairs = plan([os.fspath(p) for p in paths], out)
+    except UsageError as e:
+        raise ValueError(str(e)) from None
+    options = Options(TARGETS[to], level, backend, threads, verify, new_uid)  # type: ignore[arg-type]
+    # partition_size=1: one task per file, so a file that kills its worker is retried (and reported) alone.
+    tasks = db.from_sequence(pairs, partition_size=1).map(_transcode_one, options).to_delayed()
+    client = client if client is not None else _current_client()
+    rows: list[TranscodeResult] = []
+    if client is None:
+        rows = [row for part in compute(*tasks) for row in part]
+    else:
+        for (src, dst), future in zip(pairs, client.compute(tasks)):
+            try:
+                rows.extend(future.result())
+            except Exception as e:  # noqa: BLE001 - the worker died every time it ran this file (KilledWorker)
+                rows.append(_failed(src, dst, 0.0, e))
+    _remove_temporaries(dst for _, dst in pairs)
+    return rows
+
+
+def format_table(rows: list[TranscodeResult]) -> str:
+    """The rows as a plain-text table (what ``framecodec transcode --dask`` prints)."""
+    lines = [f"{'file':<40} {'status':<7} {'in MB':>9} {'out MB':>9} {'ratio':>6} {'s':>7}  error"]
+    for r in rows:
+        name = os.path.basename(r.file)
+        lines.append(f"{name[-40:]:<40} {r.status:<7} {r.input_bytes / 1e6:>9.2f} {r.output_bytes / 1e6:>9.2f} "
+                     f"{r.ratio:>6.2f} {r.seconds:>7.2f}  {r.error}")  # fmt: skip
+    ok = sum(r.status == "ok" for r in rows)
+    lines.append(f"{ok} of {len(rows)} files transcoded" + (f", {len(rows) - ok} failed" if ok < len(rows) else ""))
+    return "\n".join(lines)
+
+
+def _transcode_one(pair: tuple[str, Path], options: Options) -> TranscodeResult:
+    src, dst = pair
+    start = time.perf_counter()
+    try:
+        with Progress(0, "transcode", quiet=True) as bar:
+            transcode_file(src, dst, options, bar)
+        return TranscodeResult(src, str(dst), "ok", os.path.getsize(src), os.path.getsize(dst),
+                               time.perf_counter() - start)  # fmt: skip
+    except Exception as e:  # noqa: BLE001 - this file's failure, reported; the other files go on
+        return _failed(src, dst, time.perf_counter() - start, e)
+
+
+def _failed(src: str, dst: Path, seconds: float, error: BaseException) -> TranscodeResult:
+    try:
+        size = os.path.getsize(src)
+    except OSError:
+        size = 0
+    return TranscodeResult(src, str(dst), "failed", size, 0, seconds, describe(error))
+
+
+def _current_client() -> Any:
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:  # no client in this process
+        return None
+
+
+def _remove_temporaries(outputs: Iterable[Path]) -> None:
+    """The temporary files (``cli._common.atomic_output``'s names) a killed worker left for these outputs."""
+    for dst in outputs:
+        for leftover in dst.parent.glob(f".{dst.name}.*.framecodec-tmp"):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass

@@ -1,0 +1,203 @@
+"""framecodec on Dask: lazy arrays over the frames of a file, the total pixel matrix of a slide and a cohort of
+files, and cohort transcoding as one task per file (``pip install framecodec[dask]``).
+
+The arrays are ordinary ``dask.array`` arrays made with ``da.from_array`` over a small adapter around a
+:class:`~framecodec.FrameReader`, so Dask's own machinery (slicing, fusing, scheduling, the distributed
+scheduler's worker processes) does the rest. The adapter is one key of the task graph: it pickles as the
+file's path, its header and its frame table, never pixel bytes, reaches each worker once and is opened
+there by mapping the file again. Each chunk is then one ``FrameReader.read`` (or ``read_region``) through
+the batch engine, straight into the chunk's array. Files must be at the same path on every worker (a shared
+file system), unchanged while the graph runs (a reader refuses a file whose size or time changed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import dask.array as da
+import numpy as np
+import numpy.typing as npt
+from dask.base import tokenize
+
+from ._dask_transcode import TranscodeResult, transcode_files
+from .reader import FrameReader
+
+__all__ = ["to_dask", "region_to_dask", "stack_files", "transcode_files", "TranscodeResult", "CHUNK_BYTES"]
+
+#: Decoded bytes a chunk of frames holds when ``frames_per_chunk`` is not given: within Dask's advice of
+#: about 100 MB per chunk, large enough that the scheduler's cost per task (about 1 ms) is small beside it.
+CHUNK_BYTES = 128 << 20
+
+PathLike = str | os.PathLike[str]
+
+
+def to_dask(source: PathLike | FrameReader, *, frames_per_chunk: int | None = None, threads: int | None = 1,
+            raw: bool = False) -> da.Array:  # fmt: skip
+    """The frames of a file as a lazy array of shape (frames, rows, columns[, samples]).
+
+    Chunks are runs of ``frames_per_chunk`` frames (default: as many as fill :data:`CHUNK_BYTES`), each
+    decoded by ``FrameReader.read`` on ``threads`` threads (default 1: Dask runs chunks in parallel) where
+    Dask runs it. Values equal ``framecodec.pixel_array(path, raw=raw)`` (with a frame axis always).
+    """
+    reader = _reader(source)
+    n, shape, dtype = len(reader), reader.shape, reader.dtype
+    if frames_per_chunk is None:
+        frames_per_chunk = max(1, CHUNK_BYTES // max(1, int(np.prod(shape)) * dtype.itemsize))
+    elif frames_per_chunk < 1:
+        raise ValueError(f"frames_per_chunk must be at least 1, got {frames_per_chunk}")
+    frames = _Frames(reader, (n, *shape), dtype, threads, raw)
+    name = "framecodec-frames-" + tokenize(reader.path, reader._identity, frames_per_chunk, threads, raw)
+    return _array(frames, (min(frames_per_chunk, max(n, 1)), *shape), name)
+
+
+def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (4096, 4096), focal_plane: int = 0,
+                   optical_path: int = 0, threads: int | None = 1, fill: int | Sequence[int] | None = None,
+                   raw: bool = False) -> da.Array:  # fmt: skip
+    """A whole-slide image's total pixel matrix on one focal plane and optical path, as a lazy array of shape
+    (total rows, total columns[, samples]).
+
+    ``chunk`` is (rows, columns), the array's axes. Each chunk is one ``FrameReader.read_region`` of the
+    tiles under it, so ``arr[y0:y1, x0:x1].compute()`` reads only the tiles that area needs. Areas no tile
+    covers get ``fill`` (white for RGB, as ``read_region``).
+    """
+    reader = _reader(source)
+    geo = reader.geometry
+    planes, paths = len(geo.focal_plane_z) or 1, len(geo.optical_path_identifiers) or 1
+    if not 0 <= focal_plane < planes:
+        raise ValueError(f"focal_plane {focal_plane} is out of range: the slide has {planes} focal plane(s)")
+    if not 0 <= optical_path < paths:
+        raise ValueError(f"optical_path {optical_path} is out of range: the slide has {paths} optical path(s)")
+    rows, columns = (int(c) for c in chunk)
+    if rows < 1 or columns < 1:
+        raise ValueError(f"chunk must be at least 1 x 1 pixels, got {chunk}")
+    samples = reader.shape[2:]
+    region = _Region(reader, (geo.total_rows, geo.total_columns, *samples), reader.dtype, threads, raw,
+                     focal_plane, optical_path, fill)  # fmt: skip
+    name = "framecodec-region-" + tokenize(reader.path, reader._identity, chunk, focal_plane, optical_path, threads,
+                                           raw, fill)  # fmt: skip
+    return _array(region, (rows, columns, *samples), name)
+
+
+def stack_files(paths: Iterable[PathLike], *, frames_per_chunk: int | None = None, threads: int | None = 1,
+                raw: bool = False, concatenate: bool = False) -> da.Array:  # fmt: skip
+    """Many files with the same frame layout as one lazy array: (files, frames, rows, columns[, samples]), or
+    with ``concatenate`` their frames one after another, (total frames, rows, columns[, samples]), when
+    the files' frame counts differ. ``ValueError`` names the first file whose layout differs from the first's.
+    """
+    readers = [FrameReader(p) for p in paths]
+    if not readers:
+        raise ValueError("stack_files needs at least one file")
+    first = readers[0]
+    for r in readers[1:]:
+        what = _difference(first, r, frames=not concatenate)
+        if what:
+            raise ValueError(f"{r.path} has {what}, unlike the first file {first.path}: stack_files needs files with "
+                             "the same frame layout" + ("" if concatenate else " (concatenate=True joins frame counts "
+                                                                               "that differ)"))  # fmt: skip
+    arrays = [to_dask(r, frames_per_chunk=frames_per_chunk, threads=threads, raw=raw) for r in readers]
+    return cast(da.Array, da.concatenate(arrays) if concatenate else da.stack(arrays))
+
+
+def _difference(a: FrameReader, b: FrameReader, *, frames: bool) -> str:
+    """How b's frames differ from a's, or ''."""
+    if b.shape != a.shape:
+        return f"frames of shape {b.shape} ({a.shape} in the first)"
+    if b.dtype != a.dtype:
+        return f"frames of {b.dtype} ({a.dtype} in the first)"
+    if frames and len(b) != len(a):
+        return f"{len(b)} frames ({len(a)} in the first)"
+    return ""
+
+
+def _reader(source: PathLike | FrameReader) -> FrameReader:
+    return source if isinstance(source, FrameReader) else FrameReader(source)
+
+
+def _array(adapter: _Frames, chunks: tuple[int, ...], name: str) -> da.Array:
+    # The adapter is one key of the graph (inline_array=False), so it is shipped once, not in every task.
+    # fancy=True: Dask then fuses a slice of a chunk into the chunk's read (with fancy=False it does not), so
+    # arr[y0:y1, x0:x1] reads only the tiles under that area, not whole chunks.
+    return cast(da.Array, da.from_array(adapter, chunks=chunks, name=name, lock=False, asarray=False, fancy=True,
+                         inline_array=False, meta=np.empty((0,) * adapter.ndim, adapter.dtype)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """What ``da.from_array`` asks of an array: shape, dtype, ndim and ``[...]``, here over a reader's frames.
+    It pickles as its reader does (by path)."""
+
+    reader: FrameReader
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    threads: int | None
+    raw: bool
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __getitem__(self, key: Any) -> npt.NDArray[Any]:
+        first, rest = _split(key)
+        frames = self.reader.read(first, threads=self.threads, raw=self.raw)
+        return frames[(slice(None), *rest)] if _keeps_axis(first) else frames[rest]
+
+
+@dataclass(frozen=True)
+class _Region(_Frames):
+    """A slide's total pixel matrix on one focal plane and optical path, read by ``read_region``."""
+
+    focal_plane: int
+    optical_path: int
+    fill: int | Sequence[int] | None
+
+    def __getitem__(self, key: Any) -> npt.NDArray[Any]:
+        ys, rest = _split(key)
+        xs, rest = _split(rest)
+        (y0, y1, ly), (x0, x1, lx) = (_bounds(i, n) for i, n in ((ys, self.shape[0]), (xs, self.shape[1])))
+        region = self.reader.read_region((x0, y0), (x1 - x0, y1 - y0), focal_plane=self.focal_plane,
+                                         optical_path=self.optical_path, threads=self.threads, fill=self.fill,
+                                         raw=self.raw)  # fmt: skip
+        rows: npt.NDArray[Any] = region[ly]  # one axis at a time: outer indexing, as Dask means it
+        return rows[(slice(None), lx, *rest)] if _keeps_axis(ly) else rows[(lx, *rest)]
+
+
+def _split(key: Any) -> tuple[Any, tuple[Any, ...]]:
+    """The first axis' index and the others' of a numpy-style key (Dask gives slices, or ints after fusing)."""
+    key = key if isinstance(key, tuple) else (key,)
+    if not key:
+        return slice(None), ()
+    if any(k is Ellipsis or k is None for k in key):
+        raise IndexError("framecodec's Dask adapters take slices and ints only")
+    return key[0], tuple(key[1:])
+
+
+def _keeps_axis(index: Any) -> bool:
+    """Whether indexing an axis with this keeps it (a slice, an array) or drops it (an int)."""
+    return isinstance(index, slice) or np.ndim(index) > 0
+
+
+def _bounds(index: Any, n: int) -> tuple[int, int, Any]:
+    """The rows (or columns) to read for an index along an axis of n, as (start, stop), and the index into
+    what is read: a slice for a slice, an int for an int, an array for an array of ints."""
+    if isinstance(index, slice):
+        start, stop, step = index.indices(n)
+        if step < 1:
+            start, stop = stop + 1, start + 1  # a reversed slice reads the same rows, backwards
+            if start >= stop:
+                return 0, 0, slice(0, 0)
+            return start, stop, slice(stop - start - 1, None, step)
+        stop = max(start, stop)
+        return start, stop, slice(0, stop - start, step)
+    wanted = np.asarray(index)
+    if wanted.dtype.kind not in "iu":
+        raise IndexError(f"framecodec's region adapter takes slices and integers, not {wanted.dtype}")
+    wanted = np.where(wanted < 0, wanted + n, wanted)
+    if wanted.size and (wanted.min() < 0 or wanted.max() >= n):
+        raise IndexError(f"index {index} is out of range for an axis of {n}")
+    if wanted.size == 0:
+        return 0, 0, wanted
+    lo = int(wanted.min())
+    return lo, int(wanted.max()) + 1, (wanted - lo) if wanted.ndim else int(wanted) - lo
