@@ -189,6 +189,15 @@ def test_readers_pickle_by_path(tmp_path: Path) -> None:
         assert np.array_equal(table.offsets, r.frame_table.offsets)
         with pytest.raises(ValueError, match="the frame table was unpickled"):
             fc.frame_bytes(r._frames.buffer, table, 0)
+    # A slide with an Extended Offset Table: the table travels once (24 bytes a frame), not again in the header;
+    # the reader that was pickled keeps its header whole.
+    slide = Path(slides.write_slide(tmp_path / "s.dcm", slides.many_frames_spec(1000, transfer_syntax=RLE)).path)
+    with fc.FrameReader(slide) as r:
+        size = len(pickle.dumps(r))
+        assert size < 24 * 1000 + 8_000 and "ExtendedOffsetTable" in r._frames.ds
+        again = pickle.loads(pickle.dumps(r))
+        assert again.frame_table.source == "extended" and np.array_equal(again.frame_table.lengths, r.frame_table.lengths)
+        assert_identical(again[[0, 999]], r[[0, 999]])
     os.utime(path, ns=(0, 0))  # the file changed (as far as can be told) after the reader was pickled
     with pytest.raises(OSError, match="changed since its FrameReader was pickled"):
         pickle.loads(data)
