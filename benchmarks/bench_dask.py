@@ -2,7 +2,7 @@
 adds over one process, and cohort transcoding on 2 workers against 1.
 
     python -m pytest benchmarks/bench_dask.py --benchmark-json=dask.json
-    python benchmarks/dask_report.py dask.json
+    python -m benchmarks.report --only dask     # runs it and writes the tables (benchmarks/RESULTS.md)
 
 What is timed (files in the page cache):
 
@@ -76,8 +76,9 @@ def test_to_dask_sum(benchmark: Any, clients: dict[int, Client], files: dict[str
     with fc.FrameReader(path) as r:
         nbytes = len(r) * int(np.prod(r.shape)) * r.dtype.itemsize
         label = f"{len(r):,} frames of {r.shape} {r.dtype}, {r.transfer_syntax}"
-    tag(benchmark, f"to_dask(...).sum(): {label}", "dask", nbytes)
-    benchmark.extra_info["workers"] = CORES
+    tag(benchmark, f"sum of every frame: {label}", "framecodec.dask to_dask", nbytes)
+    benchmark.extra_info["threads"] = CORES  # worker processes of one thread
+    benchmark.extra_info["baseline"] = "framecodec.pixel_array"  # Dask's overhead: its time over one process's
 
     def on_dask() -> int:
         return int(client.compute(to_dask(path).sum()).result())
@@ -85,17 +86,22 @@ def test_to_dask_sum(benchmark: Any, clients: dict[int, Client], files: dict[str
     def in_process() -> int:
         return int(fc.pixel_array(path).sum(dtype=np.int64))
 
-    result, times = interleaved(benchmark, "dask", on_dask, {"pixel_array": in_process}, budget=20, max_rounds=7)
+    result, times = interleaved(benchmark, "framecodec.dask to_dask", on_dask, {"framecodec.pixel_array": in_process},
+                                budget=20, max_rounds=7)  # fmt: skip
     assert result == in_process()
     if times:
-        benchmark.extra_info["overhead"] = paired(times, "dask", "pixel_array")
+        benchmark.extra_info["overhead"] = paired(times, "framecodec.dask to_dask", "framecodec.pixel_array")
 
 
 def test_transcode_files_scaling(benchmark: Any, clients: dict[int, Client], files: dict[str, Path],
                                  tmp_path: Path) -> None:  # fmt: skip
     paths = sorted(files["cohort"].iterdir())
-    nbytes = sum(os.path.getsize(p) for p in paths)
-    tag(benchmark, f"transcode_files: {len(paths)} files to deflate", "2 workers", nbytes)
+    nbytes = 0
+    for p in paths:
+        with fc.FrameReader(p) as r:
+            nbytes += len(r) * int(np.prod(r.shape)) * r.dtype.itemsize
+    tag(benchmark, f"transcode_files: {len(paths)} files to deflate", "framecodec.dask 2 workers", nbytes)
+    benchmark.extra_info["baseline"] = "framecodec.dask 1 worker"
 
     def run(workers: int) -> Any:
         out = tmp_path / f"out{workers}"
@@ -104,8 +110,8 @@ def test_transcode_files_scaling(benchmark: Any, clients: dict[int, Client], fil
         assert all(r.status == "ok" for r in rows), [r.error for r in rows if r.status != "ok"]
         return rows
 
-    rows, times = interleaved(benchmark, "2 workers", lambda: run(2), {"1 worker": lambda: run(1)}, budget=30,
-                              max_rounds=7)  # fmt: skip
+    rows, times = interleaved(benchmark, "framecodec.dask 2 workers", lambda: run(2),
+                              {"framecodec.dask 1 worker": lambda: run(1)}, budget=30, max_rounds=7)  # fmt: skip
     assert len(rows) == 20
     if times:
-        benchmark.extra_info["speed-up"] = paired(times, "1 worker", "2 workers")
+        benchmark.extra_info["speed-up"] = paired(times, "framecodec.dask 1 worker", "framecodec.dask 2 workers")

@@ -16,6 +16,7 @@ EXAMPLES = """examples:
   framecodec bench
   framecodec bench --repeat 9 --threads 4
   framecodec bench --scale 4          # four times the frames per file
+  framecodec bench --full             # the whole suite (a source checkout's benchmarks/): RESULTS.md and plots
 
 Times are medians of --repeat runs after one warm-up run. "ratio" is the row's time over framecodec's
 one-thread time in the same case (above 1: framecodec is faster), so peers are compared thread for thread.
@@ -31,10 +32,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--threads", type=threads_arg, default=None, metavar="N",
                    help="threads of the multi-threaded framecodec rows (default: one per core)")  # fmt: skip
     p.add_argument("--scale", type=float, default=1.0, metavar="X", help="frames per file times X (default 1)")
+    p.add_argument("--full", action="store_true",
+                   help="run the full benchmark suite of a source checkout (python -m benchmarks.report: every peer, "
+                        "tables and plots into benchmarks/RESULTS.md; about 30 minutes)")  # fmt: skip
+    p.add_argument("--only", nargs="+", metavar="AREA", help="with --full: some areas (deflate, bitpack, rle, ...)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.full:
+        return _full(args.only)
     import pydicom
 
     import framecodec
@@ -53,6 +60,21 @@ def run(args: argparse.Namespace) -> int:
         cases = _bench.run(Path(folder), repeat=args.repeat, threads=args.threads, scale=args.scale)
         print(format_table(cases))
     return 0
+
+
+def _full(only: list[str] | None) -> int:
+    """``python -m benchmarks.report`` in the source checkout this framecodec comes from, or the current folder's."""
+    import subprocess
+    import sys
+
+    from ._common import UsageError
+
+    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):  # python/framecodec/cli -> the checkout
+        if (root / "benchmarks" / "report" / "__main__.py").exists():
+            cmd = [sys.executable, "-m", "benchmarks.report"] + (["--only", *only] if only else [])
+            return subprocess.run(cmd, cwd=root).returncode
+    raise UsageError("--full runs the benchmark suite of a source checkout (its benchmarks/ folder): run it from "
+                     "the repository, or from an editable install (pip install -e '.[test,bench]')")
 
 
 def format_table(cases: list[Any]) -> str:

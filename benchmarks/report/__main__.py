@@ -1,0 +1,150 @@
+"""``python -m benchmarks.report``: run the benchmark suite and write benchmarks/RESULTS.md with its plots.
+
+    python -m benchmarks.report                       # the full run (about 30 minutes on 2 cores)
+    python -m benchmarks.report --smoke --out /tmp/r  # every benchmark once at tiny sizes: checks it all runs
+    python -m benchmarks.report --only deflate rle    # some areas (RESULTS.md then holds only those)
+    python -m benchmarks.report --from-json DIR       # write RESULTS.md again from an earlier run's JSON
+    FRAMECODEC_BENCH_FRAMES=100000 python -m benchmarks.report   # the 100,000-frame slides and sweep points
+
+Each area (bench_<area>.py) runs in a pytest process of its own, writing DIR/<area>.json (default DIR:
+benchmarks/.results/). With a pydicom 3.1 environment (``--pydicom31 PYTHON``, default ``.venv31/bin/python``
+when it exists), bench_pipeline.py runs there too, for pydicom 3.1's own Deflated Image Frame plugin as a peer.
+Exit status: 0 when every area ran, 1 when one failed (RESULTS.md says which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import machine, plots, results, tables
+
+BENCHMARKS = Path(__file__).resolve().parents[1]
+ROOT = BENCHMARKS.parent
+AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask"]
+TITLES = {
+    "deflate": "Deflate and inflate of one frame (Deflated Image Frame Compression)",
+    "bitpack": "1-bit packing",
+    "rle": "RLE Lossless frames",
+    "encaps": "Encapsulated Pixel Data: offset tables and frames",
+    "pipeline": "Whole files: pixel_array, the pydicom plugins, compress, FrameReader access",
+    "reader": "Opening huge files: FrameReader and tile positions",
+    "dask": "framecodec.dask on a LocalCluster",
+}
+PYDICOM31_AREAS = ["pipeline"]  # the areas with pydicom 3.1-only peers
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--smoke", action="store_true", help="each benchmark once at tiny sizes (--benchmark-disable)")
+    p.add_argument("--only", nargs="+", choices=AREAS, metavar="AREA", help=f"some areas: {', '.join(AREAS)}")
+    p.add_argument("--out", type=Path, default=BENCHMARKS / "RESULTS.md", help="where RESULTS.md goes (its plots beside it)")
+    p.add_argument("--json-dir", type=Path, default=BENCHMARKS / ".results", help="where the JSON files go")
+    p.add_argument("--from-json", type=Path, metavar="DIR", help="no run: the report from DIR's JSON files")
+    p.add_argument("--pydicom31", metavar="PYTHON", default=_default_31(),
+                   help="a Python with pydicom 3.1 and framecodec (default: .venv31/bin/python if it exists)")  # fmt: skip
+    args = p.parse_args(argv)
+    areas = [a for a in (args.only or AREAS) if (BENCHMARKS / f"bench_{a}.py").exists()]
+    failures: list[str] = []
+    if args.from_json:
+        jsons = sorted(args.from_json.glob("*.json"))
+    else:
+        args.json_dir.mkdir(parents=True, exist_ok=True)
+        jsons = []
+        for area in areas:
+            envs = [(sys.executable, "")]
+            if area in PYDICOM31_AREAS and args.pydicom31:
+                envs.append((args.pydicom31, "pydicom-3.1"))
+            for python, env in envs:
+                out = args.json_dir / (f"{area}@{env}.json" if env else f"{area}.json")
+                if _run(python, area, out, args.smoke):
+                    jsons.append(out)
+                else:
+                    failures.append(f"bench_{area}.py" + (f" under {env}" if env else ""))
+    write(results.load([j for j in jsons if j.exists()]), args.out, areas, args.pydicom31, failures, args.smoke)
+    print(f"wrote {args.out}" + (f"; failed: {', '.join(failures)}" if failures else ""))
+    return 1 if failures else 0
+
+
+def _default_31() -> str | None:
+    candidate = ROOT / ".venv31" / "bin" / "python"
+    return str(candidate) if candidate.exists() else None
+
+
+def _run(python: str, area: str, out: Path, smoke: bool) -> bool:
+    cmd = [python, "-m", "pytest", str(BENCHMARKS / f"bench_{area}.py"), "-q", "-p", "no:cacheprovider",
+           f"--benchmark-json={out}"]  # fmt: skip
+    if smoke:
+        cmd.append("--benchmark-disable")
+    print(f"running bench_{area}.py ({python})", flush=True)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    print(f"  {time.perf_counter() - start:,.0f} s: {done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ''}",
+          flush=True)  # fmt: skip
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+    return done.returncode == 0
+
+
+def commentary() -> dict[str, str]:
+    """The hand-written paragraphs of commentary.md, by area (``## area`` headings)."""
+    path = Path(__file__).with_name("commentary.md")
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if line.startswith("## "):
+            current = line[3:].strip()
+            out[current] = []
+        elif current is not None:
+            out[current].append(line)
+    return {k: "\n".join(v).strip() for k, v in out.items()}
+
+
+def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | None, failures: list[str],
+          smoke: bool) -> None:  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    notes = commentary()
+    grouped = results.by_area(res.groups)
+    made = {
+        "reader": plots.frames_plot(res.points, out.with_name("plot_frames.png")),
+        "pipeline": plots.threads_plot(res.points, out.with_name("plot_threads.png")),
+        "deflate": plots.throughput_plot([g for g in grouped.get("deflate", []) if "inflate" in g.name.lower()],
+                                         out.with_name("plot_inflate.png"), "Inflate: decoded MB/s per implementation and data kind"),  # fmt: skip
+    }
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python -m benchmarks.report{' --smoke' if smoke else ''}` from one run of every benchmark file; "
+        "the paragraphs under the tables are benchmarks/report/commentary.md. Medians; ratios of times measured in "
+        "the same rounds where the benchmark interleaves its implementations († marks a median timed in rounds of "
+        "its own). \"time / framecodec's\" above 1.0: framecodec is faster. MB/s are of decoded data.",
+        "",
+    ]
+    if smoke:
+        lines += ["**Smoke run: every benchmark once at tiny sizes, no figures.**", ""]
+    if failures:
+        lines += [f"**Failed to run: {', '.join(failures)}.**", ""]
+    lines += ["## Machine and versions", "", machine.describe_machine(pydicom31), "",
+              "## Goals of the earlier issues", "", tables.goal_table(res.goals), ""]  # fmt: skip
+    if "goals" in notes:
+        lines += [notes["goals"], ""]
+    for area in areas:
+        lines += [f"## {TITLES.get(area, area)}", "", f"`python -m benchmarks.report --only {area}`, or "
+                  f"`python -m pytest benchmarks/bench_{area}.py --benchmark-json={area}.json`", ""]  # fmt: skip
+        if grouped.get(area):
+            lines += [tables.area_table(grouped[area]), ""]
+        plot = made.get(area)
+        if plot is not None:
+            lines += [f"![{plot.stem}]({plot.name})", ""]
+        if notes.get(area):
+            lines += [notes[area], ""]
+    out.write_text("\n".join(lines).rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

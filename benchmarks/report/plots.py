@@ -1,0 +1,103 @@
+"""The scaling plots (matplotlib, the ``bench`` extra), written as PNG next to RESULTS.md: time against frame
+count (table building, reader open), speed-up against threads beside the embarrassingly parallel reference,
+and decoded MB/s per implementation and data kind."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .results import Group, Point, natural
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _series(points: list[Point], plot: str) -> dict[str, list[Point]]:
+    out: dict[str, list[Point]] = defaultdict(list)
+    for p in points:
+        if p.plot == plot:
+            out[p.series].append(p)
+    return {k: sorted(v, key=lambda p: p.x) for k, v in sorted(out.items())}
+
+
+def frames_plot(points: list[Point], path: Path) -> Path | None:
+    series = _series(points, "frames")
+    if not series:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, pts in series.items():
+        ax.plot([p.x for p in pts], [p.seconds * 1e3 for p in pts], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("frames in the file")
+    ax.set_ylabel("time (ms, median)")
+    ax.set_title("Frame table and reader open against frame count")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def threads_plot(points: list[Point], path: Path) -> Path | None:
+    series = _series(points, "threads")
+    if not series:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    top = 1.0
+    for name, pts in series.items():
+        one = next((p.seconds for p in pts if p.x == 1), None)
+        if one is None:
+            continue
+        xs = [p.x for p in pts]
+        ax.plot(xs, [one / p.seconds for p in pts], marker="o", label=name)
+        top = max(top, max(xs))
+    ax.plot([1, top], [1, top], linestyle="--", color="grey", label="ideal (linear)")
+    ax.set_xlabel("threads")
+    ax.set_ylabel("speed-up over 1 thread (median time ratio)")
+    ax.set_title("Batch decode against threads, beside the embarrassingly parallel reference")
+    ax.set_xticks(range(1, int(top) + 1))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def throughput_plot(groups: list[Group], path: Path, title: str) -> Path | None:
+    """Decoded MB/s of each implementation in each group (a data kind): grouped horizontal bars."""
+    groups = [g for g in sorted(groups, key=lambda g: natural(g.name)) if g.nbytes and g.medians]
+    if not groups:
+        return None
+    impls = sorted({i for g in groups for i in g.medians}, key=lambda i: (not i.startswith("framecodec"), i))
+    plt = _pyplot()
+    height = 0.8 / len(impls)
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.45 * len(groups) * len(impls) ** 0.5 + 0.2 * len(impls)))
+    for k, impl in enumerate(impls):
+        ys = [i + k * height for i in range(len(groups))]
+        mbs = [g.nbytes / g.medians[impl] / 1e6 if impl in g.medians else 0 for g in groups]
+        ax.barh(ys, mbs, height=height, label=impl)
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(groups))])
+    ax.set_yticklabels([g.name for g in groups], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("decoded MB/s (median; log scale)")
+    ax.set_title(title)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

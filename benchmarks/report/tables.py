@@ -1,0 +1,53 @@
+"""Markdown tables of the results: one per area (every group: each implementation's median, decoded MB/s, the
+ratio of its time to framecodec's, framecodec's time over the copy ceiling), and the goal table."""
+
+from __future__ import annotations
+
+from .results import CEILING, Goal, Group, natural
+
+
+def _time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:,.1f} µs"
+    return f"{seconds * 1e3:,.2f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def area_table(groups: list[Group]) -> str:
+    lines = [
+        "| group | implementation | threads | median | MB/s | time / framecodec's |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in sorted(groups, key=lambda g: (g.environment, natural(g.name))):
+        ours = g.ours
+        base = g.medians.get(ours) if ours else None
+        title = g.name + (f" ({g.environment})" if g.environment else "")
+        ceiling = g.medians.get(CEILING)
+        if base and ceiling:
+            title += f"; framecodec = {base / ceiling:.2f}x the copy"
+        first = True
+        for impl, median in sorted(g.medians.items(), key=lambda kv: kv[1]):
+            mbs = f"{g.nbytes / median / 1e6:,.0f}" if g.nbytes and median > 0 else ""
+            ratio = "" if base is None or impl == ours else f"{median / base:.2f}x"
+            shared = "" if impl in g.interleaved or len(g.interleaved) == 0 else " †"
+            threads = str(g.threads.get(impl, ""))
+            name = f"**{impl}**" if impl == ours else impl
+            lines.append(f"| {title if first else ''} | {name}{shared} | {threads} | {_time(median)} | {mbs} | {ratio} |")
+            first = False
+        for peer, why in sorted(g.missing.items()):
+            lines.append(f"| {title if first else ''} | {peer} | | missing | | {why} |")
+            first = False
+    return "\n".join(lines)
+
+
+def goal_table(goals: list[Goal]) -> str:
+    lines = ["| area | goal | target | measured | met |", "|---|---|---|---|---|"]
+    for g in goals:
+        where = g.area + (f" ({g.environment})" if g.environment else "")
+        if g.seconds is not None:
+            target, measured = f"< {_time(g.target)}", _time(g.seconds)
+        else:
+            target = f"{'≤' if g.at_most else '≥'} {g.target:.2f}x"
+            measured = f"{g.ratio:.2f}x" if g.ratio is not None else f"not measured: {g.why}"
+        met = {True: "yes", False: "**no**", None: "-"}[g.met]
+        lines.append(f"| {where} | {g.text} | {target} | {measured} | {met} |")
+    return "\n".join(lines)

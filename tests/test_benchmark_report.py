@@ -1,0 +1,96 @@
+"""benchmarks/report: the tables, goals and plots it writes from pytest-benchmark JSON (a hand-made file that
+follows the benchmarks' extra_info contract), and ``python -m benchmarks.report --smoke`` end to end (every
+benchmark once at tiny sizes, so that none of them rots)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report import plots, results, tables
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(group: str, impl: str, median: float, **info: Any) -> dict[str, Any]:
+    return {"group": group, "name": f"test_{impl}", "stats": {"median": median}, "extra_info": {"impl": impl, **info}}
+
+
+def write(folder: Path, name: str, benchmarks: list[dict[str, Any]]) -> Path:
+    path = folder / name
+    path.write_text(json.dumps({"machine_info": {"cpu": "test"}, "benchmarks": benchmarks}))
+    return path
+
+
+def test_tables_goals_and_plots(tmp_path: Path) -> None:
+    deflate = write(tmp_path, "deflate.json", [
+        bench("inflate RGB tile", "framecodec", 0.002, bytes=4_000_000, threads=1,
+              interleaved={"framecodec": 0.001, "zlib": 0.003, "copy (ceiling)": 0.0005},
+              missing={"isal": "not installed"},
+              goals=[{"goal": "≥2x zlib", "ratio": 3.0, "target": 2.0, "at_most": False},
+                     {"goal": "≥1x isal", "ratio": None, "target": 1.0, "at_most": False, "why": "isal missing"}]),
+        bench("inflate RGB tile", "zlib-ng", 0.004, bytes=4_000_000),  # timed in rounds of its own
+        bench("inflate CT", "framecodec", 0.01, bytes=1_000_000, goals=[
+            {"goal": "≥1x the fastest", "ratio": 0.9, "target": 1.0, "at_most": False}]),
+    ])  # fmt: skip
+    reader = write(tmp_path, "reader.json", [
+        bench(f"open {n}", "framecodec", 1e-5 * n, sweep={"plot": "frames", "series": "open", "x": n},
+              goals=[{"goal": "open under 100 ms", "seconds": 1e-5 * n, "target": 0.1, "at_most": True}])
+        for n in (10, 100, 100_000)
+    ])  # fmt: skip
+    pipeline = write(tmp_path, "pipeline@pydicom-3.1.json", [
+        bench(f"decode, {t} threads", "framecodec", 1.0 / t, sweep={"plot": "threads", "series": "framecodec", "x": t})
+        for t in (1, 2)
+    ])  # fmt: skip
+    res = results.load([deflate, reader, pipeline])
+    areas = results.by_area(res.groups)
+    assert set(areas) == {"deflate", "reader", "pipeline"}
+    assert areas["pipeline"][0].environment == "pydicom-3.1"
+
+    text = tables.area_table(areas["deflate"])
+    rows = {line.split("|")[2].strip(): line for line in text.splitlines()[2:]}
+    assert "framecodec = 2.00x the copy" in text  # 0.001 / 0.0005
+    assert "| 3.00x |" in rows["zlib"] and "4,000" in rows["**framecodec**"]  # 4 MB in 1 ms
+    assert "| 4.00x |" in rows["zlib-ng †"]  # its own rounds: marked
+    assert "| 0.50x |" in rows["copy (ceiling)"]
+    assert "missing" in rows["isal"] and "not installed" in rows["isal"]
+
+    goals = tables.goal_table(res.goals)
+    lines = goals.splitlines()
+    assert any("≥2x zlib" in line and "3.00x" in line and "| yes |" in line for line in lines)
+    assert any("≥1x the fastest" in line and "0.90x" in line and "**no**" in line for line in lines)
+    assert any("≥1x isal" in line and "not measured: isal missing" in line and "| - |" in line for line in lines)
+    opens = [line for line in lines if "open under 100 ms" in line]
+    assert len(opens) == 3 and opens[-1].endswith("| **no** |")  # 1 s for 100,000 frames
+
+    for make, name in ((lambda p: plots.frames_plot(res.points, p), "f.png"),
+                       (lambda p: plots.threads_plot(res.points, p), "t.png"),
+                       (lambda p: plots.throughput_plot(areas["deflate"], p, "MB/s"), "m.png")):  # fmt: skip
+        path = make(tmp_path / name)
+        assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+    assert plots.frames_plot([], tmp_path / "none.png") is None
+
+
+def test_report_smoke_runs_every_benchmark(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.report", "--smoke", "--out", str(out), "--json-dir", str(tmp_path / "json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    text = out.read_text()
+    assert "Smoke run" in text and "Failed" not in text
+    for area in ("deflate", "rle", "encaps", "pipeline", "reader", "dask"):
+        assert f"benchmarks/bench_{area}.py" in text
+
+
+@pytest.mark.parametrize("bad", ["--only nothing"])
+def test_report_usage(bad: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.report", *bad.split()], cwd=ROOT, capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 2 and "invalid choice" in done.stderr
