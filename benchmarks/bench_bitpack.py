@@ -31,7 +31,7 @@ import pytest
 
 import framecodec as fc
 from frames import segmentation_frame
-from timing import CEILING, copy_ceiling, interleaved, measure, paired, tag
+from timing import CEILING, compare, copy_ceiling, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them
 IMPLS = ["framecodec", "numpy", CEILING]
@@ -46,16 +46,9 @@ Fns = dict[str, Callable[[], Any]]
 
 
 def run(benchmark: Any, group: str, impl: str, nbytes: int, fns: Fns, check: Callable[[Any], bool]) -> None:
-    """framecodec interleaved with numpy and the ceiling (their per-round ratios in ``speed-ups``); the others
-    timed on their own."""
+    """framecodec interleaved with numpy and the ceiling; the others timed on their own."""
     tag(benchmark, group, impl, nbytes)
-    if impl != "framecodec":
-        out = measure(benchmark, fns[impl], budget=1.0, max_rounds=200)
-    else:
-        peers = {name: f for name, f in fns.items() if name != impl}
-        out, times = interleaved(benchmark, impl, fns[impl], peers, budget=2.0, max_rounds=200)
-        if times:
-            benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers}
+    out = compare(benchmark, impl, fns, budget=2.0, alone=1.0, max_rounds=200)
     if impl != CEILING:
         assert check(out), impl
 

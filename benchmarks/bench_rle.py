@@ -31,7 +31,7 @@ import pytest
 import framecodec as fc
 from frames import ct_frame, microscopy_tile, segmentation_frame
 from peers import PYDICOM, PYDICOM_RLE_DECODE_WHY, PYDICOM_RLE_ENCODE_WHY, optional, pydicom_rle_decode, pydicom_rle_encode
-from timing import CEILING, copy_ceiling, interleaved, measure, missing, paired, tag
+from timing import CEILING, compare, copy_ceiling, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them
 imagecodecs, IMAGECODECS_WHY = optional("imagecodecs")
@@ -98,17 +98,8 @@ class _Runner:
 
 def run(benchmark: Any, impl: str, fns: Fns, problems: dict[str, str | None], check: Callable[[str, Any], None],
         budget: float = 3.0) -> None:  # fmt: skip
-    """framecodec interleaved with every peer that can run (the others recorded as missing) and the ceiling; a
-    peer on its own, or skipped with the reason it cannot run."""
-    if problems.get(impl):
-        pytest.skip(problems[impl])  # and listed as missing by framecodec's benchmark of the group
-    if impl != "framecodec":
-        out = measure(benchmark, fns[impl], budget=1.5)
-    else:
-        peers = {name: f for name, f in fns.items() if name != impl and not missing(benchmark, name, problems.get(name))}
-        out, times = interleaved(benchmark, impl, fns[impl], peers, budget=budget)
-        if times:
-            benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers}
+    """framecodec interleaved with every peer that can run and the ceiling (timing.compare), then ``check``."""
+    out = compare(benchmark, impl, fns, problems, budget=budget)
     if impl != CEILING:
         check(impl, out)
 

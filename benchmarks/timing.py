@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 #: The implementation name of the memory-copy ceiling in every decode group (the report looks for it by name).
 CEILING = "copy (ceiling)"
@@ -144,6 +145,27 @@ def interleaved(
     benchmark.extra_info["interleaved"] = {name: statistics.median(ts) for name, ts in times.items()}
     benchmark.extra_info["interleaved_rounds"] = rounds
     return result, times
+
+
+def compare(
+    benchmark: Any, impl: str, fns: dict[str, Callable[[], Any]], problems: dict[str, str | None] | None = None, *,
+    ours: str = "framecodec", budget: float = 3.0, alone: float = 1.5, max_rounds: int = 25,
+) -> Any:
+    """The usual group: ``fns`` has every implementation of the group (ours, the peers, the ceiling) by name, and
+    this benchmark times ``impl``. Ours runs every other one that can run once in each of its rounds
+    (``interleaved``; each peer's per-round time over ours in ``extra_info["speed-ups"]``) and records the others
+    as missing, with their ``problems``; any other implementation is timed on its own (``measure``, about
+    ``alone`` seconds), or skipped with its problem. Returns the implementation's result."""
+    problems = problems or {}
+    if problems.get(impl):
+        pytest.skip(problems[impl] or "")  # and listed as missing by our benchmark of the group
+    if impl != ours:
+        return measure(benchmark, fns[impl], budget=alone, max_rounds=max_rounds)
+    peers = {name: f for name, f in fns.items() if name != impl and not missing(benchmark, name, problems.get(name))}
+    out, times = interleaved(benchmark, impl, fns[impl], peers, budget=budget, max_rounds=max_rounds)
+    if times:
+        benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers}
+    return out
 
 
 def interleaved_draws(
