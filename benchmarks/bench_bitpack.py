@@ -48,7 +48,7 @@ Fns = dict[str, Callable[[], Any]]
 def run(benchmark: Any, group: str, impl: str, nbytes: int, fns: Fns, check: Callable[[Any], bool]) -> None:
     """framecodec interleaved with numpy and the ceiling; the others timed on their own."""
     tag(benchmark, group, impl, nbytes)
-    out = compare(benchmark, impl, fns, budget=2.0, alone=1.0, max_rounds=200)
+    out, _ = compare(benchmark, impl, fns, budget=2.0, alone=1.0, max_rounds=200)
     if impl != CEILING:
         assert check(out), impl
 

@@ -31,7 +31,7 @@ import pytest
 import framecodec as fc
 from frames import ct_frame, microscopy_tile, segmentation_frame
 from peers import INFLATE, INFLATE_MISSING, INFLATE_NAMES
-from timing import CEILING, copy_ceiling, goal, interleaved, measure, missing, paired, tag
+from timing import CEILING, compare, copy_ceiling, goal, measure, paired, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them
 INFLATE_BACKEND = fc.backends()["inflate"]
@@ -72,8 +72,6 @@ def frames(smoke: bool) -> dict[str, list[bytes]]:
 def test_inflate(benchmark: Any, frames: dict[str, list[bytes]], kind: str, impl: str) -> None:
     """Each of the round's frames inflated into a new buffer of its size; framecodec's benchmark runs every
     other implementation (and the ceiling) once in each of its rounds and carries issue 9's goals."""
-    if impl in INFLATE_MISSING:
-        pytest.skip(INFLATE_MISSING[impl])  # and listed as missing by framecodec's benchmark of the group
     raw = frames[kind]
     comp = [zlib.compress(r, 6, wbits=-15) for r in raw]
     size = len(raw[0])
@@ -85,18 +83,10 @@ def test_inflate(benchmark: Any, frames: dict[str, list[bytes]], kind: str, impl
 
     fns: dict[str, Callable[[], Any]] = {name: run(f) for name, f in INFLATERS.items()}
     fns[CEILING] = copy_ceiling([size] * len(raw), fresh=True)
-    if impl != "framecodec":
-        out = measure(benchmark, fns[impl], budget=1.5)
-        assert impl == CEILING or [bytes(o) for o in out] == raw
-        return
-    for name, why in INFLATE_MISSING.items():
-        missing(benchmark, name, why)
-    peers = {name: f for name, f in fns.items() if name != impl}
-    out, times = interleaved(benchmark, impl, fns[impl], peers, budget=3.0)
-    assert [bytes(o) for o in out] == raw
+    out, times = compare(benchmark, impl, fns, dict(INFLATE_MISSING), budget=3.0)
+    assert impl == CEILING or [bytes(o) for o in out] == raw
     if not times:
         return
-    benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers}
     if kind in OVER_ZLIB:
         goal(benchmark, f"inflate ({INFLATE_BACKEND}) over Python's zlib: {kind}", paired(times, "zlib", impl),
              OVER_ZLIB[kind], "zlib")  # fmt: skip
@@ -136,10 +126,5 @@ def test_deflate(benchmark: Any, frames: dict[str, list[bytes]], kind: str, impl
         "framecodec": lambda: [fc.deflate(r, 6) for r in raw],
         "zlib": lambda: [zlib.compress(r, 6, wbits=-15) for r in raw],
     }
-    if impl == "framecodec":
-        out, times = interleaved(benchmark, impl, fns[impl], {"zlib": fns["zlib"]}, budget=2.0)
-        if times:
-            benchmark.extra_info["speed-ups"] = {"zlib": paired(times, "zlib", impl)}
-    else:
-        out = measure(benchmark, fns[impl], budget=1.0)
+    out, _ = compare(benchmark, impl, fns, budget=2.0, alone=1.0)
     assert [zlib.decompress(o, -15) for o in out] == raw

@@ -94,7 +94,7 @@ def test_frame_table(benchmark: Any, values: dict[str, Any], layout: str, impl: 
         GENERATE: lambda: count_generated(buf, n),
         CEILING: copy_ceiling(len(buf), fresh=False),
     }
-    out = compare(benchmark, impl, fns)
+    out, _ = compare(benchmark, impl, fns)
     assert impl == CEILING or out == n
 
 
@@ -109,7 +109,7 @@ def test_frame_table_eot(benchmark: Any, values: dict[str, Any], impl: str) -> N
         GENERATE: lambda: count_generated(buf, n, (eot, lengths)),
         CEILING: copy_ceiling(len(buf), fresh=False),
     }
-    out = compare(benchmark, impl, fns)
+    out, _ = compare(benchmark, impl, fns)
     if impl == "framecodec":
         assert out.source == "extended" and len(out) == n
     elif impl == GENERATE:
@@ -131,7 +131,7 @@ def test_tiles_frame_table(benchmark: Any, tiles_value: bytes, counts: tuple[int
         GENERATE: lambda: count_generated(tiles_value, n),
         CEILING: copy_ceiling(len(tiles_value), fresh=False),
     }
-    out = compare(benchmark, impl, fns)
+    out, _ = compare(benchmark, impl, fns)
     assert impl == CEILING or out == n
 
 
@@ -148,7 +148,7 @@ def test_iterate_frames(benchmark: Any, values: dict[str, Any], impl: str) -> No
         GENERATE: lambda: count_generated(buf, n),
         CEILING: copy_ceiling(len(buf), fresh=False),
     }
-    out = compare(benchmark, impl, fns)
+    out, _ = compare(benchmark, impl, fns)
     assert impl == CEILING or out == n
 
 
@@ -216,7 +216,7 @@ def test_path_to_frame_table(benchmark: Any, files: dict[str, Path], values: dic
         "pydicom dcmread + generate_frames": lambda: pydicom_path_to_frames(path, n),
         CEILING: copy_ceiling(value_bytes, fresh=False),
     }
-    out = compare(benchmark, impl, fns)
+    out, _ = compare(benchmark, impl, fns)
     if impl == "framecodec":
         assert len(out) == n and out.source == ("extended" if table == "EOT" else "one_per_frame")
     elif impl != CEILING:
@@ -231,7 +231,8 @@ def test_encapsulate(benchmark: Any, small_frames: list[bytes], impl: str) -> No
     nbytes = sum(map(len, small_frames))
     tag(benchmark, f"encapsulate with BOT, {small_label(len(small_frames))}", impl, nbytes)
     fns: Fns = {"framecodec": lambda: fc.encapsulate(small_frames), "pydicom": lambda: pd_encapsulate(small_frames)}
-    assert len(compare(benchmark, impl, fns)) > nbytes
+    out, _ = compare(benchmark, impl, fns)
+    assert len(out) > nbytes
 
 
 @pytest.mark.parametrize("impl", ["framecodec", "pydicom"])
@@ -242,4 +243,5 @@ def test_encapsulate_extended(benchmark: Any, small_frames: list[bytes], impl: s
         "framecodec": lambda: fc.encapsulate_extended(small_frames),
         "pydicom": lambda: pd_encapsulate_extended(small_frames),
     }
-    assert len(compare(benchmark, impl, fns)[1]) == 8 * len(small_frames)
+    out, _ = compare(benchmark, impl, fns)
+    assert len(out[1]) == 8 * len(small_frames)

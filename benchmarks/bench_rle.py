@@ -99,7 +99,7 @@ class _Runner:
 def run(benchmark: Any, impl: str, fns: Fns, problems: dict[str, str | None], check: Callable[[str, Any], None],
         budget: float = 3.0) -> None:  # fmt: skip
     """framecodec interleaved with every peer that can run and the ceiling (timing.compare), then ``check``."""
-    out = compare(benchmark, impl, fns, problems, budget=budget)
+    out, _ = compare(benchmark, impl, fns, problems, budget=budget)
     if impl != CEILING:
         check(impl, out)
 

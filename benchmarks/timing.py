@@ -149,23 +149,32 @@ def interleaved(
 
 def compare(
     benchmark: Any, impl: str, fns: dict[str, Callable[[], Any]], problems: dict[str, str | None] | None = None, *,
-    ours: str = "framecodec", budget: float = 3.0, alone: float = 1.5, max_rounds: int = 25,
-) -> Any:
+    apart: dict[str, str] | None = None, ours: str = "framecodec", budget: float = 3.0, alone: float = 1.5,
+    max_rounds: int = 25,
+) -> tuple[Any, dict[str, list[float]]]:
     """The usual group: ``fns`` has every implementation of the group (ours, the peers, the ceiling) by name, and
     this benchmark times ``impl``. Ours runs every other one that can run once in each of its rounds
-    (``interleaved``; each peer's per-round time over ours in ``extra_info["speed-ups"]``) and records the others
-    as missing, with their ``problems``; any other implementation is timed on its own (``measure``, about
-    ``alone`` seconds), or skipped with its problem. Returns the implementation's result."""
+    (``interleaved``; each peer's per-round time over ours in ``extra_info["speed-ups"]``), but those in ``apart``
+    (too slow to run every round: timed in rounds of their own, the reason in ``extra_info["timed_apart"]``), and
+    records the ones with a problem as missing; any other implementation is timed on its own (``measure``, about
+    ``alone`` seconds), or skipped with its problem. Returns the implementation's result and, for ours, every
+    implementation's times per round (empty otherwise, and under --benchmark-disable)."""
     problems = problems or {}
     if problems.get(impl):
         pytest.skip(problems[impl] or "")  # and listed as missing by our benchmark of the group
     if impl != ours:
-        return measure(benchmark, fns[impl], budget=alone, max_rounds=max_rounds)
-    peers = {name: f for name, f in fns.items() if name != impl and not missing(benchmark, name, problems.get(name))}
+        return measure(benchmark, fns[impl], budget=alone, max_rounds=max_rounds), {}
+    for name, why in problems.items():
+        if name != impl:
+            missing(benchmark, name, why)
+    peers = {name: f for name, f in fns.items() if name != impl and not problems.get(name)}
+    for name, why in (apart or {}).items():
+        if peers.pop(name, None) is not None:
+            benchmark.extra_info.setdefault("timed_apart", {})[name] = why
     out, times = interleaved(benchmark, impl, fns[impl], peers, budget=budget, max_rounds=max_rounds)
     if times:
         benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers}
-    return out
+    return out, times
 
 
 def interleaved_draws(
