@@ -134,4 +134,5 @@ def pydicom_frame(path: Path, i: int, plugin: str) -> npt.NDArray[Any]:
     """``pydicom.pixels.pixel_array(path, index=i)`` with the decoding plugin ``plugin`` ("" its default)."""
     from pydicom.pixels import pixel_array
 
-    return pixel_array(path, index=i, **({"decoding_plugin": plugin} if plugin else {}))
+    options: dict[str, Any] = {"decoding_plugin": plugin} if plugin else {}
+    return pixel_array(path, index=i, **options)
