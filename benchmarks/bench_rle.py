@@ -15,8 +15,8 @@ framecodec's benchmark of each group runs every peer and the ceiling once in eac
 (timing.interleaved); the peers also have benchmarks of their own. The ceiling, ``copy (ceiling)``, copies each
 frame's decoded size from a preallocated source into a new ``np.empty`` (decode, planar out: the implementations
 return new arrays) or into preallocated arrays (into out=). pydicom's codec is a private function that moved
-between versions (peers.py finds it in 3.0 and 3.1); a peer that is missing or cannot decode the data (pydicom's
-decoder and 1-bit frames) skips its own benchmark and is listed in ``extra_info["missing"]`` of framecodec's.
+between versions (peers.py finds it in 3.0 and 3.1); a peer that is missing or cannot decode the data (pydicom
+3.0's decoder and 1-bit frames) skips its own benchmark and is listed in ``extra_info["missing"]`` of framecodec's.
 """
 
 from __future__ import annotations
@@ -105,14 +105,20 @@ def run(benchmark: Any, impl: str, fns: Fns, problems: dict[str, str | None], ch
         check(impl, out)
 
 
+def pydicom_decode_problem(f: Frames) -> str | None:
+    """Why pydicom's own decoder cannot decode these frames (3.0's refuses bits allocated 1, 3.1's decodes them)."""
+    if PYDICOM_RLE_DECODE_WHY:
+        return PYDICOM_RLE_DECODE_WHY
+    try:
+        pydicom_rle_decode(f.encoded[0], f.rows, f.cols, f.spp, f.bits)
+    except Exception as e:  # noqa: BLE001 - the reason is recorded
+        return f"{PYDICOM}'s own RLE decoder cannot decode these frames: {e}"
+    return None
+
+
 def peer_problems(f: Frames) -> dict[str, str | None]:
     """Why each decoding peer cannot decode these frames here, or None."""
-    return {
-        "imagecodecs": IMAGECODECS_WHY,
-        "pylibjpeg-rle": PYLIBJPEG_RLE_WHY,
-        "pydicom": PYDICOM_RLE_DECODE_WHY
-        or (f"{PYDICOM}'s own RLE decoder does not decode bits allocated 1" if f.bits == 1 else None),
-    }
+    return {"imagecodecs": IMAGECODECS_WHY, "pylibjpeg-rle": PYLIBJPEG_RLE_WHY, "pydicom": pydicom_decode_problem(f)}
 
 
 @pytest.mark.parametrize("kind", KINDS)
