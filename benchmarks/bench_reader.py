@@ -1,72 +1,54 @@
-"""``FrameReader`` on whole slides (issue 8): from a path to a reader with every tile position, one random frame,
-1,000 random frames on one thread and on all cores, and a 2048 x 2048 region, against wsidicom and pydicom on
-the same files.
+"""Opening whole slides (issue 8): from a path to a ``FrameReader`` with every tile position, against wsidicom and
+pydicom; the tile positions of a 100,000-frame TILED_SPARSE file, against pydicom and wsidicom's byte search; and
+the frame-count sweep: frame tables and opens from 10 to 100,000 frames. (Reading frames and regions from the
+slides is bench_pipeline.py's.)
 
     FRAMECODEC_BENCH_FRAMES=100000 python -m pytest benchmarks/bench_reader.py --benchmark-json=reader.json
     python benchmarks/reader_report.py reader.json    # the goal table and, per slide, every implementation
 
-Environment:
-
-- ``FRAMECODEC_BENCH_FRAMES``: frames per slide in a measuring run (default 10,000; the issue's figures are
-  for 100,000). Under ``--benchmark-disable`` (the smoke run of tests/test_benchmarks_run.py) the slides have
-  200 frames whatever it says, and every benchmark runs each implementation once, to check its result.
-- ``FRAMECODEC_BENCH_SLIDES``: the folder to write the slides in (default: pytest's temporary folder). Each
-  slide is written when its benchmarks start (a 100,000-frame RLE slide in about 8 s) and deleted when they
-  are done (pytest runs them slide by slide), so one slide is on disk at a time.
-- ``FRAMECODEC_BENCH_COLD=1``: also time each open once with the file out of the page cache, right after
-  ``sync; echo 3 > /proc/sys/vm/drop_caches`` (as root; otherwise ``posix_fadvise(POSIX_FADV_DONTNEED)`` on
-  the slide); the file is read whole afterwards, so the other benchmarks find it in the page cache again.
-
-The slides (benchmarks/slides.py, written once per session): VL Whole Slide Microscopy Images of 256 x 256 RGB
-tiles, one focal plane and one optical path, as TILED_SPARSE (a Per-Frame Functional Groups item with a Plane
-Position (Slide) per frame, frames shuffled) and as TILED_FULL, each frame one fragment, an empty Basic Offset
-Table and the Extended Offset Table; in JPEG Baseline (Pillow, 4:2:2), RLE Lossless (pylibjpeg-rle's encoder)
-and Deflated Image Frame Compression (zlib level 6). Their content is a mosaic of 64 distinct tiles: 19 of
-tissue (noisy, as a scan is; RLE stores them in 204 KB, more than the 197 KB of pixels) and 45 of flat white
-background (3 KB as RLE), so about 30% of the frames are tissue. A 100,000-frame slide is then 0.45 GB as
-JPEG, 6.3 GB as RLE and 3.6 GB as deflate; with tissue everywhere, RLE would take 20 GB.
+Environment (slide_bench.py): ``FRAMECODEC_BENCH_FRAMES``, frames per slide (default 10,000; the issue's figures
+are for 100,000, which also adds the sweep's 100,000-frame points); ``FRAMECODEC_BENCH_SLIDES``, the folder to
+write the slides in; ``FRAMECODEC_BENCH_COLD=1``: also time each open once with the file out of the page cache,
+right after ``sync; echo 3 > /proc/sys/vm/drop_caches`` (as root; otherwise ``posix_fadvise(POSIX_FADV_DONTNEED)``
+on the slide); the file is read whole afterwards, so the other benchmarks find it in the page cache again. Under
+``--benchmark-disable`` (the smoke run) every file is small and every implementation runs once.
 
 What is timed (the file in the page cache, unless said otherwise):
 
-- open: ``r = FrameReader(path); r.tile_positions`` against ``WsiDicom.open(folder)`` + the base level's
-  focal planes (which builds wsidicom's tile index: it reads the positions lazily), and in rounds of their own
-  against pydicom: ``dcmread(path, stop_before_pixels=True)`` and each frame's Plane Position (Slide) from the
-  Per-Frame Functional Groups (TILED_SPARSE; about 20 s for 100,000 frames, so three rounds), or the TILED_FULL
-  positions from the header's attributes in numpy.
-- one random frame (a new one each round): ``reader[i]`` on an open reader, against ``wsi.read_tile`` on an
-  open ``WsiDicom`` (its frame caches off) and ``pydicom.pixels.pixel_array(path, index=i)``, and
-  ``framecodec.pixel_array(path, index=i)`` (from the path, as pydicom's).
-- 1,000 random frames (a new draw each round): ``reader.read(indices, threads=1)`` and all cores, against
-  ``wsi.read_tile`` in a loop and in a ``ThreadPoolExecutor`` of all cores, and pydicom's ``pixel_array(path,
-  index=i)`` in a loop. Not for JPEG: ``FrameReader`` hands JPEG to pydicom frame by frame, so its throughput
-  is pydicom's (the one-frame row shows the cost); RLE and deflate are decoded by framecodec's engine.
-- a 2048 x 2048 region at a random place each round: ``reader.read_region`` on one thread and all cores
-  against ``wsi.read_region(..., threads=1)`` and all cores.
+- open, on the six slides of slide_bench.py (JPEG, RLE, deflate; TILED_SPARSE and TILED_FULL):
+  ``r = FrameReader(path); r.tile_positions`` against ``WsiDicom.open(folder)`` + the base level's focal planes
+  (which builds wsidicom's tile index: it reads the positions lazily), and, in rounds of their own, against
+  pydicom: ``dcmread(path, stop_before_pixels=True)`` and each frame's Plane Position (Slide) from the Per-Frame
+  Functional Groups (TILED_SPARSE; about 20 s for 100,000 frames, so three rounds), or the TILED_FULL positions
+  from the header's attributes in numpy. Issue 8's goals: under 100 ms (TILED_SPARSE) and 20 ms (TILED_FULL),
+  and 100x pydicom on TILED_SPARSE.
+- tile positions: ``framecodec._slide_positions.tile_positions`` of a 100,000-frame TILED_SPARSE file (2 focal
+  planes, 2 optical paths, shuffled; 1,000 frames under --benchmark-disable), in memory and from a path, against
+  pydicom reading the file without the pixels and then each frame's values (timed apart: 20 s a read) and
+  wsidicom's ``PerFrameFunctionalGroupsReader``, which searches the sequence's bytes instead of parsing it.
+- the sweep (``extra_info["sweep"]``, plot "frames", x = 10, 100, 1,000, 10,000 and, with FRAMECODEC_BENCH_FRAMES
+  >= 100000, 100,000; 10 and 100 under --benchmark-disable): ``fc.frame_table`` of an in-memory value of small
+  frames with a Basic Offset Table (series "frame_table BOT") and with the Extended Offset Table ("frame_table
+  EOT"), beside pydicom's ``parse_fragments`` / iterating ``generate_frames``; and the open of a JPEG slide,
+  TILED_FULL and TILED_SPARSE ("FrameReader open TILED_FULL" / "... TILED_SPARSE"), beside wsidicom and pydicom
+  (TILED_SPARSE to 10,000 frames: it parses every item, 20 s at 100,000).
 
-Peers: wsidicom decodes JPEG (imagecodecs) and RLE (pylibjpeg-rle), not deflate; pydicom's ``pixel_array`` runs
-with pylibjpeg-rle's plugin for RLE (``import framecodec`` puts framecodec's own plugin first, which would make
-pydicom time framecodec), its own plugin for deflate (pydicom 3.1; 3.0 has none) and its default (Pillow) for
-JPEG. A peer that cannot read a slide is left out and the reason recorded. wsidicom's decoded JPEG differs from
-Pillow's by rounding (at most 2); lossless frames are compared exactly.
-
-Timing, as in bench_pipeline.py: framecodec is timed by pytest-benchmark and each round also runs every peer
-once, timed by hand, some before and some after framecodec (the split rotating); every round draws its own
-random frames or region, the same for every implementation. Ratios (``extra_info["speed-ups"]``, the peer's
-time over framecodec's) are medians of the per-round ratios; the goals are in ``extra_info["goals"]``.
+Our benchmark of each group runs the peers once in each of its rounds (timing.interleaved / interleaved_draws);
+ratios (``extra_info["speed-ups"]``, the peer's time over ours) are medians of the per-round ratios. A peer that
+cannot run is listed in ``extra_info["missing"]`` with the reason. ``extra_info["bytes"]`` is 0: nothing is
+decoded, so these groups have no copy ceiling.
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
-import math
+import functools
+import io
 import os
 import shutil
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,285 +56,25 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 import pytest
+from pydicom.encaps import generate_frames, parse_fragments
 
 import framecodec as fc
-from slides import DEFLATE, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, many_frames_spec, write_slide
+from framecodec._slide_positions import SlidePositions, tile_positions
+from peers import optional, pydicom_positions, wsidicom_open, wsidicom_problem
+from pipeline_data import fake_jpeg_frames
+from slide_bench import bench  # noqa: F401 - a fixture
+from slide_bench import DEFAULT_FRAMES, Bench, close_enough, slide_folder, spec, tag_slide
+from slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
+from timing import compare, goal, goal_time, interleaved_draws, missing, paired, sweep, tag
 
-CORES = os.cpu_count() or 1
-SMOKE_FRAMES = 200
-DEFAULT_FRAMES = 10_000
-RANDOM_FRAMES = 1_000  # per throughput round
-REGION = (2048, 2048)  # width, height
-PYDICOM = f"pydicom {pydicom.__version__}"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tile walk's test data builders
+import wsi_util  # noqa: E402
 
-SYNTAXES = {"jpeg": JPEG_BASELINE, "rle": RLE, "deflate": DEFLATE}
-SYNTAX_LABELS = {"jpeg": "JPEG Baseline", "rle": "RLE Lossless", "deflate": "Deflated Image Frame Compression"}
-#: pydicom's decoding plugin for each syntax ("" its default).
-PYDICOM_PLUGIN = {"jpeg": "", "rle": "pylibjpeg", "deflate": "pydicom"}
-WSIDICOM_READS = {"jpeg", "rle"}
+Fns = dict[str, Callable[[], Any]]
 #: The issue's goals for path -> ready reader with every tile position: an upper limit, and over pydicom.
 OPEN_LIMIT = {TILED_SPARSE: 0.100, TILED_FULL: 0.020}
 OPEN_OVER_PYDICOM = {TILED_SPARSE: 100.0}
-SLIDES = [f"{s}-{t}" for s in SYNTAXES for t in ("sparse", "full")]
-
-
-# ------------------------------------------------------------------------------------------------ slides
-
-
-def _frames(smoke: bool) -> int:
-    return SMOKE_FRAMES if smoke else int(os.environ.get("FRAMECODEC_BENCH_FRAMES", DEFAULT_FRAMES))
-
-
-@dataclass
-class Bench:
-    """One slide on disk, and the readers the benchmarks share (opened on first use, closed at the end)."""
-
-    name: str  # "rle-sparse", ...
-    syntax: str  # "jpeg", "rle", "deflate"
-    slide: Slide
-    _reader: fc.FrameReader | None = None
-    _wsi: Any = None
-    _pools: dict[int, ThreadPoolExecutor] = field(default_factory=dict)
-
-    @property
-    def path(self) -> Path:
-        return self.slide.path
-
-    @property
-    def folder(self) -> Path:
-        return self.slide.path.parent
-
-    @property
-    def n(self) -> int:
-        return self.slide.number_of_frames
-
-    @property
-    def tiling(self) -> str:
-        return self.slide.spec.tiling
-
-    @property
-    def lossy(self) -> bool:
-        return self.slide.lossy
-
-    @property
-    def label(self) -> str:
-        return f"{self.n:,}-frame {self.tiling} slide, {SYNTAX_LABELS[self.syntax]}"
-
-    @property
-    def reader(self) -> fc.FrameReader:
-        if self._reader is None:
-            self._reader = fc.FrameReader(self.path)
-            self._reader.tile_positions  # noqa: B018 - read once, as a viewer would at open
-        return self._reader
-
-    def wsidicom_problem(self) -> str | None:
-        if self.syntax not in WSIDICOM_READS:
-            return f"wsidicom has no decoder for {SYNTAX_LABELS[self.syntax]} (it skips the file)"
-        try:
-            import wsidicom  # noqa: F401
-        except ImportError:
-            return "wsidicom is not installed"
-        return None
-
-    @property
-    def wsi(self) -> Any:
-        """``WsiDicom`` on the slide's folder, its decoded and encoded frame caches off (the benchmarks read
-        new random frames each round; a cache would only skew the rare repeat)."""
-        if self._wsi is None:
-            self._wsi = open_wsidicom(self.folder)
-            self._wsi.levels.base_level.focal_planes  # noqa: B018 - builds the tile index
-        return self._wsi
-
-    def pool(self, threads: int) -> ThreadPoolExecutor:
-        if threads not in self._pools:
-            self._pools[threads] = ThreadPoolExecutor(threads)
-        return self._pools[threads]
-
-    def pydicom_problem(self) -> str | None:
-        """Why pydicom's ``pixel_array`` cannot decode this slide with the chosen plugin, or None."""
-        from pydicom.pixels import get_decoder
-
-        plugin = PYDICOM_PLUGIN[self.syntax]
-        try:
-            decoder = get_decoder(SYNTAXES[self.syntax])
-        except NotImplementedError:
-            return f"{PYDICOM} has no {SYNTAX_LABELS[self.syntax]} decoder (pydicom 3.1 adds one)"
-        if plugin and plugin not in decoder.available_plugins:
-            later = " (pydicom 3.1 has its own)" if self.syntax == "deflate" else ""
-            return (f"{PYDICOM}'s {SYNTAX_LABELS[self.syntax]} decoder has no {plugin!r} plugin{later}; available: "
-                    f"{', '.join(decoder.available_plugins)}")  # fmt: skip
-        return None
-
-    def close_readers(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        if self._wsi is not None:
-            self._wsi.close()
-            self._wsi = None
-
-    def close(self) -> None:
-        self.close_readers()
-        for p in self._pools.values():
-            p.shutdown()
-        self._pools.clear()
-
-
-def open_wsidicom(folder: Path) -> Any:
-    from wsidicom import WsiDicom
-    from wsidicom.config import Settings
-
-    logging.getLogger("wsidicom").setLevel(logging.ERROR)
-    return WsiDicom.open(folder, settings=Settings(decoded_frame_cache_size=0, encoded_frame_cache_size=0))
-
-
-def _write(folder: Path, name: str, frames: int) -> Slide:
-    syntax, tiling = name.split("-")
-    spec = many_frames_spec(
-        frames, 256, transfer_syntax=SYNTAXES[syntax], tiling=TILED_SPARSE if tiling == "sparse" else TILED_FULL,
-        shuffle=tiling == "sparse", offset_table="extended", mosaic=64, tissue=0.3, background_noise=1,
-    )  # fmt: skip
-    (folder / name).mkdir(parents=True)
-    return write_slide(folder / name / "level0.dcm", spec)
-
-
-@pytest.fixture(scope="module", params=SLIDES)
-def bench(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Iterator[Bench]:
-    """One slide at a time (pytest groups the tests by this module-scoped parameter), deleted afterwards."""
-    name: str = request.param
-    where = os.environ.get("FRAMECODEC_BENCH_SLIDES")
-    folder = Path(where) / f"bench-reader-{os.getpid()}" if where and not smoke else tmp_path_factory.mktemp("reader")
-    shutil.rmtree(folder / name, ignore_errors=True)
-    b = Bench(name, name.split("-")[0], _write(folder, name, _frames(smoke)))
-    try:
-        yield b
-    finally:
-        b.close()
-        shutil.rmtree(folder / name, ignore_errors=True)
-        if where and not smoke and not any(folder.iterdir()):
-            folder.rmdir()
-
-
-# ------------------------------------------------------------------------------------------------ timing
-
-
-def rounds_for(seconds: float, budget: float, lo: int, hi: int) -> int:
-    return max(lo, min(hi, math.ceil(budget / max(seconds, 1e-9))))
-
-
-def interleaved(
-    benchmark: Any, impl: str, fns: dict[str, Callable[[], Any]], *, next_round: Callable[[], None] | None = None,
-    check: Callable[[dict[str, Any]], None] | None = None, budget: float = 5.0, min_rounds: int = 5,
-    max_rounds: int = 25, warmup: bool = True,
-) -> dict[str, list[float]]:
-    """Times ``fns[impl]`` with pytest-benchmark and every other entry of ``fns`` once per round, by hand, some
-    before and the others after it (the split rotating); ``next_round`` draws the round's inputs first.
-
-    ``check`` gets the first round's result of every implementation, before the next draw (under
-    --benchmark-disable that round is the only one). Returns every implementation's times, one per timed
-    round, in round order (empty under --benchmark-disable). With ``warmup`` the first round is a warm-up, not
-    timed; without it, the first round is timed too (for peers that take seconds a round)."""
-    draw = next_round or (lambda: None)
-    peers = [name for name in fns if name != impl]
-    if benchmark.disabled:
-        draw()
-        results = {name: fns[name]() for name in peers}
-        results[impl] = benchmark(fns[impl])
-        if check:
-            check(results)
-        return {}
-    times: dict[str, list[float]] = {name: [] for name in fns}
-
-    def timed(name: str) -> Any:
-        t = time.perf_counter()
-        r = fns[name]()
-        times[name].append(time.perf_counter() - t)
-        return r
-
-    draw()
-    t = time.perf_counter()
-    results = {name: timed(name) for name in (impl, *peers)}
-    first = time.perf_counter() - t
-    if check:
-        check(results)
-    del results
-    if warmup:
-        times = {name: [] for name in fns}
-    rounds = rounds_for(first, budget, min_rounds, max_rounds) - (0 if warmup else 1)
-    splits = itertools.cycle(range(len(peers) + 1))
-    split = 0
-
-    def setup() -> None:
-        nonlocal split
-        draw()
-        split = next(splits)
-        for name in peers[:split]:
-            timed(name)
-
-    def teardown(*_: object) -> None:
-        for name in peers[split:]:
-            timed(name)
-
-    if rounds > 0:
-        benchmark.pedantic(lambda: timed(impl), setup=setup, teardown=teardown, rounds=rounds, iterations=1)
-    benchmark.extra_info["interleaved"] = {name: statistics.median(ts) for name, ts in times.items() if ts}
-    benchmark.extra_info["interleaved_rounds"] = len(times[impl])
-    benchmark.extra_info["speed-ups"] = {name: paired(times, name, impl) for name in peers if times[name]}
-    return times
-
-
-def paired(times: dict[str, list[float]], num: str, den: str) -> float:
-    """The median over the rounds of each round's ``num`` time over its ``den`` time."""
-    return statistics.median(a / b for a, b in zip(times[num], times[den], strict=True))
-
-
-def tag(benchmark: Any, what: str, b: Bench, impl: str, items: int = 1, unit: str = "") -> None:
-    benchmark.group = f"{what}: {b.label}"
-    benchmark.extra_info.update(impl=impl, items=items, unit=unit, slide=b.name, frames=b.n, tiling=b.tiling,
-                                syntax=SYNTAX_LABELS[b.syntax], file_bytes=b.path.stat().st_size,
-                                loadavg=os.getloadavg()[0])  # fmt: skip
-
-
-def missing(benchmark: Any, peer: str, why: str | None) -> bool:
-    """Records why ``peer`` is left out; True when it is."""
-    if why:
-        benchmark.extra_info.setdefault("missing", {})[peer] = why
-    return bool(why)
-
-
-def goal_ratio(benchmark: Any, text: str, ratio: float, target: float, peer: str = "") -> None:
-    benchmark.extra_info.setdefault("goals", []).append(
-        {"goal": text, "ratio": ratio, "target": target, "at_most": False, "peer": peer}
-    )
-
-
-def goal_time(benchmark: Any, text: str, seconds: float, limit: float) -> None:
-    """An absolute goal: ``seconds`` must be under ``limit`` (pipeline_report.py shows it in ms)."""
-    benchmark.extra_info.setdefault("goals", []).append(
-        {"goal": text, "seconds": seconds, "target": limit, "at_most": True, "peer": ""}
-    )
-
-
-def close_enough(a: npt.NDArray[Any], b: npt.NDArray[Any], lossy: bool) -> bool:
-    """Equal, or for JPEG within 2 of each other (wsidicom's imagecodecs and pydicom's Pillow round apart)."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    if not lossy:
-        return bool(np.array_equal(a, b))
-    return int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(initial=0)) <= 2
-
-
-# ------------------------------------------------------------------------------------------------ peers
-
-
-def wsidicom_open(folder: Path) -> None:
-    """wsidicom from a folder to a slide with every tile position: open, then the base level's focal planes,
-    which builds its tile index (wsidicom reads the Per-Frame Functional Groups only then)."""
-    wsi = open_wsidicom(folder)
-    try:
-        wsi.levels.base_level.focal_planes  # noqa: B018
-    finally:
-        wsi.close()
+PYDICOM_OPEN = "pydicom dcmread + positions"
 
 
 def framecodec_open(path: Path) -> npt.NDArray[np.int64]:
@@ -361,36 +83,6 @@ def framecodec_open(path: Path) -> npt.NDArray[np.int64]:
         return r.tile_positions
     finally:
         r.close()
-
-
-def pydicom_positions(path: Path) -> npt.NDArray[np.int64]:
-    """pydicom from a path to every frame's (x, y), 0-based: ``dcmread(stop_before_pixels=True)``, then each
-    frame's Plane Position (Slide) (TILED_SPARSE), or the TILED_FULL order from the header's attributes."""
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
-    if str(ds.get("DimensionOrganizationType", "")) == TILED_FULL:
-        n, rows, columns = int(ds.NumberOfFrames), int(ds.Rows), int(ds.Columns)
-        across = -(-int(ds.TotalPixelMatrixColumns) // columns)
-        f = np.arange(n, dtype=np.int64)
-        return np.stack([f % across * columns, f // across * rows], axis=1)
-    xy = [
-        (item.PlanePositionSlideSequence[0].ColumnPositionInTotalImagePixelMatrix,
-         item.PlanePositionSlideSequence[0].RowPositionInTotalImagePixelMatrix)
-        for item in ds.PerFrameFunctionalGroupsSequence
-    ]  # fmt: skip
-    return np.array(xy, np.int64) - 1
-
-
-def pydicom_frame(b: Bench, i: int) -> npt.NDArray[Any]:
-    from pydicom.pixels import pixel_array
-
-    plugin = PYDICOM_PLUGIN[b.syntax]
-    return pixel_array(b.path, index=i, **({"decoding_plugin": plugin} if plugin else {}))
-
-
-def wsidicom_tile(b: Bench, i: int) -> npt.NDArray[Any]:
-    x, y = b.slide.positions[i]
-    tw, th = b.slide.spec.tile_size
-    return np.asarray(b.wsi.read_tile(0, (int(x) // tw, int(y) // th), crop_to_image_boundary=False, as_array=True))
 
 
 def drop_caches(path: Path) -> str:
@@ -420,35 +112,31 @@ def read_whole(path: Path) -> None:
 # ------------------------------------------------------------------------------------------------ open
 
 
-def test_open(benchmark: Any, bench: Bench) -> None:
+def test_open(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the fixture
     """Path -> reader with every tile position: ``FrameReader(path).tile_positions`` against wsidicom's
     ``WsiDicom.open(folder)`` + tile index; the issue's absolute goals."""
     b = bench
     b.close_readers()  # no map of the file alive: the cold figures below must find it out of the page cache
-    tag(benchmark, "open", b, "framecodec")
-    fns: dict[str, Callable[[], Any]] = {"framecodec": lambda: framecodec_open(b.path)}
+    tag_slide(benchmark, "open", b, "framecodec", 0)
+    fns: Fns = {"framecodec": lambda: framecodec_open(b.path)}
     if not missing(benchmark, "wsidicom", b.wsidicom_problem()):
         fns["wsidicom"] = lambda: wsidicom_open(b.folder)
 
     def check(results: dict[str, Any]) -> None:
         assert np.array_equal(results["framecodec"], b.slide.positions)
 
-    times = interleaved(benchmark, "framecodec", fns, check=check, budget=5.0, max_rounds=50)
+    times = interleaved_draws(benchmark, "framecodec", fns, check=check, budget=5.0, max_rounds=50)
     if "wsidicom" in fns:  # the same slide: its tile index has a frame for every tile
-        wsi = open_wsidicom(b.folder)
+        wsi = b.wsi
         try:
             assert [round(z, 3) for z in wsi.levels.base_level.focal_planes] == b.slide.z_um
-            x, y = b.slide.positions[-1]
-            last = wsi.read_tile(0, (int(x) // 256, int(y) // 256), crop_to_image_boundary=False, as_array=True)
-            assert close_enough(np.asarray(last), b.reader[b.n - 1], b.lossy)
+            assert close_enough(b.wsidicom_tile(b.n - 1), b.reader[b.n - 1], b.lossy)
         finally:
-            wsi.close()
             b.close_readers()
     if not times:
         return
-    limit = OPEN_LIMIT[b.tiling]
     goal_time(benchmark, f"path -> FrameReader with every tile position (median): {b.label}",
-              statistics.median(times["framecodec"]), limit)  # fmt: skip
+              statistics.median(times["framecodec"]), OPEN_LIMIT[b.tiling])  # fmt: skip
     if os.environ.get("FRAMECODEC_BENCH_COLD") == "1":
         cold: dict[str, float] = {}
         runs = {"framecodec": lambda: framecodec_open(b.path),
@@ -465,148 +153,193 @@ def test_open(benchmark: Any, bench: Bench) -> None:
         benchmark.extra_info["cold_method"] = method
 
 
-def test_open_pydicom(benchmark: Any, bench: Bench) -> None:
+def test_open_pydicom(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the fixture
     """Path -> every tile position, against pydicom: ``dcmread(stop_before_pixels=True)`` and each frame's Plane
     Position (Slide) (TILED_SPARSE: ~20 s for 100,000 frames, so 3 rounds, no warm-up round), or the
     TILED_FULL positions from the header in numpy."""
     b = bench
     b.close_readers()
-    tag(benchmark, "open, against pydicom", b, "framecodec")
-    peer = "pydicom dcmread + positions"
-    fns = {"framecodec": lambda: framecodec_open(b.path), peer: lambda: pydicom_positions(b.path)}
+    tag_slide(benchmark, "open, against pydicom", b, "framecodec", 0)
+    fns: Fns = {"framecodec": lambda: framecodec_open(b.path), PYDICOM_OPEN: lambda: pydicom_positions(b.path)}
     slow = b.tiling == TILED_SPARSE and b.n > 20_000
 
     def check(results: dict[str, Any]) -> None:
-        assert np.array_equal(results[peer], results["framecodec"])
+        assert np.array_equal(results[PYDICOM_OPEN], results["framecodec"])
 
-    times = interleaved(benchmark, "framecodec", fns, check=check, budget=5.0, min_rounds=3 if slow else 5,
-                        max_rounds=3 if slow else 25, warmup=not slow)  # fmt: skip
+    times = interleaved_draws(benchmark, "framecodec", fns, check=check, budget=5.0, min_rounds=3 if slow else 5,
+                              max_rounds=3 if slow else 25, warmup=not slow)  # fmt: skip
     target = OPEN_OVER_PYDICOM.get(b.tiling)
     if times and target:
-        goal_ratio(benchmark, f"path -> FrameReader with every tile position, over pydicom (dcmread + each frame's "
-                   f"Plane Position): {b.label}", paired(times, peer, "framecodec"), target)  # fmt: skip
+        goal(benchmark, f"path -> FrameReader with every tile position, over pydicom (dcmread + each frame's "
+             f"Plane Position): {b.label}", paired(times, PYDICOM_OPEN, "framecodec"), target)  # fmt: skip
 
 
-# ------------------------------------------------------------------------------------------------ frames
+# ------------------------------------------------------------------------------------------------ tile positions
+
+PFFG_READER, PFFG_WHY = optional("wsidicom.file.io.per_frame_functional_groups_reader")
+POSITIONS_PYDICOM = "pydicom dcmread + items"
+POSITIONS_WSIDICOM = "wsidicom byte search"
+POSITIONS_APART = {POSITIONS_PYDICOM: "pydicom parses every item: 20 s a read at 100,000 frames, timed in 3 rounds"}
 
 
-def test_random_frame(benchmark: Any, bench: Bench) -> None:
-    """One random frame (a new one each round): ``reader[i]`` on an open reader, against ``wsi.read_tile`` on
-    an open WsiDicom and ``pydicom.pixels.pixel_array(path, index=i)``; and ``framecodec.pixel_array(path,
-    index=i)``, from the path as pydicom's."""
-    b = bench
-    tag(benchmark, "one random frame", b, "framecodec reader[i]", 1, "frame")
-    rng = np.random.default_rng(8)
-    state = {"i": 0}
-    reader = b.reader
+@pytest.fixture(scope="module")
+def positions_file(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> tuple[wsi_util.Slide, bytes, Path]:
+    """100,000 frames (1,000 under --benchmark-disable): 2 focal planes, 2 optical paths, tiles of 4 x 4 pixels
+    (small native Pixel Data), TILED_SPARSE, shuffled; in memory and as a file."""
+    layout = wsi_util.Slide(across=25 if smoke else 250, down=10 if smoke else 100, planes=2, paths=("BF", "FL"),
+                            tile=4)  # fmt: skip
+    data = wsi_util.big_wsi_file(layout, wsi_util.shuffled(layout.full_order(), 0), explicit=True, extras=False)
+    path = tmp_path_factory.mktemp("tiles") / "slide.dcm"
+    path.write_bytes(data)
+    return layout, data, path
 
-    def draw() -> None:
-        state["i"] = int(rng.integers(b.n))
 
-    fns: dict[str, Callable[[], Any]] = {
-        "framecodec reader[i]": lambda: reader[state["i"]],
-        "framecodec.pixel_array(path, index=i)": lambda: fc.pixel_array(b.path, state["i"]),
+def positions_of(ds_source: Any) -> tuple[list[int], list[int], list[float], list[str]]:
+    ds = pydicom.dcmread(ds_source, stop_before_pixels=True)
+    cols, rows, zs, paths = [], [], [], []
+    for item in ds.PerFrameFunctionalGroupsSequence:
+        pp = item.PlanePositionSlideSequence[0]
+        cols.append(pp.ColumnPositionInTotalImagePixelMatrix)
+        rows.append(pp.RowPositionInTotalImagePixelMatrix)
+        zs.append(float(pp.ZOffsetInSlideCoordinateSystem))
+        paths.append(item.OpticalPathIdentificationSequence[0].OpticalPathIdentifier)
+    return cols, rows, zs, paths
+
+
+def wsidicom_positions(data: bytes, n: int) -> tuple[list[int], list[int], Any, list[str]]:
+    from upath import UPath
+    from wsidicom.file.io.wsidicom_io import WsiDicomReadIO
+
+    f = WsiDicomReadIO(io.BytesIO(data), UPath("memory.dcm"))
+    w = PFFG_READER.PerFrameFunctionalGroupsReader(f, data.index(b"\x00\x52\x30\x92SQ"), n).read_positions()
+    return w.columns.tolist(), w.rows.tolist(), w.z_offsets, w.optical_path_identifiers.tolist()
+
+
+def same_positions(expected: SlidePositions, cols: Any, rows: Any, zs: Any, paths: Any) -> bool:
+    want_paths = [expected.optical_path_identifiers[i] for i in expected.optical_paths.tolist()]
+    return (list(cols) == expected.column_positions.tolist() and list(rows) == expected.row_positions.tolist()
+            and np.array_equal(np.asarray(zs, np.float64), expected.z_offsets) and list(paths) == want_paths)
+
+
+@pytest.mark.parametrize("source", ["in memory", "from a path"])
+@pytest.mark.parametrize("impl", ["framecodec", POSITIONS_WSIDICOM, POSITIONS_PYDICOM])
+def test_tile_positions(benchmark: Any, positions_file: tuple[wsi_util.Slide, bytes, Path], source: str,
+                        impl: str) -> None:  # fmt: skip
+    """Every frame's Plane Position (Slide), focal plane and optical path (wsidicom's reader takes bytes only)."""
+    layout, data, path = positions_file
+    n = len(layout.full_order())
+    tag(benchmark, f"tile positions, {n:,} frames TILED_SPARSE, {source}", impl, 0)
+    expected = tile_positions(data)
+    memory = source == "in memory"
+    fns: Fns = {
+        "framecodec": lambda: tile_positions(data if memory else path),
+        POSITIONS_WSIDICOM: lambda: wsidicom_positions(data, n),
+        POSITIONS_PYDICOM: lambda: positions_of(io.BytesIO(data) if memory else path),
     }
-    if not missing(benchmark, "wsidicom read_tile", b.wsidicom_problem()):
-        b.wsi  # noqa: B018 - open before the rounds
-        fns["wsidicom read_tile"] = lambda: wsidicom_tile(b, state["i"])
-    if not missing(benchmark, "pydicom pixel_array(path, index=i)", b.pydicom_problem()):
-        fns["pydicom pixel_array(path, index=i)"] = lambda: pydicom_frame(b, state["i"])
-
-    def check(results: dict[str, Any]) -> None:
-        ours = results["framecodec reader[i]"]
-        assert np.array_equal(results["framecodec.pixel_array(path, index=i)"], ours)
-        if not b.lossy:
-            assert np.array_equal(ours, b.slide.frame(state["i"]))
-        if "pydicom pixel_array(path, index=i)" in results:
-            assert np.array_equal(results["pydicom pixel_array(path, index=i)"], ours)
-        if "wsidicom read_tile" in results:
-            assert close_enough(results["wsidicom read_tile"], ours, b.lossy)
-
-    interleaved(benchmark, "framecodec reader[i]", fns, next_round=draw, check=check, budget=5.0, max_rounds=200)
+    why = {POSITIONS_WSIDICOM: PFFG_WHY or (None if memory else "wsidicom's reader takes the bytes in memory only")}
+    out, _ = compare(benchmark, impl, fns, why, apart=POSITIONS_APART, budget=3.0, alone=1.0)
+    if impl == "framecodec":
+        assert len(out) == n and out.per_frame and np.array_equal(out.column_positions, expected.column_positions)
+        assert sorted(set(out.focal_planes.tolist())) == [0, 1] and out.optical_path_identifiers == ("BF", "FL")
+    else:
+        assert same_positions(expected, *out), impl
 
 
-def test_random_frames(benchmark: Any, bench: Bench) -> None:
-    """1,000 random frames (a new draw each round): ``reader.read(indices, threads=1)`` and all cores, against
-    wsidicom's ``read_tile`` in a loop and in a thread pool of all cores, and pydicom's ``pixel_array(path,
-    index=i)`` in a loop."""
-    b = bench
-    if b.syntax == "jpeg":
-        pytest.skip("FrameReader hands JPEG to pydicom frame by frame: its throughput is pydicom's "
-                    "(test_random_frame shows the cost per frame)")  # fmt: skip
-    k = min(RANDOM_FRAMES, b.n)
-    tag(benchmark, f"{k:,} random frames", b, "framecodec threads=1", k, "frames")
-    rng = np.random.default_rng(9)
-    state: dict[str, Any] = {"idx": np.arange(k)}
-    reader = b.reader
+# ------------------------------------------------------------------------------------------------ frames sweep
 
-    def draw() -> None:
-        state["idx"] = rng.choice(b.n, k, replace=False)
-
-    fns: dict[str, Callable[[], Any]] = {
-        "framecodec threads=1": lambda: reader.read(state["idx"], threads=1),
-        f"framecodec threads={CORES}": lambda: reader.read(state["idx"], threads=CORES),
-    }
-    if not missing(benchmark, "wsidicom", b.wsidicom_problem()):
-        b.wsi  # noqa: B018
-        pool = b.pool(CORES)
-        fns["wsidicom read_tile, 1 thread"] = lambda: [wsidicom_tile(b, int(i)) for i in state["idx"]]
-        fns[f"wsidicom read_tile, {CORES} threads"] = lambda: list(
-            pool.map(lambda i: wsidicom_tile(b, int(i)), state["idx"])
-        )
-    if not missing(benchmark, "pydicom pixel_array(path, index=i)", b.pydicom_problem()):
-        fns["pydicom pixel_array(path, index=i), 1 thread"] = lambda: [pydicom_frame(b, int(i)) for i in state["idx"]]
-    slow = b.n > 20_000
-
-    def check(results: dict[str, Any]) -> None:
-        ours = results["framecodec threads=1"]
-        assert ours.shape == (k, 256, 256, 3)
-        assert np.array_equal(results[f"framecodec threads={CORES}"], ours)
-        if not b.lossy:
-            assert all(np.array_equal(ours[j], b.slide.frame(int(i))) for j, i in enumerate(state["idx"][:50]))
-        for name, got in results.items():
-            if not name.startswith("framecodec"):
-                assert len(got) == k and all(close_enough(np.asarray(g), o, b.lossy) for g, o in zip(got, ours)), name
-
-    interleaved(benchmark, "framecodec threads=1", fns, next_round=draw, check=check,
-                budget=30.0 if slow else 5.0, min_rounds=5, max_rounds=15)  # fmt: skip
+#: Where a peer's open is still cheap enough to sweep: (peer, tiling) -> the largest frame count.
+#: pydicom parses every Per-Frame Functional Groups item: 70 ms at 1,000 frames, 20 s a read at 100,000.
+PEER_SWEEP_MAX = {("wsidicom", TILED_FULL): 100_000, ("wsidicom", TILED_SPARSE): 100_000,
+                  (PYDICOM_OPEN, TILED_FULL): 100_000, (PYDICOM_OPEN, TILED_SPARSE): 10_000}  # fmt: skip
+TABLE_PEER = {"BOT": "pydicom parse_fragments", "EOT": "pydicom iterate generate_frames"}
 
 
-# ------------------------------------------------------------------------------------------------ regions
+def sweep_counts(config: pytest.Config) -> list[int]:
+    """10 to 10,000 frames, and 100,000 with FRAMECODEC_BENCH_FRAMES >= 100000; 10 and 100 in the smoke run."""
+    if config.getoption("benchmark_disable", default=False):
+        return [10, 100]
+    top = int(os.environ.get("FRAMECODEC_BENCH_FRAMES", DEFAULT_FRAMES))
+    return [10, 100, 1_000, 10_000] + ([100_000] if top >= 100_000 else [])
 
 
-def test_read_region(benchmark: Any, bench: Bench) -> None:
-    """A 2048 x 2048 region at a random place each round: ``reader.read_region`` on one thread and all cores,
-    against ``wsi.read_region`` on one thread and all cores."""
-    b = bench
-    w, h = REGION
-    tag(benchmark, f"read_region {w} x {h}", b, "framecodec threads=1", w * h, "pixels")
-    spec = b.slide.spec
-    rng = np.random.default_rng(10)
-    state = {"xy": (0, 0)}
-    reader = b.reader
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The sweeps' points: frame counts that depend on the run, and each peer only where it is cheap."""
+    counts = sweep_counts(metafunc.config)
+    if metafunc.function.__name__ == "test_frame_table_sweep":
+        cases = [(t, n, i) for t in ("BOT", "EOT") for n in counts for i in ("framecodec", TABLE_PEER[t])]
+        metafunc.parametrize(("table", "count", "impl"), cases, ids=[f"{t}-{n}-{i}" for t, n, i in cases])
+    elif metafunc.function.__name__ == "test_open_sweep":
+        cases = [(t, n, i) for t in (TILED_FULL, TILED_SPARSE) for n in counts
+                 for i in ("framecodec", "wsidicom", PYDICOM_OPEN) if i == "framecodec" or n <= PEER_SWEEP_MAX[i, t]]
+        metafunc.parametrize(("tiling", "count", "impl"), cases, ids=[f"{t}-{n}-{i}" for t, n, i in cases])
 
-    def draw() -> None:
-        state["xy"] = (int(rng.integers(spec.width - w + 1)), int(rng.integers(spec.height - h + 1)))
 
-    fns: dict[str, Callable[[], Any]] = {
-        "framecodec threads=1": lambda: reader.read_region(state["xy"], REGION, threads=1),
-        f"framecodec threads={CORES}": lambda: reader.read_region(state["xy"], REGION, threads=CORES),
-    }
-    if not missing(benchmark, "wsidicom", b.wsidicom_problem()):
-        wsi = b.wsi
-        fns["wsidicom threads=1"] = lambda: wsi.read_region(state["xy"], 0, REGION, threads=1, as_array=True)
-        fns[f"wsidicom threads={CORES}"] = lambda: wsi.read_region(state["xy"], 0, REGION, threads=CORES, as_array=True)
+@functools.lru_cache(maxsize=1)
+def table_values(count: int) -> tuple[bytes, bytes, npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """``count`` frames of 100-200 bytes with a Basic Offset Table, and with the Extended Offset Table."""
+    frames = fake_jpeg_frames(count, 100, 200)
+    ext, eot, lengths = fc.encapsulate_extended(frames)
+    return fc.encapsulate(frames, "basic"), ext, np.frombuffer(eot, "<u8"), np.frombuffer(lengths, "<u8")
 
-    def check(results: dict[str, Any]) -> None:
-        ours = results["framecodec threads=1"]
-        assert ours.shape == (h, w, 3)
-        assert np.array_equal(results[f"framecodec threads={CORES}"], ours)
-        if not b.lossy:
-            assert np.array_equal(ours, b.slide.region(state["xy"], REGION))
-        for name, got in results.items():
-            if name.startswith("wsidicom"):
-                assert close_enough(np.asarray(got), ours, b.lossy), name
 
-    interleaved(benchmark, "framecodec threads=1", fns, next_round=draw, check=check, budget=5.0, max_rounds=25)
+def pydicom_table(value: bytes) -> int:
+    """pydicom's ``parse_fragments`` from the first fragment (after the Basic Offset Table): the frame count."""
+    bio = io.BytesIO(value)
+    bio.seek(8 + int.from_bytes(value[4:8], "little"))
+    return int(parse_fragments(bio)[0])
 
+
+def test_frame_table_sweep(benchmark: Any, table: str, count: int, impl: str) -> None:
+    """``fc.frame_table`` of an in-memory value, by frame count, beside pydicom's table (BOT) or iteration (EOT)."""
+    bot, ext, eo, el = table_values(count)
+    value = bot if table == "BOT" else ext
+    peer = TABLE_PEER[table]
+    tag(benchmark, f"frame_table {table}: {count:,} frames of 100-200 B", impl, 0)
+    sweep(benchmark, "frames", f"frame_table {table}" if impl == "framecodec" else f"{peer} {table}", count)
+    benchmark.extra_info["value_bytes"] = len(value)
+    if table == "BOT":
+        fns: Fns = {"framecodec": lambda: len(fc.frame_table(bot, count)), peer: lambda: pydicom_table(bot)}
+    else:
+        eot = (eo.tobytes(), el.tobytes())
+        fns = {"framecodec": lambda: len(fc.frame_table(ext, count, eo, el)),
+               peer: lambda: sum(1 for _ in generate_frames(ext, number_of_frames=count, extended_offsets=eot))}
+    out, _ = compare(benchmark, impl, fns, budget=2.0, alone=1.0, max_rounds=100)
+    assert out == count
+
+
+@pytest.fixture(scope="module")
+def sweep_slide(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Iterator[Callable[[str, int], Slide]]:
+    """JPEG Baseline slides by (tiling, frame count), written on first use, each in its own folder (wsidicom opens
+    folders); all deleted at the module's end (45 MB at 10,000 frames)."""
+    folder = slide_folder(tmp_path_factory, smoke, "sweep")
+    made: dict[tuple[str, int], Slide] = {}
+
+    def get(tiling: str, count: int) -> Slide:
+        if (tiling, count) not in made:
+            where = folder / f"{tiling}-{count}"
+            where.mkdir(parents=True)
+            made[tiling, count] = write_slide(where / "level0.dcm", spec(count, "jpeg", tiling))
+        return made[tiling, count]
+
+    yield get
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_open_sweep(benchmark: Any, sweep_slide: Callable[[str, int], Slide], tiling: str, count: int,
+                    impl: str) -> None:  # fmt: skip
+    """Path -> every tile position by frame count (JPEG Baseline slides: the smallest files; open does not decode),
+    beside wsidicom and pydicom where they are cheap enough."""
+    slide = sweep_slide(tiling, count)
+    path = slide.path
+    tag(benchmark, f"open sweep: {count:,}-frame {tiling} slide, JPEG Baseline", impl, 0)
+    series = {"framecodec": "FrameReader open", "wsidicom": "wsidicom open", PYDICOM_OPEN: "pydicom open"}[impl]
+    sweep(benchmark, "frames", f"{series} {tiling}", count)
+    fns: Fns = {"framecodec": lambda: framecodec_open(path), "wsidicom": lambda: wsidicom_open(path.parent),
+                PYDICOM_OPEN: lambda: pydicom_positions(path)}  # fmt: skip
+    why: dict[str, str | None] = {"wsidicom": wsidicom_problem()}
+    for peer in ("wsidicom", PYDICOM_OPEN):
+        if count > PEER_SWEEP_MAX[peer, tiling]:
+            why[peer] = f"not swept past {PEER_SWEEP_MAX[peer, tiling]:,} frames ({tiling}): too slow"
+    out, _ = compare(benchmark, impl, fns, why, budget=3.0, alone=1.0, max_rounds=50)
+    if impl != "wsidicom":
+        assert np.array_equal(out, slide.positions)
