@@ -2,7 +2,7 @@
 adds over one process, and cohort transcoding on 2 workers against 1.
 
     python -m pytest benchmarks/bench_dask.py --benchmark-json=dask.json
-    python benchmarks/dask_report.py dask.json
+    python -m benchmarks.report --only dask        # runs it and writes its table into benchmarks/RESULTS.md
 
 What is timed (files in the page cache):
 

@@ -4,7 +4,7 @@ package), measured in the same rounds; deflate speed and size at every level of 
 against numpy is in bench_bitpack.py.)
 
     python -m pytest benchmarks/bench_deflate.py --benchmark-json=deflate.json
-    python benchmarks/deflate_report.py deflate.json    # issue 9's tables: inflate ratios and goals, encode per level
+    python -m benchmarks.report --only deflate    # runs it and writes its tables and goals into benchmarks/RESULTS.md
 
 Every round inflates 8 distinct frames (as a pipeline sees them), each into a new buffer of the frame's size:
 240x240 RGB microscopy tiles, 512x512 1-bit segmentation frames (bit-packed, 32 KiB) and 512x512 int16 CT

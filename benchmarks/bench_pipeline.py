@@ -4,7 +4,7 @@ on the deflate files), the threads sweep, ``framecodec.compress`` against ``ds.c
 whole slides: one random frame, 1,000 random frames and a 2048 x 2048 region against wsidicom and pydicom.
 
     python -m pytest benchmarks/bench_pipeline.py --benchmark-json=pipeline.json    # some minutes
-    python benchmarks/pipeline_report.py pipeline.json    # the issues' goals: measured ratio, met or not
+    python -m benchmarks.report --only pipeline    # also under .venv31 (pydicom 3.1) when it exists; RESULTS.md
 
 Run it with pydicom 3.1 too for the Deflated Image Frame Compression peers (pydicom 3.0.x has no decoder or encoder
 for it: those peers are recorded as missing, with the reason, in ``extra_info["missing"]`` of our benchmark of the

@@ -4,7 +4,7 @@ the frame-count sweep: frame tables and opens from 10 to 100,000 frames. (Readin
 slides is bench_pipeline.py's.)
 
     FRAMECODEC_BENCH_FRAMES=100000 python -m pytest benchmarks/bench_reader.py --benchmark-json=reader.json
-    python benchmarks/reader_report.py reader.json    # the goal table and, per slide, every implementation
+    python -m benchmarks.report --only reader    # runs it and writes its tables, goals and the frames plot
 
 Environment (slide_bench.py): ``FRAMECODEC_BENCH_FRAMES``, frames per slide (default 10,000; the issue's figures
 are for 100,000, which also adds the sweep's 100,000-frame points); ``FRAMECODEC_BENCH_SLIDES``, the folder to

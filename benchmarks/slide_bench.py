@@ -188,7 +188,7 @@ def bench(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def tag_slide(benchmark: Any, what: str, b: Bench, impl: str, nbytes: int, threads: int = 1, items: int = 1,
               unit: str = "") -> None:  # fmt: skip
-    """timing.tag's fields for a benchmark on slide ``b``, and the slide's (reader_report.py reads them)."""
+    """timing.tag's fields for a benchmark on slide ``b``, and the slide's (the report groups by them)."""
     benchmark.group = f"{what}: {b.label}"
     benchmark.extra_info.update(impl=impl, bytes=nbytes, threads=threads, items=items, unit=unit, slide=b.name,
                                 frames=b.n, tiling=b.tiling, syntax=SYNTAX_LABELS[b.syntax],

@@ -256,7 +256,7 @@ def goal(benchmark: Any, text: str, ratio: float, target: float, peer: str = "",
 
 
 def goal_time(benchmark: Any, text: str, seconds: float, limit: float) -> None:
-    """An absolute goal: ``seconds`` must be under ``limit`` (pipeline_report.py shows it in ms)."""
+    """An absolute goal: ``seconds`` must be under ``limit`` (benchmarks.report shows it in ms)."""
     benchmark.extra_info.setdefault("goals", []).append(
         {"goal": text, "seconds": seconds, "target": limit, "at_most": True, "peer": ""}
     )

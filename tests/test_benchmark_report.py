@@ -100,16 +100,16 @@ def test_kernel_goals_from_group_medians(tmp_path: Path) -> None:
     from report import goals
 
     path = write(tmp_path, "rle.json", [
-        bench("decode RGB tile", "framecodec", 0.001),
-        bench("decode RGB tile", "imagecodecs", 0.004),
-        bench("decode RGB tile", "pylibjpeg-rle", 0.002),  # the faster peer: 2.0x
-        bench("decode CT", "framecodec", 0.002, missing={"imagecodecs": "not installed"}),
-        bench("decode CT", "pylibjpeg-rle", 0.0022),  # 1.1x: missed
-        bench("encode RGB tile", "framecodec", 0.001, missing={"pylibjpeg-rle": "not installed"}),
-        bench("encode RGB tile", "pydicom", 0.06),  # 60x
+        bench("rle decode RGB tile", "framecodec", 0.001),
+        bench("rle decode RGB tile", "imagecodecs", 0.004),
+        bench("rle decode RGB tile", "pylibjpeg-rle", 0.002),  # the faster peer: 2.0x
+        bench("rle decode CT", "framecodec", 0.002, missing={"imagecodecs": "not installed"}),
+        bench("rle decode CT", "pylibjpeg-rle", 0.0022),  # 1.1x: missed
+        bench("rle encode RGB tile", "framecodec", 0.001, missing={"pylibjpeg-rle": "not installed"}),
+        bench("rle encode RGB tile", "pydicom", 0.06),  # 60x
     ])  # fmt: skip
     found = {(g.text.split(": ")[-1], g.target): g for g in goals.evaluate(results.load([path]).groups)}
-    assert found[("decode RGB tile", 1.3)].ratio == pytest.approx(2.0) and found[("decode RGB tile", 1.3)].met
-    assert found[("decode CT", 1.3)].ratio == pytest.approx(1.1) and found[("decode CT", 1.3)].met is False
-    assert found[("encode RGB tile", 50.0)].met and found[("encode RGB tile", 1.3)].met is None
-    assert found[("encode RGB tile", 1.3)].why == "pylibjpeg-rle missing"
+    assert found[("rle decode RGB tile", 1.3)].ratio == pytest.approx(2.0) and found[("rle decode RGB tile", 1.3)].met
+    assert found[("rle decode CT", 1.3)].ratio == pytest.approx(1.1) and found[("rle decode CT", 1.3)].met is False
+    assert found[("rle encode RGB tile", 50.0)].met and found[("rle encode RGB tile", 1.3)].met is None
+    assert found[("rle encode RGB tile", 1.3)].why == "pylibjpeg-rle missing"
