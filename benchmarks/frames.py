@@ -102,7 +102,8 @@ def microscopy_tile(seed: int = 0, size: int = 240) -> npt.NDArray[np.uint8]:
     img += np.float32(0.5 - 9)
     img += rng.integers(0, 10, img.shape, dtype=np.uint8)
     img += rng.integers(0, 10, img.shape, dtype=np.uint8)
-    return np.clip(img, 0, 255, out=img).astype(np.uint8)
+    tile: npt.NDArray[np.uint8] = np.clip(img, 0, 255, out=img).astype(np.uint8)
+    return tile
 
 
 def ct_frame(seed: int = 0, size: int = 512) -> npt.NDArray[np.int16]:
