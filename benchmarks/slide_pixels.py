@@ -1,0 +1,103 @@
+"""The pixels of a synthetic slide, how its frames are laid out, and each frame encoded by encoders independent of
+framecodec (zlib, pylibjpeg-rle, Pillow). See slides.py for the whole."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import numpy as np
+import numpy.typing as npt
+
+from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE
+from frames import microscopy_tile
+from slide_spec import TILED_FULL, TILED_SPARSE, SlideSpec
+
+
+def slide_canvas(spec: SlideSpec) -> npt.NDArray[np.uint8]:
+    """(focal planes, optical paths, tiles down x Rows, tiles across x Columns[, samples])."""
+    (tw, th), (nx, ny) = spec.tile_size, spec.tiled
+    h, w = ny * th, nx * tw
+    margin = 8 * (spec.focal_planes + spec.optical_paths)
+    base = microscopy_tile(spec.seed, max(h, w) + margin)
+    planes = np.empty((spec.focal_planes, spec.optical_paths, h, w, 3), np.uint8)
+    for f in range(spec.focal_planes):
+        for p in range(spec.optical_paths):
+            dy, dx = 3 * f + 5 * p, 7 * f + 2 * p  # each plane its own pixels (the image is noisy)
+            planes[f, p] = base[dy : dy + h, dx : dx + w]
+    return planes if spec.samples == 3 else np.ascontiguousarray(planes[..., 1])
+
+
+def mosaic_tiles(spec: SlideSpec) -> npt.NDArray[np.uint8]:
+    """``spec.mosaic`` distinct tiles: tissue cut from one synthetic image, then near-white background."""
+    tw, th = spec.tile_size
+    k = int(spec.mosaic or 1)
+    tissue = max(1, min(k, round(k * spec.tissue))) if k > 1 else 1
+    across = -(-int(np.sqrt(tissue)) // 1) or 1
+    down = -(-tissue // across)
+    image = microscopy_tile(spec.seed, max(across * tw, down * th))
+    tiles = [image[(i // across) * th : (i // across + 1) * th, (i % across) * tw : (i % across + 1) * tw]
+             for i in range(tissue)]  # fmt: skip
+    rng = np.random.default_rng(spec.seed + 1)
+    for _ in range(k - tissue):  # slide background: near-constant white with a little sensor noise
+        tiles.append((241 + rng.integers(0, spec.background_noise, (th, tw, 3))).astype(np.uint8))
+    arr = np.stack(tiles)
+    return arr if spec.samples == 3 else np.ascontiguousarray(arr[..., 1])
+
+
+def encode_tile(pixels: npt.NDArray[np.uint8], spec: SlideSpec) -> bytes:
+    """One frame in ``spec.transfer_syntax`` by encoders independent of framecodec (odd lengths kept)."""
+    ts = spec.transfer_syntax
+    pixels = np.ascontiguousarray(pixels)
+    if ts in (EXPLICIT, ENCAPSULATED_UNCOMPRESSED):
+        return pixels.tobytes()
+    if ts == DEFLATE:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw RFC 1951, as PS3.5 8.2.16 stores it
+        return c.compress(pixels.tobytes()) + c.flush()
+    if ts == RLE:
+        from rle.utils import encode_array  # pylibjpeg-rle
+
+        th, tw = pixels.shape[:2]
+        return next(encode_array(pixels, rows=th, columns=tw, samples_per_pixel=spec.samples, bits_allocated=8,
+                                 number_of_frames=1))  # fmt: skip
+    if ts == JPEG_BASELINE:
+        from PIL import Image
+
+        buf = io.BytesIO()
+        mode = "RGB" if spec.samples == 3 else "L"
+        # 4:2:2 (subsampling=1) as Photometric Interpretation YBR_FULL_422 says
+        Image.fromarray(pixels, mode).save(buf, format="JPEG", quality=spec.jpeg_quality, subsampling=1)
+        return buf.getvalue()
+    raise ValueError(f"no encoder for transfer syntax {ts}")
+
+
+# ---------------------------------------------------------------------------------------------- layout
+
+
+def frame_layout(spec: SlideSpec) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """(tile (tx, ty) per frame, (focal plane, optical path) per frame, present[f, p, ty, tx])."""
+    (nx, ny), nf, npaths = spec.tiled, spec.focal_planes, spec.optical_paths
+    # PS3.3 C.7.6.17.3: along a row, then rows, then focal planes, then optical paths
+    p, f, ty, tx = np.meshgrid(np.arange(npaths), np.arange(nf), np.arange(ny), np.arange(nx), indexing="ij")
+    tiles = np.stack([tx.ravel(), ty.ravel()], axis=1).astype(np.int64)
+    planes = np.stack([f.ravel(), p.ravel()], axis=1).astype(np.int64)
+    present = np.ones((nf, npaths, ny, nx), bool)
+    if spec.tiling == TILED_FULL:
+        if spec.shuffle or (not isinstance(spec.missing, (int, float)) or spec.missing):
+            raise ValueError("shuffle and missing tiles need TILED_SPARSE")
+        return tiles, planes, present
+    if spec.tiling != TILED_SPARSE:
+        raise ValueError(f"tiling must be {TILED_FULL} or {TILED_SPARSE}, not {spec.tiling!r}")
+    rng = np.random.default_rng(spec.seed + 7)
+    if isinstance(spec.missing, (int, float)):
+        gone = rng.random(len(tiles)) < float(spec.missing)
+        gone[0] = False  # keep the first tile of every slide: a slide with no frame is not worth reading
+    else:
+        wanted = {tuple(int(v) for v in t) for t in spec.missing}
+        gone = np.array([(int(a), int(b), int(c), int(d)) in wanted
+                         for (a, b), (c, d) in zip(tiles, planes)], bool)  # fmt: skip
+    present[planes[gone, 0], planes[gone, 1], tiles[gone, 1], tiles[gone, 0]] = False
+    order = np.nonzero(~gone)[0]
+    if spec.shuffle:
+        order = rng.permutation(order)
+    return tiles[order], planes[order], present
