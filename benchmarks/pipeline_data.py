@@ -2,9 +2,9 @@
 
 Made once per session in a temporary directory from ``frames.py``: 1,000 240x240 RGB tissue-like tiles, 400
 512x512 1-bit segmentation frames and 100 512x512 int16 CT-like frames (a few frames each under
-``--benchmark-disable``), each written as an RLE Lossless and as a Deflated Image Frame Compression file (frames
-encoded with framecodec's kernels ``rle_encode`` / ``pack_bits`` + ``deflate`` at level 6, then ``encapsulate``
-with a Basic Offset Table). ``DataSet.decode_problem`` / ``encode_problem`` say why a pydicom plugin cannot
+``--benchmark-disable``), each written by ``files.write_frames_file`` as an RLE Lossless and as a Deflated Image
+Frame Compression file (a tiled VL WSI, a binary Segmentation, an Enhanced CT of 12 bits stored; frames encoded
+with framecodec's kernels at level 6, a Basic Offset Table). ``DataSet.decode_problem`` / ``encode_problem`` say why a pydicom plugin cannot
 decode or encode a data set here (the reason the benchmarks record for a missing peer).
 
 Also ``fake_jpeg_frames``: many small frames that look like JPEG to a scanner (no 0xFF inside), for the frame
@@ -31,6 +31,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 from pydicom.uid import UID, generate_uid
 
+import files
 import framecodec as fc
 from frames import ct_frame, microscopy_tile, segmentation_frame
 
@@ -78,21 +79,18 @@ class DataSet:
     def __init__(self, kind: Kind, n: int, folder: Path) -> None:
         self.kind, self.n = kind, n
         self.label = kind.label.format(n=n)
-        with ThreadPoolExecutor(CORES) as pool:
-            self.pixels = np.stack(list(pool.map(kind.make, range(n))))
-            self.fragments = {s: list(pool.map(partial(self._encode, s), self.pixels)) for s in SYNTAXES}
-        self.values = {s: fc.encapsulate(frags) for s, frags in self.fragments.items()}
-        self.paths = {s: folder / f"{kind.key}_{s}.dcm" for s in SYNTAXES}
+        # The files from the shared writer (benchmarks/files.py: the headers a modality writes, frames encoded by
+        # framecodec's kernels at level 6); the pixels from the generators, as the reference.
+        made = {s: files.write_frames_file(folder / f"{kind.key}_{s}.dcm", kind.key, n, SYNTAXES[s]) for s in SYNTAXES}
+        self.paths = {s: f.path for s, f in made.items()}
+        self.pixels = made["RLE"].pixels()
+        self.fragments: dict[str, list[bytes]] = {}
         for s, path in self.paths.items():
-            write(path, self.header(), SYNTAXES[s], self.values[s])
+            with fc.FrameReader(path) as r:
+                self.fragments[s] = [bytes(r.raw(i)) for i in range(n)]
+        self.values = {s: fc.encapsulate(frags) for s, frags in self.fragments.items()}
         self._datasets: dict[str, Dataset] = {}
         self._problems: dict[tuple[str, str, str], str | None] = {}
-
-    def _encode(self, syntax: str, frame: npt.NDArray[Any]) -> bytes:
-        k = self.kind
-        if syntax == "RLE":
-            return fc.rle_encode(frame, k.rows, k.columns, k.samples_per_pixel, k.bits_allocated)
-        return fc.deflate(fc.pack_bits(frame) if k.bits_allocated == 1 else frame, 6)
 
     @property
     def nbytes(self) -> int:
@@ -144,15 +142,6 @@ class DataSet:
                 lambda: self.header(1).compress(SYNTAXES[syntax], self.pixels[0], encoding_plugin=plugin),
             )  # fmt: skip
         return self._problems[key]
-
-
-def write(path: Path, ds: Dataset, syntax: UID, value: bytes) -> None:
-    ds.file_meta.TransferSyntaxUID = syntax
-    ds.PixelData = value
-    ds["PixelData"].VR = "OB"
-    ds["PixelData"].is_undefined_length = True  # encapsulated (PS3.5 A.4); the writer adds the delimiter
-    # pydicom 3.0 does not know Deflated Image Frame Compression: say how the data set is encoded.
-    pydicom.dcmwrite(path, ds, implicit_vr=False, little_endian=True, force_encoding=True)
 
 
 def _problem(what: str, syntax: str, plugin: str, label: str, probe: Callable[[], object]) -> str | None:
