@@ -26,8 +26,8 @@ What is timed (the file in the page cache, unless said otherwise):
   planes, 2 optical paths, shuffled; 1,000 frames under --benchmark-disable), in memory and from a path, against
   pydicom reading the file without the pixels and then each frame's values (timed apart: 20 s a read) and
   wsidicom's ``PerFrameFunctionalGroupsReader``, which searches the sequence's bytes instead of parsing it.
-- the sweep (``extra_info["sweep"]``, plot "frames", x = 10, 100, 1,000, 10,000 and, with FRAMECODEC_BENCH_FRAMES
-  >= 100000, 100,000; 10 and 100 under --benchmark-disable): ``fc.frame_table`` of an in-memory value of small
+- the sweep (``extra_info["sweep"]``, plot "frames", x = 10, 100, 1,000, 10,000 and 100,000 (up to
+  ``FRAMECODEC_BENCH_SWEEP``); 10 and 100 under --benchmark-disable): ``fc.frame_table`` of an in-memory value of small
   frames with a Basic Offset Table (series "frame_table BOT") and with the Extended Offset Table ("frame_table
   EOT"), beside pydicom's ``parse_fragments`` / iterating ``generate_frames``; and the open of a JPEG slide,
   TILED_FULL and TILED_SPARSE ("FrameReader open TILED_FULL" / "... TILED_SPARSE"), beside wsidicom and pydicom
@@ -255,11 +255,12 @@ TABLE_PEER = {"BOT": "pydicom parse_fragments", "EOT": "pydicom iterate generate
 
 
 def sweep_counts(config: pytest.Config) -> list[int]:
-    """10 to 10,000 frames, and 100,000 with FRAMECODEC_BENCH_FRAMES >= 100000; 10 and 100 in the smoke run."""
+    """10 to 100,000 frames (up to FRAMECODEC_BENCH_SWEEP, default 100,000: the sweep's slides are small JPEG
+    files); 10 and 100 in the smoke run."""
     if config.getoption("benchmark_disable", default=False):
         return [10, 100]
-    top = int(os.environ.get("FRAMECODEC_BENCH_FRAMES", DEFAULT_FRAMES))
-    return [10, 100, 1_000, 10_000] + ([100_000] if top >= 100_000 else [])
+    top = int(os.environ.get("FRAMECODEC_BENCH_SWEEP", 100_000))
+    return [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= top]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
