@@ -113,3 +113,12 @@ def test_kernel_goals_from_group_medians(tmp_path: Path) -> None:
     assert found[("rle decode CT", 1.3)].ratio == pytest.approx(1.1) and found[("rle decode CT", 1.3)].met is False
     assert found[("rle encode RGB tile", 50.0)].met and found[("rle encode RGB tile", 1.3)].met is None
     assert found[("rle encode RGB tile", 1.3)].why == "pylibjpeg-rle missing"
+
+
+def test_encoders_show_their_compression_ratio(tmp_path: Path) -> None:
+    path = write(tmp_path, "deflate.json", [
+        bench("deflate levels CT", "zlib 6", 0.01, bytes=1000, encoded_bytes=250),
+        bench("deflate levels CT", "libdeflate 12", 0.05, bytes=1000, encoded_bytes=200),
+    ])  # fmt: skip
+    text = tables.area_table(results.load([path]).groups)
+    assert "zlib 6 (4.00:1)" in text and "libdeflate 12 (5.00:1)" in text

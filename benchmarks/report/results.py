@@ -30,6 +30,7 @@ class Group:
     missing: dict[str, str] = field(default_factory=dict)
     environment: str = ""  # "" or the pydicom line it ran under, when a file ran under two
     baseline: str | None = None  # extra_info["baseline"]: the implementation the others are compared with
+    encoded: dict[str, int] = field(default_factory=dict)  # impl -> extra_info["encoded_bytes"] (encoders)
 
 
     @property
@@ -105,6 +106,8 @@ def load(paths: list[Path]) -> Results:
             impl = info.get("impl", b["name"])
             g.nbytes = g.nbytes or int(info.get("bytes", 0) or 0)
             g.baseline = g.baseline or info.get("baseline")
+            if "encoded_bytes" in info:
+                g.encoded[impl] = int(info["encoded_bytes"])
             if "threads" in info:
                 g.threads[impl] = int(info["threads"])
             g.missing.update(info.get("missing", {}))
