@@ -89,6 +89,9 @@ def throughput_plot(groups: list[Group], path: Path, title: str) -> Path | None:
         ys = [i + k * height for i in range(len(groups))]
         mbs = [g.nbytes / g.medians[impl] / 1e6 if impl in g.medians else 0 for g in groups]
         ax.barh(ys, mbs, height=height, label=impl)
+        for y, v in zip(ys, mbs):
+            if v:
+                ax.text(v * 1.03, y, f"{v:,.0f}", va="center", fontsize=6)  # a log axis hides the values
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(groups))])
     ax.set_yticklabels([g.name for g in groups], fontsize=8)
     ax.invert_yaxis()
