@@ -130,7 +130,7 @@ def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | No
     if failures:
         lines += [f"**Failed to run: {', '.join(failures)}.**", ""]
     lines += ["## Machine and versions", "", machine.describe_machine(pydicom31), "",
-              "## Goals of the earlier issues", "", tables.goal_table(goals.evaluate(res.groups) + res.goals), ""]  # fmt: skip
+              "## Goals of the earlier issues", "", tables.goal_table(_goals(res)), ""]  # fmt: skip
     if "goals" in notes:
         lines += [notes["goals"], ""]
     for area in areas:
@@ -144,6 +144,16 @@ def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | No
         if notes.get(area):
             lines += [notes[area], ""]
     out.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _goals(res: results.Results) -> list[results.Goal]:
+    """Every goal once. A second environment's run (pydicom 3.1) counts only for the goals the main run could not
+    measure (its pydicom has no such peer); for the others it repeats the main run, with fewer peers installed."""
+    found = goals.evaluate(res.groups) + res.goals
+    unmeasured = {(g.area, g.text) for g in found if not g.environment and g.ratio is None and g.seconds is None}
+    kept = [g for g in found if not g.environment or (g.area, g.text) in unmeasured]
+    elsewhere = {(g.area, g.text) for g in kept if g.environment and (g.ratio is not None or g.seconds is not None)}
+    return [g for g in kept if g.environment or (g.area, g.text) not in elsewhere]
 
 
 if __name__ == "__main__":
