@@ -108,8 +108,7 @@ def decompress(
     (PS3.5 8.1.1); padded to even length. The Extended Offset Table, which only encapsulated data can have,
     is removed.
     """
-    from pydicom.uid import ExplicitVRLittleEndian, UID, generate_uid
-    from pydicom.valuerep import VR
+    from pydicom.uid import UID, generate_uid
 
     ts = str(getattr(ds, "file_meta", {}).get("TransferSyntaxUID", ""))
     if not ts:
@@ -118,29 +117,9 @@ def decompress(
     if CODECS.get(ts) == "native" or (ts not in CODECS and not UID(ts).is_compressed):
         raise ValueError("The dataset is already uncompressed")
     layout = layout_of(ds)
-    arr = pixel_array(ds, threads=threads, raw=not as_rgb)
-    if layout.bits_allocated == 1:
-        value = _core.pack_bits(arr)
-    else:
-        value = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
-    if len(value) >= 2**32 - 1:  # PS3.5 7.1.1: a 32-bit value length
-        raise ValueError("the decompressed Pixel Data would be longer than a native value can be (4 GiB)")
-    if len(value) % 2:
-        value += b"\x00"
-    ds.PixelData = value
-    elem = ds["PixelData"]
-    elem.is_undefined_length = False
-    elem.VR = VR.OB if layout.bits_allocated <= 8 else VR.OW
-    for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
-        if keyword in ds:
-            del ds[keyword]
+    set_native_pixel_data(ds, pixel_array(ds, threads=threads, raw=not as_rgb), layout)
     if as_rgb and layout.samples_per_pixel == 3 and layout.photometric_interpretation.startswith("YBR"):
         ds.PhotometricInterpretation = "RGB"
-    elif layout.photometric_interpretation == "YBR_FULL_422":
-        ds.PhotometricInterpretation = "YBR_FULL"  # pixel_array gives full-resolution chroma
-    if layout.samples_per_pixel > 1:
-        ds.PlanarConfiguration = 0
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     _forget_pixels(ds)
     if generate_instance_uid:
         ds.SOPInstanceUID = generate_uid()
@@ -205,3 +184,33 @@ def _forget_pixels(ds: Dataset) -> None:
         ds._pixel_array = None
     if hasattr(ds, "_pixel_id"):
         ds._pixel_id = {}
+
+
+def set_native_pixel_data(ds: Dataset, arr: npt.NDArray[Any], layout: PixelLayout) -> None:
+    """Native Pixel Data in Explicit VR Little Endian from decoded pixels (``decompress``, and the command line's
+    transcode): 1-bit frames packed one after another (PS3.5 8.1.1), little-endian samples, interleaved, even
+    length; the offset tables dropped, Planar Configuration 0, YBR_FULL_422 as the full-resolution YBR_FULL."""
+    from pydicom.uid import ExplicitVRLittleEndian
+    from pydicom.valuerep import VR
+
+    if layout.bits_allocated == 1:
+        value = _core.pack_bits(arr)
+    else:
+        value = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+    if len(value) >= 2**32 - 1:  # PS3.5 7.1.1: a 32-bit value length
+        raise ValueError("the native Pixel Data would be longer than a native value can be (4 GiB): keep it in an "
+                         "encapsulated transfer syntax (deflate, RLE or Encapsulated Uncompressed)")  # fmt: skip
+    if len(value) % 2:
+        value += b"\x00"
+    ds.PixelData = value
+    elem = ds["PixelData"]
+    elem.is_undefined_length = False
+    elem.VR = VR.OB if layout.bits_allocated <= 8 else VR.OW
+    for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+        if keyword in ds:
+            del ds[keyword]
+    if layout.photometric_interpretation == "YBR_FULL_422":
+        ds.PhotometricInterpretation = "YBR_FULL"  # the decoded chroma is full resolution
+    if layout.samples_per_pixel > 1:
+        ds.PlanarConfiguration = 0  # the pixels are interleaved
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian

@@ -191,7 +191,7 @@ def transcode_file(src: str, dst: Path, options: Options, bar: Progress) -> None
     from pydicom.uid import generate_uid
 
     from .. import _layout
-    from ..compress import compress, decompress
+    from ..compress import compress, decompress, set_native_pixel_data
     from ..pixels import pixel_array
 
     name = os.path.basename(src)
@@ -214,7 +214,7 @@ def transcode_file(src: str, dst: Path, options: Options, bar: Progress) -> None
         frames = _layout.layout_of(ds).number_of_frames
         bar.set_stage(name, "encode")
         if options.transfer_syntax == EXPLICIT:
-            _set_native(ds, arr)
+            set_native_pixel_data(ds, arr, _layout.layout_of(ds))
         else:
             interruptible(compress, ds, options.transfer_syntax, arr, level=options.level, threads=options.threads,
                           generate_instance_uid=False, backend=options.backend)  # fmt: skip
@@ -266,39 +266,6 @@ def _read_frames(path: str, threads: int | None, done: Callable[[int, int], None
             interruptible(reader.read, slice(start, stop), raw=True, out=arr[start:stop])
             done(stop, n)
         return arr
-
-
-def _set_native(ds: Dataset, arr: npt.NDArray[Any]) -> None:
-    """Native Pixel Data in Explicit VR Little Endian from the decoded pixels, as ``framecodec.decompress``
-    writes it: 1-bit frames packed one after another, little-endian samples, interleaved, even length."""
-    from pydicom.uid import UID
-    from pydicom.valuerep import VR
-
-    from .._core import pack_bits
-    from .._layout import layout_of
-
-    layout = layout_of(ds)
-    if layout.bits_allocated == 1:
-        value = pack_bits(arr)
-    else:
-        value = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
-    if len(value) >= 2**32 - 1:
-        raise ValueError("the native Pixel Data would be longer than a native value can be (4 GiB): "
-                         "use an encapsulated syntax (--to deflate, rle or encapsulated-uncompressed)")  # fmt: skip
-    if len(value) % 2:
-        value += b"\x00"
-    ds.PixelData = value
-    elem = ds["PixelData"]
-    elem.is_undefined_length = False
-    elem.VR = VR.OB if layout.bits_allocated <= 8 else VR.OW
-    for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
-        if keyword in ds:
-            del ds[keyword]
-    if layout.samples_per_pixel > 1:
-        ds.PlanarConfiguration = 0  # the pixels are interleaved
-    if layout.photometric_interpretation == "YBR_FULL_422":
-        ds.PhotometricInterpretation = "YBR_FULL"  # the decoded chroma is full resolution
-    ds.file_meta.TransferSyntaxUID = UID(EXPLICIT)
 
 
 #: Binary VRs whose values pydicom keeps as bytes in the byte order they were read in, and their item size.
