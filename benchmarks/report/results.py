@@ -72,6 +72,7 @@ class Point:
     x: float
     seconds: float
     nbytes: int
+    environment: str = ""
 
 
 @dataclass
@@ -124,7 +125,7 @@ def load(paths: list[Path]) -> Results:
             if sweep:
                 seconds = shared.get(impl, b["stats"]["median"])
                 out.points.append(Point(sweep["plot"], sweep["series"], float(sweep["x"]), float(seconds),
-                                        int(info.get("bytes", 0) or 0)))  # fmt: skip
+                                        int(info.get("bytes", 0) or 0), env))  # fmt: skip
         out.groups.extend(groups.values())
     return out
 
