@@ -34,7 +34,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--scale", type=float, default=1.0, metavar="X", help="frames per file times X (default 1)")
     p.add_argument("--full", action="store_true",
                    help="run the full benchmark suite of a source checkout (python -m benchmarks.report: every peer, "
-                        "tables and plots into benchmarks/RESULTS.md; about 30 minutes)")  # fmt: skip
+                        "tables and plots into benchmarks/RESULTS.md; about 25 minutes)")  # fmt: skip
     p.add_argument("--only", nargs="+", metavar="AREA", help="with --full: some areas (deflate, bitpack, rle, ...)")
     p.set_defaults(run=run)
 
