@@ -34,6 +34,6 @@ esac
 # from being reused, so RSS says nothing about leaks under it (LeakSanitizer checks the fuzz targets).
 # Each of those runs in the plain suite.
 if [ $# -eq 0 ]; then
-  set -- tests --ignore=tests/test_typing.py --ignore=tests/test_benchmarks_run.py -k "not rss"
+  set -- tests --ignore=tests/test_typing.py --ignore=tests/test_benchmark_report.py -k "not rss"
 fi
 "$python" -m pytest -q -p no:cacheprovider "$@"
