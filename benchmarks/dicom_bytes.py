@@ -164,3 +164,43 @@ def write_encapsulated_pixel_data(f: BinaryIO, frames: Iterable[bytes], count: i
         f.write((sizes + sizes % 2).astype("<u8").tobytes())  # fragment lengths as padded (as pydicom writes)
     f.seek(end)
     return sizes
+
+
+# ------------------------------------------------------------------------------ the JPEG family (slides)
+
+JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"  # JPEG Extended (Process 2 & 4): 8- and 12-bit
+JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80"
+JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81"
+JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90"
+JPEG_2000 = "1.2.840.10008.1.2.4.91"  # lossy (irreversible) or lossless
+HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
+HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"  # lossless, RPCL progression and TLM marker segments
+HTJ2K = "1.2.840.10008.1.2.4.203"  # lossy (irreversible) or lossless
+SYNTAX_NAMES.update({JPEG_EXTENDED: "jpeg-extended", JPEG_LS_LOSSLESS: "jpegls", JPEG_LS_NEAR_LOSSLESS: "jpegls-near",
+                     JPEG_2000_LOSSLESS: "j2k-lossless", JPEG_2000: "j2k", HTJ2K_LOSSLESS: "htj2k-lossless",
+                     HTJ2K_LOSSLESS_RPCL: "htj2k-rpcl", HTJ2K: "htj2k"})  # fmt: skip
+
+
+def write_dataset_part10(f: BinaryIO, dataset: Any) -> None:
+    """:func:`write_dataset`, but with the File Meta Information Group Length (0002,0000) that PS3.10 7.1 requires
+    (Type 1): pydicom's ``dcmwrite`` leaves it out unless ``enforce_file_format``, which pydicom 3.0 refuses
+    together with ``force_encoding``. libdicom (OpenSlide's DICOM reader) refuses a file without it ("reading of
+    group failed - bad group length element"). The preamble, "DICM" and the File Meta Information are written
+    here, then the data set by pydicom's ``write_dataset`` in explicit VR little endian."""
+    import copy
+
+    from pydicom.dataset import validate_file_meta
+    from pydicom.filebase import DicomFileLike
+    from pydicom.filewriter import write_dataset as pydicom_write_dataset
+    from pydicom.filewriter import write_file_meta_info
+
+    validate_file_meta(dataset.file_meta, enforce_standard=True)
+    f.write(getattr(dataset, "preamble", None) or b"\x00" * 128)
+    f.write(b"DICM")
+    fp = DicomFileLike(f)
+    fp.is_little_endian = True
+    fp.is_implicit_VR = False
+    write_file_meta_info(fp, dataset.file_meta, enforce_standard=True)  # (0002,0000) included
+    body = copy.copy(dataset)
+    del body.file_meta
+    pydicom_write_dataset(fp, body)

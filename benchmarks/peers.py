@@ -7,7 +7,14 @@ benchmarks record with ``timing.missing`` instead of dropping the peer silently.
 - ``pydicom_rle_decode`` / ``pydicom_rle_encode``: pydicom's pure-Python RLE frame codec (a private function in
   ``pydicom.pixels.decoders.rle`` / ``encoders.native`` in 3.0, in ``decoders.native`` / ``encoders.native`` under
   other names in 3.1);
-- wsidicom and pydicom on whole slides: open with every tile position, one tile, every frame's position.
+- wsidicom and pydicom on whole slides: open with every tile position, one tile, every frame's position;
+- OpenSlide (openslide-python over openslide-bin's library) on a slide file: ``open_openslide`` (its tile cache
+  off), ``openslide_region`` (an RGBA ``PIL.Image``, OpenSlide's own result) and ``openslide_rgb`` (its RGB);
+- the JPEG family's libraries as pydicom's plugins use them, frame by frame: Pillow (``pillow_decode``, JPEG;
+  libjpeg-turbo), pylibjpeg-openjpeg (``openjpeg_decode``, JPEG 2000 and HTJ2K; OpenJPEG), pyjpegls
+  (``jpegls_decode``, JPEG-LS; CharLS); and pydicom's whole-file ``pixel_array(path)`` through a named plugin
+  (``pydicom_pixel_array``), with ``pydicom_plugin_problem`` saying why a plugin cannot serve a syntax here.
+  ``import framecodec`` puts framecodec's own plugins first for these syntaxes, so a peer always names its plugin.
 """
 
 from __future__ import annotations
@@ -136,3 +143,120 @@ def pydicom_frame(path: Path, i: int, plugin: str) -> npt.NDArray[Any]:
 
     options: dict[str, Any] = {"decoding_plugin": plugin} if plugin else {}
     return pixel_array(path, index=i, **options)
+
+
+def pydicom_pixel_array(path: Path, plugin: str) -> npt.NDArray[Any]:
+    """``pydicom.pixels.pixel_array(path)`` (every frame) through the decoding plugin ``plugin``, named: never
+    pydicom's default, which is framecodec's own plugin once framecodec is imported."""
+    from pydicom.pixels import pixel_array
+
+    return pixel_array(path, decoding_plugin=plugin)
+
+
+def pydicom_plugin_problem(transfer_syntax: str, plugin: str) -> str | None:
+    """Why pydicom's decoder for ``transfer_syntax`` has no usable plugin ``plugin`` here, or None."""
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import UID
+
+    name = UID(transfer_syntax).name
+    try:
+        decoder = get_decoder(transfer_syntax)
+    except NotImplementedError:
+        return f"{PYDICOM} has no {name} decoder"
+    if plugin not in decoder.available_plugins:
+        missing = getattr(decoder, "missing_dependencies", [])
+        return (f"{PYDICOM}'s {name} decoder has no available plugin {plugin!r} (available: "
+                f"{', '.join(decoder.available_plugins) or 'none'}; {'; '.join(missing) or 'none missing'})")  # fmt: skip
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ OpenSlide
+
+openslide_module, OPENSLIDE_WHY = optional("openslide")
+
+
+def openslide_problem() -> str | None:
+    return OPENSLIDE_WHY
+
+
+def openslide_version() -> str:
+    """openslide-python's version and the library's (openslide-bin's), e.g. "openslide-python 1.4.7, OpenSlide
+    4.0.1"."""
+    if openslide_module is None:
+        return "OpenSlide not installed"
+    return (f"openslide-python {openslide_module.__version__}, OpenSlide "
+            f"{getattr(openslide_module, '__library_version__', '?')}")  # fmt: skip
+
+
+def open_openslide(path: Path) -> Any:
+    """``openslide.OpenSlide`` on a slide file, its tile cache off (as wsidicom's frame caches are: the benchmarks
+    read new random places each round, and a cache would only skew the rare repeat)."""
+    assert openslide_module is not None, OPENSLIDE_WHY
+    slide = openslide_module.OpenSlide(str(path))
+    slide.set_cache(openslide_module.OpenSlideCache(0))
+    return slide
+
+
+def openslide_region(slide: Any, xy: tuple[int, int], size: tuple[int, int]) -> Any:
+    """OpenSlide's level-0 region: an RGBA ``PIL.Image`` (premultiplied alpha, 255 inside the slide)."""
+    return slide.read_region((int(xy[0]), int(xy[1])), 0, (int(size[0]), int(size[1])))
+
+
+def openslide_rgb(image: Any) -> npt.NDArray[np.uint8]:
+    """The RGB of an OpenSlide region as an array (height, width, 3)."""
+    return np.asarray(image)[..., :3]
+
+
+# ------------------------------------------------------------------------------------------------ JPEG family
+
+
+def pillow_decode(codestream: Any) -> npt.NDArray[Any]:
+    """One JPEG frame by Pillow (libjpeg-turbo): YCbCr converted to RGB by the library, as pydicom's "pillow"
+    plugin and wsidicom's Pillow decoder get it."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(codestream)) as im:
+        return np.asarray(im)
+
+
+def openjpeg_decode(codestream: Any) -> npt.NDArray[Any]:
+    """One JPEG 2000 or HTJ2K codestream by pylibjpeg-openjpeg (OpenJPEG; the MCT undone), as pydicom's
+    "pylibjpeg" plugin decodes it."""
+    import openjpeg
+
+    return np.asarray(openjpeg.decode(codestream))
+
+
+def jpegls_decode(codestream: Any) -> npt.NDArray[Any]:
+    """One JPEG-LS codestream by pyjpegls (CharLS), as pydicom's "pyjpegls" plugin decodes it."""
+    import jpeg_ls
+
+    return np.asarray(jpeg_ls.decode(np.frombuffer(codestream, np.uint8)))
+
+
+imagecodecs, _imagecodecs_why = optional("imagecodecs")
+
+
+def _imagecodecs(function: str) -> tuple[Callable[[Any], npt.NDArray[Any]] | None, str | None]:
+    """imagecodecs' ``function`` (its decoders release the GIL: wsidicom's and tifffile's JPEG family), or why
+    not."""
+    if imagecodecs is None:
+        return None, _imagecodecs_why
+    f = getattr(imagecodecs, function, None)
+    return (f, None) if f is not None else (None, f"imagecodecs {imagecodecs.__version__} has no {function}")
+
+
+#: Frame decoders of the JPEG family by name: (decode one codestream -> array, or None; why it is missing).
+#: Pillow, pylibjpeg-openjpeg and pyjpegls are what pydicom's plugins call; imagecodecs wraps the same system
+#: libraries framecodec links (libjpeg-turbo, OpenJPEG, OpenJPH, CharLS).
+FRAME_DECODERS: dict[str, tuple[Callable[[Any], npt.NDArray[Any]] | None, str | None]] = {
+    "Pillow": (pillow_decode, optional("PIL.Image")[1]),
+    "pylibjpeg-openjpeg": (openjpeg_decode, optional("openjpeg")[1]),
+    "pyjpegls": (jpegls_decode, optional("jpeg_ls")[1]),
+    "imagecodecs jpeg8_decode (libjpeg-turbo)": _imagecodecs("jpeg8_decode"),
+    "imagecodecs jpeg2k_decode (OpenJPEG)": _imagecodecs("jpeg2k_decode"),
+    "imagecodecs htj2k_decode (OpenJPH)": _imagecodecs("htj2k_decode"),
+    "imagecodecs jpegls_decode (CharLS)": _imagecodecs("jpegls_decode"),
+}

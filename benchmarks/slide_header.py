@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import JPEG_BASELINE, UID_ROOT, code, ds_value, element, item, text_value, uid
+from dicom_bytes import UID_ROOT, code, ds_value, element, item, text_value, uid
+from slide_codecs import LOSSY_METHOD, photometric_interpretation
 from slide_spec import (
     FOCAL_PLANE_SPACING_MM, ORIENTATION, ORIGIN_MM, PIXEL_SPACING_MM, WSI_SOP_CLASS, SlideSpec, optical_path_ids,
 )
@@ -24,9 +25,10 @@ def _srgb_profile() -> bytes:
     return profile + b"\x00" * (len(profile) % 2)
 
 
-def header(spec: SlideSpec, number_of_frames: int, instance: str = "") -> Any:
+def header(spec: SlideSpec, number_of_frames: int, instance: str = "", lossy_ratio: float | None = None) -> Any:
     """The data set of a slide, every attribute but the Per-Frame Functional Groups Sequence, the Extended
-    Offset Table and the Pixel Data (they come last: they are streamed after it)."""
+    Offset Table and the Pixel Data (they come last: they are streamed after it). ``lossy_ratio``: a lossy
+    slide's Lossy Image Compression Ratio, the frames' decoded bytes over their encoded bytes (10 if not given)."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.sequence import Sequence as Seq
     from pydicom.uid import UID
@@ -111,20 +113,20 @@ def header(spec: SlideSpec, number_of_frames: int, instance: str = "") -> Any:
     ds.NumberOfOpticalPaths = s.optical_paths
     ds.ImageOrientationSlide = list(ORIENTATION)
     ds.SamplesPerPixel = s.samples
-    ds.PhotometricInterpretation = (
-        ("YBR_FULL_422" if s.samples == 3 else "MONOCHROME2") if s.transfer_syntax == JPEG_BASELINE
-        else ("RGB" if s.samples == 3 else "MONOCHROME2")
-    )  # fmt: skip
+    ds.PhotometricInterpretation = photometric_interpretation(s)  # PS3.5 8.2 for each syntax: slide_codecs.py
     if s.samples == 3:
         ds.PlanarConfiguration = 0
     ds.NumberOfFrames = number_of_frames
     ds.Rows, ds.Columns = th, tw
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.BitsAllocated = 16 if s.bits_stored > 8 else 8
+    ds.BitsStored, ds.HighBit, ds.PixelRepresentation = s.bits_stored, s.bits_stored - 1, 0
     ds.BurnedInAnnotation = "NO"
-    ds.LossyImageCompression = "01" if s.transfer_syntax == JPEG_BASELINE else "00"
-    if s.transfer_syntax == JPEG_BASELINE:
-        ds.LossyImageCompressionMethod = "ISO_10918_1"
-        ds.LossyImageCompressionRatio = 10
+    # PS3.3 C.7.6.1.1.5: "01" once the pixels have been lossy compressed, with the Ratio (uncompressed over
+    # compressed size) and the Method (C.7.6.1.1.5.1's defined terms) of that compression
+    ds.LossyImageCompression = "01" if s.lossy else "00"
+    if s.lossy:
+        ds.LossyImageCompressionRatio = round(float(lossy_ratio if lossy_ratio is not None else 10), 2)
+        ds.LossyImageCompressionMethod = LOSSY_METHOD[s.transfer_syntax]
     ds.SpecimenLabelInImage = "NO"
     ds.FocusMethod = "AUTO"
     ds.ExtendedDepthOfField = "NO"

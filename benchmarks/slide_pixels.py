@@ -1,20 +1,30 @@
 """The pixels of a synthetic slide, how its frames are laid out, and each frame encoded by encoders independent of
-framecodec (zlib, pylibjpeg-rle, Pillow). See slides.py for the whole."""
+framecodec (zlib, pylibjpeg-rle; the JPEG family in slide_codecs.py). See slides.py for the whole."""
 
 from __future__ import annotations
 
-import io
 import zlib
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE
+import slide_codecs
+from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
 from frames import microscopy_tile
 from slide_spec import TILED_FULL, TILED_SPARSE, SlideSpec
 
 
-def slide_canvas(spec: SlideSpec) -> npt.NDArray[np.uint8]:
+def deepen(grey: npt.NDArray[np.uint8], bits: int, seed: int) -> npt.NDArray[Any]:
+    """8-bit grey pixels as ``bits``-bit ones (uint16 when ``bits`` > 8): each value times 2**(bits - 8) plus
+    random low bits, so that every bit plane up to Bits Stored is used and the top value is 2**bits - 1."""
+    if bits == 8:
+        return grey
+    low = np.random.default_rng(seed + 11).integers(0, 1 << (bits - 8), grey.shape, dtype=np.uint16)
+    return (grey.astype(np.uint16) << np.uint16(bits - 8)) | low
+
+
+def slide_canvas(spec: SlideSpec) -> npt.NDArray[Any]:
     """(focal planes, optical paths, tiles down x Rows, tiles across x Columns[, samples])."""
     (tw, th), (nx, ny) = spec.tile_size, spec.tiled
     h, w = ny * th, nx * tw
@@ -25,10 +35,10 @@ def slide_canvas(spec: SlideSpec) -> npt.NDArray[np.uint8]:
         for p in range(spec.optical_paths):
             dy, dx = 3 * f + 5 * p, 7 * f + 2 * p  # each plane its own pixels (the image is noisy)
             planes[f, p] = base[dy : dy + h, dx : dx + w]
-    return planes if spec.samples == 3 else np.ascontiguousarray(planes[..., 1])
+    return planes if spec.samples == 3 else deepen(np.ascontiguousarray(planes[..., 1]), spec.bits_stored, spec.seed)
 
 
-def mosaic_tiles(spec: SlideSpec) -> npt.NDArray[np.uint8]:
+def mosaic_tiles(spec: SlideSpec) -> npt.NDArray[Any]:
     """``spec.mosaic`` distinct tiles: tissue cut from one synthetic image, then near-white background."""
     tw, th = spec.tile_size
     k = int(spec.mosaic or 1)
@@ -42,12 +52,14 @@ def mosaic_tiles(spec: SlideSpec) -> npt.NDArray[np.uint8]:
     for _ in range(k - tissue):  # slide background: near-constant white with a little sensor noise
         tiles.append((241 + rng.integers(0, spec.background_noise, (th, tw, 3))).astype(np.uint8))
     arr = np.stack(tiles)
-    return arr if spec.samples == 3 else np.ascontiguousarray(arr[..., 1])
+    return arr if spec.samples == 3 else deepen(np.ascontiguousarray(arr[..., 1]), spec.bits_stored, spec.seed)
 
 
-def encode_tile(pixels: npt.NDArray[np.uint8], spec: SlideSpec) -> bytes:
+def encode_tile(pixels: npt.NDArray[Any], spec: SlideSpec) -> bytes:
     """One frame in ``spec.transfer_syntax`` by encoders independent of framecodec (odd lengths kept)."""
     ts = spec.transfer_syntax
+    if ts in slide_codecs.JPEG_FAMILY:
+        return slide_codecs.encode(pixels, spec)
     pixels = np.ascontiguousarray(pixels)
     if ts in (EXPLICIT, ENCAPSULATED_UNCOMPRESSED):
         return pixels.tobytes()
@@ -60,14 +72,6 @@ def encode_tile(pixels: npt.NDArray[np.uint8], spec: SlideSpec) -> bytes:
         th, tw = pixels.shape[:2]
         return next(encode_array(pixels, rows=th, columns=tw, samples_per_pixel=spec.samples, bits_allocated=8,
                                  number_of_frames=1))  # fmt: skip
-    if ts == JPEG_BASELINE:
-        from PIL import Image
-
-        buf = io.BytesIO()
-        mode = "RGB" if spec.samples == 3 else "L"
-        # 4:2:2 (subsampling=1) as Photometric Interpretation YBR_FULL_422 says
-        Image.fromarray(pixels, mode).save(buf, format="JPEG", quality=spec.jpeg_quality, subsampling=1)
-        return buf.getvalue()
     raise ValueError(f"no encoder for transfer syntax {ts}")
 
 

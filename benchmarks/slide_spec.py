@@ -58,6 +58,14 @@ class SlideSpec:
     # white (which RLE Lossless and deflate store in a few hundred bytes to 3 KB a tile)
     background_noise: int = 3
     jpeg_quality: int = 90
+    # JPEG baseline chrominance: "4:2:2" (YBR_FULL_422, the default), "4:2:0" (YBR_FULL_422 as scanners label it) or
+    # "4:4:4" (YBR_FULL)
+    jpeg_subsampling: str = "4:2:2"
+    bits_stored: int = 8  # 12 or 16: MONOCHROME2 (Bits Allocated 16) in the lossless J2K, HTJ2K and JPEG-LS syntaxes
+    mct: bool = True  # JPEG 2000 / HTJ2K colour: the multiple component transformation (YBR_RCT / YBR_ICT), else RGB
+    j2k_ratio: float = 10.0  # JPEG 2000 lossy (.91): OpenJPEG's compression ratio (about 36 dB on the tissue)
+    htj2k_qstep: float = 0.016  # HTJ2K lossy (.203): OpenJPH's quantization step (about 38 dB, a ratio of 6)
+    jpegls_near: int = 2  # JPEG-LS near-lossless (.81): NEAR, the largest error allowed
 
     @property
     def tile_size(self) -> tuple[int, int]:
@@ -73,6 +81,18 @@ class SlideSpec:
     @property
     def encapsulated(self) -> bool:
         return self.transfer_syntax != EXPLICIT
+
+    @property
+    def lossy(self) -> bool:
+        """Frames written lossy (JPEG baseline, JPEG 2000 .91, HTJ2K .203, JPEG-LS .81): a decoder's frames are
+        the reference decodes (``Slide.expected_frame``), not the pixels written."""
+        from slide_codecs import LOSSY
+
+        return self.transfer_syntax in LOSSY
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(np.uint16 if self.bits_stored > 8 else np.uint8)
 
     def but(self, **changes: Any) -> SlideSpec:
         return replace(self, **changes)
@@ -94,7 +114,8 @@ class Slide:
     optical_path_ids: list[str]
     #: (focal planes, optical paths, tiles down, tiles across) bool: which tiles have a frame.
     present: npt.NDArray[np.bool_]
-    #: The Pixel Data is JPEG Baseline: decoded frames only approximate :meth:`frame`.
+    #: The Pixel Data is lossy (JPEG Baseline, JPEG 2000 .91, HTJ2K .203, JPEG-LS .81): decoded frames only
+    #: approximate :meth:`frame`; they are :meth:`expected_frame`.
     lossy: bool
     #: Bytes of encoded Pixel Data (the frames' fragments, without item headers).
     pixel_data_bytes: int
@@ -102,9 +123,13 @@ class Slide:
     frame_offsets: npt.NDArray[np.int64]
     #: The synthetic image the tiles are cut from, (focal planes, optical paths, rows, columns[, samples]),
     #: covering every tile whole (edge tiles' padding included). None for a mosaic.
-    canvas: npt.NDArray[np.uint8] | None = None
+    canvas: npt.NDArray[Any] | None = None
     _distinct: npt.NDArray[np.uint8] | None = field(default=None, repr=False)  # mosaic: the distinct tiles
     _tile_fn: Callable[[int, int, int, int], npt.NDArray[np.uint8]] | None = field(default=None, repr=False)
+    #: Lossy slides: ``canvas`` as the reference decoder gives it back (each frame's codestream decoded by
+    #: Pillow, pylibjpeg-openjpeg or pyjpegls: slide_codecs.decode), for the tiles that have a frame.
+    decoded_canvas: npt.NDArray[Any] | None = field(default=None, repr=False)
+    _decoded_distinct: npt.NDArray[Any] | None = field(default=None, repr=False)  # lossy mosaic: decoded tiles
 
     @property
     def number_of_frames(self) -> int:
@@ -118,43 +143,71 @@ class Slide:
     def fill(self) -> int:
         return blank(self.spec.samples)
 
-    def tile(self, tx: int, ty: int, focal_plane: int = 0, optical_path: int = 0) -> npt.NDArray[np.uint8]:
-        """The Rows x Columns pixels of tile (tx, ty) as written (before any lossy encoding), present or not."""
+    def tile(self, tx: int, ty: int, focal_plane: int = 0, optical_path: int = 0, *,
+             decoded: bool = False) -> npt.NDArray[Any]:  # fmt: skip
+        """The Rows x Columns pixels of tile (tx, ty) as written (before any lossy encoding), present or not; with
+        ``decoded``, as the reference decoder gives a lossy frame back (the same pixels for a lossless slide; a
+        lossy tile without a frame: zeros)."""
         tw, th = self.spec.tile_size
+        if decoded and self.lossy:
+            if self.decoded_canvas is not None:
+                return self.decoded_canvas[focal_plane, optical_path, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw]
+            if self._decoded_distinct is None:
+                raise ValueError("this lossy slide has no decoded frames")
+            return self._decoded_distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)]
         if self.canvas is not None:
             return self.canvas[focal_plane, optical_path, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw]
         if self._tile_fn is not None:
             return self._tile_fn(tx, ty, focal_plane, optical_path)
         assert self._distinct is not None
-        return np.asarray(self._distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)], np.uint8)
+        return np.asarray(self._distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)], self.spec.dtype)
 
-    def frame(self, i: int) -> npt.NDArray[np.uint8]:
-        """Frame ``i``'s pixels as written, (rows, columns[, samples])."""
+    def frame(self, i: int, *, decoded: bool = False) -> npt.NDArray[Any]:
+        """Frame ``i``'s pixels as written, (rows, columns[, samples]); ``decoded``: see :meth:`tile`."""
         tw, th = self.spec.tile_size
         (x, y), (f, p) = self.positions[i], self.planes[i]
-        return self.tile(int(x) // tw, int(y) // th, int(f), int(p))
+        return self.tile(int(x) // tw, int(y) // th, int(f), int(p), decoded=decoded)
+
+    def expected_frame(self, i: int) -> npt.NDArray[Any]:
+        """Frame ``i`` as a decoder must give it: the pixels written (lossless), the reference decode (lossy)."""
+        return self.frame(i, decoded=True)
+
+    def expected_region(self, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0,
+                        optical_path: int = 0) -> npt.NDArray[Any]:  # fmt: skip
+        """:meth:`region` of the frames as a decoder must give them (the reference decodes for a lossy slide)."""
+        return self.region(location, size, focal_plane, optical_path, decoded=True)
+
+    @cached_property
+    def expected_total(self) -> npt.NDArray[Any]:
+        """:attr:`total` of the frames as a decoder must give them (the reference decodes for a lossy slide)."""
+        return self.total if not self.lossy else self._total(decoded=True)
 
     @cached_property
     def total(self) -> npt.NDArray[np.uint8]:
         """The total pixel matrices, (focal planes, optical paths, height, width[, samples]), tiles without a
         frame filled with :func:`blank`: what a reader's region of the whole image must be. Not for mosaics."""
-        if self.canvas is None:
+        return self._total(decoded=False)
+
+    def _total(self, decoded: bool) -> npt.NDArray[Any]:
+        canvas = self.decoded_canvas if decoded and self.lossy else self.canvas
+        if canvas is None:
             raise ValueError("this slide has no total pixel matrix in memory (a mosaic): use region()")
         s = self.spec
-        out = self.canvas[:, :, : s.height, : s.width].copy()
+        out = canvas[:, :, : s.height, : s.width].copy()
         tw, th = s.tile_size
         for f, p, ty, tx in zip(*np.nonzero(~self.present)):
             out[f, p, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw] = self.fill
         return out
 
     def region(self, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0,
-               optical_path: int = 0) -> npt.NDArray[np.uint8]:  # fmt: skip
+               optical_path: int = 0, *, decoded: bool = False) -> npt.NDArray[Any]:  # fmt: skip
         """The reference pixels of the region at ``location`` (x, y), of ``size`` (width, height): (height,
-        width[, samples]). Parts outside the total pixel matrix, like tiles without a frame, are blank."""
+        width[, samples]). Parts outside the total pixel matrix, like tiles without a frame, are blank.
+        ``decoded``: the frames as the reference decoder gives them (lossy slides; see :meth:`tile`)."""
         s = self.spec
         (x, y), (w, h) = location, size
         shape = (h, w) + ((s.samples,) if s.samples > 1 else ())
-        out = np.full(shape, self.fill, np.uint8)
+        out = np.full(shape, self.fill, s.dtype)
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, s.width), min(y + h, s.height)
         if x0 >= x1 or y0 >= y1:
             return out
@@ -165,7 +218,7 @@ class Slide:
                     continue
                 ax0, ay0 = max(x0, tx * tw), max(y0, ty * th)
                 ax1, ay1 = min(x1, (tx + 1) * tw), min(y1, (ty + 1) * th)
-                t = self.tile(tx, ty, focal_plane, optical_path)
+                t = self.tile(tx, ty, focal_plane, optical_path, decoded=decoded)
                 out[ay0 - y : ay1 - y, ax0 - x : ax1 - x] = t[ay0 - ty * th : ay1 - ty * th, ax0 - tx * tw : ax1 - tx * tw]
         return out
 

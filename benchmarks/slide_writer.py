@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import JPEG_BASELINE, atomic_file, element, item, write_dataset
+import slide_codecs
+from dicom_bytes import atomic_file, element, item, write_dataset_part10
 from slide_header import header, per_frame_functional_groups
 from slide_pixels import encode_tile, frame_layout, mosaic_tiles, slide_canvas
 from slide_spec import FOCAL_PLANE_SPACING_MM, TILED_SPARSE, Slide, SlideSpec, mosaic_index, optical_path_ids
@@ -79,28 +80,38 @@ def write_slide(path: str | os.PathLike[str], spec: SlideSpec = SlideSpec()) -> 
     path = Path(path)
     if spec.samples not in (1, 3):
         raise ValueError("samples must be 1 (MONOCHROME2) or 3 (RGB)")
+    slide_codecs.check(spec)
     tw, th = spec.tile_size
     tiles, planes, present = frame_layout(spec)
-    canvas = distinct = None
+    canvas = distinct = decoded = decoded_distinct = None
     if spec.mosaic is None:
         canvas = slide_canvas(spec)
         # one encoded frame per frame
         encoded = [encode_tile(canvas[f, p, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw], spec)
                    for (tx, ty), (f, p) in zip(tiles.tolist(), planes.tolist())]  # fmt: skip
         index = np.arange(len(tiles), dtype=np.int64)
+        if spec.lossy:  # the reference: each frame as the reference decoder gives it back
+            decoded = np.zeros_like(canvas)
+            for e, (tx, ty), (f, p) in zip(encoded, tiles.tolist(), planes.tolist()):
+                decoded[f, p, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw] = slide_codecs.decode(e, spec)
     else:
         distinct = mosaic_tiles(spec)
         encoded = [encode_tile(t, spec) for t in distinct]
         index = mosaic_index(spec, tiles[:, 0], tiles[:, 1], planes[:, 0], planes[:, 1])
         index = np.atleast_1d(index)
+        if spec.lossy:
+            decoded_distinct = np.stack([slide_codecs.decode(e, spec) for e in encoded])
     z_um = [round(i * FOCAL_PLANE_SPACING_MM * 1000, 3) for i in range(spec.focal_planes)]
-    ds = header(spec, len(tiles), instance=path.name)
+    lengths = np.array([len(e) for e in encoded], np.int64)[index]
+    # Lossy Image Compression Ratio: the frames' decoded size over their encoded size
+    ratio = len(index) * tw * th * spec.samples * spec.dtype.itemsize / max(1, int(lengths.sum()))
+    ds = header(spec, len(tiles), instance=path.name, lossy_ratio=ratio)
     with atomic_file(path) as f:
-        write_dataset(f, ds)
+        # with the File Meta Information Group Length, without which OpenSlide (libdicom) refuses the file
+        write_dataset_part10(f, ds)
         if spec.tiling == TILED_SPARSE:
             f.write(per_frame_functional_groups(spec, tiles, planes, z_um))
         frame_offsets = _pixel_data_items(f, encoded, index, spec)
-    lengths = np.array([len(e) for e in encoded], np.int64)[index]
     return Slide(path, spec, tiles * np.array([tw, th], np.int64), planes, z_um,
-                 optical_path_ids(spec.optical_paths), present, spec.transfer_syntax == JPEG_BASELINE,
-                 int(lengths.sum()), frame_offsets, canvas, distinct)  # fmt: skip
+                 optical_path_ids(spec.optical_paths), present, spec.lossy, int(lengths.sum()), frame_offsets, canvas,
+                 distinct, decoded_canvas=decoded, _decoded_distinct=decoded_distinct)  # fmt: skip

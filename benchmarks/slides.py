@@ -24,9 +24,18 @@ VL Whole Slide Microscopy Image IOD's modules as read from PS3.3 by hand, not ch
   Offset In Slide Coordinate System) and, for several optical paths, an Optical Path Identification; the
   frames optionally shuffled and some tiles missing;
 - the Pixel Data in Explicit VR Little Endian (native), Deflated Image Frame Compression (``zlib``), RLE
-  Lossless (pylibjpeg-rle's encoder), Encapsulated Uncompressed, or JPEG Baseline (Pillow, YBR_FULL_422,
-  lossy: ``Slide.lossy``); encapsulated frames one fragment each with a Basic Offset Table, an empty one, or
-  an empty one and the Extended Offset Table.
+  Lossless (pylibjpeg-rle's encoder), Encapsulated Uncompressed, or the JPEG family (slide_codecs.py): JPEG
+  Baseline (Pillow; ``jpeg_subsampling`` "4:2:2" (the default) and "4:2:0", both YBR_FULL_422 as scanners
+  label them, or "4:4:4", YBR_FULL; grey MONOCHROME2), JPEG 2000 lossless (.90, pylibjpeg-openjpeg; ``mct``:
+  YBR_RCT, else RGB) and lossy (.91, YBR_ICT), HTJ2K lossless (.201, .202 with RPCL and TLM) and lossy (.203,
+  YBR_ICT) (imagecodecs/OpenJPH), JPEG-LS lossless (.80) and near-lossless (.81) (pyjpegls); MONOCHROME2 of
+  ``bits_stored`` 12 or 16 (Bits Allocated 16) in the lossless J2K, HTJ2K and JPEG-LS syntaxes (wsidicom opens
+  16-bit grey slides and reads regions as 16-bit; OpenSlide does not: 8-bit RGB only). The lossy ones (JPEG,
+  .91, .203, .81: ``Slide.lossy``) carry Lossy Image Compression 01 with the measured Ratio and the Method
+  (PS3.3 C.7.6.1.1.5), and their reference pixels are the frames as the reference decoder gives them back
+  (Pillow, pylibjpeg-openjpeg, pyjpegls): ``Slide.expected_frame``, ``expected_region``, ``expected_total``.
+  Encapsulated frames one fragment each with a Basic Offset Table, an empty one, or an empty one and the
+  Extended Offset Table.
 
 Files are written to a temporary name in the same folder and renamed when complete. Pixel Data and the
 Per-Frame Functional Groups Sequence are streamed to the file after pydicom has written the rest of the data
@@ -37,8 +46,10 @@ slide whose Pixel Data passes 4 GiB, addressed through the Extended Offset Table
 The parts, each re-exported here (import everything from ``slides``): slide_spec.py (SlideSpec, Slide and the
 geometry constants), slide_pixels.py (the synthetic image, the frame layout, the independent encoders),
 slide_header.py (the data set and the Per-Frame Functional Groups), slide_writer.py (write_slide),
-big_slides.py (many_frames_spec, write_big_eot_slide) and dicom_bytes.py (the byte-level writing shared with
-files.py); this module keeps the wsidicom helper and the command line.
+big_slides.py (many_frames_spec, write_big_eot_slide), slide_codecs.py (the JPEG family's encoders, reference
+decoders and Photometric Interpretations), slide_openslide.py (OpenSlide's regions, the benchmarks' JPEG slide:
+``write_benchmark_jpeg_slide``) and dicom_bytes.py (the byte-level writing shared with files.py); this module
+keeps the wsidicom helper and the command line.
 
 wsidicom
 --------
@@ -69,6 +80,36 @@ file:
 - Not needed: Frame of Reference UID, the Dimension Organization and Index Sequences and Frame Content,
   Container and Specimen attributes, Total Pixel Matrix Origin, Image Orientation (Slide) (if given, wsidicom
   warns unless the column direction is the row direction turned 90 degrees, as 0\\-1\\0\\-1\\0\\0 is).
+- The JPEG family: wsidicom (imagecodecs, Pillow, pylibjpeg) opens and decodes every syntax slide_codecs.py
+  writes but HTJ2K RPCL (.202: "Level files not found", no decoder), 12- and 16-bit grey included (regions
+  come back uint16); its JPEG pixels are identical to Pillow's (libjpeg-turbo both), its JPEG 2000, HTJ2K and
+  JPEG-LS pixels to the reference decodes.
+
+OpenSlide
+---------
+What OpenSlide 4.0.1 (openslide-python 1.4 with openslide-bin 4.0.1.2, libdicom inside) needs, found by trying
+(leaving each attribute of a JPEG slide out, then changing values; the current OpenSlide source is stricter in
+places, e.g. on Image Type):
+
+- The File Meta Information Group Length (0002,0000): without it libdicom stops at "reading of group failed -
+  bad group length element" and OpenSlide says "Unsupported or missing image file". pydicom's ``dcmwrite``
+  leaves it out unless ``enforce_file_format``, so the slides are written by ``dicom_bytes.write_dataset_part10``.
+  Media Storage SOP Class UID VL Whole Slide Microscopy Image Storage.
+- Image Type (else "Couldn't get image flavor") with VOLUME as its third value, SOP Instance UID, Series
+  Instance UID (a slide is the files of the folder with the same series: OpenSlide opens one file and adds the
+  folder's others), Rows, Columns, Samples per Pixel 3, Photometric Interpretation, Planar Configuration 0,
+  Bits Allocated 8, Bits Stored 8, High Bit 7, Pixel Representation 0, Total Pixel Matrix Columns and Rows,
+  Number of Frames (without it the Basic Offset Table is "too large"). So 8-bit RGB only: no MONOCHROME2 ("Couldn't
+  read PlanarConfiguration"), no 12/16-bit; Total Pixel Matrix Focal Planes 1 (else refused).
+- Transfer syntaxes: Explicit VR Little Endian, JPEG Baseline with YBR_FULL_422 (4:2:2 and 4:2:0) or RGB (4:4:4
+  labelled YBR_FULL is refused), JPEG 2000 .90/.91 (YBR_RCT, YBR_ICT and RGB all open); not RLE, HTJ2K or JPEG-LS.
+- Not needed: the Shared Functional Groups (Pixel Spacing is only a property), the ICC profile, the Dimension
+  Organization Type (TILED_SPARSE files open too, missing tiles transparent), the offset table's kind (basic,
+  empty, extended all open), the patient, study, specimen and optical path attributes (with two optical paths it
+  reads the first).
+- ``read_region(location, level, size)``: location in level-0 pixels, size in the level's pixels, premultiplied
+  RGBA: outside the image and missing tiles (0, 0, 0, 0). Its JPEG and JPEG 2000 pixels are identical to Pillow's
+  and pylibjpeg-openjpeg's (libjpeg-turbo and OpenJPEG all). :func:`openslide_region` reads one.
 
 :func:`wsidicom_region` reads a region with wsidicom, the reference for ``FrameReader.read_region``.
 wsidicom's conventions (read from its source, checked by tests/test_slides.py):
@@ -105,8 +146,16 @@ import numpy.typing as npt
 
 # The parts, re-exported: callers (tests, benchmarks) import everything from here.
 from big_slides import free_bytes, many_frames_spec, sparse_files_supported, write_big_eot_slide
-from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE, SYNTAX_NAMES, UID_ROOT
+from dicom_bytes import (
+    DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, HTJ2K, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000,
+    JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, RLE, SYNTAX_NAMES,
+    UID_ROOT,
+)  # fmt: skip
+from slide_codecs import DEEP, JPEG_FAMILY, LOSSY, LOSSY_METHOD, photometric_interpretation
 from slide_header import header, per_frame_functional_groups, slide_offset
+from slide_openslide import (
+    OPENSLIDE_SYNTAXES, benchmark_jpeg_spec, openslide_refuses, openslide_region, write_benchmark_jpeg_slide,
+)  # fmt: skip
 from slide_pixels import encode_tile
 from slide_spec import (
     FOCAL_PLANE_SPACING_MM, ORIENTATION, ORIGIN_MM, PIXEL_SPACING_MM, TILED_FULL, TILED_SPARSE, WSI_SOP_CLASS,
@@ -115,6 +164,9 @@ from slide_spec import (
 from slide_writer import _pixel_data_items, write_slide
 
 __all__ = [
+    "DEEP", "HTJ2K", "HTJ2K_LOSSLESS", "HTJ2K_LOSSLESS_RPCL", "JPEG_2000", "JPEG_2000_LOSSLESS", "JPEG_EXTENDED",
+    "JPEG_FAMILY", "JPEG_LS_LOSSLESS", "JPEG_LS_NEAR_LOSSLESS", "LOSSY", "LOSSY_METHOD", "photometric_interpretation",
+    "OPENSLIDE_SYNTAXES", "benchmark_jpeg_spec", "openslide_refuses", "openslide_region", "write_benchmark_jpeg_slide",
     "DEFLATE", "ENCAPSULATED_UNCOMPRESSED", "EXPLICIT", "FOCAL_PLANE_SPACING_MM", "JPEG_BASELINE", "ORIENTATION",
     "ORIGIN_MM", "PIXEL_SPACING_MM", "RLE", "SYNTAX_NAMES", "TILED_FULL", "TILED_SPARSE", "UID_ROOT", "WSI_SOP_CLASS",
     "Slide", "SlideSpec", "_pixel_data_items", "blank", "encode_tile", "free_bytes", "header", "main",
@@ -168,13 +220,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--offset-table", choices=["basic", "empty", "extended"], default="extended")
     p.add_argument("--mosaic", type=int, default=64, help="distinct tiles")
     p.add_argument("--mono", action="store_true")
+    p.add_argument("--bits", type=int, choices=[8, 12, 16], default=8, help="Bits Stored (12, 16: grey, lossless J2K, "
+                   "HTJ2K, JPEG-LS or explicit)")
+    p.add_argument("--jpeg-subsampling", choices=["4:2:2", "4:2:0", "4:4:4"], default="4:2:2")
     p.add_argument("--tissue", type=float, default=0.6, help="fraction of the distinct tiles that are tissue")
     p.add_argument("--flat-background", action="store_true", help="background tiles flat white (no noise)")
     args = p.parse_args(argv)
     spec = many_frames_spec(args.frames, args.tile, transfer_syntax=names[args.syntax],
                             tiling=TILED_SPARSE if args.tiling == "sparse" else TILED_FULL,
                             shuffle=args.tiling == "sparse", offset_table=args.offset_table, mosaic=args.mosaic,
-                            samples=1 if args.mono else 3, tissue=args.tissue,
+                            samples=1 if args.mono or args.bits > 8 else 3, tissue=args.tissue, bits_stored=args.bits,
+                            jpeg_subsampling=args.jpeg_subsampling,
                             background_noise=1 if args.flat_background else 3)  # fmt: skip
     t = time.perf_counter()
     slide = write_slide(args.out, spec)

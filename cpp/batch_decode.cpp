@@ -8,6 +8,7 @@
 #include "bitpack.h"
 #include "deflate.h"
 #include "errors.h"
+#include "region.h"
 #include "thread_pool.h"
 
 namespace framecodec {
@@ -145,7 +146,94 @@ void decode_stored(const FrameJob& job, const FrameLayout& f, bool encapsulated)
 
 }  // namespace
 
+namespace {
+
+template <class Decoder>
+Decoder& made(std::unique_ptr<Decoder>& d) {
+  if (!d) d.reset(new Decoder());
+  return *d;
+}
+
+bool have_openjph() {
+  static const bool have = !htj2k_library().empty();
+  return have;
+}
+
+}  // namespace
+
+ImageFrame image_frame(const FrameLayout& f) {
+  ImageFrame i;
+  i.rows = f.rows;
+  i.columns = f.columns;
+  i.samples = f.samples_per_pixel;
+  i.bits_allocated = f.bits_allocated;
+  i.bits_stored = f.bits_stored ? f.bits_stored : f.bits_allocated;
+  i.is_signed = f.is_signed;
+  i.ybr = f.ybr;
+  i.raw = f.raw;
+  return i;
+}
+
+std::string codec_library(FrameCodec codec) {
+  switch (codec) {
+    case FrameCodec::jpeg: return jpeg_library();
+    case FrameCodec::j2k: return j2k_library();
+    case FrameCodec::htj2k: return have_openjph() ? htj2k_library() : j2k_library();
+    case FrameCodec::jpegls: return jpegls_library();
+    default: return "framecodec";
+  }
+}
+
+void FrameDecoder::decode_image(const FrameJob& job, FrameCodec codec, const FrameLayout& layout,
+                                const ImageTarget* target) {
+  const ImageFrame f = image_frame(layout);
+  const ImageTarget t = target ? *target : whole_frame(f, job.out);
+  // PS3.5 A.4 / Annex F: a frame may span several fragments; the codecs read one codestream.
+  const ConstBytes in = one_span(joined_, job);
+  switch (codec) {
+    case FrameCodec::jpeg: return made(jpeg_).decode(in, f, t);
+    case FrameCodec::j2k: return made(j2k_).decode(in, f, t);
+    case FrameCodec::htj2k:  // OpenJPEG 2.5 decodes HTJ2K too, more slowly: the fallback without OpenJPH,
+      if (have_openjph()) {  // and for codestreams OpenJPH 0.9 would misread
+        try {
+          return made(htj2k_).decode(in, f, t);
+        } catch (const Unsupported&) {
+          if (j2k_library().empty()) throw;
+        }
+      }
+      return made(j2k_).decode(in, f, t);
+    case FrameCodec::jpegls: return made(jpegls_).decode(in, f, t);
+    default: throw std::logic_error("not an image codec");
+  }
+}
+
+bool FrameDecoder::decodes_target(FrameCodec codec, const FrameLayout& layout, const ImageTarget& t) {
+  const ImageFrame f = image_frame(layout);
+  switch (codec) {
+    case FrameCodec::jpeg: return made(jpeg_).supports(f, t);
+    case FrameCodec::j2k: return made(j2k_).supports(f, t);
+    case FrameCodec::htj2k: return have_openjph() ? made(htj2k_).supports(f, t) : made(j2k_).supports(f, t);
+    case FrameCodec::jpegls: return made(jpegls_).supports(f, t);
+    default: return false;
+  }
+}
+
 void FrameDecoder::decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, DeflateBackend inflate) {
+  if (!job.region) return decode_whole(job, codec, layout, inflate);
+  if (decodes_target(codec, layout, job.target)) return decode_image(job, codec, layout, &job.target);
+  // The whole frame into the scratch buffer, then the target's part of it.
+  const size_t size = output_frame_size(layout);
+  if (whole_.size() < size) whole_.resize(size);
+  FrameJob whole = job;
+  whole.region = false;
+  whole.out = whole_.data();
+  decode_whole(whole, codec, layout, inflate);
+  copy_region(whole_.data(), layout.columns, layout.samples_per_pixel, bytes_per_sample(layout), layout.is_signed,
+              job.target);
+}
+
+void FrameDecoder::decode_whole(const FrameJob& job, FrameCodec codec, const FrameLayout& layout,
+                                DeflateBackend inflate) {
   switch (codec) {
     case FrameCodec::deflate:
       if (inflate == DeflateBackend::libdeflate) return decode_deflate_libdeflate(inflater_, joined_, stored_, job, layout);
@@ -153,7 +241,23 @@ void FrameDecoder::decode(const FrameJob& job, FrameCodec codec, const FrameLayo
     case FrameCodec::rle: return decode_rle(joined_, job, layout);
     case FrameCodec::uncompressed: return decode_stored(job, layout, true);
     case FrameCodec::native: return decode_stored(job, layout, false);
+    default: return decode_image(job, codec, layout, nullptr);
   }
+}
+
+void check_region(const FrameJob& job, const FrameLayout& layout) {
+  const ImageTarget& t = job.target;
+  if (t.scale != 1 && t.scale != 2 && t.scale != 4 && t.scale != 8)
+    throw std::invalid_argument("the scale must be 1, 2, 4 or 8, got " + std::to_string(t.scale));
+  if (t.width == 0 || t.height == 0 || t.x > layout.columns || t.width > layout.columns - t.x || t.y > layout.rows ||
+      t.height > layout.rows - t.y)
+    throw std::invalid_argument("frame " + std::to_string(job.frame) + ": the rectangle " + std::to_string(t.width) +
+                                " x " + std::to_string(t.height) + " at (" + std::to_string(t.x) + ", " +
+                                std::to_string(t.y) + ") is not inside its " + std::to_string(layout.columns) + " x " +
+                                std::to_string(layout.rows) + " pixels");
+  if (t.x % t.scale || t.y % t.scale)
+    throw std::invalid_argument("frame " + std::to_string(job.frame) + ": the rectangle's corner must be a multiple "
+                                "of the scale");
 }
 
 void check_layout(const FrameLayout& f) {

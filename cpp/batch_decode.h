@@ -6,10 +6,16 @@
 // configuration 0; planar input is interleaved on the way), and for Bits Allocated 1 one 0/1 byte per pixel.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "deflate_libdeflate.h"
+#include "htj2k_decode.h"
+#include "image_codec.h"
+#include "j2k_decode.h"
+#include "jpeg_decode.h"
+#include "jpegls_decode.h"
 #include "rle.h"
 #include "span.h"
 
@@ -20,14 +26,28 @@ enum class FrameCodec : uint8_t {
   rle,           // RLE Lossless (PS3.5 Annex G)
   uncompressed,  // Encapsulated Uncompressed Explicit VR Little Endian (1.2.840.10008.1.2.1.98): the native frame
   native,        // native (defined length) Pixel Data: the frame's bytes (or bits) copied out
+  jpeg,          // JPEG baseline / extended 8-bit (PS3.5 8.2.1), libjpeg-turbo: jpeg_decode.h
+  j2k,           // JPEG 2000 (PS3.5 8.2.4), OpenJPEG: j2k_decode.h
+  htj2k,         // HTJ2K (PS3.5 8.2.14), OpenJPH (htj2k_decode.h), else OpenJPEG
+  jpegls,        // JPEG-LS (PS3.5 8.2.3), CharLS: jpegls_decode.h
 };
+
+// Whether the codec is one of the image codecs of image_codec.h (its codestream checked against the frame).
+inline bool image_codec(FrameCodec c) { return c >= FrameCodec::jpeg; }
 
 struct FrameLayout {
   size_t rows = 0, columns = 0, samples_per_pixel = 1;
   size_t bits_allocated = 8;  // 1 or a multiple of 8
   bool planar = false;        // stored with planar configuration 1 (ignored by RLE, whose segments are planes)
   RleSegmentOrder segment_order = RleSegmentOrder::MsbFirst;
+  // For the image codecs (ImageFrame): Bits Stored (0: bits_allocated), Pixel Representation, whether the
+  // Photometric Interpretation is YBR_*, and whether stored colour components are kept (raw).
+  size_t bits_stored = 0;
+  bool is_signed = false, ybr = false, raw = false;
 };
+
+// The frame as the image codecs see it.
+ImageFrame image_frame(const FrameLayout& f);
 
 // Throws std::invalid_argument naming the problem: zero rows, columns or samples, Bits Allocated not 1 or a
 // multiple of 8 (or more than 64), Bits Allocated 1 with several samples, or a frame too large to address.
@@ -43,7 +63,11 @@ struct FrameJob {
   const ConstBytes* parts = nullptr;  // its fragments in order (native: one span covering the frame)
   size_t nparts = 0;
   uint8_t bit_offset = 0;             // native Bits Allocated 1: the frame's first bit in parts[0][0]
-  uint8_t* out = nullptr;             // output_frame_size(layout) bytes
+  uint8_t* out = nullptr;             // output_frame_size(layout) bytes; unused when `region`
+  // A region job decodes target's rectangle of the frame (cropped, and reduced for target.scale > 1) into
+  // target.out instead of the whole frame into out; see image_codec.h.
+  bool region = false;
+  ImageTarget target;
 };
 
 // What one worker keeps from frame to frame: an inflater for each backend, zlib's scratch window, a buffer
@@ -54,14 +78,34 @@ class FrameDecoder {
  public:
   // Decodes one job into job.out (output_frame_size(layout) bytes); deflate frames with `inflate`'s backend.
   // Throws DecodeError or EncapsulationError for bad data, std::invalid_argument for a bad layout.
+  // A region job: the codec decodes the target itself when it can (image codecs: crops, reduced
+  // resolutions), else the whole frame is decoded into a scratch buffer and cropped / reduced (region.h).
   void decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, DeflateBackend inflate);
 
  private:
+  void decode_whole(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, DeflateBackend inflate);
+  // The image codecs decode `job.target` when given (region jobs), else the whole frame into job.out.
+  void decode_image(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, const ImageTarget* target);
+  bool decodes_target(FrameCodec codec, const FrameLayout& layout, const ImageTarget& t);
+
   FrameInflater inflater_;
   std::vector<uint8_t> window_;
   std::vector<uint8_t> joined_;
   std::vector<uint8_t> stored_;
+  std::vector<uint8_t> whole_;  // region jobs of codecs that decode whole frames only
+  // Made on a worker's first frame of each codec: most workers only ever see one.
+  std::unique_ptr<JpegDecoder> jpeg_;
+  std::unique_ptr<J2kDecoder> j2k_;
+  std::unique_ptr<Htj2kDecoder> htj2k_;
+  std::unique_ptr<JpegLsDecoder> jpegls_;
 };
+
+// Checks that every region job's target lies inside its frame and what the caller's output allows is the
+// caller's; this checks the rectangle against the layout: std::invalid_argument naming the frame.
+void check_region(const FrameJob& job, const FrameLayout& layout);
+
+// What the build decodes each image codec with ("" when the library was not found), for backends().
+std::string codec_library(FrameCodec codec);
 
 // A frame that failed, and why.
 struct FrameFailure {

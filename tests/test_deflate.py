@@ -251,12 +251,14 @@ def test_several_mib_frames(kind: str, encoder: str, decoder: str) -> None:
 def test_backends_of_this_build(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FRAMECODEC_INFLATE", raising=False)
     b = fc.backends()
+    codecs = b.pop("codecs")  # type: ignore[misc]
     assert b == {
         "zlib": fc.zlib_version,
         "libdeflate": fc.libdeflate_version,
         "inflate": "libdeflate" if HAVE_LIBDEFLATE else "zlib",
         "deflate": "zlib",
     }
+    assert set(codecs) == {"jpeg", "jpegls", "j2k", "htj2k"}  # test_jpeg_family.py checks them against the system
     if HAVE_LIBDEFLATE:
         assert fc.libdeflate_version and fc.libdeflate_version[0].isdigit()
     monkeypatch.setenv("FRAMECODEC_INFLATE", "zlib")

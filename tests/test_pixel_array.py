@@ -255,38 +255,49 @@ def test_iter_pixels_stops_early_and_bad_batch(tmp_path: Path) -> None:
         next(fc.iter_pixels(path, batch=0))
 
 
-# -- the JPEG family goes to pydicom ---------------------------------------------------------------------------
+# -- the JPEG family: the engine's codecs, or pydicom -----------------------------------------------------------
 
-JPEG_TOOLS = [("dcmcjpls", []), ("dcmcjpeg", ["+e1"]), ("dcmcjpeg", ["+eb"])]
+# DCMTK's encoders, and pydicom's own plugin that is the reference (named: framecodec's plugin goes first).
+JPEG_TOOLS = [("dcmcjpls", [], "pyjpegls"), ("dcmcjpeg", ["+e1"], "pylibjpeg"), ("dcmcjpeg", ["+eb"], "pillow")]
 
 
-@pytest.mark.parametrize(("tool", "args"), JPEG_TOOLS, ids=["jpeg-ls", "jpeg-lossless", "jpeg-baseline"])
-def test_jpeg_family_goes_to_pydicom(tool: str, args: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("tool", "args", "plugin"), JPEG_TOOLS, ids=["jpeg-ls", "jpeg-lossless", "jpeg-baseline"])
+def test_jpeg_family_files_of_dcmtk(tool: str, args: list[str], plugin: str, tmp_path: Path) -> None:
+    """JPEG-LS and JPEG baseline decode in the engine (when built with CharLS and libjpeg-turbo), JPEG Lossless
+    (Process 14) goes to pydicom: all equal pydicom's own plugins. JPEG baseline YCbCr: raw frames bit for bit;
+    converted to RGB by libjpeg-turbo, as Pillow does (pydicom 3.0.x converts with numpy: 1 level apart)."""
     if shutil.which(tool) is None:
         pytest.skip(f"{tool} (DCMTK) is not installed: apt-get install dcmtk")
     layout = Layout(16, 20, samples=3, frames=3)
     src = save(native_dataset(make_pixels(layout), layout), tmp_path / "native.dcm")
     path = tmp_path / "jpeg.dcm"
     subprocess.run([tool, *args, str(src), str(path)], check=True, capture_output=True)
-    try:
-        ref = pydicom_pixel_array(path)
-    except Exception as e:  # no JPEG plugin for pydicom installed: framecodec fails just as pydicom does
-        with pytest.raises(type(e)) as raised:
-            fc.pixel_array(path)
-        assert str(raised.value) == str(e)
-        return
+    raw_ref = pydicom_pixel_array(path, raw=True, decoding_plugin=plugin)
+    ref = pydicom_pixel_array(path, decoding_plugin=plugin)
+    if plugin == "pillow":
+        from PIL import Image
+
+        ds = pydicom.dcmread(path)
+        frames = pydicom.encaps.generate_frames(ds.PixelData, number_of_frames=3)
+        pillow_rgb = np.stack([np.asarray(Image.open(io.BytesIO(f)).convert("RGB")) for f in frames])
+        assert np.abs(ref.astype(int) - pillow_rgb).max() <= 1
+        ref = pillow_rgb
     ds = pydicom.dcmread(path)
     for source in (path, str(path), ds, io.BytesIO(path.read_bytes())):
         assert_identical(fc.pixel_array(source), ref)  # type: ignore[arg-type]
-        assert_identical(fc.pixel_array(source, -1), pydicom_pixel_array(path, index=2))  # type: ignore[arg-type]
+        assert_identical(fc.pixel_array(source, -1), ref[2])  # type: ignore[arg-type]
         assert_identical(fc.pixel_array(source, [2, 0]), ref[[2, 0]])  # type: ignore[arg-type]
-        assert_identical(fc.pixel_array(source, raw=True), pydicom_pixel_array(path, raw=True))  # type: ignore[arg-type]
+        assert_identical(fc.pixel_array(source, raw=True), raw_ref)  # type: ignore[arg-type]
     out = np.zeros_like(ref)
     assert fc.pixel_array(path, out=out) is out
     assert_identical(out, ref)
     for source in (path, ds, io.BytesIO(path.read_bytes())):
         for a, b in zip(fc.iter_pixels(source), ref, strict=True):  # type: ignore[arg-type]
             assert_identical(a, b)
+    with fc.FrameReader(path) as reader:
+        built = fc.backends()["codecs"]
+        engine = {"pyjpegls": "jpegls", "pillow": "jpeg"}.get(plugin)
+        assert reader.codec == (engine if engine and built[engine] else None)
 
 
 def test_other_syntaxes_handed_to_pydicom_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,7 +313,8 @@ def test_other_syntaxes_handed_to_pydicom_unchanged(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(pydicom.pixels.utils, "pixel_array", fake)
     layout = Layout(3, 4, bits=16, frames=3)
-    ds = encapsulated_dataset(None, layout, "1.2.840.10008.1.2.4.80", frames=[b"\xff\xd8\x00\x00\xff\xd9"] * 3)
+    # JPEG Lossless, SV1: no codec of the engine decodes it
+    ds = encapsulated_dataset(None, layout, "1.2.840.10008.1.2.4.70", frames=[b"\xff\xd8\x00\x00\xff\xd9"] * 3)
     assert fc.pixel_array(ds, 1, raw=True) is answer
     assert calls == [(ds, 1, True)]
     calls.clear()

@@ -773,7 +773,12 @@ def test_plugin_module_interface() -> None:
     for uid in TSYNTAXES:
         assert plugin.is_available(uid)
         assert plugin.DECODER_DEPENDENCIES[uid] == () and plugin.ENCODER_DEPENDENCIES[uid] == ()
-    assert not plugin.is_available(pydicom.uid.JPEGBaseline8Bit)
+    # The JPEG family: decoders when the build has the codec's library, never encoders.
+    built = {codec for codec, library in fc.backends()["codecs"].items() if library}
+    for uid, codec in (("1.2.840.10008.1.2.4.50", "jpeg"), ("1.2.840.10008.1.2.4.80", "jpegls"),
+                       ("1.2.840.10008.1.2.4.90", "j2k"), ("1.2.840.10008.1.2.4.201", "htj2k")):  # fmt: skip
+        assert plugin.is_available(uid) == (codec in built) and uid not in plugin.ENCODER_DEPENDENCIES
+    assert not plugin.is_available(pydicom.uid.JPEGLosslessSV1)  # no decoder here: pydicom's
 
 
 # --- hypothesis round trips -----------------------------------------------------------------------------

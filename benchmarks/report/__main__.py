@@ -4,6 +4,8 @@
     python -m benchmarks.report --smoke --out /tmp/r  # every benchmark once at tiny sizes: checks it all runs
     python -m benchmarks.report --only deflate rle    # some areas (RESULTS.md then holds only those)
     python -m benchmarks.report --from-json DIR       # write RESULTS.md again from an earlier run's JSON
+    python -m benchmarks.report --only jpeg_family --update   # one area run, merged into the existing RESULTS.md
+    python -m benchmarks.report --from-json DIR --only jpeg_family --update   # the same from that area's JSON
     FRAMECODEC_BENCH_FRAMES=100000 python -m benchmarks.report   # the 100,000-frame slides and sweep points
 
 Each area (bench_<area>.py) runs in a pytest process of its own, writing DIR/<area>.json (default DIR:
@@ -19,13 +21,14 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from . import goals, machine, plots, results, tables
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
 ROOT = BENCHMARKS.parent
-AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask"]
+AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask", "jpeg_family"]
 TITLES = {
     "deflate": "Deflate and inflate of one frame (Deflated Image Frame Compression)",
     "bitpack": "1-bit packing",
@@ -34,8 +37,11 @@ TITLES = {
     "pipeline": "Whole files: pixel_array, the pydicom plugins, compress, FrameReader access",
     "reader": "Opening huge files: FrameReader and tile positions",
     "dask": "framecodec.dask on a LocalCluster",
+    "jpeg_family": "The JPEG family (issue 16): a JPEG slide against wsidicom and OpenSlide; JPEG 2000, HTJ2K and "
+                   "JPEG-LS files against pydicom's plugins",
 }
 PYDICOM31_AREAS = ["pipeline"]  # the areas with pydicom 3.1-only peers
+MACHINE, GOALS = "Machine and versions", "Goals of the earlier issues"  # RESULTS.md's first two headings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,11 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from-json", type=Path, metavar="DIR", help="no run: the report from DIR's JSON files")
     p.add_argument("--pydicom31", metavar="PYTHON", default=_default_31(),
                    help="a Python with pydicom 3.1 and framecodec (default: .venv31/bin/python if it exists)")  # fmt: skip
+    p.add_argument("--update", action="store_true",
+                   help="merge into the existing RESULTS.md (--out): only these areas' sections and goal rows are "
+                        "replaced (or added), the rest is kept as it was; with --only or --from-json")  # fmt: skip
     args = p.parse_args(argv)
+    if args.update and not (args.only or args.from_json):
+        p.error("--update needs --only AREA (or --from-json DIR): the areas to merge")
     areas = [a for a in (args.only or AREAS) if (BENCHMARKS / f"bench_{a}.py").exists()]
     failures: list[str] = []
     if args.from_json:
-        jsons = sorted(args.from_json.glob("*.json"))
+        jsons = sorted(j for j in args.from_json.glob("*.json") if results.area_of(j)[0] in areas)
     else:
         args.json_dir.mkdir(parents=True, exist_ok=True)
         jsons = []
@@ -66,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
                     jsons.append(out)
                 else:
                     failures.append(f"bench_{area}.py" + (f" under {env}" if env else ""))
-    write(results.load([j for j in jsons if j.exists()]), args.out, areas, args.pydicom31, failures, args.smoke)
+    res = results.load([j for j in jsons if j.exists()])
+    if args.update and args.out.exists():
+        merge(res, args.out, areas, failures)
+    else:
+        write(res, args.out, areas, args.pydicom31, failures, args.smoke)
     print(f"wrote {args.out}" + (f"; failed: {', '.join(failures)}" if failures else ""))
     return 1 if failures else 0
 
@@ -129,20 +144,105 @@ def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | No
         lines += ["**Smoke run: every benchmark once at tiny sizes, no figures.**", ""]
     if failures:
         lines += [f"**Failed to run: {', '.join(failures)}.**", ""]
-    lines += ["## Machine and versions", "", machine.describe_machine(pydicom31), "",
-              "## Goals of the earlier issues", "", tables.goal_table(_goals(res)), ""]  # fmt: skip
+    lines += [f"## {MACHINE}", "", machine.describe_machine(pydicom31), "",
+              f"## {GOALS}", "", tables.goal_table(_goals(res)), ""]  # fmt: skip
     if "goals" in notes:
         lines += [notes["goals"], ""]
     for area in areas:
-        lines += [f"## {TITLES.get(area, area)}", "", f"`python -m benchmarks.report --only {area}`, or "
-                  f"`python -m pytest benchmarks/bench_{area}.py --benchmark-json={area}.json`", ""]  # fmt: skip
-        if grouped.get(area):
-            lines += [tables.area_table(grouped[area]), ""]
-        plot = made.get(area)
-        if plot is not None:
-            lines += [f"![{plot.stem}]({plot.name})", ""]
-        if notes.get(area):
-            lines += [notes[area], ""]
+        lines += [f"## {TITLES.get(area, area)}", "", *_area_lines(area, grouped, made, notes)]
+    out.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _area_lines(area: str, grouped: dict[str, list[results.Group]], made: dict[str, Path | None],
+                notes: dict[str, str]) -> list[str]:  # fmt: skip
+    """An area's section under its heading: how to run it, its table, its plot, its commentary."""
+    lines = [f"`python -m benchmarks.report --only {area}`, or "
+             f"`python -m pytest benchmarks/bench_{area}.py --benchmark-json={area}.json`", ""]  # fmt: skip
+    if grouped.get(area):
+        lines += [tables.area_table(grouped[area]), ""]
+    plot = made.get(area)
+    if plot is not None:
+        lines += [f"![{plot.stem}]({plot.name})", ""]
+    if notes.get(area):
+        lines += [notes[area], ""]
+    return lines
+
+
+def _sections(text: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The lines before the first ``## `` heading, and each ``## `` section as (heading, its lines)."""
+    head: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif sections:
+            sections[-1][1].append(line)
+        else:
+            head.append(line)
+    return head, sections
+
+
+def _row_area(line: str) -> str:
+    """A goal row's area: its first cell without the environment, "pipeline (pydicom-3.1)" -> "pipeline"."""
+    return line.split("|")[1].strip().split(" (")[0]
+
+
+def merge(res: results.Results, out: Path, areas: list[str], failures: list[str]) -> None:
+    """``--update``: this run's areas written into the existing RESULTS.md. Their sections are replaced (or added
+    in AREAS' order) and their goal rows replaced (or appended) in the goal table; the other areas' sections and
+    rows stay as they were. Machine and versions gets a line saying when these areas were measured and with
+    which framecodec, and a row for each library its table lacks; the goal notes (commentary.md) are
+    rewritten."""
+    notes = commentary()
+    grouped = results.by_area(res.groups)
+    head, sections = _sections(out.read_text())
+    found = dict(sections)
+    # the goal table: the other areas' rows as they were, then this run's
+    goal_lines = found.get(GOALS, [])
+    table = [line for line in goal_lines if line.startswith("|")]
+    fresh = tables.goal_table([g for g in _goals(res) if g.area in areas]).splitlines()[2:]
+    rows: list[str] = []
+    for line in table[2:]:  # the old rows in their order, an updated area's new rows where its first old row was
+        area = _row_area(line)
+        if area not in areas:
+            rows.append(line)
+        elif not any(_row_area(r) == area for r in rows):
+            rows += [r for r in fresh if _row_area(r) == area]
+    rows += [r for r in fresh if r not in rows]
+    goal_section = ["", *(table[:2] or tables.goal_table([]).splitlines()), *rows, ""]
+    if "goals" in notes:
+        goal_section += [notes["goals"], ""]
+    found[GOALS] = goal_section
+    # machine and versions: when these areas were measured; the libraries the table lacks
+    machine_lines = found.get(MACHINE, [])
+    stamp = (f"- {', '.join(areas)}: measured {date.today().isoformat()} (`--update`), "
+             f"{machine.framecodec_line()}")  # fmt: skip
+    machine_lines = [line for line in machine_lines if not line.startswith(f"- {', '.join(areas)}: measured ")]
+    bullets = [i for i, line in enumerate(machine_lines) if line.startswith("- ")]
+    machine_lines.insert(bullets[-1] + 1 if bullets else 1, stamp)
+    listed = {line.split("|")[1].strip() for line in machine_lines if line.startswith("| ")}
+    rows = [f"| {n} | {v} | {why} |" for n, v, why in machine.versions() if n not in listed]
+    last_row = max((i for i, line in enumerate(machine_lines) if line.startswith("| ")), default=len(machine_lines) - 1)
+    machine_lines[last_row + 1 : last_row + 1] = rows
+    found[MACHINE] = machine_lines
+    # the areas' sections
+    for area in areas:
+        found[TITLES.get(area, area)] = ["", *_area_lines(area, grouped, {}, notes)]
+    if failures:
+        head = [line for line in head if not line.startswith("**Failed to run")]
+        head += [f"**Failed to run: {', '.join(failures)}.**", ""]
+    headings = [h for h, _ in sections]
+    for area in areas:  # a new area's section goes after the area before it in AREAS' order
+        title = TITLES.get(area, area)
+        if title in headings:
+            continue
+        before = [TITLES.get(a, a) for a in AREAS[: AREAS.index(area)] if TITLES.get(a, a) in headings]
+        headings.insert(headings.index(before[-1]) + 1 if before else len(headings), title)
+    lines = list(head)
+    for h in headings:
+        lines += [f"## {h}", *found[h]]
+        if lines[-1] != "":
+            lines.append("")
     out.write_text("\n".join(lines).rstrip() + "\n")
 
 

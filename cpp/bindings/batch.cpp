@@ -1,6 +1,8 @@
 // The batch engine: a whole list of frames decoded into one caller-owned array, or encoded and
 // encapsulated, with the GIL released once for the whole batch.
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "batch_decode.h"
@@ -24,11 +26,22 @@ FrameCodec codec_arg(const std::string& s) {
   if (s == "rle") return FrameCodec::rle;
   if (s == "uncompressed") return FrameCodec::uncompressed;
   if (s == "native") return FrameCodec::native;
-  throw py::value_error("codec must be \"deflate\", \"rle\", \"uncompressed\" or \"native\", got \"" + s + "\"");
+  if (s == "jpeg") return FrameCodec::jpeg;
+  if (s == "j2k") return FrameCodec::j2k;
+  if (s == "htj2k") return FrameCodec::htj2k;
+  if (s == "jpegls") return FrameCodec::jpegls;
+  throw py::value_error("codec must be \"deflate\", \"rle\", \"uncompressed\", \"native\", \"jpeg\", \"j2k\", "
+                        "\"htj2k\" or \"jpegls\", got \"" + s + "\"");
 }
 
+// What the image codecs need beyond the frame's size (FrameLayout), as the keyword arguments give it.
+struct ImageOptions {
+  py::ssize_t bits_stored = 0;
+  bool is_signed = false, ybr = false, raw = false;
+};
+
 FrameLayout layout_arg(py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, py::ssize_t bits, bool planar,
-                       const std::string& segment_order) {
+                       const std::string& segment_order, const ImageOptions& image = {}) {
   if (segment_order != ">" && segment_order != "<")
     throw py::value_error("segment_order must be '>' (conformant) or '<', got '" + segment_order + "'");
   FrameLayout f;
@@ -38,6 +51,13 @@ FrameLayout layout_arg(py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, p
   f.bits_allocated = non_negative(bits, "bits_allocated");
   f.planar = planar;
   f.segment_order = segment_order == ">" ? RleSegmentOrder::MsbFirst : RleSegmentOrder::LsbFirst;
+  f.bits_stored = non_negative(image.bits_stored, "bits_stored");
+  if (f.bits_stored > f.bits_allocated)
+    throw py::value_error("bits_stored must not exceed bits_allocated, got " + std::to_string(f.bits_stored) + " > " +
+                          std::to_string(f.bits_allocated));
+  f.is_signed = image.is_signed;
+  f.ybr = image.ybr;
+  f.raw = image.raw;
   check_layout(f);  // std::invalid_argument -> ValueError
   return f;
 }
@@ -61,16 +81,20 @@ U64 u64_arg(const py::object& o, const char* name) {
   return U64::ensure(raw);
 }
 
-// Builds one job per requested frame from the table (its fragments' offsets and lengths in `buf`, and
-// frame i's fragments [ff[i], ff[i+1]); without ff, fragment i is frame i), then decodes them.
-void decode_table(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, uint8_t* out, const uint64_t* offsets,
-                  const uint64_t* lengths, size_t nfragments, const uint64_t* ff, size_t nframes, const int64_t* frames,
-                  size_t njobs, bool extended, DeflateBackend inflate, unsigned threads) {
-  const size_t out_frame = output_frame_size(layout);
-  const bool native_bits = codec == FrameCodec::native && layout.bits_allocated == 1;
+// The jobs of a list of frames: each frame's fragments (their offsets and lengths in `buf`, frame i's fragments
+// [ff[i], ff[i+1]); without ff, fragment i is frame i) as spans into `buf`, checked to lie inside it.
+struct Jobs {
   std::vector<ConstBytes> parts;
+  std::vector<FrameJob> jobs;
+};
+
+Jobs build_jobs(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, const uint64_t* offsets,
+                const uint64_t* lengths, size_t nfragments, const uint64_t* ff, size_t nframes, const int64_t* frames,
+                size_t njobs, bool extended) {
+  const bool native_bits = codec == FrameCodec::native && layout.bits_allocated == 1;
+  Jobs out;
   std::vector<size_t> first_part(njobs + 1);
-  parts.reserve(njobs);
+  out.parts.reserve(njobs);
   for (size_t j = 0; j < njobs; ++j) {
     const int64_t fi = frames ? frames[j] : static_cast<int64_t>(j);
     if (fi < 0 || static_cast<uint64_t>(fi) >= nframes)
@@ -80,7 +104,7 @@ void decode_table(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, u
     const uint64_t a = ff ? ff[f] : f, b = ff ? ff[f + 1] : f + 1;
     if (a > b || b > nfragments) throw std::invalid_argument("inconsistent frame table");
     if (extended) verify_extended_frames(buf, offsets, lengths, nframes, f, f + 1);
-    first_part[j] = parts.size();
+    first_part[j] = out.parts.size();
     for (uint64_t k = a; k < b; ++k) {
       uint64_t off = offsets[k], len = lengths[k];
       if (native_bits) {  // a bit offset: the bytes that hold the frame's bits
@@ -91,70 +115,176 @@ void decode_table(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, u
         throw EncapsulationError("frame " + std::to_string(f) + ": its data (" + std::to_string(len) +
                                  " bytes at offset " + std::to_string(off) + ") runs past the end of the " +
                                  std::to_string(buf.size) + "-byte buffer");
-      parts.push_back({buf.data + off, static_cast<size_t>(len)});
+      out.parts.push_back({buf.data + off, static_cast<size_t>(len)});
     }
   }
-  first_part[njobs] = parts.size();
-  std::vector<FrameJob> jobs(njobs);
+  first_part[njobs] = out.parts.size();
+  out.jobs.resize(njobs);
   for (size_t j = 0; j < njobs; ++j) {
     const int64_t fi = frames ? frames[j] : static_cast<int64_t>(j);
-    jobs[j].frame = static_cast<uint64_t>(fi);
-    jobs[j].parts = parts.data() + first_part[j];
-    jobs[j].nparts = first_part[j + 1] - first_part[j];
-    jobs[j].bit_offset = native_bits ? static_cast<uint8_t>(offsets[ff ? ff[fi] : fi] % 8) : 0;
-    jobs[j].out = out + j * out_frame;
+    FrameJob& job = out.jobs[j];
+    job.frame = static_cast<uint64_t>(fi);
+    job.parts = out.parts.data() + first_part[j];
+    job.nparts = first_part[j + 1] - first_part[j];
+    job.bit_offset = native_bits ? static_cast<uint8_t>(offsets[ff ? ff[fi] : fi] % 8) : 0;
   }
-  throw_first_failure(decode_frames(jobs.data(), njobs, codec, layout, inflate, threads));
+  return out;
+}
+
+// The frame table's arguments, checked: offsets and lengths per fragment, frame_fragments or None.
+struct Table {
+  U64 offsets, lengths, ff;
+  size_t nframes = 0;
+  bool has_ff = false;
+
+  Table(const py::object& o, const py::object& l, const py::object& frame_fragments)
+      : offsets(u64_arg(o, "offsets")), lengths(u64_arg(l, "lengths")) {
+    if (offsets.size() != lengths.size()) throw py::value_error("offsets and lengths must have the same length");
+    nframes = static_cast<size_t>(offsets.size());
+    if (!frame_fragments.is_none()) {
+      ff = u64_arg(frame_fragments, "frame_fragments");
+      if (ff.size() < 1) throw py::value_error("frame_fragments needs number_of_frames + 1 entries");
+      nframes = static_cast<size_t>(ff.size()) - 1;
+      has_ff = true;
+    }
+  }
+  Jobs jobs(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, const int64_t* frames, size_t njobs,
+            bool extended) const {
+    return build_jobs(buf, codec, layout, offsets.data(), lengths.data(), static_cast<size_t>(offsets.size()),
+                      has_ff ? ff.data() : nullptr, nframes, frames, njobs, extended);
+  }
+};
+
+I64 index_arg(const py::object& o, const char* name) {
+  I64 a = I64::ensure(o);
+  if (!a || a.ndim() != 1) {
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + " must be a one-dimensional array of frame indices");
+  }
+  return a;
 }
 
 void py_decode_frames(const py::object& buffer, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
                       py::ssize_t spp, py::ssize_t bits, const py::object& out, const py::object& offsets,
                       const py::object& lengths, const py::object& frame_fragments, const py::object& frames,
                       bool planar, const std::string& segment_order, bool extended, py::ssize_t threads,
-                      const py::object& backend) {
+                      const py::object& backend, py::ssize_t bits_stored, bool is_signed, bool ybr, bool raw) {
   const FrameCodec codec = codec_arg(codec_name);
   const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
-  const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
+  const FrameLayout layout =
+      layout_arg(rows, columns, spp, bits, planar, segment_order, {bits_stored, is_signed, ybr, raw});
   Buffer in(buffer, "buffer");
   Buffer dst(out, "out", /*writable=*/true);
-  U64 off = u64_arg(offsets, "offsets"), len = u64_arg(lengths, "lengths");
-  if (off.size() != len.size()) throw py::value_error("offsets and lengths must have the same length");
-  U64 ff;
-  size_t nframes = static_cast<size_t>(off.size());
-  if (!frame_fragments.is_none()) {
-    ff = u64_arg(frame_fragments, "frame_fragments");
-    if (ff.size() < 1) throw py::value_error("frame_fragments needs number_of_frames + 1 entries");
-    nframes = static_cast<size_t>(ff.size()) - 1;
-  }
+  const Table table(offsets, lengths, frame_fragments);
   I64 idx;
-  size_t njobs = nframes;
+  size_t njobs = table.nframes;
   if (!frames.is_none()) {
-    idx = I64::ensure(frames);
-    if (!idx || idx.ndim() != 1) {
-      PyErr_Clear();
-      throw py::type_error("frames must be a one-dimensional array of frame indices");
-    }
+    idx = index_arg(frames, "frames");
     njobs = static_cast<size_t>(idx.size());
   }
   check_no_overlap(in.bytes(), dst.mut(), "the buffer");
-  const size_t need = njobs * output_frame_size(layout);
+  const size_t out_frame = output_frame_size(layout);
+  const size_t need = njobs * out_frame;
   if (dst.size() != need)
     throw py::value_error("out must be exactly " + std::to_string(need) + " bytes for " + std::to_string(njobs) +
                           " frames, got " + std::to_string(dst.size()));
   const unsigned nthreads = static_cast<unsigned>(non_negative(threads, "threads"));
   py::gil_scoped_release nogil;
-  decode_table(in.bytes(), codec, layout, dst.mut().data, off.data(), len.data(), static_cast<size_t>(off.size()),
-               frame_fragments.is_none() ? nullptr : ff.data(), nframes, frames.is_none() ? nullptr : idx.data(), njobs,
-               extended, inflate, nthreads);
+  Jobs jobs = table.jobs(in.bytes(), codec, layout, frames.is_none() ? nullptr : idx.data(), njobs, extended);
+  for (size_t j = 0; j < njobs; ++j) jobs.jobs[j].out = dst.mut().data + j * out_frame;
+  throw_first_failure(decode_frames(jobs.jobs.data(), njobs, codec, layout, inflate, nthreads));
+}
+
+// Whether any two targets share an output pixel (TILED_SPARSE tiles may overlap): a sweep over the targets
+// sorted by their left edge, comparing each with those that start before it ends.
+bool targets_overlap(const std::vector<FrameJob>& jobs, const std::vector<std::pair<size_t, size_t>>& places) {
+  std::vector<size_t> order(jobs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return places[a].first < places[b].first; });
+  for (size_t i = 0; i < order.size(); ++i) {
+    const size_t a = order[i];
+    const size_t ax1 = places[a].first + jobs[a].target.out_width(), ay0 = places[a].second;
+    const size_t ay1 = ay0 + jobs[a].target.out_height();
+    for (size_t k = i + 1; k < order.size() && places[order[k]].first < ax1; ++k) {
+      const size_t b = order[k], by0 = places[b].second, by1 = by0 + jobs[b].target.out_height();
+      if (by0 < ay1 && ay0 < by1) return true;
+    }
+  }
+  return false;
+}
+
+// A region of a tiled image: for each frame, the rectangle of it wanted (rects: x, y, width, height in the
+// frame's full-resolution pixels) and where its pixels go in `out` (places: column, row in output pixels),
+// decoded on the pool straight into out (out_rows x out_columns pixels), reduced by `scale`. Pixels no
+// target covers are left as they are. Overlapping targets are decoded in the order given, on one thread, so
+// the later frame wins.
+void py_decode_region(const py::object& buffer, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
+                      py::ssize_t spp, py::ssize_t bits, const py::object& out, py::ssize_t out_rows,
+                      py::ssize_t out_columns, const py::object& offsets, const py::object& lengths,
+                      const py::object& frame_fragments, const py::object& frames, const py::object& rects,
+                      const py::object& places, py::ssize_t scale, bool planar, const std::string& segment_order,
+                      bool extended, py::ssize_t threads, const py::object& backend, py::ssize_t bits_stored,
+                      bool is_signed, bool ybr, bool raw) {
+  const FrameCodec codec = codec_arg(codec_name);
+  const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
+  const FrameLayout layout =
+      layout_arg(rows, columns, spp, bits, planar, segment_order, {bits_stored, is_signed, ybr, raw});
+  Buffer in(buffer, "buffer");
+  Buffer dst(out, "out", /*writable=*/true);
+  const Table table(offsets, lengths, frame_fragments);
+  I64 idx = index_arg(frames, "frames");
+  const size_t njobs = static_cast<size_t>(idx.size());
+  I64 r = I64::ensure(rects), p = I64::ensure(places);
+  if (!r || !p || r.ndim() != 2 || r.shape(1) != 4 || p.ndim() != 2 || p.shape(1) != 2 ||
+      static_cast<size_t>(r.shape(0)) != njobs || static_cast<size_t>(p.shape(0)) != njobs) {
+    PyErr_Clear();
+    throw py::value_error("rects must be (n, 4) and places (n, 2) integer arrays for n frames");
+  }
+  const size_t ow = non_negative(out_columns, "out_columns"), oh = non_negative(out_rows, "out_rows");
+  const size_t pixel = output_frame_size(layout) / (layout.rows * layout.columns);
+  if (dst.size() != ow * oh * pixel)
+    throw py::value_error("out must be exactly " + std::to_string(ow * oh * pixel) + " bytes for " +
+                          std::to_string(oh) + " x " + std::to_string(ow) + " pixels, got " + std::to_string(dst.size()));
+  check_no_overlap(in.bytes(), dst.mut(), "the buffer");
+  const unsigned s = static_cast<unsigned>(non_negative(scale, "scale"));
+  unsigned nthreads = static_cast<unsigned>(non_negative(threads, "threads"));
+  py::gil_scoped_release nogil;
+  Jobs jobs = table.jobs(in.bytes(), codec, layout, idx.data(), njobs, extended);
+  std::vector<std::pair<size_t, size_t>> where(njobs);
+  for (size_t j = 0; j < njobs; ++j) {
+    const int64_t* rj = r.data(j, 0);
+    const int64_t* pj = p.data(j, 0);
+    FrameJob& job = jobs.jobs[j];
+    if (rj[0] < 0 || rj[1] < 0 || rj[2] < 0 || rj[3] < 0 || pj[0] < 0 || pj[1] < 0)
+      throw std::invalid_argument("frame " + std::to_string(job.frame) + ": negative rectangle or place");
+    job.region = true;
+    ImageTarget& t = job.target;
+    t.x = static_cast<size_t>(rj[0]);
+    t.y = static_cast<size_t>(rj[1]);
+    t.width = static_cast<size_t>(rj[2]);
+    t.height = static_cast<size_t>(rj[3]);
+    t.scale = s;
+    check_region(job, layout);
+    const size_t px = static_cast<size_t>(pj[0]), py_ = static_cast<size_t>(pj[1]);
+    if (px > ow || t.out_width() > ow - px || py_ > oh || t.out_height() > oh - py_)
+      throw std::invalid_argument("frame " + std::to_string(job.frame) + ": its pixels do not fit the region");
+    t.stride = ow * pixel;
+    t.out = dst.mut().data + (py_ * ow + px) * pixel;
+    where[j] = {px, py_};
+  }
+  if (targets_overlap(jobs.jobs, where)) nthreads = 1;  // in order: the later frame wins, as one thread writes
+  throw_first_failure(decode_frames(jobs.jobs.data(), njobs, codec, layout, inflate, nthreads));
 }
 
 // One frame on the calling thread, through the engine's decoder (one per thread, kept between calls).
 py::object py_decode_frame(const py::object& data, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
                            py::ssize_t spp, py::ssize_t bits, const py::object& out, bool planar,
-                           const std::string& segment_order, py::ssize_t bit_offset, const py::object& backend) {
+                           const std::string& segment_order, py::ssize_t bit_offset, const py::object& backend,
+                           py::ssize_t bits_stored, bool is_signed, bool ybr, bool raw) {
   const FrameCodec codec = codec_arg(codec_name);
   const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
-  const FrameLayout layout = layout_arg(rows, columns, spp, bits, planar, segment_order);
+  const FrameLayout layout =
+      layout_arg(rows, columns, spp, bits, planar, segment_order, {bits_stored, is_signed, ybr, raw});
   if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
   const size_t off = non_negative(bit_offset, "bit_offset");
   if (off > 7 || (off && !(codec == FrameCodec::native && layout.bits_allocated == 1)))
@@ -181,6 +311,9 @@ py::tuple py_encode_frames(const py::object& pixels, py::ssize_t number_of_frame
                            py::ssize_t rows, py::ssize_t columns, py::ssize_t spp, py::ssize_t bits, int level,
                            const std::string& offset_table, py::ssize_t threads, const py::object& backend) {
   const FrameCodec codec = codec_arg(codec_name);
+  if (image_codec(codec))
+    throw py::value_error("codec must be \"deflate\", \"rle\" or \"uncompressed\" to encode: framecodec has no \"" +
+                          codec_name + "\" encoder");
   const DeflateBackend deflate = deflate_backend_arg(backend);
   if (codec == FrameCodec::deflate) check_deflate_level(deflate, level);
   const FrameLayout layout = layout_arg(rows, columns, spp, bits, false, ">");
@@ -236,15 +369,29 @@ void add_batch(py::module_& m) {
   m.def("decode_frame", &py_decode_frame, py::arg("data"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
         py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("bit_offset") = 0,
-        py::arg("backend") = py::none(),
+        py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false,
+        py::arg("ybr") = false, py::arg("raw") = false,
         "Decode one frame as the batch engine does: interleaved little-endian samples, one byte per pixel for "
         "bits allocated 1.");
   m.def("_decode_frames", &py_decode_frames, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("offsets"),
         py::arg("lengths"), py::arg("frame_fragments") = py::none(), py::arg("frames") = py::none(),
         py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("extended") = false,
-        py::arg("threads") = 0, py::arg("backend") = py::none(),
+        py::arg("threads") = 0, py::arg("backend") = py::none(), py::arg("bits_stored") = 0,
+        py::arg("signed") = false, py::arg("ybr") = false, py::arg("raw") = false,
         "Decode a list of frames into one output buffer on the worker pool; framecodec's pixel_array wraps it.");
+  m.def("_decode_region", &py_decode_region, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
+        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("out_rows"),
+        py::arg("out_columns"), py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("frames"),
+        py::arg("rects"), py::arg("places"), py::arg("scale") = 1, py::arg("planar") = false,
+        py::arg("segment_order") = ">", py::arg("extended") = false, py::arg("threads") = 0,
+        py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false,
+        py::arg("ybr") = false, py::arg("raw") = false,
+        "Decode the given rectangles of frames straight into one region buffer on the worker pool, reduced by "
+        "scale; FrameReader.read_region wraps it.");
+  m.def("_codec_library", [](const std::string& codec) { return codec_library(codec_arg(codec)); }, py::arg("codec"),
+        "The library this build decodes an image codec with, e.g. \"libjpeg-turbo 2.1.5\"; \"\" when built "
+        "without it.");
   m.def("_encode_frames", &py_encode_frames, py::arg("pixels"), py::arg("number_of_frames"), py::arg("codec"),
         py::arg("rows"), py::arg("columns"), py::arg("samples_per_pixel"), py::arg("bits_allocated"),
         py::arg("level") = 6, py::arg("offset_table") = "auto", py::arg("threads") = 0,

@@ -165,9 +165,14 @@ def _tile_positions_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> _
 def default_threads() -> int:
     """The number of workers threads=None gives: one per core."""
 
+_DecodeCodec = Literal["deflate", "rle", "uncompressed", "native", "jpeg", "j2k", "htj2k", "jpegls"]
+
+def _codec_library(codec: _DecodeCodec) -> str:
+    """The library this build decodes an image codec with, e.g. "libjpeg-turbo 2.1.5"; "" when built without it."""
+
 def _decode_frames(
     buffer: _BufferLike,
-    codec: Literal["deflate", "rle", "uncompressed", "native"],
+    codec: _DecodeCodec,
     rows: int,
     columns: int,
     samples_per_pixel: int,
@@ -182,7 +187,42 @@ def _decode_frames(
     extended: bool = False,
     threads: int = 0,
     backend: _Backend | None = None,
+    bits_stored: int = 0,
+    signed: bool = False,
+    ybr: bool = False,
+    raw: bool = False,
 ) -> None: ...
+def _decode_region(
+    buffer: _BufferLike,
+    codec: _DecodeCodec,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    out: _BufferLike,
+    out_rows: int,
+    out_columns: int,
+    offsets: _U64,
+    lengths: _U64,
+    frame_fragments: _U64 | None,
+    frames: npt.NDArray[np.int64],
+    rects: npt.NDArray[np.int64],
+    places: npt.NDArray[np.int64],
+    scale: int = 1,
+    planar: bool = False,
+    segment_order: Literal[">", "<"] = ">",
+    extended: bool = False,
+    threads: int = 0,
+    backend: _Backend | None = None,
+    bits_stored: int = 0,
+    signed: bool = False,
+    ybr: bool = False,
+    raw: bool = False,
+) -> None:
+    """Decode the rectangles (x, y, width, height in each frame) of frames straight into out (out_rows x
+    out_columns pixels) at places (column, row), reduced by scale (1, 2, 4 or 8); pixels no frame covers are
+    left as they are. FrameReader.read_region wraps it."""
+
 def _encode_frames(
     pixels: _BufferLike,
     number_of_frames: int,
@@ -198,7 +238,7 @@ def _encode_frames(
 ) -> tuple[bytes, bytes | None, bytes | None]: ...
 def decode_frame(
     data: _BufferLike,
-    codec: Literal["deflate", "rle", "uncompressed", "native"],
+    codec: _DecodeCodec,
     rows: int,
     columns: int,
     samples_per_pixel: int,
@@ -208,6 +248,10 @@ def decode_frame(
     segment_order: Literal[">", "<"] = ">",
     bit_offset: int = 0,
     backend: _Backend | None = None,
+    bits_stored: int = 0,
+    signed: bool = False,
+    ybr: bool = False,
+    raw: bool = False,
 ) -> npt.NDArray[np.uint8]:
     """Decode one frame as the batch engine does, on the calling thread.
 
@@ -216,7 +260,10 @@ def decode_frame(
     and uncompressed frames are bit-packed, each on a byte boundary; a native 1-bit frame may start at
     ``bit_offset`` 0-7 of ``data``). Writes into ``out`` (writable, contiguous uint8 of the decoded
     size) when given. Raises DecodeError for corrupt data or data that does not fit the frame. ``backend``
-    chooses the inflater of deflate frames, as for ``inflate``.
+    chooses the inflater of deflate frames, as for ``inflate``. The image codecs (jpeg, jpegls, j2k, htj2k)
+    also take ``bits_stored`` and ``signed`` (the data set's Bits Stored and Pixel Representation: J2K and
+    JPEG-LS values are corrected as pydicom does), ``ybr`` (the Photometric Interpretation is YBR_*) and
+    ``raw`` (JPEG: keep YCbCr instead of converting to RGB).
     """
 
 class MappedFile:

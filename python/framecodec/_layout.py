@@ -15,8 +15,8 @@ import numpy as np
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-#: Transfer syntaxes whose frames the batch engine decodes, and how.
-Codec = Literal["deflate", "rle", "uncompressed", "native"]
+#: Transfer syntaxes whose frames the batch engine decodes (and framecodec encodes), and how.
+Codec = Literal["deflate", "rle", "uncompressed", "native", "jpeg", "j2k", "htj2k", "jpegls"]
 CODECS: dict[str, Codec] = {
     "1.2.840.10008.1.2.8.1": "deflate",  # Deflated Image Frame Compression (PS3.5 8.2.16)
     "1.2.840.10008.1.2.5": "rle",  # RLE Lossless (PS3.5 Annex G)
@@ -26,6 +26,42 @@ CODECS: dict[str, Codec] = {
     "1.2.840.10008.1.2.2": "native",  # Explicit VR Big Endian (retired)
 }
 BIG_ENDIAN = "1.2.840.10008.1.2.2"
+
+#: Transfer syntaxes the batch engine decodes with an image codec when the build has its library
+#: (``framecodec.backends()``); framecodec has no encoder for them.
+IMAGE_CODECS: dict[str, Codec] = {
+    "1.2.840.10008.1.2.4.50": "jpeg",  # JPEG Baseline (Process 1), PS3.5 8.2.1
+    "1.2.840.10008.1.2.4.51": "jpeg",  # JPEG Extended (Process 2 & 4): 8-bit only here; 12-bit goes to pydicom
+    "1.2.840.10008.1.2.4.80": "jpegls",  # JPEG-LS Lossless, PS3.5 8.2.3
+    "1.2.840.10008.1.2.4.81": "jpegls",  # JPEG-LS Near-Lossless
+    "1.2.840.10008.1.2.4.90": "j2k",  # JPEG 2000 Lossless Only, PS3.5 8.2.4
+    "1.2.840.10008.1.2.4.91": "j2k",  # JPEG 2000
+    "1.2.840.10008.1.2.4.201": "htj2k",  # HTJ2K Lossless, PS3.5 8.2.14
+    "1.2.840.10008.1.2.4.202": "htj2k",  # HTJ2K Lossless RPCL
+    "1.2.840.10008.1.2.4.203": "htj2k",  # HTJ2K
+}
+
+
+def image_codec(transfer_syntax: str, layout: PixelLayout) -> Codec | None:
+    """The image codec that decodes these frames in the engine, or None when pydicom must: no such syntax,
+    a build without the codec's library, or frames the codec does not produce (12-bit JPEG; 1-bit frames)."""
+    codec = IMAGE_CODECS.get(transfer_syntax)
+    if codec is None or not codec_library(codec):
+        return None
+    if layout.bits_allocated not in (8, 16, 32) or layout.bits_stored > layout.bits_allocated:
+        return None
+    if codec == "jpeg" and (layout.bits_allocated != 8 or layout.bits_stored != 8):
+        return None  # libjpeg-turbo 2.1 decodes 8-bit JPEG in this build; 12-bit JPEG goes to pydicom
+    if codec == "jpegls" and layout.bits_allocated == 32:
+        return None
+    return codec
+
+
+def codec_library(codec: Codec) -> str:
+    """What this build decodes ``codec`` with ("libjpeg-turbo 2.1.5"), "" when it was built without it."""
+    from . import _core
+
+    return _core._codec_library(codec)
 
 
 @dataclass(frozen=True)

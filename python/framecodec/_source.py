@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import EncapsulationError, MappedFile
-from ._layout import CODECS, BIG_ENDIAN, Codec, PixelLayout, layout_of, number_of_frames
+from ._layout import BIG_ENDIAN, CODECS, IMAGE_CODECS, Codec, PixelLayout, image_codec, layout_of, number_of_frames
 from .encaps import FrameTable, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
@@ -133,8 +133,8 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
             f"{getattr(f, 'name', 'the file')} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with "
             "file meta information (PS3.10 7.1), or it is truncated"
         )
-    codec = CODECS.get(ts)
-    if codec is None or _delegated(ds):  # pydicom decodes; the frame table still serves raw access
+    codec = _engine_codec(ts, ds)
+    if codec is None:  # pydicom decodes; the frame table still serves raw access
         table, why = _any_table(ds, buffer)
         return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why)
     layout = layout_of(ds)
@@ -209,8 +209,8 @@ def _from_dataset(ds: Dataset) -> Frames:
     ts = str(file_meta.get("TransferSyntaxUID", "")) if file_meta is not None else ""
     if not ts:
         raise ValueError("the data set's file_meta has no (0002,0010) Transfer Syntax UID")
-    codec = CODECS.get(ts)
-    if codec is None or _delegated(ds):
+    codec = _engine_codec(ts, ds)
+    if codec is None:
         return Frames(ds, _layout_or_none(ds), ts, None, b"", *_empty(), False)
     layout = layout_of(ds)
     if "PixelData" not in ds:
@@ -250,6 +250,19 @@ def _table(make: Any, layout: PixelLayout) -> FrameTable:
     except EncapsulationError as e:
         raise EncapsulationError(f"{e} (the data set's (0028,0008) Number of Frames is {layout.number_of_frames})") from None
     return table
+
+
+def _engine_codec(ts: str, ds: Dataset) -> Codec | None:
+    """How the engine decodes this data set's frames, or None when pydicom does."""
+    if ts in IMAGE_CODECS:
+        if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+            return None
+        try:
+            return image_codec(ts, layout_of(ds))
+        except ValueError:  # pydicom says what is wrong with the data set
+            return None
+    codec = CODECS.get(ts)
+    return None if codec is None or _delegated(ds) else codec
 
 
 def _delegated(ds: Dataset) -> bool:

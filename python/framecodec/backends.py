@@ -7,6 +7,10 @@ environment variable ``FRAMECODEC_INFLATE=zlib`` forces zlib (read at each call,
 libdeflate rejects is decoded again by zlib, whose error message is the one raised. Encoding (``deflate``,
 ``compress``, the pydicom encoding plugin) uses zlib unless ``backend="libdeflate"`` is asked for, so that
 the frames are byte-identical to pydicom's encoder (Python's zlib).
+
+The JPEG family is decoded by system libraries the build finds (each optional): JPEG 8-bit by libjpeg-turbo,
+JPEG-LS by CharLS, JPEG 2000 by OpenJPEG, HTJ2K by OpenJPH (or OpenJPEG without it). A build without one
+hands that codec's transfer syntaxes to pydicom, as it does JPEG Lossless and 12-bit JPEG.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 from typing import Literal, TypedDict
 
 from . import _core
+from ._layout import Codec
 
 __all__ = ["Backend", "Backends", "backends"]
 
@@ -22,6 +27,15 @@ Backend = Literal["zlib", "libdeflate"]
 
 #: The environment variable that chooses the decoding backend ("zlib" or "libdeflate"), read at each call.
 VARIABLE = "FRAMECODEC_INFLATE"
+
+
+#: The image codecs, by the names ``backends()["codecs"]`` uses, with the transfer syntaxes they decode.
+CODECS: dict[Codec, str] = {
+    "jpeg": "JPEG Baseline / Extended 8-bit (.4.50, .4.51)",
+    "jpegls": "JPEG-LS (.4.80, .4.81)",
+    "j2k": "JPEG 2000 (.4.90, .4.91)",
+    "htj2k": "HTJ2K (.4.201, .4.202, .4.203)",
+}
 
 
 class Backends(TypedDict):
@@ -36,6 +50,9 @@ class Backends(TypedDict):
     with it, else zlib."""
     deflate: Backend
     """What encoding uses without ``backend=``: always zlib (byte-identical to Python's zlib)."""
+    codecs: dict[str, str | None]
+    """For each image codec (``"jpeg"``, ``"jpegls"``, ``"j2k"``, ``"htj2k"``) the library that decodes it,
+    e.g. ``"libjpeg-turbo 2.1.5"``, or None for a build without it (pydicom decodes those frames)."""
 
 
 def backends() -> Backends:
@@ -47,6 +64,7 @@ def backends() -> Backends:
         "libdeflate": _core.libdeflate_version,
         "inflate": _core._inflate_backend(),
         "deflate": "zlib",
+        "codecs": {codec: _core._codec_library(codec) or None for codec in CODECS},
     }
 
 
@@ -59,6 +77,11 @@ def describe() -> str:
     if os.environ.get(VARIABLE):
         inflate += f" ({VARIABLE}={os.environ[VARIABLE]})"
     deflate = f"deflate: {b['deflate']} {versions[b['deflate']]}"
+    codecs = ", ".join(f"{name} {lib}" for name, lib in b["codecs"].items() if lib)
+    missing = [name for name, lib in b["codecs"].items() if not lib]
+    images = f"; {codecs}" if codecs else ""
+    if missing:
+        images += f"; without {', '.join(missing)} (pydicom decodes them)"
     if b["libdeflate"] is None:
-        return f"{inflate}; {deflate}; built without libdeflate"
-    return f"{inflate}; {deflate}, libdeflate {b['libdeflate']} on request"
+        return f"{inflate}; {deflate}; built without libdeflate{images}"
+    return f"{inflate}; {deflate}, libdeflate {b['libdeflate']} on request{images}"

@@ -8,7 +8,7 @@ Offset Table when the value would pass 4 GiB).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["compress", "decompress"]
 
-_ENCODERS = {uid: codec for uid, codec in CODECS.items() if codec != "native"}
+_ENCODERS: dict[str, Literal["deflate", "rle", "uncompressed"]] = {
+    uid: codec for uid, codec in CODECS.items() if codec in ("deflate", "rle", "uncompressed")
+}
 
 
 def compress(
@@ -118,8 +120,11 @@ def decompress(
         raise ValueError("The dataset is already uncompressed")
     layout = layout_of(ds)
     set_native_pixel_data(ds, pixel_array(ds, threads=threads, raw=not as_rgb), layout)
-    if as_rgb and layout.samples_per_pixel == 3 and layout.photometric_interpretation.startswith("YBR"):
-        ds.PhotometricInterpretation = "RGB"
+    pi = layout.photometric_interpretation
+    if layout.samples_per_pixel == 3 and ((as_rgb and pi.startswith("YBR")) or pi in ("YBR_ICT", "YBR_RCT")):
+        ds.PhotometricInterpretation = "RGB"  # JPEG 2000's inverse colour transform always gives RGB (PS3.5 8.2.4)
+    elif pi == "YBR_FULL_422":  # decoded chroma is full size (PS3.3 C.7.6.3.1.2)
+        ds.PhotometricInterpretation = "YBR_FULL"
     _forget_pixels(ds)
     if generate_instance_uid:
         ds.SOPInstanceUID = generate_uid()

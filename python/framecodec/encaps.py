@@ -196,8 +196,10 @@ class PixelDataLocation:
         # and nothing else would tell: unless its end is fixed (by the Extended Offset Table, or by a transfer
         # syntax whose frames are one fragment each, and it is one), that is an error, not a short last frame.
         last_is_one_fragment = int(table.frame_fragments[-1]) - int(table.frame_fragments[-2]) == 1
-        whole = table.source == "extended" or (
-            self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and last_is_one_fragment
+        whole = (
+            table.source == "extended"
+            or (self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and last_is_one_fragment)
+            or (self.transfer_syntax.startswith(_JPEG_FAMILY) and _ends_its_codestream(buffer, table))
         )
         if not table.has_delimiter and not whole:
             raise EncapsulationError(
@@ -206,6 +208,20 @@ class PixelDataLocation:
                 "last, may be missing fragments; the file was cut short"
             )
         return table
+
+
+# The JPEG family (PS3.5 8.2, A.4): every codestream ends with FF D9, JPEG's and JPEG-LS's EOI and JPEG 2000's
+# EOC, which their coded data never holds (JPEG stuffs a 00 after FF; JPEG 2000 forbids FF 90 and above).
+_JPEG_FAMILY = "1.2.840.10008.1.2.4."
+
+
+def _ends_its_codestream(buffer: Buffer, table: FrameTable) -> bool:
+    """Whether the last fragment ends with an end-of-codestream marker (then padded to even length by one 00)."""
+    if not len(table.offsets) or not int(table.lengths[-1]):
+        return False
+    end = int(table.offsets[-1]) + int(table.lengths[-1])
+    tail = bytes(memoryview(buffer)[max(0, end - 3) : end])  # type: ignore[arg-type]
+    return tail.endswith(b"\xff\xd9") or tail.endswith(b"\xff\xd9\x00")
 
 
 # Transfer syntaxes whose frames are one fragment each (PS3.5 A.4.2, 8.2.16, A.4.11): the last frame's item is

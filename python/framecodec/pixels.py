@@ -58,7 +58,7 @@ def pixel_array(
             return _pydicom_pixel_array(source, frames, index, out, raw)
         selection = _select(index, frames.layout.number_of_frames)
         arr = _result(frames, selection, out)
-        _decode_into(frames, selection, arr, threads)
+        _decode_into(frames, selection, arr, threads, raw)
     return _finish(arr, frames, raw, out)
 
 
@@ -88,7 +88,7 @@ def iter_pixels(
         def decode(start: int) -> npt.NDArray[Any]:
             sel = np.arange(start, min(start + batch, n), dtype=np.int64)
             arr = _result(frames, (sel, True), None)
-            _decode_into(frames, (sel, True), arr, threads)
+            _decode_into(frames, (sel, True), arr, threads, raw)
             return _finish(arr, frames, raw, None)
 
         with ThreadPoolExecutor(1) as ahead:
@@ -150,7 +150,7 @@ def _result(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool]
 
 
 def _decode_into(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool], arr: npt.NDArray[Any],
-                 threads: int | None) -> None:  # fmt: skip
+                 threads: int | None, raw: bool = False) -> None:  # fmt: skip
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
     lay = frames.layout
@@ -161,26 +161,57 @@ def _decode_into(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, 
         _core._decode_frames(
             frames.buffer, frames.codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
             arr.reshape(-1).view(np.uint8), frames.offsets, frames.lengths, frames.frame_fragments, selection[0],
-            planar=lay.planar_configuration == 1, extended=frames.extended,
-            threads=threads or 0,
+            threads=threads or 0, **_engine_options(frames, raw),
         )  # fmt: skip
     except DecodeError as e:
         raise DecodeError(f"{e} [frame size from the data set: {lay.describe()}]") from None
 
 
+def _engine_options(frames: Frames, raw: bool) -> dict[str, Any]:
+    """The batch engine's keyword arguments for these frames beyond their size."""
+    lay = frames.layout
+    return {
+        "planar": lay.planar_configuration == 1, "extended": frames.extended, "bits_stored": lay.bits_stored,
+        "signed": lay.pixel_representation == 1, "ybr": lay.photometric_interpretation.startswith("YBR"), "raw": raw,
+    }  # fmt: skip
+
+
+def _needs_finish(frames: Frames, raw: bool) -> bool:
+    """Whether ``_finish`` changes the engine's output: unused high bits to clear or sign-extend, or YBR to
+    convert to RGB."""
+    return _shifts(frames) or _converts_colour(frames, raw)
+
+
+def _shifts(frames: Frames) -> bool:
+    """Whether the bits above Bits Stored must be corrected; JPEG 2000 and HTJ2K frames come out of the codec
+    corrected (pydicom's J2K corrections), JPEG frames are 8 bits."""
+    lay = frames.layout
+    return lay.bits_allocated > 1 and lay.bits_allocated != lay.bits_stored and frames.codec not in ("j2k", "htj2k")
+
+
 def _finish(arr: npt.NDArray[Any], frames: Frames, raw: bool, out: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
     lay = frames.layout
     shift = lay.bits_allocated - lay.bits_stored
-    if lay.bits_allocated > 1 and shift:  # PS3.5 8.1.1: bits above Bits Stored are not part of the value
+    if _shifts(frames):  # PS3.5 8.1.1: bits above Bits Stored are not part of the value
         np.left_shift(arr, shift, out=arr)
         np.right_shift(arr, shift, out=arr)
-    if not raw and arr.size and lay.samples_per_pixel == 3 and lay.photometric_interpretation in _ybr_to_rgb():
+    if _converts_colour(frames, raw) and arr.size:
         rgb = _convert_to_rgb(arr, lay.photometric_interpretation, lay.bits_stored)
         if out is None:
             return rgb
         out[...] = rgb
         return out
     return arr
+
+
+def _converts_colour(frames: Frames, raw: bool) -> bool:
+    """Whether ``_finish`` converts YBR to RGB as pydicom does by default. JPEG frames come out of libjpeg-turbo
+    already converted (or kept, with raw), as from pydicom's JPEG decoders."""
+    lay = frames.layout
+    return (
+        not raw and frames.codec != "jpeg" and lay.samples_per_pixel == 3
+        and lay.photometric_interpretation in _ybr_to_rgb()
+    )  # fmt: skip
 
 
 def _ybr_to_rgb() -> tuple[str, ...]:

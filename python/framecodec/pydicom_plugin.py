@@ -33,7 +33,7 @@ import zlib
 from typing import Any
 
 import numpy as np
-from pydicom.pixels.common import RunnerBase
+from pydicom.pixels.common import CoderBase, RunnerBase
 from pydicom.pixels.decoders.base import DecodeRunner
 from pydicom.pixels.encoders.base import EncodeRunner
 from pydicom.uid import UID
@@ -41,6 +41,7 @@ from pydicom.uid import UID
 from . import _pydicom_compat as _compat
 from ._core import DecodeError, deflate, libdeflate_version, pack_bits, rle_decode, rle_encode, unpack_bits
 from ._core import decode_frame as _decode_one
+from ._layout import IMAGE_CODECS, Codec, codec_library
 
 #: RLE Lossless (PS3.5 Annex G).
 RLELossless = UID("1.2.840.10008.1.2.5")
@@ -54,8 +55,12 @@ PLUGIN_NAME = "framecodec"
 
 UIDS = (RLELossless, DeflatedImageFrameCompression, EncapsulatedUncompressedExplicitVRLittleEndian)
 
+#: The JPEG family this build decodes (JPEG 8-bit, JPEG-LS, JPEG 2000, HTJ2K: each when its library was found),
+#: decoding only. 12-bit JPEG frames are refused, so pydicom goes on to its next plugin.
+IMAGE_UIDS = tuple(UID(uid) for uid, codec in IMAGE_CODECS.items() if codec_library(codec))
+
 # pydicom's plugin interface: {UID: missing dependencies}; framecodec needs nothing beyond itself.
-DECODER_DEPENDENCIES: dict[UID, tuple[str, ...]] = {uid: () for uid in UIDS}
+DECODER_DEPENDENCIES: dict[UID, tuple[str, ...]] = {uid: () for uid in UIDS + IMAGE_UIDS}
 ENCODER_DEPENDENCIES: dict[UID, tuple[str, ...]] = {uid: () for uid in UIDS}
 
 _NAMES = {
@@ -66,7 +71,8 @@ _NAMES = {
 
 
 def is_available(uid: str) -> bool:
-    """True if framecodec can decode and encode pixel data of transfer syntax ``uid``."""
+    """True if framecodec can decode pixel data of transfer syntax ``uid`` (and encode it, but for the JPEG
+    family)."""
     return uid in DECODER_DEPENDENCIES
 
 
@@ -127,6 +133,8 @@ def decode_frame(src: bytes, runner: DecodeRunner) -> bytearray:
             frame = _decode_deflated(src, runner, index)
         elif tsyntax == EncapsulatedUncompressedExplicitVRLittleEndian:
             frame = _decode_uncompressed(src, runner, index)
+        elif tsyntax in IMAGE_UIDS:
+            frame = _decode_image(src, runner, index, IMAGE_CODECS[tsyntax])
         else:
             raise ValueError(f"framecodec has no decoder for '{tsyntax.name}'")
     except ValueError as exc:  # DecodeError is a ValueError
@@ -182,6 +190,35 @@ def _decode_uncompressed(src: bytes, runner: DecodeRunner, index: int | None) ->
         _set_frame_option(runner, index, "bits_allocated", 8)
         return out
     return bytearray(memoryview(src)[:size])
+
+
+def _decode_image(src: bytes, runner: DecodeRunner, index: int | None, codec: Codec) -> bytearray:
+    """A JPEG, JPEG-LS, JPEG 2000 or HTJ2K frame by the engine's codec, with the values pydicom's own plugins
+    give (J2K and JPEG-LS sign and precision corrections; JPEG YCbCr converted by libjpeg-turbo, as Pillow does
+    under pydicom 3.1)."""
+    rows, columns, spp, bits = runner.rows, runner.columns, runner.samples_per_pixel, runner.bits_allocated
+    if codec == "jpeg" and (bits != 8 or runner.bits_stored != 8):
+        raise ValueError("framecodec decodes 8-bit JPEG only")  # pydicom tries its next plugin
+    if bits not in (8, 16, 32):
+        raise ValueError(f"Bits Allocated {bits} is not decoded by framecodec's {codec} decoder")
+    # The photometric interpretation pydicom has conformed to the codestream's markers (3.1: per frame).
+    pi = str(_get_frame_option(runner, index, "photometric_interpretation") or runner.photometric_interpretation)
+    ybr = pi.startswith("YBR")
+    # pydicom 3.1 has the decoder convert JPEG's YCbCr (option as_rgb), as its Pillow plugin has libjpeg-turbo do;
+    # 3.0.x tells plugins nothing of raw=, takes the stored components and converts them itself (numpy).
+    raw = not (_compat.HAS_FRAME_OPTIONS and runner.get_option("as_rgb", False))
+    out = bytearray(rows * columns * spp * (bits // 8))
+    _decode_one(src, codec, rows, columns, spp, bits, out=out, bits_stored=runner.bits_stored,
+                signed=runner.pixel_representation == 1, ybr=ybr, raw=raw)  # fmt: skip
+    if codec == "jpeg" and spp == 3 and ybr and not raw:  # libjpeg-turbo converted to RGB: pydicom must not
+        _set_frame_option(runner, index, "photometric_interpretation", "RGB")
+    if spp > 1:  # the codecs interleave samples, whatever the codestream's interleave mode
+        if _compat.HAS_FRAME_OPTIONS:
+            _set_frame_option(runner, index, "planar_configuration", 0)
+        elif runner.planar_configuration == 1:  # 3.0.x reshapes every frame by the data set's value
+            planes = np.frombuffer(out, np.uint8).reshape(rows * columns, spp, bits // 8).transpose(1, 0, 2)
+            out = bytearray(planes.tobytes())
+    return out
 
 
 # --- encoding ------------------------------------------------------------------------------------------
@@ -297,8 +334,11 @@ def register() -> None:
     """
     with _lock:
         _compat.add_uid(DeflatedImageFrameCompression, _compat.DEFLATED_IMAGE_FRAME_ENTRY)
-        for uid in UIDS:
-            for coder, func in ((_compat.decoder(uid), "decode_frame"), (_compat.encoder(uid), "encode_frame")):
+        for uid in UIDS + IMAGE_UIDS:
+            coders: list[tuple[CoderBase, str]] = [(_compat.decoder(uid), "decode_frame")]
+            if uid in UIDS:
+                coders.append((_compat.encoder(uid), "encode_frame"))
+            for coder, func in coders:
                 if PLUGIN_NAME not in coder.available_plugins:
                     coder.add_plugin(PLUGIN_NAME, (__name__, func))
                 _compat.move_first(coder, PLUGIN_NAME)
@@ -309,7 +349,7 @@ def unregister() -> None:
     """Remove the ``framecodec`` plugins and everything else framecodec added to pydicom. pydicom's own
     plugins keep (so get back) their own order. Harmless when not registered."""
     with _lock:
-        for uid in UIDS:
+        for uid in UIDS + IMAGE_UIDS:
             for coder in _compat.existing_coders(uid):
                 if PLUGIN_NAME in coder.available_plugins:
                     coder.remove_plugin(PLUGIN_NAME)

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ._layout import number_of_frames
+from ._layout import Codec, number_of_frames
 from .encaps import FrameTable, frame_bytes
-from .pixels import Index, _decode_into, _finish, _result, _select, _workers
+from ._region import block_mean, check_downsample, covered, decode_region, location_and_size, plane_index, tile_rects
+from .pixels import Index, _decode_into, _engine_options, _finish, _needs_finish, _result, _select, _workers
 from ._source import Frames, open_source
 from .slide import SlideGeometry, slide_geometry
 
@@ -122,6 +123,13 @@ class FrameReader:
         return self._open().transfer_syntax
 
     @property
+    def codec(self) -> Codec | None:
+        """How the batch engine decodes the frames ("deflate", "rle", "uncompressed", "native", "jpeg",
+        "jpegls", "j2k", "htj2k"), or None when pydicom does (JPEG Lossless, 12-bit JPEG, a codec this build
+        has no library for)."""
+        return self._open().codec
+
+    @property
     def frame_table(self) -> FrameTable | None:
         """Where each frame's fragments are (encapsulated Pixel Data), None for native data."""
         return self._open().table
@@ -163,7 +171,7 @@ class FrameReader:
         if indices is None:  # as pixel_array: a single-frame file has no frame axis
             selection = (None, frames.layout.number_of_frames > 1)
         arr = _result(frames, selection, out)
-        _decode_into(frames, selection, arr, threads)
+        _decode_into(frames, selection, arr, threads, raw)
         return _finish(arr, frames, raw, out)
 
     def _pydicom_frames(self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool,
@@ -255,38 +263,71 @@ class FrameReader:
         location: Sequence[int],
         size: Sequence[int],
         *,
+        downsample: int = 1,
         focal_plane: int = 0,
         optical_path: int = 0,
         threads: int | None = None,
         fill: int | Sequence[int] | None = None,
         raw: bool = False,
     ) -> npt.NDArray[Any]:
-        """The pixels of the rectangle at ``location`` (x, y: 0-based, from the total pixel matrix's top-left
-        corner, as in wsidicom) of ``size`` (width, height), stitched from the frames that cover it on that
-        focal plane and optical path (indices into ``geometry.focal_planes`` / ``optical_paths``). Areas no
-        frame covers (sparse tiling, or outside the matrix) get ``fill``: white for RGB, 0 otherwise."""
-        geo = self.geometry
-        x, y = (int(v) for v in location)
-        width, height = (int(v) for v in size)
-        if width < 0 or height < 0:
-            raise ValueError(f"the region's size must not be negative, got {width} x {height}")
+        """The pixels of the rectangle at ``location`` (x, y: 0-based level-0 pixels from the total pixel
+        matrix's top-left corner, as in wsidicom and OpenSlide) of ``size`` (width, height: output pixels),
+        stitched from the frames that cover it on that focal plane and optical path (indices into
+        ``geometry.focal_plane_z`` / ``optical_path_identifiers``). Areas no frame covers (sparse tiling, or
+        outside the matrix) get ``fill``: white for RGB, 0 otherwise.
+
+        ``downsample`` 2, 4 or 8: each output pixel stands for a downsample x downsample block of level-0
+        pixels (the region covers size x downsample of them), their mean; JPEG, JPEG 2000 and HTJ2K tiles are
+        decoded at that reduced resolution by the codec (its low-pass, within a few levels of the mean), the
+        others at full resolution and averaged. A location or tile size that is not a multiple of downsample
+        is read at full resolution and averaged, band by band."""
+        frames = self._open()
+        d = check_downsample(downsample)
+        focal_plane = plane_index(focal_plane, "focal_plane")
+        optical_path = plane_index(optical_path, "optical_path")
+        x, y, width, height = location_and_size(location, size)
+        threads = threads if threads is not None else self.threads
         rows, columns = self.shape[:2]
-        picked = geo.frames_in(x, y, width, height, columns, rows, focal_plane, optical_path)
-        frame_shape = self.shape
-        region = np.empty((height, width) + frame_shape[2:], self.dtype)
-        region[...] = _fill_value(self.dtype, frame_shape, fill, self._open().layout.photometric_interpretation, raw)
-        if len(picked) == 0 or width == 0 or height == 0:
+        region = np.empty((height, width) + self.shape[2:], self.dtype)
+        region[...] = _fill_value(self.dtype, self.shape, fill, frames.layout.photometric_interpretation, raw)
+        self.geometry.frames_in(x, y, 0, 0, columns, rows, focal_plane, optical_path)  # the indices' range checks
+        if width == 0 or height == 0:
             return region
-        tiles = self.read(picked, threads=threads, raw=raw)
-        # Edge tiles reach past the total pixel matrix; what lies beyond it is padding, not image.
-        right, bottom = min(x + width, geo.total_columns), min(y + height, geo.total_rows)
-        for tile, (tx, ty) in zip(tiles, geo.positions[picked].tolist()):
-            x0, y0 = max(x, tx), max(y, ty)
-            x1, y1 = min(right, tx + columns), min(bottom, ty + rows)
-            if x1 <= x0 or y1 <= y0:
-                continue
-            region[y0 - y : y1 - y, x0 - x : x1 - x] = tile[y0 - ty : y1 - ty, x0 - tx : x1 - tx]
+        if d > 1 and (frames.codec is None or x % d or y % d or columns % d or rows % d):
+
+            def level0(row0: int, rows0: int, _: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+                band = np.empty((rows0, width * d) + self.shape[2:], self.dtype)
+                rects, places = self._stitch(band, x, y + row0, 1, focal_plane, optical_path, threads, raw)
+                return band, covered(band.shape[:2], rects, places, 1)
+
+            block_mean(level0, height, width, d, region)
+            return region
+        self._stitch(region, x, y, d, focal_plane, optical_path, threads, raw)
         return region
+
+    def _stitch(self, region: npt.NDArray[Any], x: int, y: int, d: int, focal_plane: int, optical_path: int,
+                threads: int | None, raw: bool) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+        """Write the frames' parts of the region (``region.shape`` output pixels at ``d``, level-0 corner x, y)
+        into ``region``, leaving the pixels no frame covers as they are; returns the rectangles and places."""
+        frames, geo = self._open(), self.geometry
+        rows, columns = self.shape[:2]
+        height, width = region.shape[:2]
+        picked = geo.frames_in(x, y, width * d, height * d, columns, rows, focal_plane, optical_path)
+        frame_list, rects, places = tile_rects(geo, picked, x, y, width * d, height * d, columns, rows, d)
+        if len(frame_list) == 0:
+            return rects, places
+        if frames.codec is None:  # a syntax pydicom decodes: whole tiles (d is 1 here)
+            tiles = self.read(frame_list, threads=threads, raw=raw)
+            for tile, (rx, ry, rw, rh), (px, py) in zip(tiles, rects.tolist(), places.tolist()):
+                region[py : py + rh, px : px + rw] = tile[ry : ry + rh, rx : rx + rw]
+            return rects, places
+        decode_region(frames, region, frame_list, rects, places, d, threads, _engine_options(frames, raw))
+        if _needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill
+            mask = covered((height, width), rects, places, d)
+            keep = region[~mask]
+            _finish(region, frames, raw, region)
+            region[~mask] = keep
+        return rects, places
 
 
 #: What a reader's frames hold only in this process: the map and the file objects.

@@ -135,9 +135,68 @@ def file_seeds(out: Path) -> None:
     put(out, "locate", w.to_bytes(full))
 
 
+def image(rows: int, columns: int, samples: int, seed: int, dtype: type = np.uint8) -> np.ndarray:
+    """A smooth image with noise (what the image codecs are for), ``dtype`` wide."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:rows, 0:columns]
+    top = np.iinfo(dtype).max
+    base = (0.5 + 0.4 * np.sin(x / 7.0 + seed) * np.cos(y / 5.0)) * top
+    planes = [base + rng.normal(0, top / 60, base.shape) for _ in range(samples)]
+    arr = np.clip(np.stack(planes, -1) if samples > 1 else planes[0], 0, top).astype(dtype)
+    return arr
+
+
+def image_codec_seeds(out: Path) -> None:
+    """Codestreams from encoders independent of framecodec (Pillow's libjpeg-turbo, pylibjpeg-openjpeg, imagecodecs'
+    OpenJPH, pyjpegls), each behind its target's parameter bytes (see the targets' sources)."""
+    import io
+
+    from PIL import Image
+
+    for i, (rows, columns, samples, sub) in enumerate([(16, 16, 1, 0), (40, 56, 3, 2), (33, 17, 3, 1), (64, 64, 3, 0)]):
+        buf = io.BytesIO()
+        Image.fromarray(image(rows, columns, samples, i)).save(buf, format="JPEG", quality=80, subsampling=sub)
+        for flags, rect in ((0b010, (0, 0, columns, rows)), (0b110, (3, 5, 9, 7)), (0b01010, (0, 0, 16, 16))):
+            put(out, "jpeg", struct.pack("<HHB4H", 0, 0, flags, *rect) + buf.getvalue())
+    try:
+        import openjpeg  # pylibjpeg-openjpeg
+
+        for i, (rows, columns, samples, dtype) in enumerate([(64, 64, 1, np.uint8), (64, 80, 3, np.uint8),
+                                                             (72, 64, 1, np.uint16)]):  # fmt: skip
+            stream = openjpeg.encode(image(rows, columns, samples, i, dtype), use_mct=samples == 3)
+            flags = (samples == 3) | (dtype == np.uint16) << 1
+            for scale, rect in ((0, (0, 0, 255, 255)), (1, (8, 4, 30, 20))):
+                bits = 7 if dtype == np.uint8 else 15
+                put(out, "j2k", bytes([rows - 1, columns - 1, flags | scale << 3, bits, *rect]) + bytes(stream))
+    except ImportError:
+        print("no pylibjpeg-openjpeg: no j2k seeds", file=sys.stderr)
+    try:
+        import imagecodecs
+
+        for i, (rows, columns, samples, dtype) in enumerate([(32, 32, 1, np.uint8), (48, 40, 3, np.uint8),
+                                                             (40, 48, 1, np.uint16)]):  # fmt: skip
+            stream = imagecodecs.htj2k_encode(image(rows, columns, samples, i, dtype))
+            flags = 0b100000  # the frame from the codestream's SIZ
+            for scale, rect in ((0, (0, 0, 255, 255)), (1, (4, 2, 20, 15))):
+                put(out, "htj2k", bytes([rows - 1, columns - 1, flags | scale << 3, 0, *rect]) + bytes(stream))
+    except (ImportError, AttributeError, RuntimeError):
+        print("no imagecodecs with HTJ2K: no htj2k seeds", file=sys.stderr)
+    try:
+        import jpeg_ls  # pyjpegls
+
+        for i, (rows, columns, samples, dtype) in enumerate([(16, 24, 1, np.uint8), (30, 20, 3, np.uint8),
+                                                             (24, 24, 1, np.uint16)]):  # fmt: skip
+            stream = jpeg_ls.encode(image(rows, columns, samples, i, dtype))
+            flags = (samples == 3) | (dtype == np.uint16) << 1
+            bits = 7 if dtype == np.uint8 else 15
+            put(out, "jpegls", bytes([rows - 1, columns - 1, flags, bits, 0]) + bytes(stream))
+    except ImportError:
+        print("no pyjpegls: no jpegls seeds", file=sys.stderr)
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "build/fuzz/seeds")
-    for make in (inflate_seeds, bits_seeds, rle_seeds, encaps_seeds, file_seeds):
+    for make in (inflate_seeds, bits_seeds, rle_seeds, encaps_seeds, file_seeds, image_codec_seeds):
         make(out)
     for folder in sorted(out.iterdir()):
         files = list(folder.iterdir())

@@ -20,6 +20,7 @@ from ._common import describe, report
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
+    from .._layout import Codec
     from ..reader import FrameReader
 
 HELP = "show transfer syntax, frames, layout, offset table, tiling, sizes and ratio of DICOM files"
@@ -136,8 +137,29 @@ def describe_file(path: str) -> dict[str, Any]:
             "lossy_image_compression": str(lossy) if lossy is not None else None,
             "tiling": _tiling(reader, ds),
             "inflate": _inflate() if deflated else None,
+            "decoder": _decoder(reader.codec, ts, int(ds.get("BitsStored", 0) or 0)),
         }
     return result
+
+
+def _decoder(codec: Codec | None, ts: str, bits_stored: int) -> str:
+    """What decodes the frames: framecodec's engine (and the library of its image codec), or pydicom and why."""
+    from .._layout import IMAGE_CODECS, codec_library
+
+    if codec == "deflate":
+        return f"framecodec ({_inflate()})"
+    if codec is not None and codec in IMAGE_CODECS.values():
+        return f"framecodec ({codec_library(codec)})"
+    if codec is not None:
+        return "framecodec"
+    image = IMAGE_CODECS.get(ts)
+    if image is None:
+        return "pydicom (framecodec has no decoder for this transfer syntax)"
+    if not codec_library(image):
+        return f"pydicom (framecodec was built without a {image} library; framecodec --version lists them)"
+    if image == "jpeg" and bits_stored > 8:
+        return "pydicom (framecodec decodes 8-bit JPEG only)"
+    return "pydicom"
 
 
 #: Deflated Image Frame Compression (PS3.5 8.2.16): the syntax whose decoder depends on the build's backends.
@@ -244,6 +266,7 @@ def format_text(r: dict[str, Any]) -> str:
     add("compressed", f"{r['compressed_bytes']:,} bytes (Pixel Data; file {r['file_size']:,} bytes)")
     add("decoded", f"{r['decoded_bytes']:,} bytes ({r['frames']:,} x {r['frame_bytes']:,})")
     add("ratio", f"{r['ratio']:,.2f}:1" if r["ratio"] is not None else "-")
+    add("decoder", r["decoder"])
     if r["inflate"] is not None:
         add("inflate", r["inflate"] + (" (FRAMECODEC_INFLATE=zlib forces zlib)" if r["inflate"].startswith("libdeflate") else ""))
     if r["lossy_image_compression"] is not None:

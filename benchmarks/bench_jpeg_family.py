@@ -1,0 +1,656 @@
+"""The JPEG family in the C++ engine (issue 16): a JPEG slide against wsidicom and OpenSlide, and whole JPEG 2000,
+HTJ2K and JPEG-LS files against pydicom's own plugins.
+
+    python -m pytest benchmarks/bench_jpeg_family.py --benchmark-json=jpeg_family.json    # about 7 minutes
+    python -m benchmarks.report --only jpeg_family --update    # that run, then its section and goals in RESULTS.md
+
+One core unless a group says otherwise: every thread of the process is pinned to one CPU for the group
+(``os.sched_setaffinity``) and framecodec runs ``threads=1``, wsidicom ``threads=1``; OpenSlide and pydicom decode on
+the calling thread. Only the thread-scaling group runs on every core.
+
+The slide (slide_bench.py's generator, one file in a folder of its own: wsidicom opens the folder, OpenSlide the
+file): 2,000 tiles of 256 x 256 RGB (50 x 40 tiles, 12,716 x 10,190 pixels; 50 under ``--benchmark-disable``), a
+mosaic of 64 distinct tiles (30% tissue, the rest flat white background), TILED_FULL, Pillow (libjpeg-turbo) at
+quality 90 with 4:2:0 chrominance, YBR_FULL_422, an empty Basic Offset Table and the Extended Offset Table. Its
+compression ratio (decoded bytes over the frames' bytes) is in every group's name. Caches off: wsidicom's decoded
+and encoded frame caches, OpenSlide's tile cache (each round reads a new random place).
+
+- ``read_region`` 512 x 512 and 2048 x 2048 at a random place each round (the same for all):
+  ``reader.read_region(xy, size, threads=1)`` against wsidicom's ``read_region(xy, 0, size, threads=1)`` and
+  OpenSlide's ``read_region(xy, 0, size)`` (its RGBA ``PIL.Image`` as it returns it, not converted to an array).
+- 200 random single frames a round, one call each: ``reader[i]`` against wsidicom's ``read_tile`` (the tile API
+  bench_pipeline times) and OpenSlide's ``read_region`` of the tile.
+- ``framecodec.pixel_array(path, threads=1)`` of the whole file against ``pydicom.pixels.pixel_array(path,
+  decoding_plugin="pillow")`` (3 rounds: pydicom takes 15-20 s a round), and for scale Pillow and imagecodecs
+  (libjpeg-turbo both) decoding the codestreams held in memory frame by frame into one array.
+- Thread scaling on every core: ``framecodec.pixel_array(path, threads=t)``, t = 1 and all, beside the reference
+  workload of bench_pipeline's sweep for this codec: imagecodecs' ``jpeg8_decode`` (libjpeg-turbo, the GIL
+  released) of the same frames into one new array in a ``ThreadPoolExecutor`` of t threads; the goal is the
+  ratio of the two scalings, per round.
+- ``read_region(..., downsample=4)`` and ``8`` of one 8,192 x 8,192 level-0 area (2,048 x 2,048 and 1,024 x
+  1,024 output pixels; smaller slides: the largest multiple of 8 that fits) at a random place on the 8-pixel
+  grid: against wsidicom, OpenSlide and framecodec itself reading the level-0 area and averaging d x d blocks
+  with numpy. Informational: no goal.
+
+Whole files (one core), each written by encoders independent of framecodec: 40 frames of 512 x 512 CT (3 under
+``--benchmark-disable``), unsigned 16-bit (stored = HU + 1024, Bits Stored 16), from the real CT slices of
+pydicom-data (693_UNCR, eCT_Supplemental's two frames, explicit_VR-UN, J2K_pixelrep_mismatch; each also flipped,
+for 20 distinct frames), in an Enhanced CT; and 120 256 x 256 RGB tiles (6 under ``--benchmark-disable``) of the
+slide generator's tissue (60% tissue, background with sensor noise) in a TILED_FULL slide. JPEG 2000 Lossless
+(.90) by pylibjpeg-openjpeg (OpenJPEG), HTJ2K Lossless (.201) by imagecodecs (OpenJPH), JPEG-LS Lossless (.80) by
+pyjpegls (CharLS); the RGB tiles with the reversible colour transform (YBR_RCT) in JPEG 2000 and HTJ2K, and as
+RGB in JPEG-LS. ``framecodec.pixel_array(path, threads=1)`` against ``pydicom.pixels.pixel_array(path,
+decoding_plugin=...)`` through the plugin the goal names ("pylibjpeg": pylibjpeg-openjpeg; "pyjpegls") and the
+other plugins pydicom has for the syntax, through framecodec's own plugin, and the libraries decoding the
+codestreams held in memory frame by frame into one array (no file, no pydicom: the floor of a pipeline built on
+that library). ``import framecodec`` puts framecodec's plugins first in pydicom's order for these syntaxes, so
+every pydicom peer names its plugin.
+
+Each benchmark's ``extra_info`` has the data's ``compression_ratio`` and ``file_bytes``, and ``max_difference``:
+each peer's largest difference from framecodec's pixels (lossy JPEG: decoders round differently; lossless: 0).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pydicom
+import pytest
+
+import framecodec as fc
+from dicom_bytes import (HTJ2K_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_LS_LOSSLESS, atomic_file,
+                         write_dataset_part10, write_encapsulated_pixel_data)  # fmt: skip
+from peers import (FRAME_DECODERS, PYDICOM, open_openslide, openslide_problem, openslide_region, openslide_rgb,
+                   openslide_version, pydicom_pixel_array, pydicom_plugin_problem)  # fmt: skip
+from slide_bench import Bench, slide_folder
+from slide_bench import spec as slide_bench_spec
+from slide_codecs import encode as encode_frame
+from slides import TILED_FULL, SlideSpec, many_frames_spec, write_slide
+from timing import CEILING, compare, copy_ceiling, goal, interleaved_draws, missing, not_measured, paired, tag
+from volume_headers import ENHANCED_CT, enhanced_ct_header, per_frame_functional_groups
+
+Fns = dict[str, Callable[[], Any]]
+CORES = os.cpu_count() or 1
+SLIDE_FRAMES, SMOKE_SLIDE_FRAMES = 2_000, 50
+TILE = 256
+OURS = "framecodec threads=1"
+WSIDICOM = "wsidicom threads=1"
+OPENSLIDE = "OpenSlide"
+
+
+# ------------------------------------------------------------------------------------------------ one core
+
+
+def _set_affinity(cpus: set[int]) -> None:
+    """Every thread of the process (the ones started later inherit it from their starter) on ``cpus``."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except (OSError, ValueError):  # a thread that ended meanwhile
+            pass
+
+
+@pytest.fixture
+def one_core(benchmark: Any) -> Iterator[int | None]:
+    """The group runs on one CPU (the last of those allowed), then on all of them again."""
+    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+        benchmark.extra_info["cpus"] = "not pinned (no sched_setaffinity here)"
+        yield None
+        return
+    allowed = os.sched_getaffinity(0)
+    cpu = max(allowed)
+    _set_affinity({cpu})
+    benchmark.extra_info["cpus"] = [cpu]
+    try:
+        yield cpu
+    finally:
+        _set_affinity(allowed)
+
+
+# ------------------------------------------------------------------------------------------------ the slide
+
+
+@dataclass
+class JpegSlide(Bench):
+    """The JPEG slide, and OpenSlide on it besides slide_bench's readers."""
+
+    _openslide: Any = None
+
+    @property
+    def ratio(self) -> float:
+        return self.n * self.frame_bytes / self.slide.pixel_data_bytes
+
+    @property
+    def label(self) -> str:
+        return (f"{self.n:,}-tile JPEG slide (256x256 RGB, Pillow q90 4:2:0, TILED_FULL; "
+                f"{self.ratio:.1f}:1)")  # fmt: skip
+
+    @property
+    def openslide(self) -> Any:
+        if self._openslide is None:
+            self._openslide = open_openslide(self.path)
+        return self._openslide
+
+    def close_readers(self) -> None:
+        super().close_readers()
+        if self._openslide is not None:
+            self._openslide.close()
+            self._openslide = None
+
+
+def slide_spec(frames: int) -> SlideSpec:
+    """slide_bench's JPEG slide (64 distinct tiles, 30% tissue, flat background), TILED_FULL, 4:2:0."""
+    return slide_bench_spec(frames, "jpeg", TILED_FULL).but(jpeg_subsampling="4:2:0")
+
+
+@pytest.fixture(scope="module")
+def slide(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Iterator[JpegSlide]:
+    folder = slide_folder(tmp_path_factory, smoke, "jpeg-family") / "jpeg-420"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    s = JpegSlide("jpeg-full", "jpeg", write_slide(folder / "level0.dcm",
+                                                   slide_spec(SMOKE_SLIDE_FRAMES if smoke else SLIDE_FRAMES)))
+    try:
+        yield s
+    finally:
+        s.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def tag_slide(benchmark: Any, what: str, s: JpegSlide, impl: str, nbytes: int, threads: int = 1, items: int = 1,
+              unit: str = "") -> None:  # fmt: skip
+    tag(benchmark, f"{what}: {s.label}", impl, nbytes, threads)
+    benchmark.extra_info.update(baseline=impl, items=items, unit=unit, frames=s.n, syntax="JPEG Baseline 4:2:0",
+                                compression_ratio=round(s.ratio, 3), file_bytes=s.path.stat().st_size,
+                                loadavg=os.getloadavg()[0], openslide=openslide_version(),
+                                wsidicom_decoder=_wsidicom_decoder(s))  # fmt: skip
+
+
+def _wsidicom_decoder(s: JpegSlide) -> str | None:
+    if s.wsidicom_problem():
+        return None
+    try:
+        return type(s.wsi.levels.base_level.default_instance.image_data.decoder).__name__
+    except AttributeError:
+        return None
+
+
+def difference(a: Any, b: npt.NDArray[Any], what: str, lossy: bool = True) -> int:
+    """The largest difference of a peer's pixels from ours; refuses a peer whose pixels are not the same
+    image (a misplaced tile, the wrong colour space): lossy, mean difference under 1 level and none over 8."""
+    a = np.asarray(a)
+    assert a.shape == b.shape, f"{what}: shape {a.shape}, not {b.shape}"
+    d = np.abs(a.astype(np.int32) - b.astype(np.int32))
+    worst = int(d.max(initial=0))
+    if lossy:
+        assert float(d.mean()) < 1.0 and worst <= 8, f"{what}: mean difference {d.mean():.2f}, largest {worst}"
+    else:
+        assert worst == 0, f"{what}: differs from the source pixels by up to {worst}"
+    return worst
+
+
+def ratio_goal(benchmark: Any, times: dict[str, list[float]], text: str, peer: str, impl: str, target: float,
+               why: str | None) -> None:  # fmt: skip
+    """The goal ``impl`` at least ``target`` times faster than ``peer``, per round; not measured if the peer is
+    missing. Nothing under --benchmark-disable (no times)."""
+    if not times:
+        return
+    if times.get(peer):
+        goal(benchmark, text, paired(times, peer, impl), target, peer)
+    else:
+        not_measured(benchmark, text, target, why or f"{peer} did not run")
+
+
+# ------------------------------------------------------------------------------------------------ read_region
+
+#: The issue's goals for read_region: edge -> {peer: framecodec at least this many times faster}.
+REGION_GOALS = {512: {WSIDICOM: 2.0, OPENSLIDE: 1.0}, 2048: {WSIDICOM: 1.5, OPENSLIDE: 3.0}}
+
+
+def _add_peers(benchmark: Any, s: JpegSlide, fns: Fns, wsidicom: Callable[[Any], Any],
+               openslide: Callable[[Any], Any]) -> dict[str, str | None]:  # fmt: skip
+    """wsidicom's and OpenSlide's entries, or each recorded as missing; returns why each is missing (or None)."""
+    why = {WSIDICOM: s.wsidicom_problem(), OPENSLIDE: openslide_problem()}
+    if not missing(benchmark, WSIDICOM, why[WSIDICOM]):
+        wsi = s.wsi
+        fns[WSIDICOM] = lambda: wsidicom(wsi)
+    if not missing(benchmark, OPENSLIDE, why[OPENSLIDE]):
+        osr = s.openslide
+        fns[OPENSLIDE] = lambda: openslide(osr)
+    return why
+
+
+@pytest.mark.parametrize("edge", list(REGION_GOALS))
+def test_read_region(benchmark: Any, slide: JpegSlide, one_core: int | None, edge: int) -> None:
+    """A region at a random place each round: ``reader.read_region`` against wsidicom and OpenSlide, one core."""
+    s, spec = slide, slide.slide.spec
+    w, h = min(edge, spec.width), min(edge, spec.height)
+    size = (w, h)
+    tag_slide(benchmark, f"read_region {w} x {h}, one core", s, OURS, w * h * 3, 1, w * h, "pixels")
+    rng = np.random.default_rng(16 + edge)
+    state = {"xy": (0, 0)}
+    reader = s.reader
+
+    def draw() -> None:
+        state["xy"] = (int(rng.integers(spec.width - w + 1)), int(rng.integers(spec.height - h + 1)))
+
+    fns: Fns = {OURS: lambda: reader.read_region(state["xy"], size, threads=1),
+                CEILING: copy_ceiling(w * h * 3, fresh=True)}  # fmt: skip
+    why = _add_peers(benchmark, s, fns, lambda wsi: wsi.read_region(state["xy"], 0, size, threads=1, as_array=True),
+                     lambda osr: openslide_region(osr, state["xy"], size))  # fmt: skip
+
+    def check(results: dict[str, Any]) -> None:
+        ours = results[OURS]
+        assert ours.shape == (h, w, 3) and ours.dtype == np.uint8
+        diffs = {}
+        if WSIDICOM in results:
+            diffs[WSIDICOM] = difference(results[WSIDICOM], ours, WSIDICOM)
+        if OPENSLIDE in results:
+            diffs[OPENSLIDE] = difference(openslide_rgb(results[OPENSLIDE]), ours, OPENSLIDE)
+        benchmark.extra_info["max_difference"] = diffs
+
+    times = interleaved_draws(benchmark, OURS, fns, next_round=draw, check=check, budget=8.0, max_rounds=40)
+    for peer, target in REGION_GOALS[edge].items():
+        ratio_goal(benchmark, times, f"issue 16: read_region {w} x {h} on one core at least {target:g}x {peer}'s: "
+                   f"{s.label}", peer, OURS, target, why[peer])  # fmt: skip
+
+
+RANDOM_FRAMES, SMOKE_RANDOM_FRAMES = 200, 10
+READER_I = "framecodec reader[i]"
+READ_TILE = "wsidicom read_tile"
+OPENSLIDE_TILE = "OpenSlide read_region of the tile"
+
+
+def test_random_frames(benchmark: Any, slide: JpegSlide, one_core: int | None, smoke: bool) -> None:
+    """200 random single frames a round, one call each: ``reader[i]`` against wsidicom's ``read_tile`` and
+    OpenSlide's ``read_region`` of the tile's area, one core."""
+    s = slide
+    k = SMOKE_RANDOM_FRAMES if smoke else RANDOM_FRAMES
+    tag_slide(benchmark, f"{k} random single frames, one call each, one core", s, READER_I, k * s.frame_bytes, 1, k,
+              "frames")  # fmt: skip
+    rng = np.random.default_rng(17)
+    state: dict[str, Any] = {"idx": [0] * k}
+    reader, positions = s.reader, s.slide.positions
+
+    def draw() -> None:
+        state["idx"] = rng.integers(s.n, size=k).tolist()
+
+    fns: Fns = {READER_I: lambda: [reader[i] for i in state["idx"]],
+                CEILING: copy_ceiling([s.frame_bytes] * k, fresh=True)}  # fmt: skip
+    why = {READ_TILE: s.wsidicom_problem(), OPENSLIDE_TILE: openslide_problem()}
+    if not missing(benchmark, READ_TILE, why[READ_TILE]):
+        s.wsi  # noqa: B018 - open before the rounds
+        fns[READ_TILE] = lambda: [s.wsidicom_tile(i) for i in state["idx"]]
+    if not missing(benchmark, OPENSLIDE_TILE, why[OPENSLIDE_TILE]):
+        osr = s.openslide
+        fns[OPENSLIDE_TILE] = lambda: [openslide_region(osr, positions[i], (TILE, TILE)) for i in state["idx"]]
+
+    def check(results: dict[str, Any]) -> None:
+        ours = results[READER_I]
+        assert len(ours) == k and all(f.shape == (TILE, TILE, 3) for f in ours)
+        diffs = {}
+        if READ_TILE in results:
+            diffs[READ_TILE] = max(difference(t, o, READ_TILE) for t, o in zip(results[READ_TILE], ours, strict=True))
+        if OPENSLIDE_TILE in results:  # OpenSlide's tile stops at the matrix's edge (transparent beyond)
+            spec, worst = s.slide.spec, 0
+            for i, im, o in zip(state["idx"], results[OPENSLIDE_TILE], ours, strict=True):
+                x, y = positions[i]
+                cw, ch = min(TILE, spec.width - int(x)), min(TILE, spec.height - int(y))
+                worst = max(worst, difference(openslide_rgb(im)[:ch, :cw], o[:ch, :cw], OPENSLIDE_TILE))
+            diffs[OPENSLIDE_TILE] = worst
+        benchmark.extra_info["max_difference"] = diffs
+
+    times = interleaved_draws(benchmark, READER_I, fns, next_round=draw, check=check, budget=8.0, max_rounds=30)
+    if times and times.get(READ_TILE):
+        per_s = {name: k / statistics.median(ts) for name, ts in times.items() if ts and name != CEILING}
+        benchmark.extra_info["frames_per_second"] = per_s
+        text = (f"issue 16: random single frames on one core, reader[i] frames/s at least wsidicom read_tile's "
+                f"({per_s[READER_I]:,.0f} against {per_s[READ_TILE]:,.0f}): {s.label}")  # fmt: skip
+        ratio_goal(benchmark, times, text, READ_TILE, READER_I, 1.0, why[READ_TILE])
+    else:
+        ratio_goal(benchmark, times, f"issue 16: random single frames on one core, reader[i] frames/s at least "
+                   f"wsidicom read_tile's: {s.label}", READ_TILE, READER_I, 1.0, why[READ_TILE])  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ whole file
+
+PIXEL_ARRAY = "framecodec"
+PYDICOM_PILLOW = "pydicom pixel_array(path), Pillow plugin"
+
+
+def test_pixel_array(benchmark: Any, slide: JpegSlide, one_core: int | None) -> None:
+    """The whole slide file to one array on one core: ``framecodec.pixel_array(path, threads=1)`` against
+    ``pydicom.pixels.pixel_array(path, decoding_plugin="pillow")``, and Pillow and imagecodecs decoding the
+    codestreams (in memory) frame by frame into one array. Three rounds, the first timed too (pydicom takes 15-20 s
+    a round: it has Pillow keep YCbCr and converts the whole array to RGB with numpy)."""
+    s = slide
+    nbytes = s.n * s.frame_bytes
+    tag_slide(benchmark, "pixel_array(path), whole file, one core", s, PIXEL_ARRAY, nbytes, 1, s.n, "frames")
+    fns: Fns = {PIXEL_ARRAY: lambda: fc.pixel_array(s.path, threads=1), CEILING: copy_ceiling(nbytes, fresh=True)}
+    why = pydicom_plugin_problem(JPEG_BASELINE, "pillow")
+    if not missing(benchmark, PYDICOM_PILLOW, why):
+        fns[PYDICOM_PILLOW] = lambda: pydicom_pixel_array(s.path, "pillow")
+    with fc.FrameReader(s.path) as r:
+        fragments = [bytes(r.raw(i)) for i in range(s.n)]
+    for library in ("Pillow", "imagecodecs jpeg8_decode (libjpeg-turbo)"):  # the libraries alone, for scale
+        decode, problem = FRAME_DECODERS[library]
+        name = f"{library} frame by frame"
+        if not missing(benchmark, name, problem):
+            fns[name] = lambda decode=decode: frame_by_frame(decode, fragments, (s.n, TILE, TILE, 3), np.uint8)
+
+    def check(results: dict[str, Any]) -> None:
+        ours = results[PIXEL_ARRAY]
+        assert ours.shape == (s.n, TILE, TILE, 3) and ours.dtype == np.uint8
+        benchmark.extra_info["max_difference"] = {name: difference(got, ours, name) for name, got in results.items()
+                                                  if name not in (PIXEL_ARRAY, CEILING)}  # fmt: skip
+
+    times = interleaved_draws(benchmark, PIXEL_ARRAY, fns, check=check, budget=45.0, min_rounds=3, max_rounds=5,
+                              warmup=False)  # fmt: skip
+    ratio_goal(benchmark, times, f"issue 16: framecodec.pixel_array(path, threads=1) at least 2x pydicom's with "
+               f"the Pillow plugin: {s.label}", PYDICOM_PILLOW, PIXEL_ARRAY, 2.0, why)  # fmt: skip
+
+
+REFERENCE = "imagecodecs jpeg8_decode ThreadPoolExecutor"
+
+
+def _reference(fragments: list[bytes], pool: ThreadPoolExecutor, decode: Callable[..., Any]) -> npt.NDArray[Any]:
+    """The reference workload: every frame decoded by libjpeg-turbo (imagecodecs, the GIL released) into one new
+    array, on the pool's threads."""
+    out = np.empty((len(fragments), TILE, TILE, 3), np.uint8)
+
+    def one(i: int) -> None:
+        decode(fragments[i], out=out[i])
+
+    list(pool.map(one, range(len(fragments))))
+    return out
+
+
+def test_thread_scaling(benchmark: Any, slide: JpegSlide) -> None:
+    """``framecodec.pixel_array(path, threads=t)`` for t = 1 and every core, beside the reference workload (see
+    the module's docstring), all four and the ceiling in the same rounds; every core allowed."""
+    s = slide
+    every = f"framecodec threads={CORES}"
+    one, ref_one, ref_every = "framecodec threads=1", f"{REFERENCE} threads=1", f"{REFERENCE} threads={CORES}"
+    nbytes = s.n * s.frame_bytes
+    tag_slide(benchmark, f"thread scaling, pixel_array(path), {CORES} cores", s, every, nbytes, CORES, s.n, "frames")
+    benchmark.extra_info["threads_of"] = {one: 1, every: CORES, ref_one: 1, ref_every: CORES}
+    decode, why = FRAME_DECODERS["imagecodecs jpeg8_decode (libjpeg-turbo)"]
+    fns: Fns = {every: lambda: fc.pixel_array(s.path, threads=CORES), one: lambda: fc.pixel_array(s.path, threads=1),
+                CEILING: copy_ceiling(nbytes, fresh=True)}  # fmt: skip
+    pools = {n: ThreadPoolExecutor(n) for n in sorted({1, CORES})}
+    if not missing(benchmark, REFERENCE, why):
+        with fc.FrameReader(s.path) as r:
+            fragments = [bytes(r.raw(i)) for i in range(s.n)]
+        fns[ref_one] = lambda: _reference(fragments, pools[1], decode)
+        fns[ref_every] = lambda: _reference(fragments, pools[CORES], decode)
+    try:
+        out, times = compare(benchmark, every, fns, ours=every, budget=40.0, max_rounds=15)
+    finally:
+        for p in pools.values():
+            p.shutdown()
+    assert out.shape == (s.n, TILE, TILE, 3)
+    text = (f"issue 16: thread scaling ({CORES} threads over 1) of framecodec.pixel_array over the {REFERENCE} "
+            f"reference's")  # fmt: skip
+    if not times:
+        return
+    if CORES == 1:
+        not_measured(benchmark, f"{text}: {s.label}", 1.0, "one core: nothing to scale to")
+    elif ref_one not in times:
+        not_measured(benchmark, f"{text}: {s.label}", 1.0, why or "no reference")
+    else:
+        ours, ref = paired(times, one, every), paired(times, ref_one, ref_every)
+        per_round = statistics.median(
+            (a / b) / (c / e) for a, b, c, e in zip(*(times[k] for k in (one, every, ref_one, ref_every)), strict=True)
+        )
+        benchmark.extra_info["scaling"] = {"framecodec": ours, REFERENCE: ref, "threads": CORES}
+        goal(benchmark, f"{text} ({ours:.2f}x against {ref:.2f}x): {s.label}", per_round, 1.0)
+
+
+# ------------------------------------------------------------------------------------------------ downsample
+
+AREA = 8192  # level-0 pixels on a side
+
+
+def block_mean(a: npt.NDArray[np.uint8], d: int) -> npt.NDArray[np.uint8]:
+    """The mean of each d x d block (rounded), as a thumbnail pipeline reduces a level-0 region with numpy."""
+    h, w = a.shape[0] // d, a.shape[1] // d
+    sums = a[: h * d, : w * d].reshape(h, d, w, d, a.shape[2]).sum(axis=(1, 3), dtype=np.uint32)
+    return ((sums + d * d // 2) // (d * d)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("d", [4, 8])
+def test_read_region_downsample(benchmark: Any, slide: JpegSlide, one_core: int | None, d: int) -> None:
+    """``read_region(..., downsample=d)`` of an AREA x AREA level-0 area against reading it at level 0 and
+    averaging d x d blocks with numpy (framecodec, wsidicom, OpenSlide), one core. Informational."""
+    s, spec = slide, slide.slide.spec
+    area = min(AREA, spec.width, spec.height) // 8 * 8
+    out = area // d
+    tag_slide(benchmark, f"read_region downsample={d}: {area:,} x {area:,} level-0 pixels to {out:,} x {out:,}, "
+              "one core", s, OURS, out * out * 3, 1, out * out, "pixels")  # fmt: skip
+    rng = np.random.default_rng(18 + d)
+    state = {"xy": (0, 0)}
+    reader = s.reader
+
+    def draw() -> None:  # on the 8-pixel grid (which the reduced decode needs), random otherwise
+        state["xy"] = (8 * int(rng.integers((spec.width - area) // 8 + 1)),
+                       8 * int(rng.integers((spec.height - area) // 8 + 1)))  # fmt: skip
+
+    level0 = (area, area)
+    fns: Fns = {
+        OURS: lambda: reader.read_region(state["xy"], (out, out), downsample=d, threads=1),
+        "framecodec level 0 + numpy mean": lambda: block_mean(reader.read_region(state["xy"], level0, threads=1), d),
+        CEILING: copy_ceiling(out * out * 3, fresh=True),
+    }
+    _add_peers(benchmark, s, fns,
+               lambda wsi: block_mean(np.asarray(wsi.read_region(state["xy"], 0, level0, threads=1, as_array=True)), d),
+               lambda osr: block_mean(openslide_rgb(openslide_region(osr, state["xy"], level0)), d))  # fmt: skip
+    named = {WSIDICOM: f"{WSIDICOM} level 0 + numpy mean", OPENSLIDE: f"{OPENSLIDE} level 0 + numpy mean"}
+    fns = {named.get(k, k): f for k, f in fns.items()}
+    benchmark.extra_info["missing"] = {named.get(k, k): v for k, v in benchmark.extra_info.get("missing", {}).items()}
+    if not benchmark.extra_info["missing"]:
+        del benchmark.extra_info["missing"]
+
+    def check(results: dict[str, Any]) -> None:
+        ours = results[OURS]
+        assert ours.shape == (out, out, 3)
+        # the codec's reduced decode is a low-pass of each block, not its mean: within a few levels on average
+        diffs = {}
+        for name, got in results.items():
+            if name not in (OURS, CEILING):
+                dd = np.abs(np.asarray(got, np.int32) - ours.astype(np.int32))
+                assert got.shape == ours.shape and float(dd.mean()) < 3.0, (name, float(dd.mean()))
+                diffs[name] = {"max": int(dd.max()), "mean": round(float(dd.mean()), 3)}
+        benchmark.extra_info["max_difference"] = diffs
+
+    interleaved_draws(benchmark, OURS, fns, next_round=draw, check=check, budget=25.0, min_rounds=5, max_rounds=8)
+
+
+# ------------------------------------------------------------------------------------------------ whole files
+
+
+@dataclass(frozen=True)
+class Syntax:
+    key: str
+    uid: str
+    name: str
+    plugin: str  # pydicom's plugin the goal names
+    library: str  # the library that plugin calls (FRAME_DECODERS)
+    target: float
+    imagecodecs: str  # FRAME_DECODERS' imagecodecs entry
+
+
+SYNTAXES = {
+    s.key: s
+    for s in (
+        Syntax("j2k", JPEG_2000_LOSSLESS, "JPEG 2000 Lossless", "pylibjpeg", "pylibjpeg-openjpeg", 1.5,
+               "imagecodecs jpeg2k_decode (OpenJPEG)"),
+        Syntax("htj2k", HTJ2K_LOSSLESS, "HTJ2K Lossless", "pylibjpeg", "pylibjpeg-openjpeg", 3.0,
+               "imagecodecs htj2k_decode (OpenJPH)"),
+        Syntax("jpegls", JPEG_LS_LOSSLESS, "JPEG-LS Lossless", "pyjpegls", "pyjpegls", 1.5,
+               "imagecodecs jpegls_decode (CharLS)"),
+    )
+}  # fmt: skip
+KINDS = {"ct": (40, 3), "tiles": (120, 6)}  # frames in a measuring run, under --benchmark-disable
+CT_SOURCES = ("693_UNCR.dcm", "eCT_Supplemental.dcm", "explicit_VR-UN.dcm", "J2K_pixelrep_mismatch.dcm")
+
+
+@dataclass
+class WholeFile:
+    syntax: Syntax
+    kind: str
+    path: Path
+    pixels: npt.NDArray[Any]  # what every decoder must give back
+    fragments: list[bytes]
+    description: str
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.pixels.nbytes)
+
+    @property
+    def ratio(self) -> float:
+        return self.nbytes / sum(len(f) for f in self.fragments)
+
+    @property
+    def label(self) -> str:
+        return f"{self.description}, {self.syntax.name}, {self.ratio:.2f}:1"
+
+
+def real_ct_slices() -> tuple[list[npt.NDArray[np.uint16]], list[str]]:
+    """pydicom-data's 512 x 512 CT slices as unsigned 16-bit stored values (HU + 1024, clipped at 0), and their
+    names: pydicom decodes them (JPEG 2000 sources through its "pylibjpeg" plugin). Nothing is downloaded: the
+    slices pydicom-data does not have here are left out."""
+    from pydicom.data import get_testdata_file
+
+    slices, names = [], []
+    for name in CT_SOURCES:
+        path = get_testdata_file(name, download=False)
+        if path is None:
+            continue
+        ds = pydicom.dcmread(path)
+        plugin = {} if not ds.file_meta.TransferSyntaxUID.is_compressed else {"decoding_plugin": "pylibjpeg"}
+        frames = pydicom.pixels.pixel_array(ds, **plugin)
+        frames = frames if frames.ndim == 3 else frames[None]
+        if "RescaleIntercept" in ds:
+            slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
+        else:  # Enhanced CT: the Shared Functional Groups' Pixel Value Transformation
+            t = ds.SharedFunctionalGroupsSequence[0].PixelValueTransformationSequence[0]
+            slope, intercept = float(t.RescaleSlope), float(t.RescaleIntercept)
+        for f in frames:
+            hu = f.astype(np.float64) * slope + intercept
+            slices.append(np.clip(np.rint(hu + 1024), 0, 65535).astype(np.uint16))
+        names.append(name)
+    return slices, names
+
+
+def write_ct(path: Path, syntax: Syntax, n: int) -> WholeFile:
+    """An Enhanced CT of ``n`` frames from the real slices (each also flipped left-right, up-down and both)."""
+    from frames import ct_frame
+
+    slices, names = real_ct_slices()
+    if not slices:  # pydicom-data is not installed: the benchmarks' synthetic CT, as unsigned values
+        slices, names = [(ct_frame(i).astype(np.int32) + 1024).clip(0).astype(np.uint16) for i in range(4)], []
+    flips = [lambda a: a, np.fliplr, np.flipud, lambda a: a[::-1, ::-1]]
+    distinct = [np.ascontiguousarray(flip(s)) for flip in flips for s in slices]
+    spec = SlideSpec(transfer_syntax=syntax.uid, samples=1, bits_stored=16)
+    encoded = [encode_frame(p, spec) for p in distinct[:n]]
+    order = [i % len(distinct) for i in range(n)]
+    ds = enhanced_ct_header(512, n, syntax.uid, instance=path.name)
+    ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 15, 0
+    ds.SharedFunctionalGroupsSequence[0].PixelValueTransformationSequence[0].RescaleIntercept = -1024
+    with atomic_file(path) as f:
+        write_dataset_part10(f, ds)
+        f.write(per_frame_functional_groups(ENHANCED_CT, 512, n))
+        write_encapsulated_pixel_data(f, (encoded[i] for i in order), n, "basic")
+    source = f"{len(slices)} real slices of pydicom-data" if names else "synthetic: pydicom-data is not installed"
+    return WholeFile(syntax, "ct", path, np.stack([distinct[i] for i in order]), [encoded[i] for i in order],
+                     f"{n} 512x512 uint16 CT frames ({source})")  # fmt: skip
+
+
+def write_tiles(path: Path, syntax: Syntax, n: int) -> WholeFile:
+    """A TILED_FULL slide of ``n`` RGB tiles: the generator's mosaic at its defaults (60% tissue)."""
+    s = write_slide(path, many_frames_spec(n, TILE, transfer_syntax=syntax.uid, tiling=TILED_FULL))
+    with fc.FrameReader(path) as r:
+        fragments = [bytes(r.raw(i)) for i in range(n)]
+    colour = {"j2k": ", YBR_RCT", "htj2k": ", YBR_RCT", "jpegls": ", RGB"}[syntax.key]
+    return WholeFile(syntax, "tiles", path, np.stack([s.frame(i) for i in range(n)]), fragments,
+                     f"{n} 256x256 RGB tiles{colour} (synthetic tissue, 60%)")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def whole_files(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Callable[[str, str], WholeFile]:
+    folder = tmp_path_factory.mktemp("jpeg-family-files")
+    made: dict[tuple[str, str], WholeFile] = {}
+
+    def get(syntax: str, kind: str) -> WholeFile:
+        if (syntax, kind) not in made:
+            n = KINDS[kind][1 if smoke else 0]
+            write = write_ct if kind == "ct" else write_tiles
+            made[syntax, kind] = write(folder / f"{kind}-{syntax}.dcm", SYNTAXES[syntax], n)
+        return made[syntax, kind]
+
+    return get
+
+
+def frame_by_frame(decode: Callable[[Any], Any], fragments: list[bytes], shape: tuple[int, ...],
+                   dtype: np.dtype[Any]) -> npt.NDArray[Any]:  # fmt: skip
+    """A library's decode of every codestream (in memory) into one new array."""
+    out = np.empty(shape, dtype)
+    for i, frame in enumerate(fragments):
+        out[i] = decode(frame)
+    return out
+
+
+def _pydicom_name(plugin: str) -> str:
+    return f"pydicom pixel_array(path), {plugin} plugin"
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("syntax", list(SYNTAXES))
+def test_whole_file(benchmark: Any, whole_files: Callable[[str, str], WholeFile], one_core: int | None,
+                    syntax: str, kind: str) -> None:  # fmt: skip
+    """The file to one array on one core: ``framecodec.pixel_array(path, threads=1)`` against pydicom's
+    ``pixel_array(path)`` through each plugin it has for the syntax (the goal's first), through framecodec's
+    plugin, and the libraries frame by frame."""
+    f = whole_files(syntax, kind)
+    sx = f.syntax
+    tag(benchmark, f"pixel_array(path), whole file, one core: {f.label}", "framecodec", f.nbytes, 1)
+    benchmark.extra_info.update(baseline="framecodec", compression_ratio=round(f.ratio, 3),
+                                file_bytes=f.path.stat().st_size, items=len(f.fragments), unit="frames")  # fmt: skip
+    from pydicom.pixels import get_decoder
+
+    plugins = [sx.plugin] + [p for p in get_decoder(sx.uid).available_plugins if p not in (sx.plugin, "framecodec")]
+    fns: Fns = {"framecodec": lambda: fc.pixel_array(f.path, threads=1)}
+    for plugin in [*plugins, "framecodec"]:
+        why = pydicom_plugin_problem(sx.uid, plugin)
+        if not missing(benchmark, _pydicom_name(plugin), why):
+            fns[_pydicom_name(plugin)] = lambda plugin=plugin: pydicom_pixel_array(f.path, plugin)
+    for library in (sx.library, sx.imagecodecs):
+        decode, why = FRAME_DECODERS[library]
+        name = f"{library} frame by frame"
+        if not missing(benchmark, name, why):
+            fns[name] = lambda decode=decode: frame_by_frame(decode, f.fragments, f.pixels.shape, f.pixels.dtype)
+    fns[CEILING] = copy_ceiling(f.nbytes, fresh=True)
+
+    def check(results: dict[str, Any]) -> None:
+        diffs = {}
+        for name, got in results.items():
+            if name != CEILING:
+                diffs[name] = difference(got, f.pixels, name, lossy=False)
+        benchmark.extra_info["max_difference"] = diffs
+
+    check({name: fn() for name, fn in fns.items() if name != CEILING})  # a round of its own: compare() keeps ours only
+    _, times = compare(benchmark, "framecodec", fns, budget=10.0, max_rounds=15)
+    peer = _pydicom_name(sx.plugin)
+    ratio_goal(benchmark, times, f"issue 16: framecodec.pixel_array(path, threads=1) at least {sx.target:g}x pydicom's "
+               f"with the {sx.plugin} plugin ({sx.library}): {f.label}", peer, "framecodec", sx.target,
+               pydicom_plugin_problem(sx.uid, sx.plugin))  # fmt: skip

@@ -1,0 +1,104 @@
+"""Regions of tiled images, as ``FrameReader.read_region`` reads them.
+
+The engine decodes only what a region needs: for each tile that overlaps it, the rectangle of the tile inside the
+region and the total pixel matrix, straight into the region's array (JPEG: libjpeg-turbo skips the rows above and
+crops the columns; JPEG 2000: OpenJPEG's decode area; the other codecs decode the tile and copy the rectangle).
+With ``downsample`` d each output pixel is the mean of a d x d block of level-0 pixels: decoded at that reduced
+resolution where the codec can (JPEG's DCT scaling, JPEG 2000 and HTJ2K resolution levels: a low-pass of the
+block, close to its mean but not equal), else decoded at full resolution and area-averaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from ._source import Frames
+from .slide import SlideGeometry
+
+#: The reductions ``read_region`` offers: JPEG's DCT scaling and two-fold wavelet levels reach these.
+DOWNSAMPLES = (1, 2, 4, 8)
+
+
+def plane_index(value: object, name: str) -> int:
+    """A focal plane or optical path index: an int (a float would silently match no frame)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int index, not {type(value).__name__}")
+    return int(value)
+
+
+def check_downsample(downsample: object) -> int:
+    if isinstance(downsample, (bool, np.bool_)) or not isinstance(downsample, (int, np.integer)):
+        raise TypeError(f"downsample must be an int, not {type(downsample).__name__}")
+    if int(downsample) not in DOWNSAMPLES:
+        raise ValueError(f"downsample must be 1, 2, 4 or 8, got {downsample}")
+    return int(downsample)
+
+
+def tile_rects(geo: SlideGeometry, picked: npt.NDArray[np.int64], x: int, y: int, width0: int, height0: int,
+               columns: int, rows: int, d: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+    """For each picked frame that reaches into the level-0 rectangle (x, y, width0, height0) inside the total
+    pixel matrix: (frames, rects: x, y, width, height in the frame, places: column, row in the region's output
+    pixels). Edge tiles reach past the total pixel matrix; what lies beyond it is padding, not image."""
+    pos = geo.positions[picked]
+    tx, ty = pos[:, 0], pos[:, 1]
+    x0, y0 = np.maximum(x, tx), np.maximum(y, ty)
+    x1 = np.minimum(np.minimum(x + width0, tx + columns), geo.total_columns)
+    y1 = np.minimum(np.minimum(y + height0, ty + rows), geo.total_rows)
+    keep = (x1 > x0) & (y1 > y0)
+    rects = np.stack([x0 - tx, y0 - ty, x1 - x0, y1 - y0], axis=1)[keep].astype(np.int64)
+    places = np.stack([(x0 - x) // d, (y0 - y) // d], axis=1)[keep].astype(np.int64)
+    return picked[keep], np.ascontiguousarray(rects), np.ascontiguousarray(places)
+
+
+def covered(shape: tuple[int, int], rects: npt.NDArray[np.int64], places: npt.NDArray[np.int64],
+            d: int) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """Which output pixels some tile wrote."""
+    mask = np.zeros(shape, bool)
+    for (_, _, w, h), (px, py) in zip(rects.tolist(), places.tolist()):
+        mask[py : py + -(-h // d), px : px + -(-w // d)] = True
+    return mask
+
+
+def decode_region(frames: Frames, region: npt.NDArray[Any], frame_list: npt.NDArray[np.int64],
+                  rects: npt.NDArray[np.int64], places: npt.NDArray[np.int64], d: int, threads: int | None,
+                  options: dict[str, Any]) -> None:  # fmt: skip
+    """The rectangles of the frames straight into ``region`` on the worker pool (one GIL release)."""
+    lay = frames.layout
+    assert frames.codec is not None
+    _core._decode_region(
+        frames.buffer, frames.codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
+        region.reshape(-1).view(np.uint8), region.shape[0], region.shape[1], frames.offsets, frames.lengths,
+        frames.frame_fragments, frame_list, rects, places, scale=d, threads=threads or 0, **options,
+    )  # fmt: skip
+
+
+def block_mean(read: Callable[[int, int, int], tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]], height: int,
+               width: int, d: int, region: npt.NDArray[Any]) -> None:  # fmt: skip
+    """Fill ``region`` (height x width output pixels) with the means of d x d blocks of level-0 pixels, a band
+    of output rows at a time: ``read(row0, rows0, band_rows)`` gives the level-0 pixels of output rows
+    [row0, row0 + band_rows) and which of them some tile covers. A block counts its covered pixels only;
+    a block with none keeps the region's fill. Rounded half up, as the engine rounds."""
+    band = max(1, (1 << 22) // max(1, width * d * d))  # about 4 M level-0 pixels a band
+    for r0 in range(0, height, band):
+        n = min(band, height - r0)
+        pixels, mask = read(r0 * d, n * d, n)
+        samples = pixels.reshape(n, d, width, d, -1).astype(np.int64)
+        m = mask.reshape(n, d, width, d)
+        total = (samples * m[..., None]).sum(axis=(1, 3))
+        count = m.sum(axis=(1, 3))[..., None]
+        mean = np.floor_divide(2 * total + count, 2 * np.maximum(count, 1))
+        out = region[r0 : r0 + n].reshape(n, width, -1)
+        np.copyto(out, mean.astype(region.dtype), where=count > 0)
+
+
+def location_and_size(location: Sequence[int], size: Sequence[int]) -> tuple[int, int, int, int]:
+    x, y = (int(v) for v in location)
+    width, height = (int(v) for v in size)
+    if width < 0 or height < 0:
+        raise ValueError(f"the region's size must not be negative, got {width} x {height}")
+    return x, y, width, height
