@@ -30,7 +30,8 @@ and encoded frame caches, OpenSlide's tile cache (each round reads a new random 
 - ``read_region(..., downsample=4)`` and ``8`` of one 8,192 x 8,192 level-0 area (2,048 x 2,048 and 1,024 x
   1,024 output pixels; smaller slides: the largest multiple of 8 that fits) at a random place on the 8-pixel
   grid: against wsidicom, OpenSlide and framecodec itself reading the level-0 area and averaging d x d blocks
-  with numpy. Informational: no goal.
+  (Pillow's ``Image.reduce``: the numpy mean of the blocks, 5-6x faster than numpy computes it). Informational:
+  no goal.
 
 Whole files (one core), each written by encoders independent of framecodec: 40 frames of 512 x 512 CT (3 under
 ``--benchmark-disable``), unsigned 16-bit (stored = HU + 1024, Bits Stored 16), from the real CT slices of
@@ -258,7 +259,7 @@ def test_read_region(benchmark: Any, slide: JpegSlide, one_core: int | None, edg
             diffs[OPENSLIDE] = difference(openslide_rgb(results[OPENSLIDE]), ours, OPENSLIDE)
         benchmark.extra_info["max_difference"] = diffs
 
-    times = interleaved_draws(benchmark, OURS, fns, next_round=draw, check=check, budget=8.0, max_rounds=40)
+    times = interleaved_draws(benchmark, OURS, fns, next_round=draw, check=check, budget=8.0, max_rounds=100)
     for peer, target in REGION_GOALS[edge].items():
         ratio_goal(benchmark, times, f"issue 16: read_region {w} x {h} on one core at least {target:g}x {peer}'s: "
                    f"{s.label}", peer, OURS, target, why[peer])  # fmt: skip
@@ -309,7 +310,7 @@ def test_random_frames(benchmark: Any, slide: JpegSlide, one_core: int | None, s
             diffs[OPENSLIDE_TILE] = worst
         benchmark.extra_info["max_difference"] = diffs
 
-    times = interleaved_draws(benchmark, READER_I, fns, next_round=draw, check=check, budget=8.0, max_rounds=30)
+    times = interleaved_draws(benchmark, READER_I, fns, next_round=draw, check=check, budget=20.0, max_rounds=40)
     if times and times.get(READ_TILE):
         per_s = {name: k / statistics.median(ts) for name, ts in times.items() if ts and name != CEILING}
         benchmark.extra_info["frames_per_second"] = per_s
@@ -418,19 +419,24 @@ def test_thread_scaling(benchmark: Any, slide: JpegSlide) -> None:
 # ------------------------------------------------------------------------------------------------ downsample
 
 AREA = 8192  # level-0 pixels on a side
+REDUCE = "Image.reduce"
 
 
-def block_mean(a: npt.NDArray[np.uint8], d: int) -> npt.NDArray[np.uint8]:
-    """The mean of each d x d block (rounded), as a thumbnail pipeline reduces a level-0 region with numpy."""
-    h, w = a.shape[0] // d, a.shape[1] // d
-    sums = a[: h * d, : w * d].reshape(h, d, w, d, a.shape[2]).sum(axis=(1, 3), dtype=np.uint32)
-    return ((sums + d * d // 2) // (d * d)).astype(np.uint8)
+def block_mean(image: Any, d: int) -> npt.NDArray[np.uint8]:
+    """The mean of each d x d block, rounded: Pillow's ``Image.reduce(d)`` (a box filter in C: the same values as
+    the numpy mean of the blocks, 5-6x faster than numpy's reshape-and-sum on 8192 x 8192) of a level-0 region
+    (a ``PIL.Image``, or an array), as RGB."""
+    from PIL import Image
+
+    image = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    return np.asarray(image.reduce(d))[..., :3]
 
 
 @pytest.mark.parametrize("d", [4, 8])
 def test_read_region_downsample(benchmark: Any, slide: JpegSlide, one_core: int | None, d: int) -> None:
     """``read_region(..., downsample=d)`` of an AREA x AREA level-0 area against reading it at level 0 and
-    averaging d x d blocks with numpy (framecodec, wsidicom, OpenSlide), one core. Informational."""
+    averaging d x d blocks with Pillow's ``Image.reduce`` (framecodec, wsidicom, OpenSlide), one core.
+    Informational."""
     s, spec = slide, slide.slide.spec
     area = min(AREA, spec.width, spec.height) // 8 * 8
     out = area // d
@@ -447,13 +453,13 @@ def test_read_region_downsample(benchmark: Any, slide: JpegSlide, one_core: int 
     level0 = (area, area)
     fns: Fns = {
         OURS: lambda: reader.read_region(state["xy"], (out, out), downsample=d, threads=1),
-        "framecodec level 0 + numpy mean": lambda: block_mean(reader.read_region(state["xy"], level0, threads=1), d),
+        f"framecodec level 0 + {REDUCE}": lambda: block_mean(reader.read_region(state["xy"], level0, threads=1), d),
         CEILING: copy_ceiling(out * out * 3, fresh=True),
     }
-    _add_peers(benchmark, s, fns,
-               lambda wsi: block_mean(np.asarray(wsi.read_region(state["xy"], 0, level0, threads=1, as_array=True)), d),
-               lambda osr: block_mean(openslide_rgb(openslide_region(osr, state["xy"], level0)), d))  # fmt: skip
-    named = {WSIDICOM: f"{WSIDICOM} level 0 + numpy mean", OPENSLIDE: f"{OPENSLIDE} level 0 + numpy mean"}
+    _add_peers(benchmark, s, fns,  # each peer's own image type: wsidicom's and OpenSlide's PIL images
+               lambda wsi: block_mean(wsi.read_region(state["xy"], 0, level0, threads=1, as_array=False), d),
+               lambda osr: block_mean(openslide_region(osr, state["xy"], level0), d))  # fmt: skip
+    named = {WSIDICOM: f"{WSIDICOM} level 0 + {REDUCE}", OPENSLIDE: f"{OPENSLIDE} level 0 + {REDUCE}"}
     fns = {named.get(k, k): f for k, f in fns.items()}
     benchmark.extra_info["missing"] = {named.get(k, k): v for k, v in benchmark.extra_info.get("missing", {}).items()}
     if not benchmark.extra_info["missing"]:
@@ -624,8 +630,9 @@ def test_whole_file(benchmark: Any, whole_files: Callable[[str, str], WholeFile]
     f = whole_files(syntax, kind)
     sx = f.syntax
     tag(benchmark, f"pixel_array(path), whole file, one core: {f.label}", "framecodec", f.nbytes, 1)
-    benchmark.extra_info.update(baseline="framecodec", compression_ratio=round(f.ratio, 3),
-                                file_bytes=f.path.stat().st_size, items=len(f.fragments), unit="frames")  # fmt: skip
+    benchmark.extra_info.update(baseline="framecodec", compression_ratio=round(f.ratio, 3), syntax=sx.name,
+                                file_bytes=f.path.stat().st_size, items=len(f.fragments), unit="frames",
+                                loadavg=os.getloadavg()[0])  # fmt: skip
     from pydicom.pixels import get_decoder
 
     plugins = [sx.plugin] + [p for p in get_decoder(sx.uid).available_plugins if p not in (sx.plugin, "framecodec")]

@@ -164,9 +164,9 @@ def pydicom_plugin_problem(transfer_syntax: str, plugin: str) -> str | None:
     except NotImplementedError:
         return f"{PYDICOM} has no {name} decoder"
     if plugin not in decoder.available_plugins:
-        missing = getattr(decoder, "missing_dependencies", [])
-        return (f"{PYDICOM}'s {name} decoder has no available plugin {plugin!r} (available: "
-                f"{', '.join(decoder.available_plugins) or 'none'}; {'; '.join(missing) or 'none missing'})")  # fmt: skip
+        available = ", ".join(decoder.available_plugins) or "none"
+        unavailable = "; ".join(getattr(decoder, "missing_dependencies", [])) or "none missing"
+        return f"{PYDICOM}'s {name} decoder has no available plugin {plugin!r} (available: {available}; {unavailable})"
     return None
 
 

@@ -40,7 +40,9 @@ namespace framecodec {
 namespace {
 
 constexpr JDIMENSION kBatch = 16;  // rows per jpeg_read_scanlines call
-constexpr int kMaxScans = 500;     // a progressive codestream of more scans is refused (a few bytes each: CPU bomb)
+// A codestream of more scans is refused: in a progressive one each scan can be a few bytes that cost a pass over
+// the whole frame (the guard djpeg's -maxscans offers against such CPU bombs). Real ones have about 10.
+constexpr int kMaxScans = 500;
 
 struct ErrorManager {
   jpeg_error_mgr pub;  // first: libjpeg's cinfo->err points at it
@@ -54,9 +56,9 @@ struct ErrorManager {
   std::longjmp(err->jump, 1);
 }
 
-// Level -1 is a warning, >= 0 a trace message. Every warning but two says the entropy-coded data is corrupt or
-// truncated; those two are about APP marker contents this decoder does not use (pydicom's colour rule reads the
-// Adobe transform itself).
+// Level -1 is a warning, >= 0 a trace message. Every warning but two means corrupt or truncated data (bad Huffman
+// code, premature end, a missing restart marker, bad scan parameters); those two are about APP marker contents
+// that do not change the pixels here (the colour rule below reads the Adobe transform itself).
 void on_message(j_common_ptr cinfo, int level) {
   if (level >= 0 || cinfo->err->msg_code == JWRN_JFIF_MAJOR || cinfo->err->msg_code == JWRN_ADOBE_XFORM) return;
   on_error(cinfo);
@@ -308,7 +310,8 @@ void JpegDecoder::decode(ConstBytes codestream, const ImageFrame& f, const Image
     fail(s);
   }
   // jpeg_read_header refuses any precision but 8 (this libjpeg-turbo's BITS_IN_JSAMPLE); checked again anyway.
-  if (c.data_precision != 8) throw DecodeError("the JPEG header says " + std::to_string(c.data_precision) + "-bit samples");
+  if (c.data_precision != 8)
+    throw DecodeError("the JPEG header says " + std::to_string(c.data_precision) + "-bit samples");
   if (f.bits_allocated != 8)
     throw std::invalid_argument("8-bit JPEG decodes into Bits Allocated 8, not " + std::to_string(f.bits_allocated));
   if (f.samples != 1 && f.samples != 3)
@@ -318,8 +321,9 @@ void JpegDecoder::decode(ConstBytes codestream, const ImageFrame& f, const Image
   if (c.image_width != f.columns || c.image_height != f.rows || static_cast<size_t>(c.num_components) != f.samples)
     throw DecodeError("the JPEG header says " + dims(c.image_width, c.image_height, c.num_components) +
                       " samples, the data set " + dims(f.columns, f.rows, f.samples));
-  // libjpeg-turbo gives a sequential Huffman codestream without DHT T.81 K.3's tables (jstdhuff.c), as a fresh
-  // decompressor would. Others decode with an empty table: corrupt data, an error.
+  // PS3.5 A.4.1 wants the tables in every frame, but a fresh libjpeg-turbo decompressor (Pillow's) decodes a
+  // sequential Huffman codestream without DHT with T.81 K.3's tables in slots 0 and 1 (jstdhuff.c): so do we.
+  // Any other table used but not defined stays empty, and decoding with it fails (bad Huffman code).
   if (!c.progressive_mode && !c.arith_code)
     for (int i = 0; i < 2; ++i) {
       if (undefined(c.dc_huff_tbl_ptrs[i])) *c.dc_huff_tbl_ptrs[i] = s.std_dc[i];

@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     failures.append(f"bench_{area}.py" + (f" under {env}" if env else ""))
     res = results.load([j for j in jsons if j.exists()])
-    if args.update and args.out.exists():
-        merge(res, args.out, areas, failures)
+    if args.update and args.out.exists():  # an area that failed keeps its section and rows from before
+        ran = {results.area_of(j)[0] for j in jsons if j.exists()}
+        merge(res, args.out, [a for a in areas if a in ran], failures)
     else:
         write(res, args.out, areas, args.pydicom31, failures, args.smoke)
     print(f"wrote {args.out}" + (f"; failed: {', '.join(failures)}" if failures else ""))

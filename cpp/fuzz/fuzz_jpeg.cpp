@@ -60,6 +60,8 @@ Outcome run(JpegDecoder& decoder, ConstBytes cs, const ImageFrame& f, const Imag
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool built_with_libjpeg = !jpeg_library().empty();
+  if (!built_with_libjpeg) return 0;  // nothing to fuzz: decode() only says what to install
   Input in{data, size};
   ImageFrame f;
   const uint16_t rows = in.u16(), columns = in.u16();
@@ -108,8 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fresh_outcome != Outcome::ok) return 0;
   FUZZ_CHECK(kept_out == fresh_out);
   FUZZ_CHECK(target == Outcome::ok);
-  const size_t x0 = t.x / t.scale, y0 = t.y / t.scale;
+  const uint8_t* corner = fresh_out.data() + t.y / t.scale * whole.stride + t.x / t.scale * f.samples;
   for (size_t r = 0; r < t.out_height(); ++r)
-    FUZZ_CHECK(std::memcmp(t.out + r * t.stride, fresh_out.data() + (y0 + r) * whole.stride + x0 * f.samples, row) == 0);
+    FUZZ_CHECK(std::memcmp(t.out + r * t.stride, corner + r * whole.stride, row) == 0);
   return 0;
 }

@@ -3,9 +3,11 @@
 - Whole data sets: ``pixel_array`` / ``iter_pixels`` decode every frame of a file, file object or
   ``Dataset`` on a small pool of C++ threads; ``compress`` / ``decompress`` encode and decode data sets.
 - pydicom: ``import framecodec`` registers decoding and encoding plugins named ``framecodec`` (tried first)
-  for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed; ``unregister()``
-  restores pydicom's own.
-- Huge files: ``FrameReader(path)`` reads frames at random and whole-slide regions (``read_region``).
+  for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed, and decoding plugins for
+  JPEG (8-bit), JPEG-LS, JPEG 2000 and HTJ2K (libjpeg-turbo, CharLS, OpenJPEG, OpenJPH, when the build found
+  them); ``unregister()`` restores pydicom's own.
+- Huge files: ``FrameReader(path)`` reads frames at random and whole-slide regions (``read_region``, at full
+  or reduced resolution).
 - Deflate backends: the system zlib and, when the build found it, libdeflate (decoding by default);
   ``backends()`` says which each path uses.
 - Kernels, one frame at a time: ``deflate``/``inflate``, ``pack_bits``/``unpack_bits``,

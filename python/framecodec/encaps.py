@@ -199,7 +199,7 @@ class PixelDataLocation:
         whole = (
             table.source == "extended"
             or (self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and last_is_one_fragment)
-            or (self.transfer_syntax.startswith(_JPEG_FAMILY) and _ends_its_codestream(buffer, table))
+            or ((self.transfer_syntax or "").startswith(_JPEG_FAMILY) and _ends_its_codestream(buffer, table))
         )
         if not table.has_delimiter and not whole:
             raise EncapsulationError(
@@ -220,7 +220,7 @@ def _ends_its_codestream(buffer: Buffer, table: FrameTable) -> bool:
     if not len(table.offsets) or not int(table.lengths[-1]):
         return False
     end = int(table.offsets[-1]) + int(table.lengths[-1])
-    tail = bytes(memoryview(buffer)[max(0, end - 3) : end])  # type: ignore[arg-type]
+    tail = bytes(memoryview(buffer)[max(0, end - 3) : end])
     return tail.endswith(b"\xff\xd9") or tail.endswith(b"\xff\xd9\x00")
 
 

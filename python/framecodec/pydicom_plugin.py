@@ -1,7 +1,9 @@
 """pydicom decoding and encoding plugins named ``framecodec``, for pydicom 3.0.x and 3.1.
 
 Transfer syntaxes: RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed Explicit VR
-Little Endian. ``register()`` (run by ``import framecodec``) adds the plugins to pydicom's decoders and
+Little Endian (decoding and encoding), and the JPEG family this build has a codec for (decoding only: JPEG
+8-bit, JPEG-LS, JPEG 2000, HTJ2K; see docs/jpeg-family.md, also for why ours goes first for lossy JPEG too).
+``register()`` (run by ``import framecodec``) adds the plugins to pydicom's decoders and
 encoders and puts them first; ``unregister()`` removes them and everything else framecodec added to
 pydicom, which restores pydicom's own plugin order. The touches of pydicom internals are all in
 ``framecodec._pydicom_compat``.
