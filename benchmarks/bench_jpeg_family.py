@@ -1,7 +1,7 @@
 """The JPEG family in the C++ engine (issue 16): a JPEG slide against wsidicom and OpenSlide, and whole JPEG 2000,
 HTJ2K and JPEG-LS files against pydicom's own plugins.
 
-    python -m pytest benchmarks/bench_jpeg_family.py --benchmark-json=jpeg_family.json    # about 7 minutes
+    python -m pytest benchmarks/bench_jpeg_family.py --benchmark-json=jpeg_family.json    # 5-8 minutes
     python -m benchmarks.report --only jpeg_family --update    # that run, then its section and goals in RESULTS.md
 
 One core unless a group says otherwise: every thread of the process is pinned to one CPU for the group
@@ -59,6 +59,7 @@ import statistics
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ import pytest
 import framecodec as fc
 from dicom_bytes import (HTJ2K_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_LS_LOSSLESS, atomic_file,
                          write_dataset_part10, write_encapsulated_pixel_data)  # fmt: skip
-from peers import (FRAME_DECODERS, PYDICOM, open_openslide, openslide_problem, openslide_region, openslide_rgb,
+from peers import (FRAME_DECODERS, open_openslide, openslide_problem, openslide_region, openslide_rgb,
                    openslide_version, pydicom_pixel_array, pydicom_plugin_problem)  # fmt: skip
 from slide_bench import Bench, slide_folder
 from slide_bench import spec as slide_bench_spec
@@ -345,8 +346,8 @@ def test_pixel_array(benchmark: Any, slide: JpegSlide, one_core: int | None) -> 
     for library in ("Pillow", "imagecodecs jpeg8_decode (libjpeg-turbo)"):  # the libraries alone, for scale
         decode, problem = FRAME_DECODERS[library]
         name = f"{library} frame by frame"
-        if not missing(benchmark, name, problem):
-            fns[name] = lambda decode=decode: frame_by_frame(decode, fragments, (s.n, TILE, TILE, 3), np.uint8)
+        if not missing(benchmark, name, problem) and decode is not None:
+            fns[name] = partial(frame_by_frame, decode, fragments, (s.n, TILE, TILE, 3), np.dtype(np.uint8))
 
     def check(results: dict[str, Any]) -> None:
         ours = results[PIXEL_ARRAY]
@@ -388,7 +389,7 @@ def test_thread_scaling(benchmark: Any, slide: JpegSlide) -> None:
     fns: Fns = {every: lambda: fc.pixel_array(s.path, threads=CORES), one: lambda: fc.pixel_array(s.path, threads=1),
                 CEILING: copy_ceiling(nbytes, fresh=True)}  # fmt: skip
     pools = {n: ThreadPoolExecutor(n) for n in sorted({1, CORES})}
-    if not missing(benchmark, REFERENCE, why):
+    if not missing(benchmark, REFERENCE, why) and decode is not None:
         with fc.FrameReader(s.path) as r:
             fragments = [bytes(r.raw(i)) for i in range(s.n)]
         fns[ref_one] = lambda: _reference(fragments, pools[1], decode)
@@ -543,7 +544,8 @@ def real_ct_slices() -> tuple[list[npt.NDArray[np.uint16]], list[str]]:
         if path is None:
             continue
         ds = pydicom.dcmread(path)
-        plugin = {} if not ds.file_meta.TransferSyntaxUID.is_compressed else {"decoding_plugin": "pylibjpeg"}
+        compressed = ds.file_meta.TransferSyntaxUID.is_compressed
+        plugin: dict[str, Any] = {"decoding_plugin": "pylibjpeg"} if compressed else {}
         frames = pydicom.pixels.pixel_array(ds, **plugin)
         frames = frames if frames.ndim == 3 else frames[None]
         if "RescaleIntercept" in ds:
@@ -640,12 +642,12 @@ def test_whole_file(benchmark: Any, whole_files: Callable[[str, str], WholeFile]
     for plugin in [*plugins, "framecodec"]:
         why = pydicom_plugin_problem(sx.uid, plugin)
         if not missing(benchmark, _pydicom_name(plugin), why):
-            fns[_pydicom_name(plugin)] = lambda plugin=plugin: pydicom_pixel_array(f.path, plugin)
+            fns[_pydicom_name(plugin)] = partial(pydicom_pixel_array, f.path, plugin)
     for library in (sx.library, sx.imagecodecs):
         decode, why = FRAME_DECODERS[library]
         name = f"{library} frame by frame"
-        if not missing(benchmark, name, why):
-            fns[name] = lambda decode=decode: frame_by_frame(decode, f.fragments, f.pixels.shape, f.pixels.dtype)
+        if not missing(benchmark, name, why) and decode is not None:
+            fns[name] = partial(frame_by_frame, decode, f.fragments, f.pixels.shape, f.pixels.dtype)
     fns[CEILING] = copy_ceiling(f.nbytes, fresh=True)
 
     def check(results: dict[str, Any]) -> None:

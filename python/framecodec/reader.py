@@ -288,9 +288,14 @@ class FrameReader:
         x, y, width, height = location_and_size(location, size)
         threads = threads if threads is not None else self.threads
         rows, columns = self.shape[:2]
+        geo = self.geometry
+        geo.check_plane(focal_plane, optical_path)
         region = np.empty((height, width) + self.shape[2:], self.dtype)
-        region[...] = _fill_value(self.dtype, self.shape, fill, frames.layout.photometric_interpretation, raw)
-        self.geometry.frames_in(x, y, 0, 0, columns, rows, focal_plane, optical_path)  # the indices' range checks
+        # TILED_FULL tiles cover every pixel of the matrix: a region inside it needs no fill (the engine writes
+        # every pixel), unless the pixels are finished afterwards (then the fill is put back where none decoded).
+        inside = x >= 0 and y >= 0 and x + width * d <= geo.total_columns and y + height * d <= geo.total_rows
+        if not (inside and geo.dimension_organization == "TILED_FULL" and frames.codec is not None):
+            region[...] = _fill_value(self.dtype, self.shape, fill, frames.layout.photometric_interpretation, raw)
         if width == 0 or height == 0:
             return region
         if d > 1 and (frames.codec is None or x % d or y % d or columns % d or rows % d):

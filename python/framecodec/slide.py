@@ -42,18 +42,32 @@ class SlideGeometry:
     def frames_in(self, x: int, y: int, width: int, height: int, tile_columns: int, tile_rows: int,
                   focal_plane: int = 0, optical_path: int = 0) -> npt.NDArray[np.int64]:  # fmt: skip
         """The frames of that focal plane and optical path that overlap the rectangle, in frame order."""
-        if not 0 <= focal_plane < max(1, len(self.focal_plane_z)):
-            raise IndexError(f"focal plane {focal_plane} out of range: the image has {len(self.focal_plane_z)}")
-        if not 0 <= optical_path < max(1, len(self.optical_path_identifiers)):
-            raise IndexError(
-                f"optical path {optical_path} out of range: the image has {len(self.optical_path_identifiers)}"
-            )
+        self.check_plane(focal_plane, optical_path)
+        if self.dimension_organization == "TILED_FULL":  # PS3.3 C.7.6.17.3: the frame order is the tile grid's
+            across, down = -(-self.total_columns // tile_columns), -(-self.total_rows // tile_rows)
+            c0, c1 = max(0, x // tile_columns), min(across, -(-(x + width) // tile_columns))
+            r0, r1 = max(0, y // tile_rows), min(down, -(-(y + height) // tile_rows))
+            if c1 <= c0 or r1 <= r0:
+                return np.zeros(0, np.int64)
+            base = (optical_path * len(self.focal_plane_z) + focal_plane) * across * down
+            grid = base + np.arange(r0, r1, dtype=np.int64)[:, None] * across + np.arange(c0, c1, dtype=np.int64)
+            return grid.reshape(-1)
         px, py = self.positions[:, 0], self.positions[:, 1]
         hit = (
             (px < x + width) & (px + tile_columns > x) & (py < y + height) & (py + tile_rows > y)
             & (self.focal_planes == focal_plane) & (self.optical_paths == optical_path)
         )  # fmt: skip
         return np.flatnonzero(hit).astype(np.int64)
+
+
+    def check_plane(self, focal_plane: int, optical_path: int) -> None:
+        """``IndexError`` for a focal plane or optical path the image does not have."""
+        if not 0 <= focal_plane < max(1, len(self.focal_plane_z)):
+            raise IndexError(f"focal plane {focal_plane} out of range: the image has {len(self.focal_plane_z)}")
+        if not 0 <= optical_path < max(1, len(self.optical_path_identifiers)):
+            raise IndexError(
+                f"optical path {optical_path} out of range: the image has {len(self.optical_path_identifiers)}"
+            )
 
 
 def slide_geometry(ds: Dataset, buffer: Any, layout: PixelLayout) -> SlideGeometry:
