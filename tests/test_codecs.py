@@ -160,3 +160,24 @@ def encode(codec: str, pixels: npt.NDArray[np.uint8]) -> bytes:
     if not imagecodecs.HTJ2K.available:
         pytest.fail("imagecodecs has no HTJ2K encoder here (a test extra: pip install imagecodecs)")
     return bytes(imagecodecs.htj2k_encode(pixels))
+
+
+@pytest.mark.parametrize(("uid", "codec", "first"), [("1.2.840.10008.1.2.4.50", "jpeg", True),
+                                                      ("1.2.840.10008.1.2.4.90", "j2k", True),
+                                                      ("1.2.840.10008.1.2.4.201", "htj2k", True),
+                                                      ("1.2.840.10008.1.2.4.80", "jpegls", False)])  # fmt: skip
+def test_the_plugin_goes_first_but_for_jpeg_ls(uid: str, codec: str, first: bool) -> None:
+    """Ours first where it is the faster decoder or gives the slide tools' JPEG pixels; after pydicom's own for
+    JPEG-LS, where Debian's CharLS is slower than pyjpegls' (the values are the same). unregister() restores
+    pydicom's own order, register() ours."""
+    built(codec)
+    from framecodec import _pydicom_compat as compat
+
+    fc.unregister()
+    try:
+        pristine = [p for p in compat.plugin_order(compat.decoder(uid)) if p != "framecodec"]
+        assert "framecodec" not in compat.plugin_order(compat.decoder(uid))
+    finally:
+        fc.register()
+    order = compat.plugin_order(compat.decoder(uid))
+    assert order == (["framecodec"] + pristine if first else pristine + ["framecodec"])

@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-#: Transfer syntaxes whose frames the batch engine decodes (and framecodec encodes), and how.
+#: How the batch engine decodes frames; CODECS: the transfer syntaxes framecodec decodes and encodes itself.
 Codec = Literal["deflate", "rle", "uncompressed", "native", "jpeg", "j2k", "htj2k", "jpegls"]
 CODECS: dict[str, Codec] = {
     "1.2.840.10008.1.2.8.1": "deflate",  # Deflated Image Frame Compression (PS3.5 8.2.16)

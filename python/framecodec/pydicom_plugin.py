@@ -61,6 +61,11 @@ UIDS = (RLELossless, DeflatedImageFrameCompression, EncapsulatedUncompressedExpl
 #: decoding only. 12-bit JPEG frames are refused, so pydicom goes on to its next plugin.
 IMAGE_UIDS = tuple(UID(uid) for uid, codec in IMAGE_CODECS.items() if codec_library(codec))
 
+#: Where ours is tried after pydicom's own plugins: JPEG-LS, whose values are the same whoever decodes them, and
+#: which Debian's CharLS 2.4.1 (built with its assertions on) decodes 1.4-2.5x slower than pyjpegls' CharLS
+#: (benchmarks/RESULTS.md, jpeg_family). framecodec.pixel_array still decodes JPEG-LS in the engine, on every core.
+_LAST = frozenset({"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"})
+
 # pydicom's plugin interface: {UID: missing dependencies}; framecodec needs nothing beyond itself.
 DECODER_DEPENDENCIES: dict[UID, tuple[str, ...]] = {uid: () for uid in UIDS + IMAGE_UIDS}
 ENCODER_DEPENDENCIES: dict[UID, tuple[str, ...]] = {uid: () for uid in UIDS}
@@ -343,7 +348,8 @@ def register() -> None:
             for coder, func in coders:
                 if PLUGIN_NAME not in coder.available_plugins:
                     coder.add_plugin(PLUGIN_NAME, (__name__, func))
-                _compat.move_first(coder, PLUGIN_NAME)
+                if uid not in _LAST:
+                    _compat.move_first(coder, PLUGIN_NAME)
         _compat.patch_one_bit_compress(UIDS)
 
 
