@@ -181,3 +181,16 @@ def test_the_plugin_goes_first_but_for_jpeg_ls(uid: str, codec: str, first: bool
         fc.register()
     order = compat.plugin_order(compat.decoder(uid))
     assert order == (["framecodec"] + pristine if first else pristine + ["framecodec"])
+
+
+def test_htj2k_falls_back_to_openjpeg_for_what_openjph_cannot_read() -> None:
+    """A frame of an HTJ2K transfer syntax whose codestream OpenJPH 0.9 would misread (here: a Part 1 codestream,
+    which the HTJ2K syntaxes also allow, PS3.5 8.2.14) is decoded by OpenJPEG, to pylibjpeg-openjpeg's pixels."""
+    built("htj2k")
+    built("j2k")
+    openjpeg = pytest.importorskip("openjpeg")
+    pixels = np.random.default_rng(3).integers(0, 4096, (64, 80), dtype=np.uint16)
+    stream = bytes(openjpeg.encode(pixels, bits_stored=12))
+    reference = openjpeg.decode(stream)
+    got = fc.decode_frame(stream, "htj2k", 64, 80, 1, 16, bits_stored=12).view(np.uint16).reshape(64, 80)
+    assert np.array_equal(got, reference) and np.array_equal(got, pixels)
