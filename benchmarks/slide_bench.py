@@ -40,9 +40,9 @@ SMOKE_FRAMES = 200
 DEFAULT_FRAMES = 10_000
 SYNTAXES = {"jpeg": JPEG_BASELINE, "rle": RLE, "deflate": DEFLATE}
 SYNTAX_LABELS = {"jpeg": "JPEG Baseline", "rle": "RLE Lossless", "deflate": "Deflated Image Frame Compression"}
-#: pydicom's decoding plugin for each syntax ("" its default). ``import framecodec`` puts framecodec's own plugin
-#: first, which would make pydicom time framecodec: pylibjpeg-rle's for RLE, pydicom 3.1's own for deflate.
-PYDICOM_PLUGIN = {"jpeg": "", "rle": "pylibjpeg", "deflate": "pydicom"}
+#: pydicom's decoding plugin for each syntax. ``import framecodec`` puts framecodec's own plugin first, which would
+#: make pydicom time framecodec: Pillow's for JPEG, pylibjpeg-rle's for RLE, pydicom 3.1's own for deflate.
+PYDICOM_PLUGIN = {"jpeg": "pillow", "rle": "pylibjpeg", "deflate": "pydicom"}
 WSIDICOM_READS = {"jpeg", "rle"}
 SLIDES = [f"{s}-{t}" for s in SYNTAXES for t in ("sparse", "full")]
 

@@ -567,6 +567,12 @@ def test_transcode_jpeg(grey_native: Path, tmp_path: Path) -> None:
         return
     assert r.returncode == 0, r.stderr
     assert_identical(fc.pixel_array(out), expected)
+    # JPEG Baseline: decoded by the engine (libjpeg-turbo); the reference is pydicom's Pillow plugin, named
+    baseline = tmp_path / "baseline.dcm"
+    subprocess.run(["dcmcjpeg", "+eb", str(grey_native), str(baseline)], check=True, capture_output=True)
+    assert cli("transcode", baseline, tmp_path / "baseline-rle.dcm", "--to", "rle").returncode == 0
+    pillow = pydicom.pixels.pixel_array(baseline, decoding_plugin="pillow")
+    assert_identical(pydicom.pixels.pixel_array(tmp_path / "baseline-rle.dcm", decoding_plugin="pydicom"), pillow)
 
 
 def test_transcode_a_corrupt_input_among_good_ones(tmp_path: Path) -> None:

@@ -171,7 +171,7 @@ def test_wsidicom_reads_jpeg_as_pydicom_decodes_it(written: dict[str, Slide], op
     s = written["jpeg"]
     spec = s.spec
     assert s.lossy
-    tiles = pydicom_pixel_array(s.path)  # RGB
+    tiles = pydicom_pixel_array(s.path, decoding_plugin="pillow")  # RGB; named: framecodec's plugin goes first
     (tw, th), (nx, ny) = spec.tile_size, spec.tiled
     mosaic = np.zeros((ny * th, nx * tw, 3), np.uint8)
     for i, (x, y) in enumerate(s.positions.tolist()):
