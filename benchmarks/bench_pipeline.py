@@ -333,9 +333,6 @@ def test_random_frames(benchmark: Any, bench: Bench) -> None:
     wsidicom's ``read_tile`` in a loop and in a thread pool of all cores, and pydicom's ``pixel_array(path,
     index=i)`` in a loop."""
     b = bench
-    if b.syntax == "jpeg":
-        pytest.skip("FrameReader hands JPEG to pydicom frame by frame: its throughput is pydicom's "
-                    "(test_random_frame shows the cost per frame)")  # fmt: skip
     k = min(RANDOM_FRAMES, b.n)
     tag_slide(benchmark, f"{k:,} random frames", b, "framecodec threads=1", k * b.frame_bytes, 1, k, "frames")
     rng = np.random.default_rng(9)
