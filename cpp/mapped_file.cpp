@@ -2,6 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,6 +22,16 @@ MappedFile::MappedFile(const std::string& path) {
     data_ = static_cast<const uint8_t*>(p);
   }
   // The mapping keeps the file; the descriptor closes with `file`.
+}
+
+void MappedFile::drop(uint64_t offset, uint64_t length) const {
+  if (!data_ || offset >= size_) return;
+  const uint64_t end = std::min<uint64_t>(size_, offset + std::min<uint64_t>(length, size_));
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t first = (offset + page - 1) / page * page;  // whole pages only: a neighbour's bytes stay
+  const uint64_t last = end == size_ ? end : end / page * page;
+  if (last <= first) return;
+  ::madvise(const_cast<uint8_t*>(data_) + first, static_cast<size_t>(last - first), MADV_DONTNEED);  // advice only
 }
 
 MappedFile::~MappedFile() {

@@ -22,6 +22,12 @@ class MappedFile {
   ConstBytes bytes() const { return {data_, size_}; }
   uint64_t size() const { return size_; }
 
+  // Lets the kernel take back the pages wholly inside [offset, offset + length) from this process's resident
+  // set (madvise MADV_DONTNEED): a reader streaming through a file larger than memory calls it for the bytes it
+  // is done with, so its resident size stays that of its batch. The bytes stay valid: the mapping is shared and
+  // read-only, so a later read pages them in again from the file (or the page cache).
+  void drop(uint64_t offset, uint64_t length) const;
+
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;

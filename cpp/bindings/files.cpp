@@ -22,6 +22,9 @@ void add_files(py::module_& m) {
            }),
            py::arg("path"))
       .def("__len__", [](const MappedFile& f) { return f.size(); })
+      .def("drop", &MappedFile::drop, py::arg("offset"), py::arg("length"),
+           "Take the pages wholly inside [offset, offset + length) out of this process's resident memory; they "
+           "are read again from the file when touched.")
       .def_buffer([](MappedFile& f) {
         static uint8_t empty = 0;  // a view of an empty file still needs an address
         ConstBytes b = f.bytes();
