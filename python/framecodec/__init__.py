@@ -49,6 +49,8 @@ from .encaps import (
 )
 from .pixels import iter_pixels, pixel_array
 from .reader import FrameReader
+from ._writer import FrameWriter
+from ._transcode import transcode
 from .pydicom_plugin import (
     DeflatedImageFrameCompression,
     EncapsulatedUncompressedExplicitVRLittleEndian,
@@ -69,6 +71,7 @@ __all__ = [
     "EncapsulationError",
     "FragmentTable",
     "FrameReader",
+    "FrameWriter",
     "FrameTable",
     "PixelDataLocation",
     "RLELossless",
@@ -94,6 +97,7 @@ __all__ = [
     "rle_decode",
     "rle_encode",
     "scan_fragments",
+    "transcode",
     "unpack_bits",
     "unregister",
     "zlib_version",

@@ -1,10 +1,10 @@
-"""``framecodec.dask.transcode_files``: the command line's transcode over a cohort, one Dask task per file.
+"""``framecodec.dask.transcode_files``: ``framecodec.transcode`` over a cohort, one Dask task per file.
 
-Each task is ``framecodec transcode`` for one file (``cli.transcode.transcode_file``): decoded, encoded,
-written to a temporary file in the output folder, decoded again and compared with the input (unless
-``verify=False``), renamed into place. A file that fails is a row with its error; the others go on. A worker
-that dies mid-file (killed, out of memory) leaves at most its temporary file, never a half-written output:
-Dask runs the task again elsewhere, and the temporary files of killed attempts are removed at the end.
+Each task is ``framecodec.transcode`` of one file: read in batches, encoded, written to a temporary file in the
+output folder, checked against the input (unless ``verify=False``), renamed into place. A file that fails is a
+row with its error; the others go on. A worker that dies mid-file (killed, out of memory) leaves at most its
+temporary file, never a half-written output: Dask runs the task again elsewhere, and the temporary files of
+killed attempts are removed at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ from typing import Any
 import dask.bag as db
 from dask.base import compute
 
-from .cli._common import Progress, UsageError, describe
-from .cli.transcode import TARGETS, Options, plan, transcode_file
+from ._errors import describe
+from ._output import SUFFIX
+from ._transcode import TARGETS, transcode
+from .backends import Backend
 
 __all__ = ["TranscodeResult", "transcode_files"]
 
@@ -45,44 +47,74 @@ class TranscodeResult:
 
 
 def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], to: str = "deflate", *,
-                    client: Any = None, level: int = 6, backend: str | None = None, verify: bool = True,
-                    new_uid: bool = False, threads: int | None = 1) -> list[TranscodeResult]:  # fmt: skip
+                    client: Any = None, level: int | None = None, backend: Backend | None = None, verify: bool = True,
+                    new_uid: bool = False, threads: int | None = 1,
+                    progress: Callable[[int, int], object] | None = None) -> list[TranscodeResult]:  # fmt: skip
     """Transcode every file into ``out_dir`` (made if missing) under its own name, as a Dask bag with one task
     per file, on ``client`` (a ``distributed.Client``; default: the current client, else Dask's local
-    processes). ``to``: ``deflate``, ``rle``, ``explicit`` or ``encapsulated-uncompressed``; ``level`` and
-    ``backend`` as ``framecodec transcode --level --backend`` (deflate only); ``threads`` per task.
+    processes). ``to``: ``deflate``, ``rle``, ``explicit`` or ``encapsulated-uncompressed``; ``level``,
+    ``backend``, ``verify`` and ``new_uid`` as :func:`framecodec.transcode`; ``threads`` per task.
+    ``progress(files done, files)`` is called as files finish (with a client; else once at the end).
 
     Returns one row per file, in input order; a file that failed has ``status == "failed"`` and its error,
     and is never silently skipped. Raises ``ValueError`` only for arguments that no file could be done with.
     """
     if to not in TARGETS:
         raise ValueError(f"to must be one of {', '.join(TARGETS)}, not {to!r}")
-    if backend is not None and to != "deflate":
-        raise ValueError(f"backend applies to deflate only, not {to!r}")
+    if (backend is not None or level is not None) and to != "deflate":
+        raise ValueError(f"level and backend apply to deflate only, not {to!r}")
     top = 12 if backend == "libdeflate" else 9
-    if not -1 <= level <= top:
+    if level is not None and not -1 <= level <= top:
         raise ValueError(f"level must be -1 or 0-{top} for the {backend or 'zlib'} backend, got {level}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        pairs = plan([os.fspath(p) for p in paths], out)
-    except UsageError as e:
-        raise ValueError(str(e)) from None
-    options = Options(TARGETS[to], level, backend, threads, verify, new_uid)  # type: ignore[arg-type]
+    pairs = output_pairs([os.fspath(p) for p in paths], out)
+    options = {"to": to, "level": level, "backend": backend, "verify": verify, "new_uid": new_uid, "threads": threads}
     # partition_size=1: one task per file, so a file that kills its worker is retried (and reported) alone.
     tasks = db.from_sequence(pairs, partition_size=1).map(_transcode_one, options).to_delayed()
     client = client if client is not None else _current_client()
-    rows: list[TranscodeResult] = []
+    rows: list[TranscodeResult | None] = [None] * len(pairs)
     if client is None:
-        rows = [row for part in compute(*tasks) for row in part]
+        rows[:] = [row for part in compute(*tasks) for row in part]
+        if progress is not None:
+            progress(len(pairs), len(pairs))
     else:
-        for (src, dst), future in zip(pairs, client.compute(tasks)):
+        from distributed import as_completed
+
+        futures = client.compute(tasks)
+        where = {f.key: i for i, f in enumerate(futures)}
+        for done, future in enumerate(as_completed(futures), 1):
+            i = where[future.key]
             try:
-                rows.extend(future.result())
+                rows[i] = future.result()[0]
             except Exception as e:  # noqa: BLE001 - the worker died every time it ran this file (KilledWorker)
-                rows.append(_failed(src, dst, 0.0, e))
+                rows[i] = _failed(pairs[i][0], pairs[i][1], 0.0, e)
+            if progress is not None:
+                progress(done, len(pairs))
     _remove_temporaries(dst for _, dst in pairs)
-    return rows
+    return [r for r in rows if r is not None]
+
+
+def output_pairs(inputs: list[str], out: Path) -> list[tuple[str, Path]]:
+    """(input, output file in ``out`` under the input's name) for each input; ``ValueError`` when an output
+    would be an input itself or two inputs share a name."""
+    pairs = [(src, out / os.path.basename(os.path.normpath(src))) for src in inputs]
+    seen: dict[str, str] = {}
+    for src, dst in pairs:
+        if _same_file(src, dst):
+            raise ValueError(f"{src}: the output {dst} is the input itself (transcode never overwrites its input)")
+        key = os.path.normcase(os.path.abspath(dst))
+        if key in seen:
+            raise ValueError(f"{seen[key]} and {src} would both be written to {dst}")
+        seen[key] = src
+    return pairs
+
+
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def format_table(rows: list[TranscodeResult]) -> str:
@@ -97,12 +129,11 @@ def format_table(rows: list[TranscodeResult]) -> str:
     return "\n".join(lines)
 
 
-def _transcode_one(pair: tuple[str, Path], options: Options) -> TranscodeResult:
+def _transcode_one(pair: tuple[str, Path], options: dict[str, Any]) -> TranscodeResult:
     src, dst = pair
     start = time.perf_counter()
     try:
-        with Progress(0, "transcode", quiet=True) as bar:
-            transcode_file(src, dst, options, bar)
+        transcode(src, dst, **options)
         return TranscodeResult(src, str(dst), "ok", os.path.getsize(src), os.path.getsize(dst),
                                time.perf_counter() - start)  # fmt: skip
     except Exception as e:  # noqa: BLE001 - this file's failure, reported; the other files go on
@@ -131,7 +162,7 @@ def _current_client() -> Any:
 def _remove_temporaries(outputs: Iterable[Path]) -> None:
     """The temporary files (``cli._common.atomic_output``'s names) a killed worker left for these outputs."""
     for dst in outputs:
-        for leftover in dst.parent.glob(f".{dst.name}.*.framecodec-tmp"):
+        for leftover in dst.parent.glob(f".{dst.name}.*{SUFFIX}"):
             try:
                 leftover.unlink()
             except OSError:

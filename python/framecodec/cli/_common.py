@@ -6,15 +6,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from collections.abc import Callable
 from typing import IO, Any, TypeVar, cast
 
-from tqdm import tqdm
+from .._errors import describe
+from .._output import atomic_output
+
+tqdm: Any
+try:  # progress bars are drawn by tqdm when it is installed (pip install 'framecodec[progress]')
+    from tqdm import tqdm
+except ImportError:  # tested with tqdm hidden (tests/test_cli.py)
+    tqdm = None
+
+__all__ = ["atomic_output", "describe"]
 
 #: A frame selection as ``FrameReader.read`` and ``pixel_array`` take it.
 FrameSpec = int | slice | list[int] | None
@@ -26,20 +32,19 @@ class UsageError(Exception):
 
 def report(path: str | os.PathLike[str], error: BaseException) -> None:
     """``framecodec: FILE: message`` on stderr."""
-    tqdm.write(f"framecodec: {os.fspath(path)}: {describe(error)}", file=sys.stderr)  # above a progress bar
+    _write(f"framecodec: {os.fspath(path)}: {describe(error)}")
 
 
-def describe(error: BaseException) -> str:
-    """An exception as one line for a user: the message of the errors framecodec and pydicom raise for bad
-    files, the error's name too for anything less expected."""
-    if isinstance(error, OSError) and error.strerror:  # the file is named by the report
-        return error.strerror if not error.filename2 else f"{error.strerror}: {error.filename2}"
-    text = " ".join(str(error).split()) or type(error).__name__
-    if isinstance(error, (ValueError, OSError, IndexError)):
-        return text
-    if type(error).__module__.startswith("pydicom"):  # InvalidDicomError, ...: their message says it
-        return text
-    return f"{type(error).__name__}: {text}"
+def warn(path: str | os.PathLike[str], message: str) -> None:
+    """``framecodec: FILE: warning: message`` on stderr (pydicom's warnings about a file, once each)."""
+    _write(f"framecodec: {os.fspath(path)}: warning: {message}")
+
+
+def _write(line: str) -> None:
+    if tqdm is not None:
+        tqdm.write(line, file=sys.stderr)  # above a progress bar
+    else:
+        print(line, file=sys.stderr)
 
 
 # --- arguments -----------------------------------------------------------------------------------------
@@ -125,10 +130,11 @@ class Progress:
     """
 
     def __init__(self, total: int, desc: str, *, quiet: bool, stream: IO[str] | None = None,
-                 delay: float = 1.0) -> None:  # fmt: skip
+                 delay: float = 1.0, unit: str = "frame") -> None:  # fmt: skip
         stream = sys.stderr if stream is None else stream
-        self.bar: tqdm[Any] = tqdm(
-            total=total, desc=desc, unit="frame", file=stream, disable=not shows_progress(quiet, stream),
+        shown = shows_progress(quiet, stream) and tqdm is not None
+        self.bar: Any = (tqdm if tqdm is not None else _NoBar)(
+            total=total, desc=desc, unit=unit, file=stream, disable=not shown,
             delay=delay, dynamic_ncols=True, leave=True,
         )  # fmt: skip
         self.done = 0  # frames
@@ -188,6 +194,30 @@ class Progress:
         self.close()
 
 
+class _NoBar:
+    """What Progress needs of tqdm when tqdm is not installed: nothing is drawn."""
+
+    disable = True
+
+    def __init__(self, **_: Any) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        pass
+
+    def set_description_str(self, text: str, refresh: bool = True) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 # --- long C++ calls ------------------------------------------------------------------------------------
 
 T = TypeVar("T")
@@ -227,50 +257,3 @@ def interruptible(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if not ok:
         raise value
     return cast(T, value)
-
-
-# --- output files --------------------------------------------------------------------------------------
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
-    """A temporary file in ``out``'s folder to write; when the block ends normally it is synced to disk,
-    given the permissions a new file gets, and renamed to ``out`` (an existing ``out`` is replaced in one
-    step). On any error, KeyboardInterrupt included, it is removed: ``out`` is never half-written."""
-    try:
-        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".framecodec-tmp")
-    except OSError as e:  # say which file could not be written, not the temporary name
-        raise OSError(e.errno, f"cannot write {out}: {e.strerror}") from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, out)
-    except BaseException:
-        with suppress(OSError):
-            tmp.unlink()
-        raise
-    _sync_folder(out.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX; elsewhere a folder cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
