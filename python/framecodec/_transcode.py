@@ -39,7 +39,7 @@ TARGETS = {
 }
 DEFLATED_DATA_SET = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian (PS3.5 A.5)
 #: Decoded bytes per batch: the unit of memory (a batch decoded, its encoding, and its check) and of progress.
-BATCH_BYTES = 32 << 20
+BATCH_BYTES = 16 << 20
 #: Syntaxes whose frames are the native frame's bytes (Bits Allocated 8 or more).
 _PLAIN = {"native", "uncompressed"}
 

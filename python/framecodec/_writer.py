@@ -78,8 +78,6 @@ class FrameWriter:
     ) -> None:
         self.path = Path(os.fspath(path))
         ts = str(transfer_syntax)
-        if "FloatPixelData" in dataset or "DoubleFloatPixelData" in dataset:
-            raise ValueError("Float Pixel Data and Double Float Pixel Data cannot be encapsulated (PS3.5 A.4)")
         if offset_table not in ("auto", "basic", "extended", "none"):
             raise ValueError(f"offset_table must be 'auto', 'basic', 'extended' or 'none', not {offset_table!r}")
         if threads is not None and threads < 1:
@@ -91,6 +89,10 @@ class FrameWriter:
                 f"FrameWriter writes {', '.join(sorted([*ENCODERS, EXPLICIT]))} (and the codestreams of any "
                 f"encapsulated transfer syntax with write_encoded), not {ts}"
             )
+        if backend not in (None, "zlib", "libdeflate"):
+            raise ValueError(f"backend must be 'zlib' or 'libdeflate', not {backend!r}")
+        if backend == "libdeflate" and _core.libdeflate_version is None:
+            raise ValueError("backend='libdeflate': framecodec was built without libdeflate")
         if backend is not None and self._codec != "deflate":
             raise ValueError(f"backend applies to Deflated Image Frame Compression only, not {ts}")
         self.level = 6 if level is None else level
@@ -148,6 +150,8 @@ class FrameWriter:
         if self._codec is None and not self._native:
             raise ValueError(f"write encodes {', '.join(sorted([*ENCODERS, EXPLICIT]))}; for "
                              f"{self.transfer_syntax} pass the codestreams to write_encoded")  # fmt: skip
+        if self.layout.bits_allocated == 1:
+            _check_bits(arr)
         pixels, k = _frames_of(arr, self.layout)
         self._reserve(k)
         try:
@@ -174,9 +178,10 @@ class FrameWriter:
                 if self.layout.bits_allocated == 1:
                     raise ValueError("native 1-bit frames are not byte-aligned: pass the pixels to write()")
                 for i, item in enumerate(items):
-                    if len(item) != size:
+                    if len(item) != size and not (size % 2 and len(item) == size + 1):  # an item's pad byte
                         raise ValueError(f"frame {self.frames_written + i} has {len(item)} bytes; a native frame of "
                                          f"{self.layout.describe()} has {size}")  # fmt: skip
+                items = [item[:size] for item in items]
                 self._remember(bytes(items[0]), bytes(items[-1]), raw=False)
                 self._file.writelines(items)
                 self.frames_written += len(items)
@@ -276,11 +281,14 @@ class FrameWriter:
             value, self._codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
             got.reshape(-1).view(np.uint8), starts + np.uint64(16), lengths, threads=self.threads or 0,
         )  # fmt: skip
-        expected = pixels.reshape(k, -1) if lay.bits_allocated != 1 else (pixels.reshape(k, -1) != 0)
-        same = (got.reshape(k, -1) == expected).all(axis=1)
-        if not same.all():
-            bad = self.frames_written - k + int(np.argmin(same))
-            raise ValueError(f"verification failed: frame {bad} does not decode to the pixels it was encoded from")
+        got2, given = got.reshape(k, -1), pixels.reshape(k, -1)
+        step = max(1, (4 << 20) // max(1, got2.shape[1]))  # compared a few MB at a time: no batch-sized temporary
+        for i in range(0, k, step):
+            a, b = got2[i : i + step], given[i : i + step]
+            if not np.array_equal(a, b if lay.bits_allocated != 1 else b != 0):
+                bad = i + int(np.argmax((a != (b if lay.bits_allocated != 1 else b != 0)).any(axis=1)))
+                raise ValueError(f"verification failed: frame {self.frames_written - k + bad} does not decode to the "
+                                 "pixels it was encoded from")  # fmt: skip
 
     def _verify_file(self, tmp: Path) -> None:
         """The file written opens, its frames are where they were written, and its first and last frames are
@@ -346,7 +354,7 @@ class FrameWriter:
             elif self._table == "extended":  # PS3.3 C.7.6.3.1.8: offsets from the first item; lengths
                 f.seek(self._eot_at)
                 f.write(self._offsets.astype("<u8").tobytes())
-                f.seek(8 * self.number_of_frames + 12, os.SEEK_CUR)
+                f.seek(12, os.SEEK_CUR)  # past the lengths element's header
                 f.write(self._lengths.astype("<u8").tobytes())
             f.close()
             assert self._tmp is not None
@@ -410,6 +418,16 @@ class FrameWriter:
             return asked
         frame = _worst_item(self.layout, self._codec)
         return "basic" if frame * self.number_of_frames <= _LIMIT else "extended"
+
+
+def _check_bits(arr: npt.NDArray[Any]) -> None:
+    """1-bit frames hold 0 and 1 only (bool, or integers): anything else is a mistake, not a pixel."""
+    if arr.dtype.kind == "b":
+        return
+    if arr.dtype.kind not in "ui":
+        raise ValueError(f"1-bit frames must be bool or integers 0 and 1, got {arr.dtype}")
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) > 1):
+        raise ValueError(f"1-bit frames hold 0 and 1 only (Bits Allocated 1), got values {int(arr.min())}..{int(arr.max())}")
 
 
 def _encapsulated(ts: str) -> bool:
@@ -483,11 +501,10 @@ def _header(ds: Dataset, ts: str, layout: PixelLayout, extended: bool) -> tuple[
     meta._dict.update(getattr(ds, "file_meta", FileMetaDataset())._dict)
     for keyword in ("ImplementationClassUID", "ImplementationVersionName"):  # of the writer: pydicom's
         _drop(meta, _tag(keyword))
-    meta.TransferSyntaxUID = UID(ts)
+    _set(meta, "TransferSyntaxUID", UID(ts))
     for meta_kw, kw in (("MediaStorageSOPClassUID", "SOPClassUID"), ("MediaStorageSOPInstanceUID", "SOPInstanceUID")):
         if kw in head:
-            _drop(meta, _tag(meta_kw))
-            setattr(meta, meta_kw, head[kw].value)
+            _set(meta, meta_kw, head[kw].value)
     head.file_meta = meta
     buf = io.BytesIO()
     dcmwrite(buf, head, enforce_file_format=True)
@@ -509,6 +526,8 @@ def _copy(ds: Dataset) -> Dataset:
         if hasattr(ds, name):
             setattr(copy, name, getattr(ds, name))
     implicit, little = getattr(ds, "original_encoding", (None, None))
+    if any(getattr(e, "VR", "") is None for e in ds._dict.values()):  # raw elements read as implicit VR from a
+        implicit = True  # file whose meta says explicit (pydicom keeps the meta's encoding): converted when written
     copy.set_original_encoding(implicit, little, getattr(ds, "original_character_set", None))
     return copy
 
