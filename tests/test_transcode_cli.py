@@ -170,3 +170,65 @@ def test_deflate_to_deflate_copies_the_streams_unless_a_level_is_given(tmp_path:
 
     assert [zlib.decompress(f, -15) for f in frames_l1] == [zlib.decompress(f, -15) for f in frames_in]
     assert frames_l1 != frames_copy
+
+
+def _rle_dataset(n: int) -> tuple[Any, list[bytes], Any]:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import generate_uid
+
+    frames = np.random.default_rng(0).integers(0, 4, (n, 16, 16), dtype=np.uint8)
+    encoded = [pydicom.pixels.encoders.RLELosslessEncoder.encode(f, encoding_plugin="pydicom", rows=16, columns=16,
+                                                                    samples_per_pixel=1, bits_allocated=8,
+                                                                    bits_stored=8, pixel_representation=0,
+                                                                    photometric_interpretation="MONOCHROME2",
+                                                                    number_of_frames=1)
+               for f in frames]  # fmt: skip
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = RLE
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
+    ds.Rows = ds.Columns = 16
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit, ds.PixelRepresentation, ds.NumberOfFrames = 7, 0, n
+    return ds, encoded, frames
+
+
+def test_transcode_of_a_file_with_pydicoms_extended_offset_table(tmp_path: Path) -> None:
+    """pydicom's encapsulate_extended gives each item's (even) length: the last frame ends at its item's end."""
+    from pydicom.encaps import encapsulate_extended
+
+    ds, encoded, frames = _rle_dataset(3)
+    value, eo, el = encapsulate_extended(encoded)
+    ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = value, eo, el
+    ds["PixelData"].is_undefined_length = True
+    ds["PixelData"].VR = "OB"
+    src = tmp_path / "eot.dcm"
+    ds.save_as(src, enforce_file_format=True)
+    from framecodec import transcode
+
+    transcode(src, tmp_path / "out.dcm", "explicit")
+    assert np.array_equal(pydicom.pixels.pixel_array(tmp_path / "out.dcm"), frames)
+
+
+def test_transcode_copies_a_header_element_larger_than_the_deferral_size(tmp_path: Path) -> None:
+    """Values over 1 MB are read from the file when written (pydicom's deferred reading)."""
+    from pydicom.encaps import encapsulate
+
+    ds, encoded, frames = _rle_dataset(2)
+    ds.PixelData = encapsulate(encoded)
+    ds["PixelData"].is_undefined_length = True
+    ds["PixelData"].VR = "OB"
+    ds.EncapsulatedDocument = bytes(range(256)) * 8000  # 2 MB
+    src = tmp_path / "big.dcm"
+    ds.save_as(src, enforce_file_format=True)
+    from framecodec import transcode
+
+    transcode(src, tmp_path / "out.dcm", "deflate")
+    out = pydicom.dcmread(tmp_path / "out.dcm")
+    assert out.EncapsulatedDocument == ds.EncapsulatedDocument
+    import zlib
+
+    got = [zlib.decompress(f, -15) for f in pydicom.encaps.generate_frames(out.PixelData, number_of_frames=2)]
+    assert np.array_equal(np.frombuffer(b"".join(got), np.uint8).reshape(frames.shape), frames)

@@ -28,7 +28,7 @@ from . import goals, machine, plots, results, tables
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
 ROOT = BENCHMARKS.parent
-AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask", "jpeg_family"]
+AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask", "jpeg_family", "transcode"]
 TITLES = {
     "deflate": "Deflate and inflate of one frame (Deflated Image Frame Compression)",
     "bitpack": "1-bit packing",
@@ -39,6 +39,8 @@ TITLES = {
     "dask": "framecodec.dask on a LocalCluster",
     "jpeg_family": "The JPEG family (issue 16): a JPEG slide against wsidicom and OpenSlide; JPEG 2000, HTJ2K and "
                    "JPEG-LS files against pydicom's plugins",
+    "transcode": "Streaming transcode and FrameWriter (issue 17): peak RSS and time in fresh processes, against the "
+                 "in-memory decode + encode and highdicom",
 }
 PYDICOM31_AREAS = ["pipeline"]  # the areas with pydicom 3.1-only peers
 MACHINE, GOALS = "Machine and versions", "Goals of the earlier issues"  # RESULTS.md's first two headings

@@ -24,6 +24,9 @@ CODECS: dict[str, Codec] = {
     "1.2.840.10008.1.2": "native",  # Implicit VR Little Endian
     "1.2.840.10008.1.2.1": "native",  # Explicit VR Little Endian
     "1.2.840.10008.1.2.2": "native",  # Explicit VR Big Endian (retired)
+    # Deflated Explicit VR Little Endian (PS3.5 A.5): the whole data set is deflated, its Pixel Data native once
+    # inflated (open_source inflates a file's data set to a temporary file first, pydicom a Dataset's)
+    "1.2.840.10008.1.2.1.99": "native",
 }
 BIG_ENDIAN = "1.2.840.10008.1.2.2"
 

@@ -173,7 +173,11 @@ def _frame_starts(stream: FileStream, value_at: int, eo: Any, el: Any) -> None:
                                      f"{n} frames")  # fmt: skip
         stream._extended = (eo.astype(np.uint64), el.astype(np.uint64))
         stream._starts = eo.astype(np.uint64) + np.uint64(origin)
-        stream._end = min(stream._size, int(stream._starts[-1]) + 8 + int(el[-1]) + 1)
+        last = int(stream._starts[-1])
+        tag, length = struct.unpack("<II", stream._pread(8, last))  # the last item's own length: the end
+        if tag != _ITEM or length == 0xFFFFFFFF:
+            raise EncapsulationError(f"the Extended Offset Table's last offset does not land on an item tag (byte {last})")
+        stream._end = last + 8 + length
         return
     if bot_length:
         if bot_length != 4 * n:

@@ -522,7 +522,7 @@ def _copy(ds: Dataset) -> Dataset:
     copy = Dataset()
     copy._dict.update(ds._dict)
     copy.preamble = getattr(ds, "preamble", None)
-    for name in ("filename", "fileobj_type", "timestamp"):  # where deferred values are read from when written
+    for name in ("filename", "buffer", "fileobj_type", "timestamp"):  # where deferred values are read from when written
         if hasattr(ds, name):
             setattr(copy, name, getattr(ds, name))
     implicit, little = getattr(ds, "original_encoding", (None, None))

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._core import DecodeError
+from ._deflated import pydicom_source
 from ._layout import number_of_frames
 from ._source import Frames, Source, open_source
 
@@ -76,7 +77,7 @@ def iter_pixels(
     try:
         if frames.codec is None:
             frames.close()
-            yield from _pydicom_iter(source, raw)
+            yield from _pydicom_iter(pydicom_source(source, frames.transfer_syntax), raw)
             return
         n = frames.layout.number_of_frames
         if batch is None:
@@ -238,6 +239,7 @@ def _pydicom_pixel_array(source: Source, frames: Frames, index: Index, out: npt.
     from pydicom.pixels.utils import pixel_array as pydicom_pixel_array
 
     frames.close()
+    source = pydicom_source(source, frames.transfer_syntax)
     if index is None or isinstance(index, (int, np.integer)):
         i = None if index is None else int(index)
         if i is not None and i < 0:
