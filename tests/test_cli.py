@@ -186,7 +186,11 @@ def test_info_json_against_pydicom(name: str, info_json: dict[str, tuple[Path, d
         assert (got["offset_table"], got["frames_found_by"]) == table
         assert got["fragments"] == len(fragments)
         assert got["compressed_bytes"] == sum(len(f) for f in fragments)
-    assert got["ratio"] == round(got["decoded_bytes"] / got["compressed_bytes"], 3)
+    if table is None:  # native pixels are not compressed: no ratio
+        assert got["ratio"] is None
+    else:
+        assert got["ratio"] == round(got["decoded_bytes"] / got["compressed_bytes"], 3)
+    assert got["whole_frames"] == frames and got["truncation"] is None
     assert got["tiling"] is None and got["lossy_image_compression"] is None
     backends = fc.backends()
     assert got["inflate"] == (f"{backends['inflate']} {backends[backends['inflate']]}" if ts == DEFLATE else None)
@@ -208,7 +212,8 @@ def test_info_text(tmp_path: Path) -> None:
     assert "encapsulated, 5 fragments; Basic Offset Table" in first
     assert "decoded           1,200 bytes (5 x 240)" in first
     assert lines["ratio"].endswith(":1")
-    assert "1 bit allocated, unsigned" in second and "native (no offset table)" in second
+    assert "1 bit allocated, unsigned" in second and "native (not compressed)" in second
+    assert "  ratio " not in second and "  compressed " not in second and "  stored            40 bytes" in second
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -379,7 +384,6 @@ SPECS: dict[str, tuple[list[str], Any]] = {
     "i,j,k": (["--frames", "3,1,3"], [3, 1, 3]),
     "one": (["--frames", "4"], 4),
     "negative": (["--frames=-1"], -1),
-    "empty": (["--frames", "5:5"], slice(5, 5)),
 }
 
 
@@ -745,3 +749,38 @@ def test_bench_prints_the_table() -> None:
     assert "framecodec.compress, 1 thread" in out and "Python zlib + numpy + pydicom encapsulate" in out
     one_thread = [line for line in out.splitlines() if "1 thread" in line]
     assert one_thread and all(line.rstrip().endswith("1.00x") for line in one_thread)
+
+
+# --- decode: selections of no frame; info: native pixels have no ratio ----------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["5:2", "3:3", "20:", "-1:0", "9:9:2"])
+def test_decode_a_selection_of_no_frame_is_a_usage_error(spec: str, ybr_deflate: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    out = tmp_path / "out.npy"
+    code, stdout, stderr = run_main(capsys, "decode", ybr_deflate, "-o", out, f"--frames={spec}")
+    assert (code, stdout) == (2, "")
+    assert stderr == f"framecodec decode: error: --frames {spec} selects no frames of the 10\n"
+    assert listing(tmp_path) == []  # no OUT, no temporary file
+
+
+def test_decode_a_selection_of_no_frame_exits_2(ybr_deflate: Path, tmp_path: Path) -> None:
+    r = cli("decode", ybr_deflate, "-o", tmp_path / "out.npy", "--frames", "5:2")
+    assert r.returncode == 2 and r.stderr == "framecodec decode: error: --frames 5:2 selects no frames of the 10\n"
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("ts", [EXPLICIT, IMPLICIT, BIG_ENDIAN])
+def test_info_native_pixels_are_not_compressed(ts: str, tmp_path: Path) -> None:
+    layout = Layout(6, 8, bits=16, frames=3)
+    path = write(tmp_path, "n.dcm", layout, ts)
+    r = cli("info", path)
+    assert r.returncode == 0, r.stderr
+    labels = {line[:20].strip(): line[20:] for line in r.stdout.splitlines()[1:]}  # "  label             value"
+    assert "  pixel data        native (not compressed)\n" in r.stdout
+    assert "ratio" not in labels and "compressed" not in labels
+    assert labels["stored"] == f"288 bytes (Pixel Data; file {path.stat().st_size:,} bytes)"
+    r = cli("info", "--json", path)
+    got = json.loads(r.stdout)[0]
+    assert r.returncode == 0 and got["encapsulated"] is False and got["ratio"] is None
+    assert got["compressed_bytes"] == 288 and got["decoded_bytes"] == 288  # keys kept: the Pixel Data's length

@@ -11,6 +11,7 @@ import io
 import mmap
 import os
 import struct
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Union, cast
 
@@ -18,8 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import EncapsulationError, MappedFile
+from ._deflated import open_deflated
 from ._layout import BIG_ENDIAN, CODECS, IMAGE_CODECS, Codec, PixelLayout, image_codec, layout_of, number_of_frames
-from .encaps import FrameTable, frame_table, locate_pixel_data
+from .encaps import FrameTable, PixelDataLocation, frame_table, locate_pixel_data
+from ._truncated import Truncated, missing_frames_error, truncated_table
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -56,6 +59,10 @@ class Frames:
     _mm: mmap.mmap | None = None
     _caller_file: tuple[IO[bytes], int] | None = None  # the caller's file object and where it was
     table_error: str | None = None  # why there is no table for a transfer syntax pydicom decodes
+    # A file cut short in its Pixel Data (open_partial): frames 0 .. whole_frames - 1 are whole (the table holds
+    # those only), and where the file ends, for messages. None: every frame is in the file.
+    whole_frames: int | None = None
+    truncation: str | None = None
 
     def close(self) -> None:
         if isinstance(self.buffer, memoryview):
@@ -93,6 +100,10 @@ def open_source(source: Source) -> Frames:
     mm: mmap.mmap | None = None
     buffer: Any = b""
     try:
+        deflated = open_deflated(f, _from_buffer)  # PS3.5 A.5: the data set is inflated to a temporary file first
+        if deflated is not None:
+            f.seek(start)  # its frames do not need the caller's file
+            return deflated
         try:
             fileno = f.fileno()
             if os.fstat(fileno).st_size == 0:
@@ -121,7 +132,8 @@ def _from_path(path: PathLike) -> Frames:
     if len(buffer) == 0:
         raise ValueError(f"{os.fsdecode(path)!r} is empty, not a DICOM file")
     with open(path, "rb") as f:
-        return _from_buffer(f, buffer, None)
+        deflated = open_deflated(f, _from_buffer)  # PS3.5 A.5: the data set is inflated to a temporary file first
+        return deflated if deflated is not None else _from_buffer(f, buffer, None)
 
 
 def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
@@ -136,7 +148,13 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     codec = _engine_codec(ts, ds)
     if codec is None:  # pydicom decodes; the frame table still serves raw access
         table, why = _any_table(ds, buffer)
-        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why)
+        cut = _any_cut(ds, buffer) if table is None else None
+        if cut is not None and cut.whole < cut.frames and not _TRUNCATED_OK.get():  # pixel_array: the first missing
+            raise missing_frames_error([cut.whole], cut.whole, cut.frames, cut.note)  # frame, not pydicom's error
+        if cut is not None:  # FrameReader: the whole frames' codestreams, for pydicom
+            table, why = cut.table, None
+        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why,
+                      **_cut_fields(cut))  # fmt: skip
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
         return _big_endian(f, ds, layout, buffer, mm)
@@ -149,9 +167,9 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     if codec == "native":
         assert loc.length is not None
         return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
-    table = _table(lambda: loc.frame_table(buffer, layout.number_of_frames), layout)
+    table, cut = _table_or_cut(buffer, loc, layout)
     return Frames(ds, layout, ts, codec, buffer, table.offsets, table.lengths, table.frame_fragments,
-                  table.source == "extended", table, mm)  # fmt: skip
+                  table.source == "extended", table, mm, **_cut_fields(cut))  # fmt: skip
 
 
 def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]:
@@ -196,7 +214,9 @@ def _big_endian(f: IO[bytes], ds: Dataset, layout: PixelLayout, buffer: Any, mm:
         raise ValueError("the data set has no (7FE0,0010) Pixel Data")
     if elem.length == 0xFFFFFFFF:
         raise EncapsulationError(f"the transfer syntax {BIG_ENDIAN} needs native Pixel Data, but it is encapsulated")
-    if elem.value_tell is None or elem.value_tell + elem.length > len(buffer):
+    # A value cut short by the end of the file: _native counts the frames wholly in it, and reading another one
+    # is an error naming it (as for little endian data).
+    if elem.value_tell is None or elem.value_tell > len(buffer):
         raise EncapsulationError(
             f"truncated Pixel Data: its value of {elem.length} bytes at offset {elem.value_tell} runs past the end of "
             f"the {len(buffer)}-byte file"
@@ -238,10 +258,72 @@ def _native(ds: Dataset, layout: PixelLayout, ts: str, buffer: Any, offset: int,
             f"(0028,0008) Number of Frames {n} with {layout.describe()} needs {need} bytes of Pixel Data, "
             f"but it holds {length}"
         )
+    whole, note = _native_cut(layout, len(buffer), offset)
     if ts == BIG_ENDIAN and layout.bits_allocated == 8 and vr == "OW":  # swapped 8-bit words: pydicom's case
-        return Frames(ds, layout, ts, None, buffer, *_empty(), False, None, mm)
+        return Frames(ds, layout, ts, None, buffer, *_empty(), False, None, mm, whole_frames=whole, truncation=note)
     lengths = np.full(n, layout.stored_frame_size, dtype=np.uint64)
-    return Frames(ds, layout, ts, "native", buffer, offsets, lengths, None, False, None, mm)
+    return Frames(ds, layout, ts, "native", buffer, offsets, lengths, None, False, None, mm, whole_frames=whole,
+                  truncation=note)  # fmt: skip
+
+
+def _native_cut(layout: PixelLayout, size: int, offset: int) -> tuple[int | None, str | None]:
+    """How many native frames are wholly in a file of ``size`` bytes whose Pixel Data value starts at ``offset``,
+    and where the file ends (None, None: every frame is in it). The engine checks each frame it reads again."""
+    n = layout.number_of_frames
+    if layout.bits_allocated == 1:  # PS3.5 8.1.1: frame i is bits i * pixels .. (i + 1) * pixels of the value
+        per, there = layout.pixels_per_frame, 8 * (size - offset)
+    else:
+        per, there = layout.stored_frame_size, size - offset
+    whole = min(n, max(0, there) // max(1, per))
+    if whole == n:
+        return None, None
+    inside = there > whole * per
+    return whole, (f"it ends at byte {size} inside frame {whole}" if inside else
+                   f"it ends at byte {size}, where frame {whole} would start")  # fmt: skip
+
+
+def open_partial(source: Source) -> Frames:
+    """``open_source`` for ``FrameReader``: a file cut short in its Pixel Data opens with the frames that are
+    whole (``Frames.whole_frames``, ``Frames.truncation``) instead of raising; ``pixel_array`` keeps refusing it."""
+    token = _TRUNCATED_OK.set(True)
+    try:
+        return open_source(source)
+    finally:
+        _TRUNCATED_OK.reset(token)
+
+
+#: Set by open_partial: _from_buffer then builds the table of a truncated file's whole frames.
+_TRUNCATED_OK: ContextVar[bool] = ContextVar("framecodec_truncated_ok", default=False)
+
+
+def _table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> tuple[FrameTable, Truncated | None]:
+    """The frame table of a file's encapsulated Pixel Data. A value that is only cut short by the end of the file
+    is, for ``open_partial``, the table of its whole frames and where the file ends; otherwise an error naming
+    the first missing frame. A value that is inconsistent raises the table's own error."""
+    n = layout.number_of_frames
+    try:
+        return loc.frame_table(buffer, n), None
+    except EncapsulationError as e:
+        cut = truncated_table(buffer, loc, n)
+        if cut is None:
+            raise EncapsulationError(f"{e} (the data set's (0028,0008) Number of Frames is {n})") from None
+    if cut.whole < n and not _TRUNCATED_OK.get():
+        raise missing_frames_error([cut.whole], cut.whole, n, cut.note)
+    return cut.table, cut
+
+
+def _cut_fields(cut: Truncated | None) -> dict[str, Any]:
+    return {"whole_frames": None, "truncation": None} if cut is None else {"whole_frames": cut.whole,
+                                                                            "truncation": cut.note}  # fmt: skip
+
+
+def _any_cut(ds: Dataset, buffer: Any) -> Truncated | None:
+    """The whole frames of a truncated file in a transfer syntax pydicom decodes, or None."""
+    try:
+        loc = locate_pixel_data(buffer)
+        return truncated_table(buffer, loc, number_of_frames(ds)) if loc.encapsulated else None
+    except (ValueError, TypeError):
+        return None
 
 
 def _table(make: Any, layout: PixelLayout) -> FrameTable:

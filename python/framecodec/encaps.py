@@ -194,12 +194,17 @@ class PixelDataLocation:
         # In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data
         # instead means the file was cut short. Cut at an item boundary, the last frame may have lost fragments
         # and nothing else would tell: unless its end is fixed (by the Extended Offset Table, or by a transfer
-        # syntax whose frames are one fragment each, and it is one), that is an error, not a short last frame.
-        last_is_one_fragment = int(table.frame_fragments[-1]) - int(table.frame_fragments[-2]) == 1
+        # syntax whose frames are one fragment each, and every frame is one), that is an error, not a short last
+        # frame. (A file whose other frames are several fragments each does not follow that rule: its last frame
+        # may be missing fragments too.)
         whole = (
             table.source == "extended"
-            or (self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and last_is_one_fragment)
-            or ((self.transfer_syntax or "").startswith(_JPEG_FAMILY) and _ends_its_codestream(buffer, table))
+            or (self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and table.one_fragment_per_frame)
+            or (
+                (self.transfer_syntax or "").startswith(_JPEG_FAMILY)
+                and _ends_its_codestream(buffer, table)
+                and _each_fragment_starts_a_codestream(buffer, table)
+            )
         )
         if not table.has_delimiter and not whole:
             raise EncapsulationError(
@@ -222,6 +227,21 @@ def _ends_its_codestream(buffer: Buffer, table: FrameTable) -> bool:
     end = int(table.offsets[-1]) + int(table.lengths[-1])
     tail = bytes(memoryview(buffer)[max(0, end - 3) : end])
     return tail.endswith(b"\xff\xd9") or tail.endswith(b"\xff\xd9\x00")
+
+
+def _each_fragment_starts_a_codestream(buffer: Buffer, table: FrameTable) -> bool:
+    """For a table that took one fragment per frame because it found as many fragments as frames: whether every
+    fragment begins with a start marker (JPEG SOI FF D8, JPEG 2000 SOC FF 4F), so that each frame ends where the
+    next one starts. A file cut short can hold as many fragments as frames with frames split over several of them;
+    other tables found their frame starts from an offset table or the markers themselves."""
+    if table.source != "one_per_frame" or not len(table.offsets):
+        return True
+    data = np.frombuffer(_byte_view(buffer, table), np.uint8)  # the buffer the table was made from, as bytes
+    starts = table.offsets.astype(np.intp)
+    if bool((table.lengths < 2).any()) or int(starts.max()) + 2 > len(data):
+        return False
+    first, second = data[starts], data[starts + 1]
+    return bool(((first == 0xFF) & ((second == 0xD8) | (second == 0x4F))).all())
 
 
 # Transfer syntaxes whose frames are one fragment each (PS3.5 A.4.2, 8.2.16, A.4.11): the last frame's item is

@@ -26,7 +26,8 @@ from ._layout import Codec, number_of_frames
 from .encaps import FrameTable, frame_bytes
 from ._region import block_mean, check_downsample, covered, decode_region, location_and_size, plane_index, tile_rects
 from .pixels import Index, _decode_into, _engine_options, _finish, _needs_finish, _result, _select, _workers
-from ._source import Frames, open_source
+from ._source import Frames, open_partial
+from ._truncated import missing_frames_error
 from .slide import SlideGeometry, slide_geometry
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class FrameReader:
         self.path = os.fsdecode(os.fspath(path))  # str whatever was given (bytes paths as open() takes them)
         self.threads = threads
         self._lock = threading.Lock()
-        self._frames: Frames | None = open_source(path)
+        self._frames: Frames | None = open_partial(path)  # a file cut short opens: its whole frames read
         self._identity = _identity(self.path)  # what a pickled reader expects to find again
 
     # --- pickling: by path, for worker processes (framecodec.dask) --------------------------------------
@@ -96,7 +97,9 @@ class FrameReader:
     def __repr__(self) -> str:
         if self._frames is None:
             return f"<FrameReader {self.path!r} (closed)>"
-        return f"<FrameReader {self.path!r}: {len(self)} frames of {self.shape} {self.dtype}, {self.transfer_syntax}>"
+        cut = f" ({self.whole_frames} whole: the file is truncated)" if self._frames.truncation else ""
+        return (f"<FrameReader {self.path!r}: {len(self)} frames{cut} of {self.shape} {self.dtype}, "
+                f"{self.transfer_syntax}>")  # fmt: skip
 
     # --- what the file holds -------------------------------------------------------------------------
 
@@ -131,8 +134,37 @@ class FrameReader:
 
     @property
     def frame_table(self) -> FrameTable | None:
-        """Where each frame's fragments are (encapsulated Pixel Data), None for native data."""
+        """Where each frame's fragments are (encapsulated Pixel Data), None for native data. In a file cut short,
+        the whole frames' only (``len(frame_table) == whole_frames``)."""
         return self._open().table
+
+    @property
+    def whole_frames(self) -> int:
+        """How many frames, from frame 0 on, are wholly in the file: ``len(self)`` unless the file was cut short
+        in its Pixel Data (a copy that stopped early). Then frames ``0 .. whole_frames - 1`` read as usual, and
+        reading a later one raises :class:`EncapsulationError` (a ``ValueError``) naming it and where the file
+        ends. The same for native and encapsulated data: native frames whose bytes are all in the file,
+        encapsulated frames whose every fragment is there and known to be the last (the next frame starts, the
+        sequence delimiter follows, the offset table or the codestream's end marker says so)."""
+        frames = self._open()
+        return self.number_of_frames if frames.whole_frames is None else frames.whole_frames
+
+    @property
+    def truncation(self) -> str | None:
+        """None for a file whose Pixel Data is whole; for a file cut short, where it ends (``"it ends at byte
+        2142 inside frame 6: ..."``)."""
+        return self._open().truncation
+
+    def _check_whole(self, frames: Frames, indices: Index) -> None:
+        """Raises the error for frames of ``indices`` that are not wholly in a truncated file."""
+        if frames.whole_frames is None or frames.truncation is None:
+            return
+        n = self.number_of_frames
+        sel = _select(indices, n)[0]
+        wanted = np.arange(n) if sel is None else sel
+        missing = wanted[wanted >= frames.whole_frames]
+        if len(missing):
+            raise missing_frames_error(missing.tolist(), frames.whole_frames, n, frames.truncation)
 
     @cached_property
     def dataset(self) -> Dataset:
@@ -164,6 +196,7 @@ class FrameReader:
         ``threads`` workers (default: the reader's), into ``out`` when given.
         """
         frames = self._open()
+        self._check_whole(frames, indices)
         threads = threads if threads is not None else self.threads
         if frames.codec is None:  # a syntax pydicom decodes (JPEG, ...): pydicom's result, frame by frame
             return self._pydicom_frames(frames, indices, out, raw, threads)
@@ -182,23 +215,11 @@ class FrameReader:
 
         if frames.table is None or indices is None:
             return pixel_array(self.path, indices, threads=threads, out=out, raw=raw)
-        from pydicom.pixels.decoders.base import get_decoder
-        from pydicom.pixels.utils import as_pixel_options
-
-        from ._core import encapsulate
-
-        n = len(frames.table)
+        n = self.number_of_frames  # not len(frames.table): a truncated file's table holds the whole frames only
         sel, frame_axis = _select(indices, n)
         assert sel is not None
-        decoder = get_decoder(frames.transfer_syntax)
-        opts = as_pixel_options(frames.ds)
-        opts["number_of_frames"] = 1  # each call gets one frame, encapsulated on its own
-        opts.pop("extended_offsets", None)
-        decoded = [
-            decoder.as_array(encapsulate([frame_bytes(frames.buffer, frames.table, int(i))]), raw=raw, **opts)[0]
-            for i in sel
-        ]
-        arr = np.stack(decoded) if frame_axis else decoded[0]
+        arr = pydicom_frames(frames, sel, raw)
+        arr = arr if frame_axis else arr[0]
         if out is None:
             return arr
         if out.shape != arr.shape or out.dtype != arr.dtype:
@@ -211,6 +232,10 @@ class FrameReader:
         a zero-copy view when it is one fragment, for the decoder of your choice. Native data: the frame's
         bytes (bit-packed 1-bit frames that do not start on a byte boundary are refused)."""
         frames = self._open()
+        if frames.whole_frames is not None:  # a truncated file: a frame past the whole ones is missing
+            self._check_whole(frames, index)
+            if index < 0:  # counted from the end of all frames, not of the whole ones in the table
+                index += self.number_of_frames
         if frames.table is not None:
             return frame_bytes(frames.buffer, frames.table, index)
         if frames.codec != "native":
@@ -231,19 +256,21 @@ class FrameReader:
 
     def __iter__(self) -> Iterator[npt.NDArray[Any]]:
         """Every frame in order, decoded ahead in batches on the worker pool."""
-        n = len(self)
+        n, whole = len(self), self.whole_frames  # a truncated file: its whole frames, then the missing one's error
         if n == 1:
             yield self.read(0)
             return
         threads = self.threads
         batch = max(2 * _workers(threads), (64 << 20) // max(1, int(np.prod(self.shape)) * self.dtype.itemsize))
         with ThreadPoolExecutor(1) as ahead:
-            pending = ahead.submit(self.read, slice(0, batch))
-            for start in range(0, n, batch):
+            pending = ahead.submit(self.read, slice(0, min(batch, whole)))
+            for start in range(0, whole, batch):
                 arr = pending.result()
-                if start + batch < n:
-                    pending = ahead.submit(self.read, slice(start + batch, start + 2 * batch))
+                if start + batch < whole:
+                    pending = ahead.submit(self.read, slice(start + batch, min(start + 2 * batch, whole)))
                 yield from arr
+        if whole < n:
+            self.read(whole)  # raises, naming the frame and where the file ends
 
     # --- whole slides --------------------------------------------------------------------------------
 
@@ -321,6 +348,7 @@ class FrameReader:
         frame_list, rects, places = tile_rects(geo, picked, x, y, width * d, height * d, columns, rows, d)
         if len(frame_list) == 0:
             return rects, places
+        self._check_whole(frames, frame_list)  # a truncated file: the region's tiles must be whole
         if frames.codec is None:  # a syntax pydicom decodes: whole tiles (d is 1 here)
             tiles = self.read(frame_list, threads=threads, raw=raw)
             for tile, (rx, ry, rw, rh), (px, py) in zip(tiles, rects.tolist(), places.tolist()):
@@ -335,6 +363,26 @@ class FrameReader:
         return rects, places
 
 
+def pydicom_frames(frames: Frames, sel: npt.NDArray[np.int64], raw: bool) -> npt.NDArray[Any]:
+    """Frames ``sel`` of a syntax the engine does not decode, by pydicom's decoder straight from their
+    codestreams (each encapsulated on its own), stacked."""
+    from pydicom.pixels.decoders.base import get_decoder
+    from pydicom.pixels.utils import as_pixel_options
+
+    from ._core import encapsulate
+
+    assert frames.table is not None
+    decoder = get_decoder(frames.transfer_syntax)
+    opts = as_pixel_options(frames.ds)
+    opts["number_of_frames"] = 1  # each call gets one frame, encapsulated on its own
+    opts.pop("extended_offsets", None)
+    decoded = [
+        decoder.as_array(encapsulate([frame_bytes(frames.buffer, frames.table, int(i))]), raw=raw, **opts)[0]
+        for i in sel
+    ]
+    return np.stack(decoded)
+
+
 #: What a reader's frames hold only in this process: the map and the file objects.
 _LOCAL = frozenset({"buffer", "_mm", "_caller_file"})
 
@@ -347,9 +395,11 @@ def _identity(path: str) -> tuple[int, int]:
 def _reopen(path: str, threads: int | None, identity: tuple[int, int], state: dict[str, Any],
             geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
     from ._core import MappedFile
+    from ._deflated import DEFLATED_EXPLICIT, inflated_map
 
-    buffer = MappedFile(path)
-    if _identity(path) != identity or len(buffer) != identity[0]:
+    deflated = state["transfer_syntax"] == DEFLATED_EXPLICIT  # PS3.5 A.5: the data set is inflated again
+    buffer: Any = inflated_map(path) if deflated and _identity(path) == identity else MappedFile(path)
+    if _identity(path) != identity or (not deflated and len(buffer) != identity[0]):
         raise OSError(errno.ESTALE, f"the file changed since its FrameReader was pickled (size or modification "
                                     f"time differ): open it again", path)  # fmt: skip
     if state["table"] is not None:

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"the output {args.output} is the input file itself")
     try:
         decode_file(args.file, out, args.frames, threads=args.threads, raw=args.raw, quiet=args.quiet)
+    except UsageError:  # --frames that select nothing: exit 2, as argparse's errors
+        raise
     except Exception as e:  # noqa: BLE001 - reported as the file's failure
         report(args.file, e)
         return 1
@@ -76,20 +78,31 @@ def selection(spec: FrameSpec, n: int) -> tuple[npt.NDArray[np.int64], bool]:
     return np.where(indices < 0, indices + n, indices), not isinstance(spec, int)
 
 
+def _spec_text(spec: FrameSpec) -> str:
+    """A --frames slice as it was written (a:b, a:b:c)."""
+    if not isinstance(spec, slice):
+        return str(spec)
+    parts = [spec.start, spec.stop] + ([spec.step] if spec.step is not None else [])
+    return ":".join("" if p is None else str(p) for p in parts)
+
+
 def decode_file(path: str, out: Path, spec: FrameSpec, *, threads: int | None, raw: bool, quiet: bool) -> None:
+    from .._truncated import missing_frames_error
     from ..reader import FrameReader
 
     with FrameReader(path, threads=threads) as reader:
-        indices, frame_axis = selection(spec, len(reader))
+        n = len(reader)
+        indices, frame_axis = selection(spec, n)
         count = len(indices)
+        if count == 0:  # a slice such as 5:2, 3:3 or 20: of 10 frames: nothing to write is a mistake
+            raise UsageError(f"--frames {_spec_text(spec)} selects no frames of the {n}")
+        missing = indices[indices >= reader.whole_frames]
+        if len(missing) and reader.truncation is not None:  # a file cut short: fail before decoding anything
+            raise missing_frames_error(missing.tolist(), reader.whole_frames, n, reader.truncation)
         frame_bytes = max(1, int(np.prod(reader.shape)) * reader.dtype.itemsize)
         batch = max(1, BATCH_BYTES // frame_bytes)
         name = os.path.basename(path)
         with Progress(count, name, quiet=quiet) as bar, atomic_output(out) as tmp:
-            if count == 0:
-                with open(tmp, "wb") as f:  # a file object: np.save would add ".npy" to a name
-                    np.save(f, np.empty((0,) + reader.shape, reader.dtype))
-                return
             first = interruptible(reader.read, indices[:batch], raw=raw)  # its dtype and shape are the result's
             bar.advance(len(first), first.nbytes)
             shape = ((count,) if frame_axis else ()) + first.shape[1:]

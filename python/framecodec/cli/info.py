@@ -2,7 +2,8 @@
 
 ``FrameReader`` opens the file (its header and the frame table, over a memory map); tiled images add their
 geometry (``FrameReader.geometry``). One block of text per file, or with ``--json`` one JSON array with an
-object per file (a file that cannot be read: ``{"file": ..., "error": ...}``).
+object per file (a file that cannot be read: ``{"file": ..., "error": ...}``). A file cut short in its Pixel
+Data is described with the frames that are whole (``whole_frames``, ``truncation``) and fails (exit status 1).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 results.append({"file": path, "error": describe(e)})
             continue
+        if result["truncation"] is not None:  # shown, and reported: the file is damaged
+            failed = True
+            report(path, ValueError(f"the file is truncated: {result['whole_frames']:,} of {result['frames']:,} "
+                                    f"frames are whole ({result['truncation']})"))  # fmt: skip
         if args.json:
             results.append(result)
         else:
@@ -95,8 +100,9 @@ def describe_file(path: str) -> dict[str, Any]:
         shape, dtype = reader.shape, reader.dtype
         frame_bytes = int(np.prod(shape)) * dtype.itemsize
         table = reader.frame_table
+        whole = reader.whole_frames
         if table is not None:
-            compressed = int(table.frame_lengths.sum())
+            compressed = int(table.frame_lengths.sum())  # of a truncated file: its whole frames'
             pixel_data: dict[str, Any] = {
                 "encapsulated": True,
                 "offset_table": {"extended": "extended", "basic": "basic"}.get(table.source, "empty"),
@@ -108,6 +114,9 @@ def describe_file(path: str) -> dict[str, Any]:
             pixel_data = {"encapsulated": False, "offset_table": None, "frames_found_by": None, "fragments": None}
         decoded = n * frame_bytes
         deflated = ts == _DEFLATED
+        # Native pixels are not compressed: no ratio (a ratio of about 1 would say nothing). Encapsulated: the whole
+        # frames' decoded size over their codestreams' (all of them but in a truncated file).
+        ratio = round(whole * frame_bytes / compressed, 3) if table is not None and compressed and whole else None
         sop_class = str(ds.get("SOPClassUID", "") or "")
         lossy = ds.get("LossyImageCompression")
         result: dict[str, Any] = {
@@ -119,6 +128,8 @@ def describe_file(path: str) -> dict[str, Any]:
             "sop_class_name": _uid_name(UID(sop_class)) if sop_class else None,
             "modality": str(ds.get("Modality", "") or "") or None,
             "frames": n,
+            "whole_frames": whole,
+            "truncation": reader.truncation,
             "rows": int(ds.get("Rows", 0) or 0),
             "columns": int(ds.get("Columns", 0) or 0),
             "samples_per_pixel": int(ds.get("SamplesPerPixel", 0) or 0),
@@ -133,7 +144,7 @@ def describe_file(path: str) -> dict[str, Any]:
             "compressed_bytes": compressed,
             "decoded_bytes": decoded,
             "frame_bytes": frame_bytes,
-            "ratio": round(decoded / compressed, 3) if compressed else None,
+            "ratio": ratio,
             "lossy_image_compression": str(lossy) if lossy is not None else None,
             "tiling": _tiling(reader, ds),
             "inflate": _inflate() if deflated else None,
@@ -164,6 +175,8 @@ def _decoder(codec: Codec | None, ts: str, bits_stored: int) -> str:
 
 #: Deflated Image Frame Compression (PS3.5 8.2.16): the syntax whose decoder depends on the build's backends.
 _DEFLATED = "1.2.840.10008.1.2.8.1"
+#: Deflated Explicit VR Little Endian (PS3.5 A.5): the whole data set is deflated, its Pixel Data native.
+_DEFLATED_DATA_SET = "1.2.840.10008.1.2.1.99"
 
 
 def _inflate() -> str:
@@ -253,19 +266,29 @@ def format_text(r: dict[str, Any]) -> str:
     if r["sop_class"]:
         modality = f" ({r['modality']})" if r["modality"] else ""
         add("SOP class", _named(r["sop_class"], r["sop_class_name"]) + modality)
-    add("frames", f"{r['frames']:,}")
+    if r["truncation"] is None:
+        add("frames", f"{r['frames']:,}")
+    else:  # what is left of a file cut short
+        add("frames", f"{r['whole_frames']:,} of {r['frames']:,} whole: the file is truncated; {r['truncation']}")
     add("frame", _layout(r))
     if r["encapsulated"]:
         table = _SOURCES.get(r["frames_found_by"], r["frames_found_by"])
         add("pixel data", f"encapsulated, {r['fragments']:,} fragment{'s' * (r['fragments'] != 1)}; {table}")
+    elif r["transfer_syntax"] == _DEFLATED_DATA_SET:
+        add("pixel data", "native, in a deflated data set (PS3.5 A.5)")
     else:
-        add("pixel data", "native (no offset table)")
+        add("pixel data", "native (not compressed)")
     tiling = r["tiling"]
     if tiling is not None:
         add("tiling", _tiling_text(tiling))
-    add("compressed", f"{r['compressed_bytes']:,} bytes (Pixel Data; file {r['file_size']:,} bytes)")
+    if r["encapsulated"]:
+        whole = f"the {r['whole_frames']:,} whole frames' " if r["truncation"] is not None else ""
+        add("compressed", f"{r['compressed_bytes']:,} bytes ({whole}Pixel Data; file {r['file_size']:,} bytes)")
+    else:
+        add("stored", f"{r['compressed_bytes']:,} bytes (Pixel Data; file {r['file_size']:,} bytes)")
     add("decoded", f"{r['decoded_bytes']:,} bytes ({r['frames']:,} x {r['frame_bytes']:,})")
-    add("ratio", f"{r['ratio']:,.2f}:1" if r["ratio"] is not None else "-")
+    if r["encapsulated"]:  # native pixels have no compression ratio
+        add("ratio", f"{r['ratio']:,.2f}:1" if r["ratio"] is not None else "-")
     add("decoder", r["decoder"])
     if r["inflate"] is not None:
         add("inflate", r["inflate"] + (" (FRAMECODEC_INFLATE=zlib forces zlib)" if r["inflate"].startswith("libdeflate") else ""))

@@ -175,7 +175,9 @@ def _frame_count(path: str) -> int:
     from pydicom import dcmread
 
     try:
-        ds = dcmread(path, stop_before_pixels=True, specific_tags=[0x00280008], force=True)
+        with warnings.catch_warnings():  # shown once, when the file is transcoded
+            warnings.simplefilter("ignore")
+            ds = dcmread(path, stop_before_pixels=True, specific_tags=[0x00280008], force=True)
         return max(1, int(ds.get("NumberOfFrames", 1) or 1))
     except Exception:  # noqa: BLE001 - the file's real error is reported when it is transcoded
         return 1
