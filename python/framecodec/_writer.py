@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._file_header import file_header
 from ._layout import CODECS, PixelLayout, layout_of
 from ._output import discard, publish, temporary_beside
 from .backends import Backend
@@ -38,9 +39,6 @@ EXPLICIT = "1.2.840.10008.1.2.1"
 ENCODERS: dict[str, Literal["deflate", "rle", "uncompressed"]] = {
     uid: codec for uid, codec in CODECS.items() if codec in ("deflate", "rle", "uncompressed")
 }
-_PIXEL_DATA = 0x7FE00010
-# Elements the writer makes itself, or that describe Pixel Data it does not write (PS3.3 C.7.6.3, C.7.6.3.1.8).
-_DROPPED = (0x7FE00001, 0x7FE00002, 0x7FE00008, 0x7FE00009, _PIXEL_DATA)
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000) Item, little endian
 _DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD) Sequence Delimitation Item, PS3.5 A.4
 _LIMIT = 0xFFFFFFFF  # the largest 32-bit value (PS3.5 7.1.1): a BOT offset, a defined value length (less one)
@@ -108,7 +106,8 @@ class FrameWriter:
         self._table: str = "none" if self._native else self._choose_table(offset_table)
         if self._native:
             self._value_length = _native_length(self.layout)  # raises before anything is written
-        head, tail = _header(dataset, ts, self.layout, self._table == "extended")
+        full_chroma = self._native or self._codec is not None  # write() takes decoded, full-size chroma
+        head, tail = file_header(dataset, ts, self.layout, self._table == "extended", full_chroma)
         self._tail = tail
         self._offsets = np.zeros(n, np.uint64)  # each frame's item, from the first item after the BOT
         self._lengths = np.zeros(n, np.uint64)  # each item's value length (even)
@@ -470,83 +469,3 @@ def _native_length(layout: PixelLayout) -> int:
             "Uncompressed)"
         )
     return size
-
-
-def _header(ds: Dataset, ts: str, layout: PixelLayout, extended: bool) -> tuple[bytes, bytes]:
-    """The file up to Pixel Data (preamble, file meta, the data set's elements before (7FE0,0010), the
-    Extended Offset Table's room when ``extended``), and the elements after it, as bytes."""
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import dcmwrite, write_dataset
-    from pydicom.uid import UID
-
-    head = _copy(ds)
-    for tag in _DROPPED:
-        _drop(head, tag)
-    tail = _copy(ds)
-    tail._dict.clear()
-    for tag in [t for t in head._dict if t > _PIXEL_DATA]:
-        tail._dict[tag] = head._dict.pop(tag)
-    n = layout.number_of_frames
-    if n > 1 or "NumberOfFrames" in ds:
-        _set(head, "NumberOfFrames", n)
-    if layout.samples_per_pixel > 1:
-        _set(head, "PlanarConfiguration", 0)  # the frames are written interleaved
-    if layout.photometric_interpretation == "YBR_FULL_422" and (ts in ENCODERS or ts == EXPLICIT):
-        _set(head, "PhotometricInterpretation", "YBR_FULL")  # full-resolution chroma (PS3.3 C.7.6.3.1.2)
-    if extended:  # room for the Extended Offset Table, filled at close (PS3.3 C.7.6.3.1.8)
-        _set(head, "ExtendedOffsetTable", bytes(8 * n))
-        _set(head, "ExtendedOffsetTableLengths", bytes(8 * n))
-    meta = FileMetaDataset()
-    meta._dict.update(getattr(ds, "file_meta", FileMetaDataset())._dict)
-    for keyword in ("ImplementationClassUID", "ImplementationVersionName"):  # of the writer: pydicom's
-        _drop(meta, _tag(keyword))
-    _set(meta, "TransferSyntaxUID", UID(ts))
-    for meta_kw, kw in (("MediaStorageSOPClassUID", "SOPClassUID"), ("MediaStorageSOPInstanceUID", "SOPInstanceUID")):
-        if kw in head:
-            _set(meta, meta_kw, head[kw].value)
-    head.file_meta = meta
-    buf = io.BytesIO()
-    dcmwrite(buf, head, enforce_file_format=True)
-    out = DicomBytesIO()
-    out.is_little_endian, out.is_implicit_VR = True, False
-    write_dataset(out, tail)
-    return buf.getvalue(), out.getvalue()
-
-
-def _copy(ds: Dataset) -> Dataset:
-    """A data set sharing ``ds``'s elements (raw ones stay unparsed); changed through :func:`_set` only, so
-    ``ds`` is never changed."""
-    from pydicom.dataset import Dataset
-
-    copy = Dataset()
-    copy._dict.update(ds._dict)
-    copy.preamble = getattr(ds, "preamble", None)
-    for name in ("filename", "buffer", "fileobj_type", "timestamp"):  # where deferred values are read from when written
-        if hasattr(ds, name):
-            setattr(copy, name, getattr(ds, name))
-    implicit, little = getattr(ds, "original_encoding", (None, None))
-    if any(getattr(e, "VR", "") is None for e in ds._dict.values()):  # raw elements read as implicit VR from a
-        implicit = True  # file whose meta says explicit (pydicom keeps the meta's encoding): converted when written
-    copy.set_original_encoding(implicit, little, getattr(ds, "original_character_set", None))
-    return copy
-
-
-def _set(ds: Dataset, keyword: str, value: Any) -> None:
-    """Set an element in a :func:`_copy` without changing the element object it shares with the original."""
-    _drop(ds, _tag(keyword))
-    setattr(ds, keyword, value)
-
-
-def _drop(ds: Dataset, tag: int) -> None:
-    from pydicom.tag import BaseTag
-
-    ds._dict.pop(BaseTag(tag), None)
-
-
-def _tag(keyword: str) -> int:
-    from pydicom.datadict import tag_for_keyword
-
-    tag = tag_for_keyword(keyword)
-    assert tag is not None
-    return tag
