@@ -21,7 +21,7 @@ import dask.bag as db
 from dask.base import compute
 
 from ._errors import describe
-from ._output import SUFFIX
+from ._output import SUFFIX, check_outputs
 from ._transcode import TARGETS, transcode
 from .backends import Backend
 
@@ -99,22 +99,8 @@ def output_pairs(inputs: list[str], out: Path) -> list[tuple[str, Path]]:
     """(input, output file in ``out`` under the input's name) for each input; ``ValueError`` when an output
     would be an input itself or two inputs share a name."""
     pairs = [(src, out / os.path.basename(os.path.normpath(src))) for src in inputs]
-    seen: dict[str, str] = {}
-    for src, dst in pairs:
-        if _same_file(src, dst):
-            raise ValueError(f"{src}: the output {dst} is the input itself (transcode never overwrites its input)")
-        key = os.path.normcase(os.path.abspath(dst))
-        if key in seen:
-            raise ValueError(f"{seen[key]} and {src} would both be written to {dst}")
-        seen[key] = src
+    check_outputs(pairs)
     return pairs
-
-
-def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def format_table(rows: list[TranscodeResult]) -> str:

@@ -13,6 +13,26 @@ from pathlib import Path
 SUFFIX = ".framecodec-tmp"
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one existing file (hard links and symbolic links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(pairs: list[tuple[str, Path]]) -> None:
+    """``ValueError`` when an output is its input (through a link too) or two inputs would go to one output."""
+    seen: dict[str, str] = {}
+    for src, dst in pairs:
+        if same_file(src, dst):
+            raise ValueError(f"{src}: the output {dst} is the input itself (transcode never overwrites its input)")
+        key = os.path.normcase(os.path.abspath(dst))
+        if key in seen:
+            raise ValueError(f"{seen[key]} and {src} would both be written to {dst}")
+        seen[key] = src
+
+
 def temporary_beside(out: Path) -> Path:
     """A new empty temporary file in ``out``'s folder (the rename into place is then one step on one file
     system). ``OSError`` naming ``out`` when it cannot be made."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._layout import BIG_ENDIAN, CODECS, Codec, PixelLayout
+from ._output import same_file
 from ._writer import EXPLICIT, FrameWriter
 from .backends import Backend
 
@@ -80,7 +81,7 @@ def transcode(
     if (level is not None or backend is not None) and target != TARGETS["deflate"]:
         raise ValueError(f"level and backend apply to deflate only, not {to!r}")
     dst = Path(os.fspath(dst))
-    if _same_file(src, dst):
+    if same_file(src, dst):
         raise ValueError(f"the output {dst} is the input itself: transcode never overwrites its input")
     path = os.fsdecode(os.fspath(src))
     stream = open_stream(path)  # None: a file FrameReader reads (its map given back batch by batch)
@@ -216,13 +217,6 @@ def _output_attributes(ds: Dataset, layout: PixelLayout, as_rgb: bool, new_uid: 
         ds.SOPInstanceUID = uid
         if hasattr(ds, "file_meta"):
             ds.file_meta.MediaStorageSOPInstanceUID = uid
-
-
-def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 #: Binary VRs whose values pydicom keeps as bytes in the byte order they were read in, and their item size.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import IO, Any, TypeVar, cast
 
 from .._errors import describe
-from .._output import atomic_output
+from .._output import atomic_output, same_file
 
 tqdm: Any
 try:  # progress bars are drawn by tqdm when it is installed (pip install 'framecodec[progress]')
@@ -20,7 +20,7 @@ try:  # progress bars are drawn by tqdm when it is installed (pip install 'frame
 except ImportError:  # tested with tqdm hidden (tests/test_cli.py)
     tqdm = None
 
-__all__ = ["atomic_output", "describe"]
+__all__ = ["atomic_output", "describe", "same_file"]
 
 #: A frame selection as ``FrameReader.read`` and ``pixel_array`` take it.
 FrameSpec = int | slice | list[int] | None
@@ -96,14 +96,6 @@ def level_arg(text: str) -> int:
     if not -1 <= value <= 12:
         raise argparse.ArgumentTypeError(f"must be -1 (the default) or 0-9 (zlib), 0-12 (libdeflate), got {value}")
     return value
-
-
-def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """Whether two paths name one existing file (hard links and symbolic links included)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 # --- progress ------------------------------------------------------------------------------------------

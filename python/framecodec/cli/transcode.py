@@ -19,7 +19,8 @@ from typing import Any
 
 from .._core import libdeflate_version
 from .._transcode import TARGETS
-from ._common import Progress, UsageError, level_arg, report, same_file, threads_arg, warn
+from .._output import check_outputs
+from ._common import Progress, UsageError, level_arg, report, threads_arg, warn
 
 HELP = "transcode DICOM files into Deflated Image Frame, RLE Lossless, Explicit VR Little Endian or Encapsulated Uncompressed"
 EXAMPLES = """examples:
@@ -157,14 +158,10 @@ def plan(inputs: list[str], output: Path) -> list[tuple[str, Path]]:
         pairs = [(src, output / os.path.basename(os.path.normpath(src))) for src in inputs]
     else:
         pairs = [(inputs[0], output)]
-    seen: dict[str, str] = {}
-    for src, dst in pairs:
-        if same_file(src, dst):
-            raise UsageError(f"{src}: the output {dst} is the input itself (transcode never overwrites its input)")
-        key = os.path.normcase(os.path.abspath(dst))
-        if key in seen:
-            raise UsageError(f"{seen[key]} and {src} would both be written to {dst}")
-        seen[key] = src
+    try:
+        check_outputs(pairs)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     if into_folder:
         output.mkdir(parents=True, exist_ok=True)
     return pairs
