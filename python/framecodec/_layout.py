@@ -78,10 +78,13 @@ class PixelLayout:
     planar_configuration: int
     photometric_interpretation: str
     number_of_frames: int
+    floating: bool = False  # Float or Double Float Pixel Data (PS3.3 C.7.6.24): pydicom decodes them
 
     @property
     def dtype(self) -> np.dtype[np.generic]:
         """pydicom's dtype for these pixels, little endian (see :meth:`for_syntax`)."""
+        if self.floating:
+            return np.dtype(f"<f{self.bits_allocated // 8}")
         if self.bits_allocated == 1:
             return np.dtype("u1")
         return np.dtype(f"<{'ui'[self.pixel_representation]}{self.bits_allocated // 8}")
@@ -154,6 +157,18 @@ def layout_of(ds: Dataset) -> PixelLayout:
         rows, columns, spp, bits, stored, rep, planar, str(ds.PhotometricInterpretation).strip(),
         number_of_frames(ds),
     )
+
+
+def float_layout(ds: Dataset, element: str) -> PixelLayout:
+    """The frames of Float (32-bit) or Double Float (64-bit) Pixel Data: Rows, Columns, Samples per Pixel and
+    Number of Frames from the data set; the element named says the size (Bits Allocated may be absent)."""
+    bits = 64 if element.startswith("Double") else 32
+    for keyword in ("Rows", "Columns"):
+        if ds.get(keyword) is None:
+            raise ValueError(f"the data set has no {_REQUIRED[keyword]} {_spaced(keyword)}, which decoding pixels requires")
+    return PixelLayout(int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1) or 1), bits, bits, 0, 0,
+                       str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip(), number_of_frames(ds),
+                       floating=True)  # fmt: skip
 
 
 def number_of_frames(ds: Dataset) -> int:

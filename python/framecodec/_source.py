@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from ._core import EncapsulationError, MappedFile
 from ._deflated import open_deflated
-from ._layout import BIG_ENDIAN, CODECS, IMAGE_CODECS, Codec, PixelLayout, image_codec, layout_of, number_of_frames
+from ._layout import BIG_ENDIAN, float_layout, CODECS, IMAGE_CODECS, Codec, PixelLayout, image_codec, layout_of, number_of_frames
 from .encaps import FrameTable, PixelDataLocation, frame_table, locate_pixel_data
 from ._truncated import Truncated, missing_frames_error, truncated_table
 
@@ -139,7 +139,11 @@ def _from_path(path: PathLike) -> Frames:
 def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     f.seek(0)
     ds = _read(f, convert=True, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+    floats = float_pixels_follow(f)
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
+    if floats:  # pydicom decodes Float and Double Float Pixel Data (PS3.3 C.7.6.24); the engine has no frames
+        return Frames(ds, float_layout(ds, floats), ts, None, buffer, *_empty(), False, None, mm,
+                      table_error=f"the pixels are {floats}, which pydicom decodes")  # fmt: skip
     if not ts:  # pydicom cannot decode such a file either (it asks for the transfer syntax)
         raise ValueError(
             f"{getattr(f, 'name', 'the file')} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with "
@@ -183,6 +187,20 @@ def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]
         return loc.frame_table(buffer, number_of_frames(ds)), None
     except (ValueError, TypeError) as e:
         return None, str(e)
+
+
+#: (7FE0,0008) Float Pixel Data and (7FE0,0009) Double Float Pixel Data, little and big endian.
+_FLOAT_TAGS = {b"\xe0\x7f\x08\x00": "Float Pixel Data", b"\xe0\x7f\x09\x00": "Double Float Pixel Data",
+               b"\x7f\xe0\x00\x08": "Float Pixel Data", b"\x7f\xe0\x00\x09": "Double Float Pixel Data"}  # fmt: skip
+
+
+def float_pixels_follow(f: IO[bytes]) -> str:
+    """After a ``stop_before_pixels`` read, which stops before (7FE0,0008) and (7FE0,0009) too: the name of the
+    float pixel element that comes next, or "" (the file is left where it was)."""
+    at = f.tell()
+    tag = f.read(4)
+    f.seek(at)
+    return _FLOAT_TAGS.get(tag, "")
 
 
 def _read(f: IO[bytes], convert: bool = False, **kwargs: Any) -> Dataset:

@@ -11,7 +11,9 @@ then that of a batch, whatever the file's size.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,7 @@ import numpy.typing as npt
 
 from ._core import EncapsulationError
 from ._layout import BIG_ENDIAN, PixelLayout, layout_of
-from ._source import _HEADER_TAGS, Frames, _engine_codec, _read
+from ._source import _HEADER_TAGS, Frames, _engine_codec, _read, float_pixels_follow
 from .encaps import frame_bytes, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
@@ -125,12 +127,31 @@ class FileStream:
         return data
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def require_regular_file(path: str) -> None:
+    """``OSError`` (EINVAL) for a path that is not a regular file, before anything opens it: opening a FIFO waits
+    for a writer, and a device (``/dev/zero``) never ends. The words are the C++ ``RegularFile``'s."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+    for test, kind in _KINDS:
+        if test(mode):
+            raise OSError(errno.EINVAL, f"not a regular file but {kind}, which is not read", path)
+
+
 def open_stream(path: str) -> FileStream | None:
     """The frames of ``path`` for reading in order, or None when the file needs ``FrameReader`` (a syntax pydicom
     decodes without a frame table, Explicit VR Big Endian, a deflated data set). Raises as ``FrameReader`` does
     for a bad file."""
+    require_regular_file(path)
     with open(path, "rb") as f:
         ds = _read(f, convert=True, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+        floats = float_pixels_follow(f)
+    if floats:
+        raise ValueError(f"{path}: {floats} cannot be transcoded: it cannot be encapsulated (PS3.5 A.4)")
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
     if not ts or ts in (BIG_ENDIAN, _DEFLATED_DATA_SET):
         return None

@@ -130,8 +130,10 @@ class FrameWriter:
                 self._bot_at = self._file.tell() + 8
                 self._file.write(_ITEM + struct.pack("<I", bot) + bytes(bot))
             self._items_at = self._file.tell()  # the first item after the BOT: the offsets' origin
-        except BaseException:
+        except BaseException as e:
             self._cleanup()
+            if isinstance(e, OSError):
+                raise self._named(e) from e
             raise
 
     # --- writing ---------------------------------------------------------------------------------------
@@ -158,8 +160,10 @@ class FrameWriter:
                 self._write_native(pixels, k)
             else:
                 self._write_encoded_batch(pixels, k)
-        except BaseException:
+        except BaseException as e:
             self._fail()
+            if isinstance(e, OSError):
+                raise self._named(e) from e
             raise
 
     def write_encoded(self, codestreams: Iterable[Buffer]) -> None:
@@ -193,8 +197,10 @@ class FrameWriter:
             starts = np.concatenate(([0], np.cumsum(lengths + 8)[:-1])).astype(np.uint64)
             self._append_items(starts, lengths, items)
             self._remember(bytes(items[0]), bytes(items[-1]), raw=True)
-        except BaseException:
+        except BaseException as e:
             self._fail()
+            if isinstance(e, OSError):
+                raise self._named(e) from e
             raise
 
     def _reserve(self, k: int) -> None:
@@ -362,8 +368,10 @@ class FrameWriter:
             publish(self._tmp, self.path)
             self._tmp = None
             self._closed = True
-        except BaseException:
+        except BaseException as e:
             self._cleanup()
+            if isinstance(e, OSError):
+                raise self._named(e) from e
             raise
 
     def abort(self) -> None:
@@ -393,6 +401,13 @@ class FrameWriter:
         state = "closed" if self._closed else ("aborted" if self._tmp is None else "open")
         return (f"<FrameWriter {str(self.path)!r}: {self.frames_written} of {self.number_of_frames} frames, "
                 f"{self.transfer_syntax}, {state}>")  # fmt: skip
+
+    def _named(self, error: BaseException) -> BaseException:
+        """An I/O error while writing as one line naming the output (ENOSPC, EFBIG, EIO ...), not the temporary
+        file; other errors as they are."""
+        if not isinstance(error, OSError) or str(self.path) in str(error):
+            return error
+        return type(error)(error.errno, f"cannot write {self.path}: {error.strerror or error}")
 
     def _check_open(self) -> None:
         if self._tmp is None:

@@ -387,12 +387,15 @@ def pydicom_frames(frames: Frames, sel: npt.NDArray[np.int64], raw: bool) -> npt
 _LOCAL = frozenset({"buffer", "_mm", "_caller_file"})
 
 
-def _identity(path: str) -> tuple[int, int]:
+def _identity(path: str) -> tuple[int, ...]:
+    """What a pickled reader expects to find again: size and modification time, and the inode and status-change
+    time, which a rewrite in place (ctime) or a replacement (inode) changes even when it restores the size and the
+    modification time (os.utime). Both are the server's on NFS, so workers of other nodes see the same values."""
     st = os.stat(path)
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
-def _reopen(path: str, threads: int | None, identity: tuple[int, int], state: dict[str, Any],
+def _reopen(path: str, threads: int | None, identity: tuple[int, ...], state: dict[str, Any],
             geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
     from ._core import MappedFile
     from ._deflated import DEFLATED_EXPLICIT, inflated_map
@@ -400,8 +403,8 @@ def _reopen(path: str, threads: int | None, identity: tuple[int, int], state: di
     deflated = state["transfer_syntax"] == DEFLATED_EXPLICIT  # PS3.5 A.5: the data set is inflated again
     buffer: Any = inflated_map(path) if deflated and _identity(path) == identity else MappedFile(path)
     if _identity(path) != identity or (not deflated and len(buffer) != identity[0]):
-        raise OSError(errno.ESTALE, f"the file changed since its FrameReader was pickled (size or modification "
-                                    f"time differ): open it again", path)  # fmt: skip
+        raise OSError(errno.ESTALE, "the file changed since its FrameReader was pickled (its size, modification "
+                                    "time, inode or status-change time differ): open it again", path)  # fmt: skip
     if state["table"] is not None:
         state = {**state, "table": state["table"]._bind(buffer)}
     reader = FrameReader.__new__(FrameReader)

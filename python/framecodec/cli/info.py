@@ -148,7 +148,8 @@ def describe_file(path: str) -> dict[str, Any]:
             "lossy_image_compression": str(lossy) if lossy is not None else None,
             "tiling": _tiling(reader, ds),
             "inflate": _inflate() if deflated else None,
-            "decoder": _decoder(reader.codec, ts, int(ds.get("BitsStored", 0) or 0)),
+            "decoder": "pydicom (Float Pixel Data)" if reader.dtype.kind == "f" else _decoder(reader.codec, ts,
+                                                                                         int(ds.get("BitsStored", 0) or 0)),
         }
     return result
 
@@ -306,6 +307,9 @@ def _layout(r: dict[str, Any]) -> str:
     text = f"{r['rows']} rows x {r['columns']} columns"
     if samples != 1:
         text += f" x {samples} samples"
+    if np.dtype(r["dtype"]).kind == "f":  # Float or Double Float Pixel Data: no Bits Stored, no sign
+        text += f", {np.dtype(r['dtype']).itemsize * 8}-bit float, {r['photometric_interpretation']}"
+        return f"{text} -> {np.dtype(r['dtype']).name} {tuple(r['frame_shape'])}"
     stored = f", {r['bits_stored']} stored" if r["bits_stored"] != r["bits_allocated"] else ""
     sign = "signed" if r["pixel_representation"] else "unsigned"
     text += f", {r['bits_allocated']} bit{'s' * (r['bits_allocated'] != 1)} allocated{stored}, {sign}, {r['photometric_interpretation']}"

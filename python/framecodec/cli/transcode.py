@@ -144,7 +144,12 @@ def _run_on_dask(args: argparse.Namespace) -> int:
 
 
 def _made(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    """The output folder, made if missing; a usage error when it cannot be (a path under a file, a read-only file
+    system, no permission)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot make the output folder {folder}: {e.strerror or e}") from None
     return folder
 
 
@@ -163,7 +168,7 @@ def plan(inputs: list[str], output: Path) -> list[tuple[str, Path]]:
     except ValueError as e:
         raise UsageError(str(e)) from None
     if into_folder:
-        output.mkdir(parents=True, exist_ok=True)
+        _made(output)
     return pairs
 
 
@@ -171,7 +176,10 @@ def _frame_count(path: str) -> int:
     """(0028,0008) Number of Frames from the header, 1 when absent or unreadable (for the progress bar)."""
     from pydicom import dcmread
 
+    from .._stream import require_regular_file
+
     try:
+        require_regular_file(path)  # a FIFO or a device is reported when its turn comes, never read here
         with warnings.catch_warnings():  # shown once, when the file is transcoded
             warnings.simplefilter("ignore")
             ds = dcmread(path, stop_before_pixels=True, specific_tags=[0x00280008], force=True)
