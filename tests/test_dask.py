@@ -136,6 +136,41 @@ def test_region_to_dask_equals_read_region(client: Client, tmp_path: Path) -> No
             region_to_dask(path, chunk=(0, 10))
 
 
+def test_region_to_dask_refuses_a_matrix_far_larger_than_its_tiles(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # A header claiming a total pixel matrix of 2**32 - 1 x 2**32 - 1 pixels over one 16 x 16 tile: 2**40
+    # chunks, which Dask would walk on every compute (even of arr[0:10, 0:10]). Refused at once, naming both.
+    import struct
+
+    from framecodec import dask as fd
+
+    spec = slides.SlideSpec(width=16, height=16, tile=16, tiling=slides.TILED_SPARSE, transfer_syntax=RLE)
+    path = Path(slides.write_slide(tmp_path / "s.dcm", spec).path)
+    data = bytearray(path.read_bytes())
+    for element in (0x0006, 0x0007):  # (0048,0006) Total Pixel Matrix Columns, (0048,0007) Rows: UL
+        at = data.index(struct.pack("<HH2sH", 0x0048, element, b"UL", 4))
+        data[at + 8 : at + 12] = struct.pack("<I", 0xFFFFFFFF)
+    hostile = tmp_path / "hostile.dcm"
+    hostile.write_bytes(bytes(data))
+    with fc.FrameReader(hostile) as r:
+        assert (r.geometry.total_columns, r.geometry.total_rows) == (0xFFFFFFFF, 0xFFFFFFFF)
+    start = time.perf_counter()
+    refused = (r"Columns 4294967295 x \(0048,0007\) Rows 4294967295 \(far larger than its tiles.*1099511627776 chunks "
+               r"of 4096 x 4096.*tiles \(1 of 16 x 16\) cover 16 x 16")
+    with pytest.raises(ValueError, match=refused):
+        region_to_dask(hostile)
+    with pytest.raises(ValueError, match="far larger than its tiles"):
+        region_to_dask(hostile, chunk=(1 << 20, 1 << 20))
+    assert time.perf_counter() - start < 3
+    # The bound is on the chunks, whatever the file: 12 chunks of a real slide pass a bound of 12, not of 11.
+    full = Path(slides.write_slide(tmp_path / "f.dcm", slides.SlideSpec(width=900, height=650, tile=128)).path)
+    monkeypatch.setattr(fd, "MAX_CHUNKS", 12)
+    assert region_to_dask(full, chunk=(300, 256)).numblocks == (3, 4, 1)
+    monkeypatch.setattr(fd, "MAX_CHUNKS", 11)
+    with pytest.raises(ValueError, match=r"Columns 900 x \(0048,0007\) Rows 650 would be 12 chunks of 300 x 256"):
+        region_to_dask(full, chunk=(300, 256))
+
+
 def test_a_region_reads_only_the_tiles_under_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = slides.SlideSpec(width=2000, height=1500, tile=100, transfer_syntax=RLE)
     path = Path(slides.write_slide(tmp_path / "s.dcm", spec).path)
@@ -204,6 +239,56 @@ def test_readers_pickle_by_path(tmp_path: Path) -> None:
         pickle.loads(data)
 
 
+def adapter_of(arr: Any) -> Any:
+    """The adapter key of a framecodec.dask array's graph (what the scheduler unpickles)."""
+    from framecodec import dask as fd
+
+    (adapter,) = [v for v in dict(arr.__dask_graph__()).values() if isinstance(v, fd._Frames)]
+    return adapter
+
+
+def test_adapters_unpickle_without_their_file_and_open_it_on_first_use(tmp_path: Path) -> None:
+    # The scheduler unpickles the graph, the adapter with it, but need not see the files: unpickling maps
+    # nothing; the file is opened where a chunk is first read, once.
+    path = ct(tmp_path, "ct.dcm", 6)
+    slide = Path(slides.write_slide(tmp_path / "s.dcm", slides.SlideSpec(width=300, height=200, tile=64,
+                                                                         tiling=slides.TILED_SPARSE)).path)  # fmt: skip
+    def array(source: Path) -> Any:
+        return to_dask(source, frames_per_chunk=2) if source == path else region_to_dask(source, chunk=(128, 128))
+
+    for source in (path, slide):
+        data = pickle.dumps(adapter_of(array(source)))
+        away = source.with_name("away.dcm")
+        source.rename(away)  # the file is not at its path here (as on a scheduler's node)
+        try:
+            adapter = pickle.loads(data)
+            with pytest.raises(FileNotFoundError, match=source.name):
+                adapter[0:1]  # the first read opens it: here it is missing, and the error names it
+        finally:
+            away.rename(source)
+        arr = array(source)  # (renaming changed the file's status-change time: a reader pickled before refuses it)
+        again = pickle.loads(pickle.dumps(adapter_of(arr)))
+        assert_identical(again[0:2], np.asarray(arr[0:2]))
+        assert again.reader is again.reader  # opened once in this process, then reused
+        assert_identical(pickle.loads(pickle.dumps(again))[1:3], np.asarray(arr[1:3]))  # and pickles again
+
+
+def test_the_scheduler_maps_no_file(client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The LocalCluster's scheduler runs in this process: here no file can be mapped, yet the graph runs, since
+    # only the workers (other processes) open the files.
+    import framecodec._core as core
+
+    path = ct(tmp_path, "ct.dcm", 9)
+    expected = fc.pixel_array(path)
+    arr = to_dask(path, frames_per_chunk=4)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a file was mapped in the scheduler's process")
+
+    monkeypatch.setattr(core, "MappedFile", refuse)
+    assert_identical(client.compute(arr).result(), expected)
+
+
 def test_transcode_files_reports_a_corrupt_file_and_finishes_the_others(client: Client, tmp_path: Path) -> None:
     good = [seg(tmp_path, "a.dcm"), ct(tmp_path, "b.dcm", 5), ct(tmp_path, "c.dcm", 3, ts=EXPLICIT)]
     corrupt = tmp_path / "corrupt.dcm"
@@ -226,14 +311,19 @@ def test_transcode_files_reports_a_corrupt_file_and_finishes_the_others(client: 
         transcode_files([good[0], tmp_path / "out" / "a.dcm"], tmp_path / "again")
 
 
-def kill_while_writing(client: Client, out: Path, stop: threading.Event, killed: list[int]) -> None:
-    """SIGKILL every worker as soon as a temporary output holds bytes (the file is being written or verified)."""
+def kill_while_writing(client: Client, out: Path, stop: threading.Event, killed: list[int], once: bool) -> None:
+    """SIGKILL every worker as soon as a temporary output holds bytes (the file is being written or verified):
+    once, or at every attempt (each writes a temporary file of its own)."""
+    seen: set[Path] = set()
     while not stop.is_set():
-        if any(p.stat().st_size > 0 for p in out.glob(".*.framecodec-tmp") if p.exists()):
+        writing = {p for p in out.glob(".*.framecodec-tmp") if p.exists() and p.stat().st_size > 0} - seen
+        if writing:
+            seen |= writing
             for pid in worker_pids(client):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
-            return
+            if once:
+                return
         time.sleep(0.002)
 
 
@@ -247,7 +337,8 @@ def test_a_killed_worker_leaves_no_half_written_output(tmp_path: Path, allowed_f
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             with Client(cluster) as c:
                 stop, killed = threading.Event(), []  # type: ignore[var-annotated]
-                watcher = threading.Thread(target=kill_while_writing, args=(c, out, stop, killed))
+                # allowed_failures 0: killed at every attempt, the file's first and its retry alone
+                watcher = threading.Thread(target=kill_while_writing, args=(c, out, stop, killed, allowed_failures > 0))
                 watcher.start()
                 try:
                     rows = transcode_files([src], out, to="deflate", client=c, level=9)
@@ -262,6 +353,56 @@ def test_a_killed_worker_leaves_no_half_written_output(tmp_path: Path, allowed_f
         assert_identical(reference(out / "big.dcm"), reference(src))
     else:  # reported as failed, never skipped: and no output at all, not even the temporary file
         assert row.status == "failed" and "KilledWorker" in row.error and leftovers == []
+        assert len(killed) >= 4  # 2 workers at the first attempt and at the retry alone
+
+
+class KillOnFile:
+    """A worker plugin (registered on the scheduler, so workers that replace killed ones get it too): transcoding
+    the file of this name ends the worker process at once, as the kernel's OOM killer would."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def setup(self, worker: Any) -> None:
+        import framecodec._dask_transcode as module
+
+        real, name = module.transcode, self.name
+
+        def transcode(src: Any, dst: Any, **options: Any) -> Any:
+            if os.path.basename(src) == name:
+                os._exit(1)
+            return real(src, dst, **options)
+
+        module.transcode = transcode  # type: ignore[assignment]
+
+
+def test_a_file_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
+    # One worker thread, every task sent to the worker at once (no scheduler-side queuing): the good files wait
+    # on the worker behind the killer, so each death counts against them too and the first pass reports them
+    # KilledWorker with it. Retried alone, they are written; the killer, retried alone, kills again and fails.
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    good = [ct(tmp_path, f"g{i}.dcm", 2, size=32, seed=i) for i in range(4)]
+    killer = ct(tmp_path, "killer.dcm", 2, size=32)
+    out = tmp_path / "out"
+    config = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": float("inf")}
+    plugin = type("KillOnFilePlugin", (KillOnFile, WorkerPlugin), {})("killer.dcm")
+    calls: list[tuple[int, int]] = []
+    start = time.perf_counter()
+    with dask.config.set(config):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+            with Client(cluster) as c:
+                c.register_plugin(plugin)
+                rows = transcode_files([killer, *good], out, to="rle", client=c,
+                                       progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+    assert time.perf_counter() - start < 60
+    assert [Path(r.file).name for r in rows] == ["killer.dcm", *(p.name for p in good)]
+    assert [r.status for r in rows] == ["failed", "ok", "ok", "ok", "ok"], [r.error for r in rows]
+    assert "KilledWorker" in rows[0].error
+    assert sorted(os.listdir(out)) == sorted(p.name for p in good)  # written, and no temporary file left
+    for src in good:
+        assert_identical(reference(out / src.name), reference(src))
+    assert calls[-1] == (5, 5) and [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
 def test_cli_transcode_on_a_dask_cluster(client: Client, tmp_path: Path) -> None:
@@ -295,8 +436,8 @@ def test_adapters_take_any_numpy_index(tmp_path: Path) -> None:
     with fc.FrameReader(path) as r:
         whole_frames = r.read()
         whole = r.read_region((0, 0), (300, 200))
-        frames = fd._Frames(r, whole_frames.shape, r.dtype, 1, False)
-        region = fd._Region(r, whole.shape, r.dtype, 1, False, 0, 0, None)
+        frames = fd._Frames(fd._Opener(r), whole_frames.shape, r.dtype, 1, False)
+        region = fd._Region(fd._Opener(r), whole.shape, r.dtype, 1, False, 0, 0, None)
         keys = [(7,), (-1, 5), (slice(None, None, -1), 3), (slice(2, None, 3), slice(None, 10, 4)), ([4, 0, 9], 1),
                 (slice(None), [3, -1]), (5, slice(190, 3, -7), 2), ([0, 150], [299, 1]), (slice(50, 10), 0)]  # fmt: skip
         for key in keys:

@@ -137,3 +137,17 @@ sys.exit(main(["transcode", {str(src)!r}, {str(out)!r}, "--to", "explicit"]))
     assert out.read_bytes() == b"the old output"
     assert sorted(os.listdir(tmp_path)) == ["in.dcm", "out.dcm"]
 
+
+
+def test_region_to_dask_refuses_a_non_integer_plane(tmp_path: Path) -> None:
+    """As read_region: a float focal plane or optical path passes the range check and would match no frame."""
+    pytest.importorskip("dask")
+    from framecodec.dask import region_to_dask
+    from slides import SlideSpec, write_slide
+
+    path = tmp_path / "slide.dcm"
+    write_slide(path, SlideSpec(tile=16, width=40, height=30))
+    with pytest.raises(TypeError, match="focal_plane must be an int"):
+        region_to_dask(path, focal_plane=0.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="optical_path must be an int"):
+        region_to_dask(path, optical_path=1.5)  # type: ignore[arg-type]

@@ -4,7 +4,10 @@ Each task is ``framecodec.transcode`` of one file: read in batches, encoded, wri
 output folder, checked against the input (unless ``verify=False``), renamed into place. A file that fails is a
 row with its error; the others go on. A worker that dies mid-file (killed, out of memory) leaves at most its
 temporary file, never a half-written output: Dask runs the task again elsewhere, and the temporary files of
-killed attempts are removed at the end.
+killed attempts are removed at the end. A worker's death counts against every task it held, so a file that
+keeps killing workers (one frame larger than a worker's memory) makes the files queued with it fail as
+``KilledWorker`` too: every file whose task did not finish is therefore run again alone, one at a time, and
+only a file that fails alone is reported failed.
 """
 
 from __future__ import annotations
@@ -79,20 +82,47 @@ def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.P
         if progress is not None:
             progress(len(pairs), len(pairs))
     else:
-        from distributed import as_completed
-
-        futures = client.compute(tasks)
-        where = {f.key: i for i, f in enumerate(futures)}
-        for done, future in enumerate(as_completed(futures), 1):
-            i = where[future.key]
-            try:
-                rows[i] = future.result()[0]
-            except Exception as e:  # noqa: BLE001 - the worker died every time it ran this file (KilledWorker)
-                rows[i] = _failed(pairs[i][0], pairs[i][1], 0.0, e)
-            if progress is not None:
-                progress(done, len(pairs))
+        _on_cluster(client, tasks, pairs, options, rows, progress)
     _remove_temporaries(dst for _, dst in pairs)
     return [r for r in rows if r is not None]
+
+
+def _on_cluster(client: Any, tasks: list[Any], pairs: list[tuple[str, Path]], options: dict[str, Any],
+                rows: list[TranscodeResult | None], progress: Callable[[int, int], object] | None) -> None:
+    """Every file's row, from ``client``: all files at once, then each file whose task did not finish (its
+    worker died, ``KilledWorker``, perhaps for another file's sake) again, alone."""
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+
+    done = 0
+
+    def finished(i: int, row: TranscodeResult) -> None:
+        nonlocal done
+        rows[i], done = row, done + 1
+        if progress is not None:
+            progress(done, len(pairs))
+
+    futures = client.compute(tasks)
+    where = {f.key: i for i, f in enumerate(futures)}
+    again: list[int] = []
+    for future in as_completed(futures):
+        try:
+            row = future.result()[0]
+        except (Exception, FutureCancelledError):  # noqa: BLE001 - not the file's error (_transcode_one reports those)
+            again.append(where[future.key])  # but its worker's death, or the cluster's
+            continue
+        finished(where[future.key], row)  # (outside the try: an error of progress() is the caller's)
+    del futures
+    # One at a time, each its own task (pure=False: a new key, not the erred one), so that a file that kills
+    # its worker takes no other file down with it; Dask still runs it on allowed-failures + 1 workers.
+    for i in sorted(again):
+        future = client.submit(_transcode_one, pairs[i], options, pure=False)
+        try:
+            row = future.result()
+        except (Exception, FutureCancelledError) as e:  # noqa: BLE001 - this file killed every worker it ran on
+            row = _failed(pairs[i][0], pairs[i][1], 0.0, e)
+        del future
+        finished(i, row)
 
 
 def output_pairs(inputs: list[str], out: Path) -> list[tuple[str, Path]]:

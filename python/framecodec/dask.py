@@ -4,16 +4,19 @@ files, and cohort transcoding as one task per file (``pip install framecodec[das
 The arrays are ordinary ``dask.array`` arrays made with ``da.from_array`` over a small adapter around a
 :class:`~framecodec.FrameReader`, so Dask's own machinery (slicing, fusing, scheduling, the distributed
 scheduler's worker processes) does the rest. The adapter is one key of the task graph: it pickles as the
-file's path, its header and its frame table, never pixel bytes, reaches each worker once and is opened
-there by mapping the file again. Each chunk is then one ``FrameReader.read`` (or ``read_region``) through
-the batch engine, straight into the chunk's array. Files must be at the same path on every worker (a shared
-file system), unchanged while the graph runs (a reader refuses a file whose size or time changed).
+file's path, its header and its frame table, never pixel bytes, and unpickling it opens nothing, so the
+scheduler (which unpickles the graph) need not see the files. It reaches each worker once and opens the file
+there when a chunk is first read, by mapping it again (once per worker and computation). Each chunk is then one
+``FrameReader.read`` (or ``read_region``) through the batch engine, straight into the chunk's array. Files
+must be at the same path on every worker (a shared file system), unchanged while the graph runs (a reader
+refuses a file whose size or time changed).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,6 +26,7 @@ import numpy.typing as npt
 from dask.base import tokenize
 
 from ._dask_transcode import TranscodeResult, transcode_files
+from ._region import plane_index
 from .reader import FrameReader
 
 __all__ = ["to_dask", "region_to_dask", "stack_files", "transcode_files", "TranscodeResult", "CHUNK_BYTES"]
@@ -30,6 +34,12 @@ __all__ = ["to_dask", "region_to_dask", "stack_files", "transcode_files", "Trans
 #: Decoded bytes a chunk of frames holds when ``frames_per_chunk`` is not given: within Dask's advice of
 #: about 100 MB per chunk, large enough that the scheduler's cost per task (about 1 ms) is small beside it.
 CHUNK_BYTES = 128 << 20
+
+#: The most chunks :func:`region_to_dask` makes. Dask walks every chunk of an array's graph when it computes
+#: any part of it (about a microsecond each: 3 s for this many), so a total pixel matrix of billions of chunks
+#: (a header claiming 2**32 - 1 x 2**32 - 1 pixels) would never compute. A real slide of 200,000 x 400,000
+#: pixels is 5,000 chunks of 4096 x 4096, and 1.2 million of 256 x 256.
+MAX_CHUNKS = 1 << 22
 
 PathLike = str | os.PathLike[str]
 
@@ -48,7 +58,7 @@ def to_dask(source: PathLike | FrameReader, *, frames_per_chunk: int | None = No
         frames_per_chunk = max(1, CHUNK_BYTES // max(1, int(np.prod(shape)) * dtype.itemsize))
     elif frames_per_chunk < 1:
         raise ValueError(f"frames_per_chunk must be at least 1, got {frames_per_chunk}")
-    frames = _Frames(reader, (n, *shape), dtype, threads, raw)
+    frames = _Frames(_Opener(reader), (n, *shape), dtype, threads, raw)
     name = "framecodec-frames-" + tokenize(reader.path, reader._identity, frames_per_chunk, threads, raw)
     return _array(frames, (min(frames_per_chunk, max(n, 1)), *shape), name)
 
@@ -61,11 +71,14 @@ def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (
 
     ``chunk`` is (rows, columns), the array's axes. Each chunk is one ``FrameReader.read_region`` of the
     tiles under it, so ``arr[y0:y1, x0:x1].compute()`` reads only the tiles that area needs. Areas no tile
-    covers get ``fill`` (white for RGB, as ``read_region``).
+    covers get ``fill`` (white for RGB, as ``read_region``). ``ValueError`` when the matrix would be more than
+    :data:`MAX_CHUNKS` chunks (a header claiming a matrix far larger than its tiles cover, or tiny chunks).
     """
     reader = _reader(source)
     geo = reader.geometry
     planes, paths = len(geo.focal_plane_z) or 1, len(geo.optical_path_identifiers) or 1
+    focal_plane = plane_index(focal_plane, "focal_plane")  # a float would pass the range check and match nothing
+    optical_path = plane_index(optical_path, "optical_path")
     if not 0 <= focal_plane < planes:
         raise ValueError(f"focal_plane {focal_plane} is out of range: the slide has {planes} focal plane(s)")
     if not 0 <= optical_path < paths:
@@ -73,8 +86,11 @@ def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (
     rows, columns = (int(c) for c in chunk)
     if rows < 1 or columns < 1:
         raise ValueError(f"chunk must be at least 1 x 1 pixels, got {chunk}")
+    chunks = -(-geo.total_rows // rows) * -(-geo.total_columns // columns)
+    if chunks > MAX_CHUNKS:
+        raise ValueError(_too_many_chunks(reader, chunks, rows, columns))
     samples = reader.shape[2:]
-    region = _Region(reader, (geo.total_rows, geo.total_columns, *samples), reader.dtype, threads, raw,
+    region = _Region(_Opener(reader), (geo.total_rows, geo.total_columns, *samples), reader.dtype, threads, raw,
                      focal_plane, optical_path, fill)  # fmt: skip
     name = "framecodec-region-" + tokenize(reader.path, reader._identity, chunk, focal_plane, optical_path, threads,
                                            raw, fill)  # fmt: skip
@@ -101,6 +117,23 @@ def stack_files(paths: Iterable[PathLike], *, frames_per_chunk: int | None = Non
     return cast(da.Array, da.concatenate(arrays) if concatenate else da.stack(arrays))
 
 
+def _too_many_chunks(reader: FrameReader, chunks: int, rows: int, columns: int) -> str:
+    """Why a slide's total pixel matrix is refused: its size, the chunks it would be and what its tiles cover."""
+    geo, (tile_rows, tile_columns) = reader.geometry, reader.shape[:2]
+    if len(geo.positions):  # where the tiles reach from the top-left corner (positions are never negative)
+        width = min(geo.total_columns, int(geo.positions[:, 0].max()) + tile_columns)
+        height = min(geo.total_rows, int(geo.positions[:, 1].max()) + tile_rows)
+    else:
+        width = height = 0
+    far = width * height * 16 < geo.total_columns * geo.total_rows
+    far_text = " (far larger than its tiles: a damaged header?)" if far else ""
+    return (f"{reader.path}: the total pixel matrix of (0048,0006) Columns {geo.total_columns} x (0048,0007) Rows "
+            f"{geo.total_rows}{far_text} would be {chunks} chunks of {rows} x {columns} (rows x columns), more than "
+            f"the {MAX_CHUNKS} Dask can compute with (it walks every chunk of the graph); its tiles "
+            f"({len(geo.positions)} of {tile_columns} x {tile_rows}) cover {width} x {height} pixels. Pass a larger "
+            "chunk, or read regions with FrameReader.read_region")  # fmt: skip
+
+
 def _difference(a: FrameReader, b: FrameReader, *, frames: bool) -> str:
     """How b's frames differ from a's, or ''."""
     if b.shape != a.shape:
@@ -124,12 +157,46 @@ def _array(adapter: _Frames, chunks: tuple[int, ...], name: str) -> da.Array:
                          inline_array=False, meta=np.empty((0,) * adapter.ndim, adapter.dtype)))  # fmt: skip
 
 
+#: What a FrameReader pickles as: the function that opens it again and its arguments (path, header, table).
+_Recipe = tuple[Callable[..., FrameReader], tuple[Any, ...]]
+
+
+class _Opener:
+    """A :class:`FrameReader` that travels as what it pickles as (path, header, frame table) and is opened
+    where it is used: unpickling maps nothing (the scheduler unpickles every graph but need not see the
+    files); the first :meth:`get` in a process opens the file (checking that it is unchanged), later ones
+    reuse that reader."""
+
+    def __init__(self, reader: FrameReader | None, recipe: _Recipe | None = None) -> None:
+        self._reader = reader
+        self._recipe = recipe
+        self._lock = threading.Lock()
+
+    def get(self) -> FrameReader:
+        reader = self._reader
+        if reader is None:
+            with self._lock:  # chunks on a worker's threads ask at once: the file is opened once
+                if self._reader is None:
+                    assert self._recipe is not None
+                    opened, args = self._recipe
+                    self._reader = opened(*args)
+                reader = self._reader
+        return reader
+
+    def __reduce__(self) -> tuple[object, ...]:
+        recipe = self._recipe
+        if recipe is None:
+            assert self._reader is not None
+            recipe = cast(_Recipe, self._reader.__reduce__())
+        return (_Opener, (None, recipe))
+
+
 @dataclass(frozen=True)
 class _Frames:
     """What ``da.from_array`` asks of an array: shape, dtype, ndim and ``[...]``, here over a reader's frames.
-    It pickles as its reader does (by path)."""
+    It pickles as its reader does (by path), and opens the file only when first read (:class:`_Opener`)."""
 
-    reader: FrameReader
+    source: _Opener
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
     threads: int | None
@@ -138,6 +205,10 @@ class _Frames:
     @property
     def ndim(self) -> int:
         return len(self.shape)
+
+    @property
+    def reader(self) -> FrameReader:
+        return self.source.get()
 
     def __getitem__(self, key: Any) -> npt.NDArray[Any]:
         first, rest = _split(key)
