@@ -194,9 +194,18 @@ def image_codec_seeds(out: Path) -> None:
         print("no pyjpegls: no jpegls seeds", file=sys.stderr)
 
 
+def writer_seeds(out: Path) -> None:
+    """Layouts, codecs and pixels for fuzz_writer: each codec, both backends, 1-bit to 32-bit, one to six frames."""
+    for i, (rows, cols, sb) in enumerate([(16, 13, 1), (8, 8, 0), (32, 17, 1 | 2 << 2), (5, 9, 2), (12, 12, 3)]):
+        for codec in range(3):
+            cb = codec | (4 if i % 2 else 0) | ((i * 3) % 10) << 3
+            pixels = frames_of(["random", "runs", "zeros"][(i + codec) % 3], 600, i)
+            put(out, "writer", bytes([rows - 1, cols - 1, sb, cb, i % 6]) + pixels)
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "build/fuzz/seeds")
-    for make in (inflate_seeds, bits_seeds, rle_seeds, encaps_seeds, file_seeds, image_codec_seeds):
+    for make in (inflate_seeds, bits_seeds, rle_seeds, encaps_seeds, file_seeds, image_codec_seeds, writer_seeds):
         make(out)
     for folder in sorted(out.iterdir()):
         files = list(folder.iterdir())

@@ -17,7 +17,7 @@ root=$PWD
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(inflate bits rle encaps locate tile_positions batch jpeg j2k htj2k jpegls)
+[ ${#targets[@]} -gt 0 ] || targets=(inflate bits rle encaps locate tile_positions batch jpeg j2k htj2k jpegls writer)
 build=${FUZZ_BUILD:-$root/build/fuzz}
 python=${PYTHON:-python}
 jobs=${FUZZ_JOBS:-2}
