@@ -1,6 +1,7 @@
 #include "batch_decode.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -91,6 +92,44 @@ ConstBytes one_span(std::vector<uint8_t>& joined, const FrameJob& job) {
   return {joined.data(), joined.size()};
 }
 
+// The most a raw deflate stream of n bytes can decode to. A length/distance pair copies at most 258 bytes
+// (RFC 1951 3.2.5), and a dynamic Huffman block can code one in 2 bits (a 1-bit length code and a 1-bit distance
+// code): 129 bytes per input bit, 1032 per byte. Block headers, literals and the end-of-block code only cost
+// input, so 1032 x n bounds every stream; one more copy (258) covers rounding. Checked before anything is
+// allocated or decoded: a header's Rows x Columns is a claim, the stream's length is what the file holds.
+constexpr size_t kDeflateMaxRatio = 1032;
+size_t max_inflated(size_t n) {
+  size_t r;
+  if (__builtin_mul_overflow(n, kDeflateMaxRatio, &r) || __builtin_add_overflow(r, size_t{258}, &r)) return SIZE_MAX;
+  return r;
+}
+
+// The most an RLE frame of n bytes can decode to (PS3.5 G.3.1): a replicate run of 2 bytes gives 128 bytes, so
+// each segment at most 64 times its length, after the 64-byte header.
+constexpr size_t kRleHeader = 64, kRleMaxRatio = 64;
+size_t max_unrolled(size_t n) {
+  size_t r;
+  if (n <= kRleHeader) return 0;
+  if (__builtin_mul_overflow(n - kRleHeader, kRleMaxRatio, &r)) return SIZE_MAX;
+  return r;
+}
+
+// Refuses a deflate or RLE frame whose data cannot hold what the data set says the frame is, before any scratch
+// buffer is sized from that claim (a 16-byte stream claiming gigabytes would otherwise cost that much per worker).
+void check_claim(const FrameJob& job, FrameCodec codec, const FrameLayout& f) {
+  if (codec != FrameCodec::deflate && codec != FrameCodec::rle) return;
+  const size_t have = total_size(job), need = stored_frame_size(f);
+  if (codec == FrameCodec::rle && have < kRleHeader) return;  // rle_decode names the short header
+  const bool deflate = codec == FrameCodec::deflate;
+  const size_t most = deflate ? max_inflated(have) : max_unrolled(have);
+  if (need <= most) return;
+  throw DecodeError(std::string("its ") + std::to_string(have) + " bytes of " + (deflate ? "deflate" : "RLE") +
+                    " data can decode to at most " + std::to_string(most) + " bytes (" +
+                    (deflate ? "raw deflate expands at most 1032:1" : "RLE expands at most 64:1 after its header") +
+                    "), but the data set claims " + std::to_string(need) +
+                    " bytes per frame (rows x columns x samples x bits allocated): refused before decoding");
+}
+
 void decode_deflate_zlib(Inflater& inflater, std::vector<uint8_t>& window, const FrameJob& job, const FrameLayout& f) {
   FrameWriter out(f, job.out);
   const size_t size = stored_frame_size(f);
@@ -103,15 +142,16 @@ void decode_deflate_zlib(Inflater& inflater, std::vector<uint8_t>& window, const
 // are decoded whole into `stored` (for 1-bit frames 1/8 of the output, so it stays in cache) and handed to the
 // FrameWriter in one piece. A frame in several fragments is joined first: copying the compressed bytes costs
 // a few percent of inflating them, and every frame then takes the same path (such frames break A.4.13 anyway).
-void decode_deflate_libdeflate(FrameInflater& inflater, std::vector<uint8_t>& joined, std::vector<uint8_t>& stored,
+// `stored` is sized only after check_claim, and never zero-filled: libdeflate touches only the pages it writes.
+void decode_deflate_libdeflate(FrameInflater& inflater, std::vector<uint8_t>& joined, Scratch& stored,
                                const FrameJob& job, const FrameLayout& f) {
   FrameWriter out(f, job.out);
   const size_t size = stored_frame_size(f);
   const ConstBytes in = one_span(joined, job);
   if (out.direct()) return inflater.libdeflate().decompress(in, {job.out, size}, inflater.zlib());
-  if (stored.size() < size) stored.resize(size);
-  inflater.libdeflate().decompress(in, {stored.data(), size}, inflater.zlib());
-  out.write(0, stored.data(), size);
+  uint8_t* buf = stored.get(size);
+  inflater.libdeflate().decompress(in, {buf, size}, inflater.zlib());
+  out.write(0, buf, size);
 }
 
 void decode_rle(std::vector<uint8_t>& joined, const FrameJob& job, const FrameLayout& f) {
@@ -219,16 +259,16 @@ bool FrameDecoder::decodes_target(FrameCodec codec, const FrameLayout& layout, c
 }
 
 void FrameDecoder::decode(const FrameJob& job, FrameCodec codec, const FrameLayout& layout, DeflateBackend inflate) {
+  check_claim(job, codec, layout);
   if (!job.region) return decode_whole(job, codec, layout, inflate);
   if (decodes_target(codec, layout, job.target)) return decode_image(job, codec, layout, &job.target);
-  // The whole frame into the scratch buffer, then the target's part of it.
-  const size_t size = output_frame_size(layout);
-  if (whole_.size() < size) whole_.resize(size);
+  // The whole frame into the scratch buffer (not zero-filled: a frame that fails early touches none of it),
+  // then the target's part of it.
   FrameJob whole = job;
   whole.region = false;
-  whole.out = whole_.data();
+  whole.out = whole_.get(output_frame_size(layout));
   decode_whole(whole, codec, layout, inflate);
-  copy_region(whole_.data(), layout.columns, layout.samples_per_pixel, bytes_per_sample(layout), layout.is_signed,
+  copy_region(whole.out, layout.columns, layout.samples_per_pixel, bytes_per_sample(layout), layout.is_signed,
               job.target);
 }
 

@@ -70,6 +70,24 @@ struct FrameJob {
   ImageTarget target;
 };
 
+// A worker's scratch buffer that grows without zero-filling (std::vector::resize would write every byte):
+// new uint8_t[n] leaves the pages untouched, so only what a decoder writes costs memory.
+class Scratch {
+ public:
+  uint8_t* get(size_t n) {
+    if (n > size_) {
+      data_.reset();  // the old buffer goes first: never both at once
+      data_.reset(new uint8_t[n]);
+      size_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+};
+
 // What one worker keeps from frame to frame: an inflater for each backend, zlib's scratch window, a buffer
 // to join a frame's fragments (RLE; deflate through libdeflate) and one to hold a whole stored frame
 // (libdeflate cannot stream: a 1-bit or planar frame is decoded into it, then unpacked or interleaved).
@@ -91,8 +109,8 @@ class FrameDecoder {
   FrameInflater inflater_;
   std::vector<uint8_t> window_;
   std::vector<uint8_t> joined_;
-  std::vector<uint8_t> stored_;
-  std::vector<uint8_t> whole_;  // region jobs of codecs that decode whole frames only
+  Scratch stored_;
+  Scratch whole_;  // region jobs of codecs that decode whole frames only
   // Made on a worker's first frame of each codec: most workers only ever see one.
   std::unique_ptr<JpegDecoder> jpeg_;
   std::unique_ptr<J2kDecoder> j2k_;

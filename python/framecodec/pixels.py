@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._claims import check_claims
 from ._core import DecodeError
 from ._deflated import pydicom_source
 from ._layout import number_of_frames
@@ -139,6 +140,7 @@ def _result(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool]
     count = frames.layout.number_of_frames if sel is None else len(sel)
     shape = ((count,) if frame_axis else ()) + frames.layout.frame_shape
     dtype = frames.layout.for_syntax(frames.transfer_syntax)
+    check_claims(frames, sel)  # before allocating: a header's sizes against the bytes that must back them
     if out is None:
         return np.empty(shape, dtype)
     if not isinstance(out, np.ndarray):
