@@ -8,6 +8,9 @@
   them); ``unregister()`` restores pydicom's own.
 - Huge files: ``FrameReader(path)`` reads frames at random and whole-slide regions (``read_region``, at full
   or reduced resolution).
+- Writing in bounded memory: ``FrameWriter(path, dataset, transfer_syntax)`` writes a multi-frame file batch by
+  batch; ``transcode(src, dst, to)`` converts a file into Deflated Image Frame Compression, RLE Lossless,
+  Encapsulated Uncompressed or native Explicit VR Little Endian through it.
 - Deflate backends: the system zlib and, when the build found it, libdeflate (decoding by default);
   ``backends()`` says which each path uses.
 - Kernels, one frame at a time: ``deflate``/``inflate``, ``pack_bits``/``unpack_bits``,
