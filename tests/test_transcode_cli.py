@@ -232,3 +232,23 @@ def test_transcode_copies_a_header_element_larger_than_the_deferral_size(tmp_pat
 
     got = [zlib.decompress(f, -15) for f in pydicom.encaps.generate_frames(out.PixelData, number_of_frames=2)]
     assert np.array_equal(np.frombuffer(b"".join(got), np.uint8).reshape(frames.shape), frames)
+
+
+def test_transcode_refuses_an_extended_offset_table_that_does_not_increase(tmp_path: Path) -> None:
+    """The stream reads each batch from its first frame's offset to the next batch's: offsets must increase."""
+    from pydicom.encaps import encapsulate_extended
+
+    ds, encoded, _ = _rle_dataset(3)
+    value, eo, el = encapsulate_extended(encoded)
+    offsets = np.frombuffer(eo, "<u8").copy()
+    offsets[[1, 2]] = offsets[[2, 1]]
+    ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = value, offsets.tobytes(), el
+    ds["PixelData"].is_undefined_length = True
+    ds["PixelData"].VR = "OB"
+    src = tmp_path / "eot.dcm"
+    ds.save_as(src, enforce_file_format=True)
+    from framecodec import transcode
+
+    with pytest.raises(ValueError, match="do not increase"):
+        transcode(src, tmp_path / "out.dcm", "explicit")
+    assert sorted(os.listdir(tmp_path)) == ["eot.dcm"]

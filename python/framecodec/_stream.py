@@ -192,6 +192,8 @@ def _frame_starts(stream: FileStream, value_at: int, eo: Any, el: Any) -> None:
         if len(eo) != n or len(el) != n:
             raise EncapsulationError(f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for "
                                      f"{n} frames")  # fmt: skip
+        if n > 1 and np.any(np.diff(eo.astype(np.int64)) <= 0):  # each batch is read from its first frame on
+            raise EncapsulationError("the Extended Offset Table's offsets do not increase")
         stream._extended = (eo.astype(np.uint64), el.astype(np.uint64))
         stream._starts = eo.astype(np.uint64) + np.uint64(origin)
         last = int(stream._starts[-1])

@@ -195,7 +195,7 @@ class FrameWriter:
                                      "holds 1 to 4294967294 bytes (PS3.5 A.4)")  # fmt: skip
             lengths = np.array([len(c) + (len(c) & 1) for c in items], np.uint64)
             starts = np.concatenate(([0], np.cumsum(lengths + 8)[:-1])).astype(np.uint64)
-            self._append_items(starts, lengths, items)
+            self._append_items(starts, lengths, items, codestreams=True)
             self._remember(bytes(items[0]), bytes(items[-1]), raw=True)
         except BaseException as e:
             self._fail()
@@ -221,7 +221,7 @@ class FrameWriter:
         starts = np.frombuffer(eot, "<u8").astype(np.uint64)
         lengths = np.frombuffer(eot_lengths, "<u8").astype(np.uint64)
         items = memoryview(value)[8:]  # past the empty Basic Offset Table item
-        self._append_items(starts, lengths, [items])
+        self._append_items(starts, lengths, [items], codestreams=False)
         if self.verify:
             self._verify_batch(value, starts, lengths, pixels, k)
         frame = lay.stored_frame_size if lay.bits_allocated != 1 else lay.pixels_per_frame
@@ -229,9 +229,10 @@ class FrameWriter:
         self._remember(flat[:frame].tobytes(), flat[len(flat) - frame :].tobytes(), raw=False)
 
     def _append_items(self, starts: npt.NDArray[np.uint64], lengths: npt.NDArray[np.uint64],
-                      chunks: list[memoryview]) -> None:  # fmt: skip
+                      chunks: list[memoryview], *, codestreams: bool) -> None:  # fmt: skip
         """Items at ``starts`` (from the batch's first item) of value ``lengths``; ``chunks`` is either the
-        batch's items, or one codestream per item (item headers and pad bytes are added)."""
+        batch's items, headers and pads included, or (``codestreams``) one codestream per item, to which the item
+        headers and pad bytes are added."""
         k = len(starts)
         base = self._file.tell() - self._items_at
         offsets = starts + np.uint64(base)
@@ -240,7 +241,7 @@ class FrameWriter:
                 f"frame {self.frames_written + k - 1} would start {int(offsets[-1])} bytes into the Pixel Data, past "
                 "what a Basic Offset Table can address (4 GiB): write with offset_table='extended'"
             )
-        if len(chunks) == k and k and len(chunks[0]) != int(lengths[0]) + 8:  # codestreams: add headers and pads
+        if codestreams:
             out: list[Any] = []
             for c, n in zip(chunks, lengths.tolist()):
                 out += [_ITEM, struct.pack("<I", n), c] + ([b"\x00"] if n != len(c) else [])
