@@ -61,13 +61,17 @@ def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None) -> None:
     codec, lay, ff = frames.codec, frames.layout, frames.frame_fragments
     if codec is None or codec == "native" or ff is None or len(ff) < 2:
         return
-    ends = np.concatenate(([0], np.cumsum(frames.lengths, dtype=np.uint64)))
-    have = ends[ff[1:].astype(np.intp)] - ends[ff[:-1].astype(np.intp)]  # each frame's bytes, all its fragments
-    index = np.arange(len(have), dtype=np.int64) if sel is None else sel[sel < len(have)]  # others: missing frames
+    n = len(ff) - 1
+    index = np.arange(n, dtype=np.int64) if sel is None else sel[sel < n]  # others: missing frames
     if not len(index):
         return
+    if len(frames.lengths) == n:  # one fragment a frame: its length (no pass over the other frames)
+        have = frames.lengths[index]
+    else:  # each selected frame's bytes, all its fragments
+        ends = np.concatenate(([0], np.cumsum(frames.lengths, dtype=np.uint64)))
+        have = ends[ff[index + 1].astype(np.intp)] - ends[ff[index].astype(np.intp)]
     need = lay.stored_frame_size  # the bytes the codec must produce: bit-packed for Bits Allocated 1
-    size = have[index].astype(object)  # Python ints: no overflow in the bounds
+    size = have.astype(object)  # Python ints: no overflow in the bounds
     if codec in ("j2k", "htj2k", "jpegls"):
         smallest = (_jpegls_smallest if codec == "jpegls" else _j2k_smallest)(lay.samples_per_pixel)
         bad = np.flatnonzero(size < smallest)

@@ -88,8 +88,8 @@ def transcode(
     source: FileStream | FrameReader = stream if stream is not None else FrameReader(path, threads=threads)
     with source:
         ts, layout, codec = _describe(source)
-        if isinstance(source, FrameReader) and codec is None and source.frame_table is None:
-            _refuse_unreadable(source)
+        if layout.floating:  # (a stream refuses them when it opens)
+            raise ValueError(f"{path}: Float Pixel Data cannot be transcoded: it cannot be encapsulated (PS3.5 A.4)")
         header = _header(path, ts)
         as_rgb = ts not in CODECS  # JPEG family: RGB as Dataset.decompress gives it; ours: as stored
         copy = _copies(ts, layout, codec, target, level, backend)
@@ -185,12 +185,6 @@ def _header(path: str, ts: str) -> Dataset:
     if ds.original_encoding[1] is False:  # read as Explicit VR Big Endian (retired), written little endian
         _swap_binary_values(ds)
     return ds
-
-
-def _refuse_unreadable(reader: FrameReader) -> None:
-    frames = reader._open()
-    if "FloatPixelData" in frames.ds or "DoubleFloatPixelData" in frames.ds:
-        raise ValueError("Float Pixel Data and Double Float Pixel Data cannot be transcoded (PS3.5 A.4)")
 
 
 def _copies(ts: str, layout: PixelLayout, codec: Codec | None, target: str, level: int | None,
