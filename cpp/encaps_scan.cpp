@@ -87,4 +87,61 @@ FragmentScan scan_fragments(ConstBytes buf, uint64_t offset) {
   return s;
 }
 
+ItemWalk walk_items(ConstBytes buf, uint64_t offset, uint64_t base) {
+  constexpr uint64_t kMax = UINT64_MAX;
+  // Past this check base + pos cannot overflow for any pos <= buf.size.
+  if (buf.size > kMax - base)
+    fail("a block of " + std::to_string(buf.size) + " bytes at offset " + std::to_string(base) +
+         " ends past the largest file offset, 2**64 - 1");
+  if (offset > buf.size)
+    fail("the item walk starts" + at(base + offset) + ", past the end of the block (" + std::to_string(buf.size) +
+         " bytes from offset " + std::to_string(base) + ")");
+
+  ItemWalk w;
+  // Fragments are usually frames, kilobytes or more; the vectors grow when they are not.
+  const uint64_t guess = std::min<uint64_t>((buf.size - offset) / 4096, 65536) + 16;
+  w.positions.reserve(guess);
+  w.lengths.reserve(guess);
+  w.heads.reserve(4 * guess);
+
+  // PS3.5 7.5 and A.4: items (FFFE,E000) of explicit length, then the sequence delimiter (FFFE,E0DD). Nothing is
+  // decided on a partial header: the next block starts at it, so where blocks are cut never changes the result.
+  uint64_t pos = offset;
+  while (buf.size - pos >= 8) {
+    const uint64_t abs = base + pos;
+    const uint32_t tag = load_tag_le(buf.data + pos);
+    const uint32_t len = load_le32(buf.data + pos + 4);
+    if (tag == kSequenceDelimitationTag) {  // PS3.5 7.5: its length is 0, not checked (as read_item)
+      w.done = true;
+      w.next = abs + 8;
+      return w;
+    }
+    if (tag != kItemTag)
+      fail("unexpected tag " + format_tag(tag) + at(abs) +
+           " in the encapsulated Pixel Data: expected an item (FFFE,E000) or the sequence delimiter (FFFE,E0DD)");
+    if (len == kUndefinedLength)
+      fail("the fragment item" + at(abs) + " has undefined length; fragments must have an explicit length (PS3.5 A.4)");
+    // The item after this one; a 32-bit length cannot overflow it unless the file offset is near 2**64
+    // (abs + 8 <= base + buf.size, so the subtraction cannot wrap).
+    if (uint64_t{len} > kMax - 8 - abs)
+      fail("the fragment item" + at(abs) + " has length " + std::to_string(len) +
+           ": its end is past the largest file offset, 2**64 - 1");
+    const uint64_t head = std::min<uint64_t>(len, 4);
+    const uint64_t avail = buf.size - pos - 8;
+    if (avail < head) break;  // its first bytes are in the next block, read from its tag
+    w.positions.push_back(abs);
+    w.lengths.push_back(len);
+    uint8_t h[4] = {0, 0, 0, 0};
+    std::copy(buf.data + pos + 8, buf.data + pos + 8 + head, h);
+    w.heads.insert(w.heads.end(), h, h + 4);
+    if (uint64_t{len} > avail) {  // the rest of the item is not needed: the caller reads on from its end
+      w.next = abs + 8 + len;
+      return w;
+    }
+    pos += 8 + uint64_t{len};
+  }
+  w.next = base + pos;
+  return w;
+}
+
 }  // namespace framecodec

@@ -63,4 +63,23 @@ struct FragmentScan {
 // read_item. Never reads outside `buf`; every step advances by at least 8 bytes.
 FragmentScan scan_fragments(ConstBytes buf, uint64_t offset);
 
+// The items of a value read in blocks: an index of a remote file whose Basic Offset Table is empty and that
+// has no Extended Offset Table is only found by walking the item headers, and a frame's bytes need not be
+// fetched to step over them. Offsets are absolute in the file (base + position in the block).
+struct ItemWalk {
+  std::vector<uint64_t> positions;  // each item's tag
+  std::vector<uint64_t> lengths;    // each item's value length
+  std::vector<uint8_t> heads;       // 4 per item: its first value bytes (a codestream's marker), zero past its length
+  uint64_t next = 0;                // the next item to read, possibly past the block; past the delimiter when done
+  bool done = false;                // the sequence delimiter (FFFE,E0DD) was met
+};
+
+// Walks the items (FFFE,E000) of `buf`, the bytes of a file from absolute offset `base`, from position `offset`
+// (an item tag): records each item whose 8-byte header and first min(4, length) value bytes lie in `buf`, and
+// stops at the first that does not (next = its offset, which may lie past the block when an item is longer
+// than the rest of it) or after the sequence delimiter (done). Throws EncapsulationError naming the absolute
+// offset for any other tag, an undefined length, an offset past the end of `buf`, or offsets past 2**64 - 1.
+// The walk over a value cut into blocks at any positions, each resumed from `next`, finds the items of one walk.
+ItemWalk walk_items(ConstBytes buf, uint64_t offset, uint64_t base);
+
 }  // namespace framecodec

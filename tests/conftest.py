@@ -21,6 +21,10 @@ settings.load_profile("framecodec")
 # benchmarks/frames.py and benchmarks/slides.py: synthetic frames and whole slides, shared with the benchmarks
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
+# the remote-reading tests' servers (an HTTP range server, moto's S3) and files, defined once for the whole session
+from remote_corpus import corpus  # noqa: E402, F401
+from remote_servers import moto_s3, range_server, s3  # noqa: E402, F401
+
 
 def make_bytes(kind: str, size: int, seed: int) -> bytes:
     """Test data of a given structure: what frames look like, and what they don't."""

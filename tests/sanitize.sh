@@ -34,6 +34,9 @@ esac
 # from being reused, so RSS says nothing about leaks under it (LeakSanitizer checks the fuzz targets).
 # Each of those runs in the plain suite.
 if [ $# -eq 0 ]; then
-  set -- tests --ignore=tests/test_typing.py --ignore=tests/test_benchmark_report.py -k "not rss"
+  # The remote tests exercise the network layer (Python, fsspec, servers on the loopback); its native parts, the
+  # engine and the item walk, are the ones the other tests drive here.
+  set -- tests --ignore=tests/test_typing.py --ignore=tests/test_benchmark_report.py --ignore=tests/test_remote.py \
+    --ignore=tests/test_remote_http.py --ignore=tests/test_remote_servers.py -k "not rss"
 fi
 "$python" -m pytest -q -p no:cacheprovider "$@"

@@ -490,7 +490,7 @@ def hwm():
 
 # Past the Python check (pixel_array refuses such files before allocating): the engine on its own must not size a
 # scratch buffer from the claim either.
-framecodec.pixels.check_claims = lambda frames, sel: None
+framecodec.pixels.check_claims = lambda frames, sel, headers=True: None
 path, rows, spp, bits, planar = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
 stream = bytes.fromhex(sys.argv[6])
 shape = (rows, rows, spp) if spp > 1 else (rows, rows)

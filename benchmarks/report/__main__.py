@@ -28,7 +28,7 @@ from . import goals, machine, plots, results, tables
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
 ROOT = BENCHMARKS.parent
-AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask", "jpeg_family", "transcode"]
+AREAS = ["deflate", "bitpack", "rle", "encaps", "pipeline", "reader", "dask", "jpeg_family", "transcode", "remote"]
 TITLES = {
     "deflate": "Deflate and inflate of one frame (Deflated Image Frame Compression)",
     "bitpack": "1-bit packing",
@@ -41,6 +41,8 @@ TITLES = {
                    "JPEG-LS files against pydicom's plugins",
     "transcode": "Streaming transcode and FrameWriter (issue 17): peak RSS and time in fresh processes, against the "
                  "in-memory decode + encode and highdicom",
+    "remote": "FrameReader over S3 (issue 19): requests and time through a 20 ms proxy, against highdicom and wsidicom "
+              "over s3fs",
 }
 PYDICOM31_AREAS = ["pipeline"]  # the areas with pydicom 3.1-only peers
 MACHINE, GOALS = "Machine and versions", "Goals of the earlier issues"  # RESULTS.md's first two headings

@@ -1,6 +1,7 @@
 """The goals of issues 2-4 (the kernels), computed from the groups' medians: those benchmarks time each
 implementation on its own (pytest-benchmark groups) or interleaved, and record no goal themselves. Issues 7-9's
-goals are recorded by their benchmarks (``extra_info["goals"]``) from interleaved rounds."""
+goals are recorded by their benchmarks (``extra_info["goals"]``) from interleaved rounds, as are those of later
+issues (issue 19's by bench_remote.py: they need the requests each round counted, which the groups' medians lack)."""
 
 from __future__ import annotations
 

@@ -26,6 +26,22 @@ py::tuple py_scan_fragments(const py::object& buffer, py::ssize_t offset) {
                         take_array(std::move(s.basic_offsets)), s.first_item, s.end, s.has_delimiter);
 }
 
+// (positions, lengths, heads of shape (k, 4), next, done): one block of an item walk, offsets absolute.
+py::tuple py_walk_items(const py::object& buffer, py::ssize_t offset, py::ssize_t base) {
+  Buffer in(buffer, "buffer");
+  const uint64_t off = non_negative_u64(offset, "offset");
+  const uint64_t b = non_negative_u64(base, "base");
+  ItemWalk w;
+  {
+    py::gil_scoped_release nogil;
+    w = walk_items(in.bytes(), off, b);
+  }
+  const auto k = static_cast<py::ssize_t>(w.positions.size());
+  py::array heads = take_array(std::move(w.heads)).reshape({k, py::ssize_t{4}});  // a read-only view, as the rest
+  return py::make_tuple(take_array(std::move(w.positions)), take_array(std::move(w.lengths)), heads, w.next,
+                        w.done);
+}
+
 const char* source_name(FrameSource s) {
   switch (s) {
     case FrameSource::extended_offset_table: return "extended";
@@ -185,6 +201,8 @@ py::tuple py_locate_file(const py::object& path) {
 void add_encaps(py::module_& m) {
   m.def("_scan_fragments", &py_scan_fragments, py::arg("buffer"), py::arg("offset") = 0,
         "Walk an encapsulated Pixel Data value; framecodec.scan_fragments wraps the result.");
+  m.def("_walk_items", &py_walk_items, py::arg("buffer"), py::arg("offset"), py::arg("base"),
+        "Walk the items of one block of an encapsulated value read from file offset base; offsets are absolute.");
   m.def("_verify_extended_frames", &py_verify_extended_frames, py::arg("buffer"), py::arg("offsets"),
         py::arg("lengths"), py::arg("begin"), py::arg("end"),
         "Check frames [begin, end) of an Extended Offset Table frame table against the data.");

@@ -1,11 +1,16 @@
 // scan_fragments and build_frame_table on an encapsulated value: with the Basic Offset Table it holds (or an
 // empty one), with an Extended Offset Table, and split by codestream markers. Whatever they accept must
 // describe the buffer: every fragment inside it, each frame at least one fragment, in order; an Extended
-// Offset Table frame that verify_extended_frames accepts is exactly its item.
+// Offset Table frame that verify_extended_frames accepts is exactly its item. walk_items over the value read
+// whole and in blocks of 12 + frames bytes (from a file offset near 2**64 when the mode's top bit is set) finds
+// the same items, or the same error, and agrees with the scan.
 //
 // Input: mode (1 byte), frames (1 byte), offset (1 byte), for the Extended Offset Table mode 16 bytes per
 // frame (offset and length, little endian), then the value.
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "encaps_frames.h"
@@ -30,6 +35,65 @@ void check_table(ConstBytes buf, const FrameTable& t, uint64_t n) {
     if (k) FUZZ_CHECK(t.offsets[k] > t.offsets[k - 1]);
   }
   FUZZ_CHECK(t.end <= buf.size);
+}
+
+// The walk of buf from offset, read in blocks of `block` bytes (>= 12: each block holds an item's header and
+// head, so each one but the last makes progress), each from the last one's `next`.
+ItemWalk walk_in_blocks(ConstBytes buf, uint64_t offset, uint64_t base, uint64_t block) {
+  ItemWalk all;
+  uint64_t cur = offset;
+  while (true) {
+    const ConstBytes b{buf.data + cur, std::min<uint64_t>(block, buf.size - cur)};
+    ItemWalk w = walk_items(b, 0, base + cur);
+    all.positions.insert(all.positions.end(), w.positions.begin(), w.positions.end());
+    all.lengths.insert(all.lengths.end(), w.lengths.begin(), w.lengths.end());
+    all.heads.insert(all.heads.end(), w.heads.begin(), w.heads.end());
+    all.next = w.next;
+    all.done = w.done;
+    if (w.done || w.next - base >= buf.size || (w.positions.empty() && w.next == base + cur)) return all;
+    FUZZ_CHECK(w.next > base + cur);
+    cur = w.next - base;
+  }
+}
+
+void check_walk(ConstBytes buf, uint64_t offset, uint64_t base, uint64_t block, const FragmentScan* scan) {
+  ItemWalk w, wb;
+  std::string error, block_error;
+  try {
+    w = walk_items(buf, offset, base);
+  } catch (const EncapsulationError& e) {
+    error = e.what();
+  }
+  if (offset > buf.size) {
+    FUZZ_CHECK(!error.empty());
+    return;
+  }
+  try {
+    wb = walk_in_blocks(buf, offset, base, block);
+  } catch (const EncapsulationError& e) {
+    block_error = e.what();
+  }
+  FUZZ_CHECK(error == block_error);  // the same message: it names an absolute offset
+  FUZZ_CHECK(error.empty() || !scan);  // what the scan accepts is items back to back inside the buffer
+  if (!error.empty()) return;
+  FUZZ_CHECK(w.positions == wb.positions && w.lengths == wb.lengths && w.heads == wb.heads);
+  FUZZ_CHECK(w.next == wb.next && w.done == wb.done);
+  const size_t k = w.positions.size();
+  FUZZ_CHECK(w.lengths.size() == k && w.heads.size() == 4 * k);
+  uint64_t pos = base + offset;
+  for (size_t i = 0; i < k; ++i) {  // back to back; each header and head inside the buffer, the head its bytes
+    FUZZ_CHECK(w.positions[i] == pos);
+    const uint64_t rel = pos - base, head = std::min<uint64_t>(w.lengths[i], 4);
+    FUZZ_CHECK(rel + 8 + head <= buf.size && w.lengths[i] == load_le32(buf.data + rel + 4));
+    for (uint64_t j = 0; j < 4; ++j) FUZZ_CHECK(w.heads[4 * i + j] == (j < head ? buf.data[rel + 8 + j] : 0));
+    pos += 8 + w.lengths[i];
+  }
+  FUZZ_CHECK(w.next == pos + (w.done ? 8 : 0));
+  if (scan) {  // the scan's BOT item and fragments, and its end: past the delimiter or the buffer's end
+    FUZZ_CHECK(k == scan->offsets.size() + 1);
+    for (size_t i = 1; i < k; ++i) FUZZ_CHECK(w.positions[i] == base + scan->offsets[i - 1] - 8);
+    FUZZ_CHECK(w.done == scan->has_delimiter && w.next == base + scan->end);
+  }
 }
 
 }  // namespace
@@ -69,6 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     FUZZ_CHECK(s.end == pos + (s.has_delimiter ? 8 : 0) && s.end <= buf.size);
   }
+  const uint64_t base = (mode & 0x80) ? UINT64_MAX - buf.size : 1000;
+  check_walk(buf, offset, base, 12 + n, scanned ? &s : nullptr);
 
   static const Codestream kCodestreams[] = {Codestream::detect, Codestream::jpeg, Codestream::jpeg2000,
                                             Codestream::none};

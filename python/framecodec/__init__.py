@@ -52,6 +52,7 @@ from .encaps import (
 )
 from .pixels import iter_pixels, pixel_array
 from .reader import FrameReader
+from ._index import write_index
 from ._writer import FrameWriter
 from ._transcode import transcode
 from .pydicom_plugin import (
@@ -104,4 +105,5 @@ __all__ = [
     "unpack_bits",
     "unregister",
     "zlib_version",
+    "write_index",
 ]

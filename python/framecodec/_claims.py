@@ -54,10 +54,12 @@ _NAMES = {"deflate": "deflate", "rle": "RLE", "uncompressed": "Encapsulated Unco
           "j2k": "JPEG 2000", "htj2k": "HTJ2K", "jpegls": "JPEG-LS"}  # fmt: skip
 
 
-def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None) -> None:
+def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None, headers: bool = True) -> None:
     """Refuses, with a ``DecodeError`` (a ``ValueError``) naming the first such frame and the sizes, frames ``sel``
     (None: all) whose compressed bytes cannot hold the frame size the data set claims. Native Pixel Data is
-    checked against its length when the file is opened (``_source._native``)."""
+    checked against its length when the file is opened (``_source._native``). ``headers=False``: the frames'
+    bytes are not at hand (a remote file's, before they are fetched; ``lengths`` are then upper bounds), so only
+    their sizes are checked; the codestream headers are checked when the frames arrive."""
     codec, lay, ff = frames.codec, frames.layout, frames.frame_fragments
     if codec is None or codec == "native" or ff is None or len(ff) < 2:
         return
@@ -82,12 +84,13 @@ def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None) -> None:
                 f"valid header of {lay.samples_per_pixel} component(s) ({smallest} bytes), but the data set claims "
                 f"{_claim(frames, len(index))}: refused before allocating"
             )
-        _check_headers(frames, codec, index, len(index))
+        if headers:
+            _check_headers(frames, codec, index, len(index))
         return
     most, rule = _bound(codec, size)
     for k in np.flatnonzero(most < need):
         i = int(index[k])
-        if codec == "jpeg" and _arithmetic(frames, i):
+        if codec == "jpeg" and (not headers or _arithmetic(frames, i)):
             continue
         if codec == "rle" and size[k] < _RLE_HEADER:
             raise DecodeError(

@@ -117,6 +117,8 @@ def encapsulate_extended(frames: Iterable[_BufferLike], delimiter: bool = False)
 
 # The native halves of framecodec.encaps; use the typed wrappers there.
 def _scan_fragments(buffer: _BufferLike, offset: int = 0) -> tuple[_U64, _U64, _U64, int, int, bool]: ...
+def _walk_items(buffer: _BufferLike, offset: int, base: int) -> tuple[_U64, _U64, npt.NDArray[np.uint8], int, bool]:
+    """(item tag offsets, lengths, first 4 value bytes each, next item, delimiter met) of a block read at ``base``."""
 def _frame_table(
     buffer: _BufferLike,
     number_of_frames: int,

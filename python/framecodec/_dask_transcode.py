@@ -25,6 +25,7 @@ from dask.base import compute
 
 from ._errors import describe
 from ._output import SUFFIX, check_outputs
+from ._ranges import is_url
 from ._transcode import TARGETS, transcode
 from .backends import Backend
 
@@ -52,12 +53,15 @@ class TranscodeResult:
 def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], to: str = "deflate", *,
                     client: Any = None, level: int | None = None, backend: Backend | None = None, verify: bool = True,
                     new_uid: bool = False, threads: int | None = 1,
-                    progress: Callable[[int, int], object] | None = None) -> list[TranscodeResult]:  # fmt: skip
+                    progress: Callable[[int, int], object] | None = None,
+                    storage_options: dict[str, Any] | None = None) -> list[TranscodeResult]:  # fmt: skip
     """Transcode every file into ``out_dir`` (made if missing) under its own name, as a Dask bag with one task
     per file, on ``client`` (a ``distributed.Client``; default: the current client, else Dask's local
     processes). ``to``: ``deflate``, ``rle``, ``explicit`` or ``encapsulated-uncompressed``; ``level``,
     ``backend``, ``verify`` and ``new_uid`` as :func:`framecodec.transcode`; ``threads`` per task.
     ``progress(files done, files)`` is called as files finish (with a client; else once at the end).
+    ``paths`` may be URLs (each worker reads its files by byte ranges, with ``storage_options``); ``out_dir`` is a
+    local folder (on a cluster, one every worker sees).
 
     Returns one row per file, in input order; a file that failed has ``status == "failed"`` and its error,
     and is never silently skipped. Raises ``ValueError`` only for arguments that no file could be done with.
@@ -72,7 +76,8 @@ def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pairs = output_pairs([os.fspath(p) for p in paths], out)
-    options = {"to": to, "level": level, "backend": backend, "verify": verify, "new_uid": new_uid, "threads": threads}
+    options = {"to": to, "level": level, "backend": backend, "verify": verify, "new_uid": new_uid, "threads": threads,
+               "storage_options": storage_options}  # fmt: skip
     # partition_size=1: one task per file, so a file that kills its worker is retried (and reported) alone.
     tasks = db.from_sequence(pairs, partition_size=1).map(_transcode_one, options).to_delayed()
     client = client if client is not None else _current_client()
@@ -145,12 +150,21 @@ def format_table(rows: list[TranscodeResult]) -> str:
     return "\n".join(lines)
 
 
+def _size(src: str, storage_options: dict[str, Any] | None) -> int:
+    if not is_url(src):
+        return os.path.getsize(src)
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(src, **(storage_options or {}))
+    return int(fs.size(path))
+
+
 def _transcode_one(pair: tuple[str, Path], options: dict[str, Any]) -> TranscodeResult:
     src, dst = pair
     start = time.perf_counter()
     try:
         transcode(src, dst, **options)
-        return TranscodeResult(src, str(dst), "ok", os.path.getsize(src), os.path.getsize(dst),
+        return TranscodeResult(src, str(dst), "ok", _size(src, options["storage_options"]), os.path.getsize(dst),
                                time.perf_counter() - start)  # fmt: skip
     except Exception as e:  # noqa: BLE001 - this file's failure, reported; the other files go on
         return _failed(src, dst, time.perf_counter() - start, e)

@@ -102,3 +102,16 @@ def location_and_size(location: Sequence[int], size: Sequence[int]) -> tuple[int
     if width < 0 or height < 0:
         raise ValueError(f"the region's size must not be negative, got {width} x {height}")
     return x, y, width, height
+
+
+def fill_value(dtype: np.dtype[Any], shape: tuple[int, ...], fill: int | Sequence[int] | None, pi: str,
+                raw: bool) -> Any:  # fmt: skip
+    """``fill``, or white for colour (a slide's background; YBR white when YBR is returned raw), else 0."""
+    if fill is not None:
+        return np.asarray(fill, dtype)
+    if len(shape) != 3 or dtype.kind not in "ui":
+        return 0
+    top = np.iinfo(dtype).max
+    if raw and pi.startswith("YBR"):
+        return np.array([top, (top + 1) // 2, (top + 1) // 2], dtype)  # Y at full scale, no chroma
+    return top

@@ -11,15 +11,17 @@ file's size. The command line's ``transcode`` and ``framecodec.dask.transcode_fi
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._layout import BIG_ENDIAN, CODECS, Codec, PixelLayout
 from ._output import same_file
+from ._ranges import is_url
 from ._writer import EXPLICIT, FrameWriter
 from .backends import Backend
 
@@ -58,6 +60,7 @@ def transcode(
     verify: bool = True,
     new_uid: bool = False,
     progress: Progress | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Path:
     """Write the DICOM file ``src`` to ``dst`` in the transfer syntax ``to``: ``"deflate"``, ``"rle"``,
     ``"explicit"`` or ``"encapsulated-uncompressed"`` (or its UID), and return ``dst`` as a Path.
@@ -71,6 +74,9 @@ def transcode(
 
     ``dst`` appears whole or not at all (written to a temporary file beside it, synced and renamed); the input
     is never written. Raises ``ValueError`` for a file that cannot be transcoded, ``OSError`` for I/O.
+
+    ``src`` may be a URL (``s3://``, ``https://``, ..., read by byte ranges with ``storage_options``, as
+    :class:`~framecodec.FrameReader` reads it); ``dst`` is a local path only.
     """
     from ._stream import FileStream, open_stream
     from .reader import FrameReader
@@ -80,17 +86,21 @@ def transcode(
         raise ValueError(f"to must be one of {', '.join(TARGETS)} (or their UIDs), not {to!r}")
     if (level is not None or backend is not None) and target != TARGETS["deflate"]:
         raise ValueError(f"level and backend apply to deflate only, not {to!r}")
+    if is_url(os.fspath(dst)):
+        raise ValueError(f"transcode writes to a local path only, not {os.fspath(dst)}: write locally, then upload")
     dst = Path(os.fspath(dst))
     if same_file(src, dst):
         raise ValueError(f"the output {dst} is the input itself: transcode never overwrites its input")
     path = os.fsdecode(os.fspath(src))
-    stream = open_stream(path)  # None: a file FrameReader reads (its map given back batch by batch)
-    source: FileStream | FrameReader = stream if stream is not None else FrameReader(path, threads=threads)
+    remote = is_url(path)
+    stream = None if remote else open_stream(path)  # None: FrameReader reads (a map given back batch by batch)
+    source: FileStream | FrameReader = stream if stream is not None else FrameReader(
+        path, threads=threads, storage_options=storage_options)  # fmt: skip
     with source:
         ts, layout, codec = _describe(source)
         if layout.floating:  # (a stream refuses them when it opens)
             raise ValueError(f"{path}: Float Pixel Data cannot be transcoded: it cannot be encapsulated (PS3.5 A.4)")
-        header = _header(path, ts)
+        header = _header(path, ts) if not remote else _remote_header(source, ts)  # type: ignore[arg-type]
         as_rgb = ts not in CODECS  # JPEG family: RGB as Dataset.decompress gives it; ours: as stored
         copy = _copies(ts, layout, codec, target, level, backend)
         _output_attributes(header, layout, as_rgb, new_uid)
@@ -123,7 +133,7 @@ def _batch_from_stream(stream: FileStream, start: int, stop: int, writer: FrameW
     """Frames ``start:stop`` read into a buffer of their own: decoded and written, or their codestreams copied
     (decoded too when ``verify``, so that a copied codestream is known to decode)."""
     from .pixels import _decode_into, _finish, _result
-    from .reader import pydicom_frames
+    from .pixels import pydicom_frames
 
     frames = stream.batch(start, stop)
     sel = (np.arange(stop - start, dtype=np.int64), True)
@@ -149,7 +159,7 @@ def _batch_from_reader(reader: FrameReader, start: int, stop: int, writer: Frame
             writer.write(arr)
         del arr
     if copy:
-        writer.write_encoded(reader.raw(i) for i in range(start, stop))
+        writer.write_encoded(reader.raws(range(start, stop)))  # a remote file's in one batch
     _let_go(reader, start, stop)
 
 
@@ -184,6 +194,21 @@ def _header(path: str, ts: str) -> Dataset:
         ds.pop(keyword, None)
     if ds.original_encoding[1] is False:  # read as Explicit VR Big Endian (retired), written little endian
         _swap_binary_values(ds)
+    return ds
+
+
+def _remote_header(reader: FrameReader, ts: str) -> Dataset:
+    """``_header`` of a remote file: its data set without the Pixel Data, from the bytes read at open and those
+    after the Pixel Data (an object read whole: from its temporary copy)."""
+    from pydicom import dcmread
+
+    remote = reader._remote
+    assert remote is not None
+    if remote.local_path is not None:
+        return _header(remote.local_path, ts)
+    ds = dcmread(io.BytesIO(remote.data_set()), force=True)
+    for keyword in ("PixelData", "ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+        ds.pop(keyword, None)
     return ds
 
 

@@ -9,7 +9,10 @@ scheduler (which unpickles the graph) need not see the files. It reaches each wo
 there when a chunk is first read, by mapping it again (once per worker and computation). Each chunk is then one
 ``FrameReader.read`` (or ``read_region``) through the batch engine, straight into the chunk's array. Files
 must be at the same path on every worker (a shared file system), unchanged while the graph runs (a reader
-refuses a file whose size or time changed).
+refuses a file whose size or time changed). A URL (``s3://``, ``gs://``, ``https://``, with
+``storage_options``) needs no shared file system: the graph carries the URL, the header and the frames' spans,
+and each worker makes its own connection and fetches the byte ranges of its chunks (an object replaced while the
+graph runs is refused by its ETag).
 """
 
 from __future__ import annotations
@@ -45,27 +48,28 @@ PathLike = str | os.PathLike[str]
 
 
 def to_dask(source: PathLike | FrameReader, *, frames_per_chunk: int | None = None, threads: int | None = 1,
-            raw: bool = False) -> da.Array:  # fmt: skip
+            raw: bool = False, storage_options: dict[str, Any] | None = None) -> da.Array:  # fmt: skip
     """The frames of a file as a lazy array of shape (frames, rows, columns[, samples]).
 
     Chunks are runs of ``frames_per_chunk`` frames (default: as many as fill :data:`CHUNK_BYTES`), each
     decoded by ``FrameReader.read`` on ``threads`` threads (default 1: Dask runs chunks in parallel) where
     Dask runs it. Values equal ``framecodec.pixel_array(path, raw=raw)`` (with a frame axis always).
+    ``source`` may be a URL, read with ``storage_options`` (see :class:`~framecodec.FrameReader`).
     """
-    reader = _reader(source)
+    reader = _reader(source, storage_options)
     n, shape, dtype = len(reader), reader.shape, reader.dtype
     if frames_per_chunk is None:
         frames_per_chunk = max(1, CHUNK_BYTES // max(1, int(np.prod(shape)) * dtype.itemsize))
     elif frames_per_chunk < 1:
         raise ValueError(f"frames_per_chunk must be at least 1, got {frames_per_chunk}")
     frames = _Frames(_Opener(reader), (n, *shape), dtype, threads, raw)
-    name = "framecodec-frames-" + tokenize(reader.path, reader._identity, frames_per_chunk, threads, raw)
+    name = "framecodec-frames-" + tokenize(reader.path, _version(reader), frames_per_chunk, threads, raw)
     return _array(frames, (min(frames_per_chunk, max(n, 1)), *shape), name)
 
 
 def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (4096, 4096), focal_plane: int = 0,
                    optical_path: int = 0, threads: int | None = 1, fill: int | Sequence[int] | None = None,
-                   raw: bool = False) -> da.Array:  # fmt: skip
+                   raw: bool = False, storage_options: dict[str, Any] | None = None) -> da.Array:  # fmt: skip
     """A whole-slide image's total pixel matrix on one focal plane and optical path, as a lazy array of shape
     (total rows, total columns[, samples]).
 
@@ -73,8 +77,9 @@ def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (
     tiles under it, so ``arr[y0:y1, x0:x1].compute()`` reads only the tiles that area needs. Areas no tile
     covers get ``fill`` (white for RGB, as ``read_region``). ``ValueError`` when the matrix would be more than
     :data:`MAX_CHUNKS` chunks (a header claiming a matrix far larger than its tiles cover, or tiny chunks).
+    ``source`` may be a URL, read with ``storage_options``.
     """
-    reader = _reader(source)
+    reader = _reader(source, storage_options)
     geo = reader.geometry
     planes, paths = len(geo.focal_plane_z) or 1, len(geo.optical_path_identifiers) or 1
     focal_plane = plane_index(focal_plane, "focal_plane")  # a float would pass the range check and match nothing
@@ -92,18 +97,20 @@ def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (
     samples = reader.shape[2:]
     region = _Region(_Opener(reader), (geo.total_rows, geo.total_columns, *samples), reader.dtype, threads, raw,
                      focal_plane, optical_path, fill)  # fmt: skip
-    name = "framecodec-region-" + tokenize(reader.path, reader._identity, chunk, focal_plane, optical_path, threads,
+    name = "framecodec-region-" + tokenize(reader.path, _version(reader), chunk, focal_plane, optical_path, threads,
                                            raw, fill)  # fmt: skip
     return _array(region, (rows, columns, *samples), name)
 
 
 def stack_files(paths: Iterable[PathLike], *, frames_per_chunk: int | None = None, threads: int | None = 1,
-                raw: bool = False, concatenate: bool = False) -> da.Array:  # fmt: skip
+                raw: bool = False, concatenate: bool = False,
+                storage_options: dict[str, Any] | None = None) -> da.Array:  # fmt: skip
     """Many files with the same frame layout as one lazy array: (files, frames, rows, columns[, samples]), or
     with ``concatenate`` their frames one after another, (total frames, rows, columns[, samples]), when
     the files' frame counts differ. ``ValueError`` names the first file whose layout differs from the first's.
+    Paths may be URLs, read with ``storage_options``.
     """
-    readers = [FrameReader(p) for p in paths]
+    readers = [_reader(p, storage_options) for p in paths]
     if not readers:
         raise ValueError("stack_files needs at least one file")
     first = readers[0]
@@ -145,8 +152,17 @@ def _difference(a: FrameReader, b: FrameReader, *, frames: bool) -> str:
     return ""
 
 
-def _reader(source: PathLike | FrameReader) -> FrameReader:
-    return source if isinstance(source, FrameReader) else FrameReader(source)
+def _reader(source: PathLike | FrameReader, storage_options: dict[str, Any] | None = None) -> FrameReader:
+    if isinstance(source, FrameReader):
+        return source
+    return FrameReader(source, storage_options=storage_options) if storage_options else FrameReader(source)
+
+
+def _version(reader: FrameReader) -> object:
+    """What tells this file's version from another's in a graph's name: a local file's identity, an object's size
+    and ETag."""
+    remote = reader._remote
+    return reader._identity if remote is None else (remote.ranges.size, remote.ranges.etag)
 
 
 def _array(adapter: _Frames, chunks: tuple[int, ...], name: str) -> da.Array:

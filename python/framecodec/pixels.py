@@ -135,12 +135,13 @@ def _select(index: Index, n: int) -> tuple[npt.NDArray[np.int64] | None, bool]:
     return np.where(sel < 0, sel + n, sel), not scalar
 
 
-def _result(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool], out: npt.NDArray[Any] | None) -> npt.NDArray[Any]:  # fmt: skip
+def _result(frames: Frames, selection: tuple[npt.NDArray[np.int64] | None, bool], out: npt.NDArray[Any] | None,
+            headers: bool = True) -> npt.NDArray[Any]:  # fmt: skip
     sel, frame_axis = selection
     count = frames.layout.number_of_frames if sel is None else len(sel)
     shape = ((count,) if frame_axis else ()) + frames.layout.frame_shape
     dtype = frames.layout.for_syntax(frames.transfer_syntax)
-    check_claims(frames, sel)  # before allocating: a header's sizes against the bytes that must back them
+    check_claims(frames, sel, headers)  # before allocating: a header's sizes against the bytes that must back them
     if out is None:
         return np.empty(shape, dtype)
     if not isinstance(out, np.ndarray):
@@ -252,6 +253,11 @@ def _pydicom_pixel_array(source: Source, frames: Frames, index: Index, out: npt.
         sel = _select(index, n)[0]
         assert sel is not None
         arr = np.stack([pydicom_pixel_array(source, index=int(i), raw=raw) for i in sel])  # type: ignore[arg-type]
+    return _into(arr, out)
+
+
+def _into(arr: npt.NDArray[Any], out: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
+    """``arr``, or ``out`` holding it."""
     if out is None:
         return arr
     if out.shape != arr.shape or out.dtype != arr.dtype:
@@ -270,3 +276,24 @@ def _number_of_frames(ds: Dataset) -> int:
     """The data set's (0028,0008) Number of Frames, from the header ``open_source`` read from the file's start
     (reading it again from a file object would start wherever that read left the file)."""
     return number_of_frames(ds)
+
+
+def pydicom_frames(frames: Frames, sel: npt.NDArray[np.int64], raw: bool) -> npt.NDArray[Any]:
+    """Frames ``sel`` of a syntax the engine does not decode, by pydicom's decoder straight from their
+    codestreams (each encapsulated on its own), stacked."""
+    from pydicom.pixels.decoders.base import get_decoder
+    from pydicom.pixels.utils import as_pixel_options
+
+    from ._core import encapsulate
+    from .encaps import frame_bytes
+
+    assert frames.table is not None
+    decoder = get_decoder(frames.transfer_syntax)
+    opts = as_pixel_options(frames.ds)
+    opts["number_of_frames"] = 1  # each call gets one frame, encapsulated on its own
+    opts.pop("extended_offsets", None)
+    decoded = [
+        decoder.as_array(encapsulate([frame_bytes(frames.buffer, frames.table, int(i))]), raw=raw, **opts)[0]
+        for i in sel
+    ]
+    return np.stack(decoded)

@@ -3,7 +3,8 @@
 Opening reads the file's header (pydicom, without the Pixel Data and the Per-Frame Functional Groups) and
 builds the frame table in C++ over a memory map: no pixel bytes are read. Frames are then decoded on demand
 by the batch engine, straight into the arrays returned, with the GIL released; several Python threads may
-read at once. The geometry of VL Whole Slide Microscopy Images (tile positions, focal planes, optical paths)
+read at once. An object in a bucket or on an HTTP server (an fsspec URL), or a file object, is read by byte
+ranges instead (``_remote``): the header in one request, every frame a read needs in one batch. The geometry of VL Whole Slide Microscopy Images (tile positions, focal planes, optical paths)
 comes from ``framecodec.slide``.
 """
 
@@ -11,21 +12,31 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import errno
+import io
 import os
 import threading
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._claims import check_claims
 from ._layout import Codec, number_of_frames
 from .encaps import FrameTable, frame_bytes
-from ._region import block_mean, check_downsample, covered, decode_region, location_and_size, plane_index, tile_rects
-from .pixels import Index, _decode_into, _engine_options, _finish, _needs_finish, _result, _select, _workers
+from ._region import (
+    block_mean, check_downsample, covered, decode_region, fill_value, location_and_size, plane_index, tile_rects,
+)  # fmt: skip
+from .pixels import (
+    Index, _decode_into, _engine_options, _finish, _into, _needs_finish, _result, _select, _workers, pydicom_frames,
+)  # fmt: skip
+from ._ranges import is_url, open_ranges
+from ._remote import Remote, open_remote
+from ._reopen import LOCAL, identity, reopen_local, reopen_remote
 from ._source import Frames, open_partial
 from ._truncated import missing_frames_error
 from .slide import SlideGeometry, slide_geometry
@@ -45,16 +56,45 @@ class FrameReader:
     ``read_region`` work in the total pixel matrix. ``threads`` is the default worker count of the reads
     (None: one per core). Use as a context manager, or call ``close()``; arrays and views returned earlier
     stay valid after it.
+
+    ``source`` is a local path (memory-mapped), an fsspec URL (``s3://``, ``gs://``, ``https://``, ...; with
+    ``storage_options`` for its filesystem, ``pip install 'framecodec[remote]'``) or an open binary file object.
+    A URL or file object is read by byte ranges: the header in one request (more only for a longer header), each
+    read's frames in one batch of merged, concurrent requests, each request retried up to ``retries`` times, and
+    ``cache_bytes`` of recently read frames kept for overlapping regions (docs/remote.md). A file with an empty
+    Basic Offset Table and no Extended Offset Table is indexed by walking its items, which reads its Pixel Data
+    once, unless a sidecar index (``framecodec.write_index``) is found beside it or named by ``index``.
     """
 
-    def __init__(self, path: str | bytes | os.PathLike[str] | os.PathLike[bytes], *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        source: str | bytes | os.PathLike[str] | os.PathLike[bytes] | IO[bytes],
+        *,
+        threads: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
+        retries: int = 3,
+        cache_bytes: int = 64 << 20,
+    ) -> None:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
-        self.path = os.fsdecode(os.fspath(path))  # str whatever was given (bytes paths as open() takes them)
         self.threads = threads
         self._lock = threading.Lock()
-        self._frames: Frames | None = open_partial(path)  # a file cut short opens: its whole frames read
-        self._identity = _identity(self.path)  # what a pickled reader expects to find again
+        self._remote: Remote | None = None
+        if is_url(source) or not isinstance(source, (str, bytes, os.PathLike)):
+            self._remote = open_remote(open_ranges(source, storage_options, retries), index=index,
+                                       cache_bytes=cache_bytes)  # fmt: skip
+            self.path = self._remote.ranges.url
+            self._frames: Frames | None = self._remote.frames
+            self._identity: tuple[int, ...] = ()
+            return
+        if isinstance(source, str) and source.startswith("file://"):  # a local file named as a URL: mapped
+            source = url2pathname(urlsplit(source).path)
+        if storage_options:
+            raise ValueError(f"storage_options are for URLs; {os.fsdecode(os.fspath(source))!r} is a local path")
+        self.path = os.fsdecode(os.fspath(source))  # str whatever was given (bytes paths as open() takes them)
+        self._frames = open_partial(source)  # a file cut short opens: its whole frames read
+        self._identity = identity(self.path)  # what a pickled reader expects to find again
 
     # --- pickling: by path, for worker processes (framecodec.dask) --------------------------------------
 
@@ -63,13 +103,15 @@ class FrameReader:
         it maps the file again and checks that it is the same (size and modification time), so a worker
         opens it in well under a millisecond. The slide geometry travels too once it has been computed."""
         frames = self._open()
-        state = {f.name: getattr(frames, f.name) for f in dataclasses.fields(frames) if f.name not in _LOCAL}
+        geometry = self.__dict__.get("geometry")
+        if self._remote is not None:  # the URL, the header and the frames' spans; each process opens its own
+            return (reopen_remote, (self._remote, self.threads, geometry))
+        state = {f.name: getattr(frames, f.name) for f in dataclasses.fields(frames) if f.name not in LOCAL}
         if "ExtendedOffsetTable" in frames.ds:  # 16 bytes a frame that the frame table already holds
             state["ds"] = copy.deepcopy(frames.ds)  # (a shallow copy shares its elements with the original)
             for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
                 state["ds"].pop(keyword, None)
-        geometry = self.__dict__.get("geometry")
-        return (_reopen, (self.path, self.threads, self._identity, state, geometry))
+        return (reopen_local, (self.path, self.threads, self._identity, state, geometry))
 
     # --- state ---------------------------------------------------------------------------------------
 
@@ -87,6 +129,21 @@ class FrameReader:
     @property
     def closed(self) -> bool:
         return self._frames is None
+
+    @property
+    def remote(self) -> bool:
+        """Whether the file is read by byte ranges (a URL or a file object), not memory-mapped."""
+        return self._remote is not None
+
+    @property
+    def requests(self) -> int:
+        """The requests made so far for a remote file (each ranged read, retries included); 0 for a local one."""
+        return self._remote.ranges.requests if self._remote is not None else 0
+
+    @property
+    def bytes_read(self) -> int:
+        """The bytes fetched so far for a remote file; 0 for a local one."""
+        return self._remote.ranges.bytes_read if self._remote is not None else 0
 
     def __enter__(self) -> FrameReader:
         return self
@@ -134,8 +191,8 @@ class FrameReader:
 
     @property
     def frame_table(self) -> FrameTable | None:
-        """Where each frame's fragments are (encapsulated Pixel Data), None for native data. In a file cut short,
-        the whole frames' only (``len(frame_table) == whole_frames``)."""
+        """Where each frame's fragments are (encapsulated Pixel Data), None for native data and for a file read by
+        byte ranges. In a file cut short, the whole frames' only (``len(frame_table) == whole_frames``)."""
         return self._open().table
 
     @property
@@ -146,20 +203,31 @@ class FrameReader:
         ends. The same for native and encapsulated data: native frames whose bytes are all in the file,
         encapsulated frames whose every fragment is there and known to be the last (the next frame starts, the
         sequence delimiter follows, the offset table or the codestream's end marker says so)."""
-        frames = self._open()
+        frames = self._settled()
         return self.number_of_frames if frames.whole_frames is None else frames.whole_frames
 
     @property
     def truncation(self) -> str | None:
         """None for a file whose Pixel Data is whole; for a file cut short, where it ends (``"it ends at byte
         2142 inside frame 6: ..."``)."""
-        return self._open().truncation
+        return self._settled().truncation
+
+    def _settled(self) -> Frames:
+        """The frames, a remote file's last frame's end found (a Basic Offset Table does not say where it is)."""
+        frames = self._open()
+        if self._remote is not None:
+            self._remote.settle()
+        return frames
 
     def _check_whole(self, frames: Frames, indices: Index) -> None:
         """Raises the error for frames of ``indices`` that are not wholly in a truncated file."""
+        n = self.number_of_frames
+        if self._remote is not None:
+            sel = _select(indices, n)[0]
+            if sel is None or n - 1 in sel:
+                self._remote.settle()  # the last frame may be missing from an object cut short
         if frames.whole_frames is None or frames.truncation is None:
             return
-        n = self.number_of_frames
         sel = _select(indices, n)[0]
         wanted = np.arange(n) if sel is None else sel
         missing = wanted[wanted >= frames.whole_frames]
@@ -173,6 +241,8 @@ class FrameReader:
         from pydicom import dcmread
 
         self._open()
+        if self._remote is not None:
+            return dcmread(io.BytesIO(self._remote.header), stop_before_pixels=True, force=True)
         return dcmread(self.path, stop_before_pixels=True, force=True)
 
     # --- frames --------------------------------------------------------------------------------------
@@ -198,6 +268,8 @@ class FrameReader:
         frames = self._open()
         self._check_whole(frames, indices)
         threads = threads if threads is not None else self.threads
+        if self._ranged(frames):
+            return self._read_ranges(frames, indices, out, raw, threads)
         if frames.codec is None:  # a syntax pydicom decodes (JPEG, ...): pydicom's result, frame by frame
             return self._pydicom_frames(frames, indices, out, raw, threads)
         selection = _select(indices, frames.layout.number_of_frames)
@@ -207,6 +279,53 @@ class FrameReader:
         _decode_into(frames, selection, arr, threads, raw)
         return _finish(arr, frames, raw, out)
 
+    def _ranged(self, frames: Frames) -> bool:
+        return self._remote is not None and self._remote.ranged
+
+    def _read_ranges(self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool,
+                     threads: int | None) -> npt.NDArray[Any]:  # fmt: skip
+        """``read`` of a remote file: its frames fetched in slices of about 64 MB (the next fetched while one is
+        decoded), each decoded by the engine (or pydicom) straight into its part of the result."""
+        remote = self._remote
+        assert remote is not None
+        n = self.number_of_frames
+        selection = _select(indices, n)
+        if indices is None:
+            selection = (None, n > 1)
+        sel = np.arange(n, dtype=np.int64) if selection[0] is None else selection[0]
+        if frames.codec is None:  # a syntax pydicom decodes, from the fetched codestreams
+            stacked = np.concatenate([pydicom_frames(remote.gather(sel[part]), sel[part], raw)
+                                      for part in remote.slices(sel)])  # fmt: skip
+            return _into(stacked if selection[1] else stacked[0], out)
+        arr = _result(frames, selection, out, headers=False)  # the spans' sizes; headers as the frames arrive
+        flat = arr.reshape((len(sel),) + frames.layout.frame_shape)
+        parts = remote.slices(sel)
+        with ThreadPoolExecutor(1) as ahead:
+            pending = ahead.submit(remote.gather, sel[parts[0]])
+            for k, part in enumerate(parts):
+                batch = pending.result()
+                if k + 1 < len(parts):
+                    pending = ahead.submit(remote.gather, sel[parts[k + 1]])
+                check_claims(batch, sel[part])
+                _decode_into(batch, (sel[part], True), flat[part], threads, raw)
+        return _finish(arr, frames, raw, out)
+
+    def raws(self, indices: Sequence[int]) -> list[memoryview | bytes]:
+        """``raw(i)`` of each frame, a remote file's fetched in one batch."""
+        frames = self._open()
+        if not self._ranged(frames):
+            return [self.raw(i) for i in indices]
+        assert self._remote is not None
+        self._check_whole(frames, list(indices))
+        sel = np.asarray(indices, dtype=np.int64)
+        batch = self._remote.gather(sel)
+        assert batch.table is not None or batch.codec == "native"
+        if batch.table is not None:
+            return [frame_bytes(batch.buffer, batch.table, int(i)) for i in sel]
+        size = batch.layout.stored_frame_size
+        view = memoryview(batch.buffer)
+        return [view[int(batch.offsets[i]) : int(batch.offsets[i]) + size] for i in sel]
+
     def _pydicom_frames(self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool,
                         threads: int | None) -> npt.NDArray[Any]:  # fmt: skip
         """Frames of a syntax the engine does not decode, by pydicom's decoder straight from their codestreams
@@ -214,18 +333,13 @@ class FrameReader:
         from .pixels import pixel_array
 
         if frames.table is None or indices is None:
-            return pixel_array(self.path, indices, threads=threads, out=out, raw=raw)
+            local = self._remote.local_path if self._remote is not None else self.path
+            return pixel_array(local or self.path, indices, threads=threads, out=out, raw=raw)
         n = self.number_of_frames  # not len(frames.table): a truncated file's table holds the whole frames only
         sel, frame_axis = _select(indices, n)
         assert sel is not None
         arr = pydicom_frames(frames, sel, raw)
-        arr = arr if frame_axis else arr[0]
-        if out is None:
-            return arr
-        if out.shape != arr.shape or out.dtype != arr.dtype:
-            raise ValueError(f"out must have shape {arr.shape} and dtype {arr.dtype}, got {out.shape} and {out.dtype}")
-        out[...] = arr
-        return out
+        return _into(arr if frame_axis else arr[0], out)
 
     def raw(self, index: int) -> memoryview | bytes:
         """Frame ``index``'s codestream as stored (any encapsulated syntax: JPEG, JPEG 2000, RLE, deflate ...),
@@ -236,6 +350,11 @@ class FrameReader:
             self._check_whole(frames, index)
             if index < 0:  # counted from the end of all frames, not of the whole ones in the table
                 index += self.number_of_frames
+        if self._ranged(frames):  # the frame fetched alone, then as from a file
+            picked = _select(index, self.number_of_frames)[0]
+            assert self._remote is not None and picked is not None
+            index = int(picked[0])
+            frames = self._remote.gather(picked)
         if frames.table is not None:
             return frame_bytes(frames.buffer, frames.table, index)
         if frames.codec != "native":
@@ -278,7 +397,11 @@ class FrameReader:
     def geometry(self) -> SlideGeometry:
         """Where each frame lies in the total pixel matrix, on which focal plane and optical path."""
         frames = self._open()
-        return slide_geometry(frames.ds, frames.buffer, frames.layout)
+        remote = self._remote
+        if remote is not None and remote.spans is not None and remote.spans.geometry is not None:
+            return remote.spans.geometry  # from the sidecar index
+        header = remote.header if remote is not None else frames.buffer  # the C++ walk reads the header
+        return slide_geometry(frames.ds, header, frames.layout)
 
     @property
     def tile_positions(self) -> npt.NDArray[np.int64]:
@@ -322,7 +445,7 @@ class FrameReader:
         # every pixel), unless the pixels are finished afterwards (then the fill is put back where none decoded).
         inside = x >= 0 and y >= 0 and x + width * d <= geo.total_columns and y + height * d <= geo.total_rows
         if not (inside and geo.dimension_organization == "TILED_FULL" and frames.codec is not None):
-            region[...] = _fill_value(self.dtype, self.shape, fill, frames.layout.photometric_interpretation, raw)
+            region[...] = fill_value(self.dtype, self.shape, fill, frames.layout.photometric_interpretation, raw)
         if width == 0 or height == 0:
             return region
         if d > 1 and (frames.codec is None or x % d or y % d or columns % d or rows % d):
@@ -354,76 +477,17 @@ class FrameReader:
             for tile, (rx, ry, rw, rh), (px, py) in zip(tiles, rects.tolist(), places.tolist()):
                 region[py : py + rh, px : px + rw] = tile[ry : ry + rh, rx : rx + rw]
             return rects, places
-        decode_region(frames, region, frame_list, rects, places, d, threads, _engine_options(frames, raw))
+        if self._ranged(frames):  # the tiles fetched in slices, each decoded into the region
+            assert self._remote is not None
+            for part in self._remote.slices(frame_list):
+                batch = self._remote.gather(frame_list[part])
+                decode_region(batch, region, frame_list[part], rects[part], places[part], d, threads,
+                              _engine_options(batch, raw))  # fmt: skip
+        else:
+            decode_region(frames, region, frame_list, rects, places, d, threads, _engine_options(frames, raw))
         if _needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill
             mask = covered((height, width), rects, places, d)
             keep = region[~mask]
             _finish(region, frames, raw, region)
             region[~mask] = keep
         return rects, places
-
-
-def pydicom_frames(frames: Frames, sel: npt.NDArray[np.int64], raw: bool) -> npt.NDArray[Any]:
-    """Frames ``sel`` of a syntax the engine does not decode, by pydicom's decoder straight from their
-    codestreams (each encapsulated on its own), stacked."""
-    from pydicom.pixels.decoders.base import get_decoder
-    from pydicom.pixels.utils import as_pixel_options
-
-    from ._core import encapsulate
-
-    assert frames.table is not None
-    decoder = get_decoder(frames.transfer_syntax)
-    opts = as_pixel_options(frames.ds)
-    opts["number_of_frames"] = 1  # each call gets one frame, encapsulated on its own
-    opts.pop("extended_offsets", None)
-    decoded = [
-        decoder.as_array(encapsulate([frame_bytes(frames.buffer, frames.table, int(i))]), raw=raw, **opts)[0]
-        for i in sel
-    ]
-    return np.stack(decoded)
-
-
-#: What a reader's frames hold only in this process: the map and the file objects.
-_LOCAL = frozenset({"buffer", "_mm", "_caller_file"})
-
-
-def _identity(path: str) -> tuple[int, ...]:
-    """What a pickled reader expects to find again: size and modification time, and the inode and status-change
-    time, which a rewrite in place (ctime) or a replacement (inode) changes even when it restores the size and the
-    modification time (os.utime). Both are the server's on NFS, so workers of other nodes see the same values."""
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
-
-
-def _reopen(path: str, threads: int | None, identity: tuple[int, ...], state: dict[str, Any],
-            geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
-    from ._core import MappedFile
-    from ._deflated import DEFLATED_EXPLICIT, inflated_map
-
-    deflated = state["transfer_syntax"] == DEFLATED_EXPLICIT  # PS3.5 A.5: the data set is inflated again
-    buffer: Any = inflated_map(path) if deflated and _identity(path) == identity else MappedFile(path)
-    if _identity(path) != identity or (not deflated and len(buffer) != identity[0]):
-        raise OSError(errno.ESTALE, "the file changed since its FrameReader was pickled (its size, modification "
-                                    "time, inode or status-change time differ): open it again", path)  # fmt: skip
-    if state["table"] is not None:
-        state = {**state, "table": state["table"]._bind(buffer)}
-    reader = FrameReader.__new__(FrameReader)
-    reader.path, reader.threads, reader._identity = path, threads, identity
-    reader._lock = threading.Lock()
-    reader._frames = Frames(buffer=buffer, **state)
-    if geometry is not None:
-        reader.__dict__["geometry"] = geometry
-    return reader
-
-
-def _fill_value(dtype: np.dtype[Any], shape: tuple[int, ...], fill: int | Sequence[int] | None, pi: str,
-                raw: bool) -> Any:  # fmt: skip
-    """``fill``, or white for colour (a slide's background; YBR white when YBR is returned raw), else 0."""
-    if fill is not None:
-        return np.asarray(fill, dtype)
-    if len(shape) != 3 or dtype.kind not in "ui":
-        return 0
-    top = np.iinfo(dtype).max
-    if raw and pi.startswith("YBR"):
-        return np.array([top, (top + 1) // 2, (top + 1) // 2], dtype)  # Y at full scale, no chroma
-    return top

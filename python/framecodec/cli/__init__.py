@@ -1,5 +1,5 @@
-"""The ``framecodec`` command line (also ``python -m framecodec``): ``info``, ``decode``, ``transcode``,
-``bench`` and ``demo``, one module each.
+"""The ``framecodec`` command line (also ``python -m framecodec``): ``info``, ``decode``, ``index``,
+``transcode``, ``bench`` and ``demo``, one module each.
 
 Exit status: 0 success; 1 a file failed (``framecodec: FILE: message`` on stderr, the other files are still
 processed); 2 a usage error; 130 interrupted (Ctrl-C or SIGTERM; no output file is left half-written).
@@ -14,7 +14,7 @@ import sys
 import threading
 from types import FrameType
 
-from . import bench, decode, demo, info, transcode
+from . import bench, decode, demo, index, info, transcode
 from ._common import UsageError, work_abandoned
 
 __all__ = ["main"]
@@ -24,6 +24,8 @@ EPILOG = """examples:
   framecodec info slide.dcm                               # what the Pixel Data holds, no pixel decoded
   framecodec info --json *.dcm                            # the same for machines
   framecodec decode slide.dcm -o tiles.npy --frames 0:100 # frames into a numpy file
+  framecodec info s3://bucket/slide.dcm -S anon=true      # a file in a bucket (or https://...), by byte ranges
+  framecodec index s3://bucket/slide.dcm                  # its frame positions beside it, for a quick open
   framecodec transcode ct.dcm ct-rle.dcm --to rle         # re-encode, verified before it is renamed into place
   framecodec transcode in/*.dcm out/ --to deflate --level 9
   framecodec bench                                        # the quick benchmark table
@@ -40,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (info, decode, transcode, bench, demo):
+    for module in (info, decode, index, transcode, bench, demo):
         module.add_parser(sub)
     return p
 

@@ -61,6 +61,30 @@ def threads_arg(text: str) -> int:
     return value
 
 
+def storage_option_arg(text: str) -> tuple[str, Any]:
+    """``--storage-option KEY=VALUE``: one option of a URL's fsspec filesystem; the value is JSON when it parses as
+    JSON (``anon=true``, ``client_kwargs={"endpoint_url": "..."}``), else the text."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def add_storage_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-S", "--storage-option", dest="storage_options", action="append", type=storage_option_arg,
+                   default=[], metavar="KEY=VALUE",
+                   help="an option of a URL's filesystem (fsspec), e.g. anon=true; repeatable")  # fmt: skip
+
+
+def storage_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    return dict(args.storage_options) or None
+
+
 def frames_arg(text: str) -> FrameSpec:
     """``--frames``: ``a:b``, ``a:b:c`` (Python slices, any part may be left out), ``i,j,k`` or ``i``; 0-based,
     negative numbers count from the end."""

@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ._common import (
-    FrameSpec, Progress, UsageError, atomic_output, frames_arg, interruptible, report, same_file, threads_arg,
+    FrameSpec, Progress, UsageError, add_storage_options, atomic_output, frames_arg, interruptible, report, same_file,
+    storage_options, threads_arg,
 )  # fmt: skip
 
 HELP = "decode frames of a DICOM file into a numpy .npy file"
@@ -25,6 +26,7 @@ EXAMPLES = """examples:
   framecodec decode slide.dcm -o tiles.npy --frames 0:100 # frames 0 to 99
   framecodec decode slide.dcm -o some.npy --frames 3,17,42 --threads 4
   framecodec decode ct.dcm -o last.npy --frames=-1        # one frame: no frame axis
+  framecodec decode s3://bucket/slide.dcm -o tiles.npy --frames 0:100 -S anon=true
 
 The .npy holds what framecodec.pixel_array(FILE, index) returns: frames x rows x columns (x samples), one
 0/1 byte per pixel for 1-bit data, YBR_FULL as RGB unless --raw; one index (or a single-frame file without
@@ -40,13 +42,14 @@ def add_parser(sub: Any) -> None:
         "decode", help=HELP, description=HELP + ".", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    p.add_argument("file", metavar="FILE", help="a DICOM file")
+    p.add_argument("file", metavar="FILE", help="a DICOM file, or its URL (s3://, gs://, https://, ...)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="the .npy file to write")
     p.add_argument("--frames", type=frames_arg, default=None, metavar="SPEC",
                    help="frames to decode, 0-based: a:b, a:b:c, i,j,k or i (default: all)")  # fmt: skip
     p.add_argument("--threads", type=threads_arg, default=None, metavar="N", help="worker threads (default: one per core)")
     p.add_argument("--raw", action="store_true", help="keep YBR_FULL as stored (no conversion to RGB)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_storage_options(p)
     p.set_defaults(run=run)
 
 
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if same_file(args.file, out):
         raise UsageError(f"the output {args.output} is the input file itself")
     try:
-        decode_file(args.file, out, args.frames, threads=args.threads, raw=args.raw, quiet=args.quiet)
+        decode_file(args.file, out, args.frames, threads=args.threads, raw=args.raw, quiet=args.quiet,
+                    storage_options=storage_options(args))  # fmt: skip
     except UsageError:  # --frames that select nothing: exit 2, as argparse's errors
         raise
     except Exception as e:  # noqa: BLE001 - reported as the file's failure
@@ -86,11 +90,12 @@ def _spec_text(spec: FrameSpec) -> str:
     return ":".join("" if p is None else str(p) for p in parts)
 
 
-def decode_file(path: str, out: Path, spec: FrameSpec, *, threads: int | None, raw: bool, quiet: bool) -> None:
+def decode_file(path: str, out: Path, spec: FrameSpec, *, threads: int | None, raw: bool, quiet: bool,
+                storage_options: dict[str, Any] | None = None) -> None:  # fmt: skip
     from .._truncated import missing_frames_error
     from ..reader import FrameReader
 
-    with FrameReader(path, threads=threads) as reader:
+    with FrameReader(path, threads=threads, storage_options=storage_options) as reader:
         n = len(reader)
         indices, frame_axis = selection(spec, n)
         count = len(indices)

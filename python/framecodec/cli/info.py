@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._common import describe, report
+from ._common import add_storage_options, describe, report, storage_options
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -28,6 +28,7 @@ HELP = "show transfer syntax, frames, layout, offset table, tiling, sizes and ra
 EXAMPLES = """examples:
   framecodec info seg.dcm
   framecodec info --json slide/*.dcm | jq '.[] | {file, frames, ratio}'
+  framecodec info s3://bucket/slide.dcm -S anon=true     # reads the header only (a request or two)
 """
 
 # What info shows of the header besides what FrameReader reads (Lossy Image Compression, modality).
@@ -44,6 +45,8 @@ _SOURCES = {
     "one_per_frame": "empty Basic Offset Table, one fragment per frame",
     "single_frame": "empty Basic Offset Table, one frame",
     "markers": "empty Basic Offset Table, frames found by their JPEG / JPEG 2000 start markers",
+    "walk": "empty Basic Offset Table, frames found by a walk of the items",
+    "index": "empty Basic Offset Table, frames from the sidecar index",
 }
 
 
@@ -52,8 +55,9 @@ def add_parser(sub: Any) -> None:
         "info", help=HELP, description=HELP + ", without decoding any pixels.", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    p.add_argument("files", nargs="+", metavar="FILE", help="DICOM files")
+    p.add_argument("files", nargs="+", metavar="FILE", help="DICOM files, or their URLs (s3://, gs://, https://, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON array, an object per file")
+    add_storage_options(p)
     p.set_defaults(run=run)
 
 
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for i, path in enumerate(args.files):
         try:
-            result = describe_file(path)
+            result = describe_file(path, storage_options(args))
         except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
             failed = True
             report(path, e)
@@ -85,15 +89,18 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def describe_file(path: str) -> dict[str, Any]:
+def describe_file(path: str, storage_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``info`` reports of one file, as the JSON object it prints."""
+    import io
+
     from pydicom import dcmread
     from pydicom.uid import UID
 
     from ..reader import FrameReader
 
-    with FrameReader(path) as reader:
-        with open(path, "rb") as f:
+    with FrameReader(path, storage_options=storage_options) as reader:
+        remote = reader._remote
+        with open(path, "rb") if remote is None else io.BytesIO(remote.header) as f:
             ds = dcmread(f, stop_before_pixels=True, force=True, specific_tags=_TAGS)
         ts = reader.transfer_syntax
         n = reader.number_of_frames
@@ -109,19 +116,25 @@ def describe_file(path: str) -> dict[str, Any]:
                 "frames_found_by": table.source,
                 "fragments": len(table.offsets),
             }
+        elif remote is not None and remote.ranged:  # the frames' spans (their fragments are not read)
+            about = remote.describe()
+            compressed = about["compressed"]
+            pixel_data = {"encapsulated": about["offset_table"] is not None, "offset_table": about["offset_table"],
+                          "frames_found_by": about["frames_found_by"], "fragments": None}  # fmt: skip
         else:
-            compressed = _native_length(path, ds, n, shape)
+            compressed = _native_length(remote.local_path or path if remote is not None else path, ds, n, shape)
             pixel_data = {"encapsulated": False, "offset_table": None, "frames_found_by": None, "fragments": None}
         decoded = n * frame_bytes
         deflated = ts == _DEFLATED
         # Native pixels are not compressed: no ratio (a ratio of about 1 would say nothing). Encapsulated: the whole
         # frames' decoded size over their codestreams' (all of them but in a truncated file).
-        ratio = round(whole * frame_bytes / compressed, 3) if table is not None and compressed and whole else None
+        encapsulated = pixel_data["encapsulated"]
+        ratio = round(whole * frame_bytes / compressed, 3) if encapsulated and compressed and whole else None
         sop_class = str(ds.get("SOPClassUID", "") or "")
         lossy = ds.get("LossyImageCompression")
         result: dict[str, Any] = {
             "file": path,
-            "file_size": os.path.getsize(path),
+            "file_size": os.path.getsize(path) if remote is None else remote.ranges.size,
             "transfer_syntax": ts,
             "transfer_syntax_name": _uid_name(UID(ts)),
             "sop_class": sop_class or None,
@@ -274,7 +287,9 @@ def format_text(r: dict[str, Any]) -> str:
     add("frame", _layout(r))
     if r["encapsulated"]:
         table = _SOURCES.get(r["frames_found_by"], r["frames_found_by"])
-        add("pixel data", f"encapsulated, {r['fragments']:,} fragment{'s' * (r['fragments'] != 1)}; {table}")
+        count = r["fragments"]  # None for a URL: its fragments are not read
+        items = "" if count is None else f"{count:,} fragment{'s' * (count != 1)}; "
+        add("pixel data", f"encapsulated, {items}{table}")
     elif r["transfer_syntax"] == _DEFLATED_DATA_SET:
         add("pixel data", "native, in a deflated data set (PS3.5 A.5)")
     else:
