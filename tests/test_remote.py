@@ -278,15 +278,43 @@ def test_write_index_of_a_local_file_and_a_file_object_reader_uses_it(corpus: di
         assert walked.bytes_read >= 0.9 * size  # no offset table: the walk reads the Pixel Data
     where = fc.write_index(path)
     assert where == str(path) + ".fcidx" and Path(where).is_file()
-    with open(path, "rb") as f, fc.FrameReader(f) as indexed, fc.FrameReader(path) as loc:
+    with open(path, "rb") as f, fc.FrameReader(f) as indexed, fc.FrameReader(path, index=False) as loc:
         # the header's 1 MiB range, and nothing of the Pixel Data beyond it (about 3.6 MB)
         assert indexed.bytes_read < size / 3, indexed.bytes_read
         assert_identical(indexed.read(), loc.read())
     other = fc.write_index(path, tmp_path / "elsewhere.fcidx")
     assert other == str(tmp_path / "elsewhere.fcidx")
-    with open(path, "rb") as f, fc.FrameReader(f, index=other) as indexed, fc.FrameReader(path) as loc:
+    with open(path, "rb") as f, fc.FrameReader(f, index=other) as indexed, fc.FrameReader(path, index=False) as loc:
         assert indexed.bytes_read < size / 3
         assert_identical(indexed[[MANY - 1, 0, 1234]], loc[[MANY - 1, 0, 1234]])
+
+
+def test_a_local_file_with_an_index_beside_it_is_read_where_the_index_says(corpus: dict[str, Entry],
+                                                                          tmp_path: Path) -> None:  # fmt: skip
+    """No offset table: mapped, the open would touch every item header; with NAME.fcidx beside it, the file is read
+    with pread where the index places the frames, and equals the mapped read; a pickled reader opens it again and
+    refuses it once it has changed; a file that changed since its index is mapped again, with a warning."""
+    path = tmp_path / "walked.dcm"
+    path.write_bytes(corpus["many-empty-bot"].data)
+    size = path.stat().st_size
+    with fc.FrameReader(path) as plain:
+        assert not plain.remote  # no index yet: mapped
+    fc.write_index(path)
+    with fc.FrameReader(path) as indexed, fc.FrameReader(path, index=False) as loc:
+        assert indexed.remote and not loc.remote
+        assert indexed.bytes_read < size / 3, indexed.bytes_read  # the header, not the Pixel Data
+        assert_identical(indexed.read(), loc.read())
+        again = pickle.loads(pickle.dumps(indexed))
+        assert_identical(again[[MANY - 1, 7]], loc[[MANY - 1, 7]])
+        blob = pickle.dumps(indexed)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # the file changed (its time)
+    with pytest.raises(OSError) as e:
+        pickle.loads(blob)
+    assert e.value.errno == errno.ESTALE
+    with pytest.warns(UserWarning, match="index"), fc.FrameReader(path) as r:
+        assert not r.remote  # mapped, as without an index
+    with pytest.raises(ValueError, match="index"):
+        fc.FrameReader(path, index=str(path) + ".fcidx")
 
 
 def test_a_stale_local_index(corpus: dict[str, Entry], tmp_path: Path) -> None:
@@ -295,7 +323,7 @@ def test_a_stale_local_index(corpus: dict[str, Entry], tmp_path: Path) -> None:
     where = fc.write_index(path)
     many_file(tmp_path, "walked.dcm", extended=False, seed=3)  # rewritten: other frames, other size
     with open(path, "rb") as f, pytest.warns(UserWarning, match="index"), fc.FrameReader(f) as r, \
-            fc.FrameReader(path) as loc:  # fmt: skip
+            fc.FrameReader(path, index=False) as loc:  # fmt: skip
         assert_identical(r.read(), loc.read())
     with open(path, "rb") as f, pytest.raises(ValueError, match="index"):
         fc.FrameReader(f, index=where)

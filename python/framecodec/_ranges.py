@@ -21,6 +21,7 @@ import asyncio
 import errno
 import os
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import IO, Any
 
@@ -448,6 +449,31 @@ class _FileRanges(Ranges):
         return bytes(data)
 
 
+class PathRanges(Ranges):
+    """A local file read with ``pread`` (``FrameReader`` over a file whose frames a sidecar index places): its
+    identity is its size and modification time, checked again where a pickled reader is opened."""
+
+    def __init__(self, path: str, retries: int = 0) -> None:
+        super().__init__(path, retries)
+        self._fd = os.open(path, os.O_RDONLY)
+        self._closer = weakref.finalize(self, os.close, self._fd)
+        st = os.fstat(self._fd)
+        self.size, self.stat = st.st_size, (st.st_size, st.st_mtime_ns)
+
+    def _run(self, coro: Awaitable[Any]) -> Any:
+        return _run_own(coro)
+
+    async def _get(self, start: int, end: int) -> bytes:
+        data = os.pread(self._fd, min(end, self.size) - start, start)
+        if len(data) != min(end, self.size) - start:
+            raise Changed(errno.ESTALE, f"the file ended at byte {start + len(data)}, before byte {end}: it changed "
+                          "since it was opened", self.url)  # fmt: skip
+        return data
+
+    def recipe(self) -> tuple[Any, ...]:
+        return (self.url, None, self.retries, self.size, self.stat)
+
+
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
 
@@ -515,9 +541,15 @@ def _for_filesystem(fs: Any, path: str, url: str, options: dict[str, Any] | None
     return cls(fs, path, url, options if options is not None else dict(fs.storage_options), retries)
 
 
-def reopen(url: str, storage_options: dict[str, Any], retries: int, size: int, etag: str | None) -> Ranges:
+def reopen(url: str, storage_options: dict[str, Any] | None, retries: int, size: int, etag: Any) -> Ranges:
     """The ranges of an object opened elsewhere (a pickled reader): its first response is checked against the size
-    and ETag seen there, with no request made here."""
+    and ETag seen there, with no request made here (a local file: its size and modification time, now)."""
+    if not is_url(url):
+        local = PathRanges(url, retries)
+        if local.stat != tuple(etag):
+            raise Changed(errno.ESTALE, "the file changed since its FrameReader was pickled (its size or modification "
+                          "time differ): open it again", url)  # fmt: skip
+        return local
     ranges = open_ranges(url, storage_options, retries)
     ranges.size, ranges.etag = size, etag
     return ranges

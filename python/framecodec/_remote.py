@@ -325,8 +325,13 @@ def _transfer_syntax(head: bytes) -> str:
     return head[at + 8 : at + 8 + length].rstrip(b"\0 ").decode("ascii", "replace")
 
 
-def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 20) -> Remote:
-    """Reads the header of the object behind ``ranges`` and makes its frames' spans (see the module's text)."""
+class NotIndexed(Exception):
+    """``open_remote(local=True)``: the file has no matching sidecar index, or needs none (it is memory-mapped)."""
+
+
+def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 20, local: bool = False) -> Remote:
+    """Reads the header of the object behind ``ranges`` and makes its frames' spans (see the module's text).
+    ``local``: a local file, read so only when its frames come from a sidecar index (else ``NotIndexed``)."""
     head = ranges.head(HEAD_BYTES)
     if len(head) == 0:
         raise ValueError(f"{ranges.url} is empty, not a DICOM file")
@@ -335,30 +340,32 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
         raise ValueError(f"{ranges.url} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with file meta "
                          "information (PS3.10 7.1), or it is truncated")  # fmt: skip
     if syntax in (BIG_ENDIAN, _DEFLATED_DATA_SET):
-        return _whole(ranges, head, cache_bytes)
+        return _whole(ranges, head, cache_bytes, local)
     loc, head = _locate(ranges, head)
     if loc is None:
-        return _whole(ranges, head, cache_bytes)
+        return _whole(ranges, head, cache_bytes, local)
     f = io.BytesIO(head)
     ds = _read(f, convert=True, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
     if float_pixels_follow(f):
-        return _whole(ranges, head, cache_bytes)
+        return _whole(ranges, head, cache_bytes, local)
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
     if not ts:
         raise ValueError(f"{ranges.url} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with file meta "
                          "information (PS3.10 7.1)")  # fmt: skip
     codec = _engine_codec(ts, ds)
     if not loc.encapsulated and codec != "native":  # native data pydicom decodes: read whole
-        return _whole(ranges, head, cache_bytes)
+        return _whole(ranges, head, cache_bytes, local)
     if loc.encapsulated and codec == "native":
         raise EncapsulationError(f"the transfer syntax {ts} needs native Pixel Data, but the Pixel Data at offset "
                                  f"{loc.offset} is encapsulated")  # fmt: skip
     if not loc.encapsulated and codec is None:
-        return _whole(ranges, head, cache_bytes)
+        return _whole(ranges, head, cache_bytes, local)
     layout = layout_of(ds) if codec is not None else _layout_or_none(ds)
     n = layout.number_of_frames if codec is not None else _frames_of(ds)
+    if local and not loc.encapsulated:
+        raise NotIndexed
     if loc.encapsulated:
-        spans = _encapsulated_spans(ranges, head, loc, n, ts, index)
+        spans = _encapsulated_spans(ranges, head, loc, n, ts, index, local)
     else:
         spans = _native_spans(ranges, loc, layout)
     whole, note = _whole_frames(spans, ranges.size)
@@ -411,7 +418,8 @@ def _locate(ranges: Ranges, head: bytes) -> tuple[PixelDataLocation | None, byte
         head += bytes(ranges.fetch([(len(head), grow)], ["the header"])[0])
 
 
-def _encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: int, ts: str, index: Any) -> Spans:
+def _encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: int, ts: str, index: Any,
+                        local: bool = False) -> Spans:  # fmt: skip
     bot_length = struct.unpack_from("<I", head, loc.offset + 4)[0] if len(head) >= loc.offset + 8 else 0
     tag = struct.unpack_from("<I", head, loc.offset)[0] if len(head) >= loc.offset + 4 else 0
     if tag != _ITEM:
@@ -425,6 +433,11 @@ def _encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: 
         if named is not None:
             return named
     eo, el = loc.extended_offsets, loc.extended_lengths
+    if local:  # a local file with an offset table, or whose index does not fit: mapped
+        found = None if bot_length or (eo is not None and len(eo)) else find_index(ranges, index, origin, n, ts)
+        if found is None:
+            raise NotIndexed
+        return found
     if eo is not None and el is not None and len(eo):  # PS3.3 C.7.6.3.1.8: one fragment a frame
         if len(eo) != n or len(el) != n:
             raise EncapsulationError(f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for the "
@@ -499,8 +512,10 @@ def _whole_frames(spans: Spans, size: int) -> tuple[int | None, str | None]:
     return k, f"it ends at byte {size} inside frame {k}, whose bytes run to {int(ends[k]) or 'the end'}"
 
 
-def _whole(ranges: Ranges, head: bytes, cache_bytes: int) -> Remote:
+def _whole(ranges: Ranges, head: bytes, cache_bytes: int, local: bool = False) -> Remote:
     """The object read whole into a temporary file, opened as a local file (the file is removed with the reader)."""
+    if local:
+        raise NotIndexed
     fd, path = tempfile.mkstemp(prefix="framecodec-", suffix=".dcm")
     try:
         with os.fdopen(fd, "wb") as out:

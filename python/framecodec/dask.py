@@ -162,7 +162,8 @@ def _version(reader: FrameReader) -> object:
     """What tells this file's version from another's in a graph's name: a local file's identity, an object's size
     and ETag."""
     remote = reader._remote
-    return reader._identity if remote is None else (remote.ranges.size, remote.ranges.etag)
+    return reader._identity if remote is None else (remote.ranges.size, remote.ranges.etag,
+                                                    getattr(remote.ranges, "stat", None))  # fmt: skip
 
 
 def _array(adapter: _Frames, chunks: tuple[int, ...], name: str) -> da.Array:

@@ -34,8 +34,9 @@ from ._region import (
 from .pixels import (
     Index, _decode_into, _engine_options, _finish, _into, _needs_finish, _result, _select, _workers, pydicom_frames,
 )  # fmt: skip
-from ._ranges import is_url, open_ranges
-from ._remote import Remote, open_remote
+from ._ranges import PathRanges, is_url, open_ranges
+from ._index import INDEX_SUFFIX
+from ._remote import NotIndexed, Remote, open_remote
 from ._reopen import LOCAL, identity, reopen_local, reopen_remote
 from ._source import Frames, open_partial
 from ._truncated import missing_frames_error
@@ -93,6 +94,11 @@ class FrameReader:
         if storage_options:
             raise ValueError(f"storage_options are for URLs; {os.fsdecode(os.fspath(source))!r} is a local path")
         self.path = os.fsdecode(os.fspath(source))  # str whatever was given (bytes paths as open() takes them)
+        if index is not False and (index is not None or os.path.isfile(self.path + INDEX_SUFFIX)):
+            self._remote = _indexed(self.path, index, retries, cache_bytes)
+            if self._remote is not None:  # no offset table, but a sidecar index: read by ranges, no walk
+                self._frames, self._identity = self._remote.frames, ()
+                return
         self._frames = open_partial(source)  # a file cut short opens: its whole frames read
         self._identity = identity(self.path)  # what a pickled reader expects to find again
 
@@ -132,7 +138,8 @@ class FrameReader:
 
     @property
     def remote(self) -> bool:
-        """Whether the file is read by byte ranges (a URL or a file object), not memory-mapped."""
+        """Whether the file is read by byte ranges (a URL, a file object, or a local file whose frames its sidecar
+        index places), not memory-mapped."""
         return self._remote is not None
 
     @property
@@ -491,3 +498,15 @@ class FrameReader:
             _finish(region, frames, raw, region)
             region[~mask] = keep
         return rects, places
+
+
+def _indexed(path: str, index: Any, retries: int, cache_bytes: int) -> Remote | None:
+    """A local file with no offset table read by ranges where its sidecar index places its frames (opening it
+    mapped would touch every item header of its Pixel Data); None when it has a table or no index that fits."""
+    from ._stream import require_regular_file
+
+    require_regular_file(path)  # never open a FIFO or a device
+    try:
+        return open_remote(PathRanges(path, retries), index=index, cache_bytes=cache_bytes, local=True)
+    except NotIndexed:
+        return None
