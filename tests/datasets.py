@@ -7,11 +7,13 @@ A test describes the pixels with a :class:`Layout`, draws values with :func:`mak
 three native transfer syntaxes, planar configuration 0 or 1, bit-packed 1-bit frames one after another, with
 or without garbage in the bits above Bits Stored) or encapsulated (:func:`encapsulated_dataset`: Deflated
 Image Frame Compression with ``zlib``, RLE Lossless with pydicom's encoder, Encapsulated Uncompressed; one or
-several fragments per frame; Basic or Extended Offset Table). :func:`reference` is pydicom's array.
+several fragments per frame; Basic or Extended Offset Table). :func:`reference` is pydicom's array, decoded
+by pydicom's own plugins chosen by name or without framecodec, never by framecodec's plugin.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import struct
 import zlib
@@ -302,15 +304,157 @@ def save(ds: Dataset, path: Any) -> Any:
     return path
 
 
-def reference(source: Any, index: Any = None, raw: bool = False, **kwargs: Any) -> npt.NDArray[Any]:
-    """``pydicom.pixels.pixel_array(source, raw=raw)`` with its frames selected by ``index`` as framecodec's
-    ``pixel_array`` selects them. pydicom's own ``index=`` is not used: it cannot decode the last frame of
-    native 1-bit data whose frames do not end on a byte boundary (3.0.2 and 3.1.dev0: a reshape error)."""
-    from pydicom.pixels import pixel_array
+#: The decoders a reference may use for the JPEG family, in order of preference (pydicom's plugin names): never
+#: "framecodec", which ``import framecodec`` puts first in pydicom.
+_JPEG_FAMILY_PLUGINS = ("pylibjpeg", "pyjpegls", "pillow", "gdcm")
+_PILLOW_FIRST = ("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51")  # JPEG Baseline, Extended: libjpeg-turbo
 
+
+def _transfer_syntax(source: Any) -> str:
+    if isinstance(source, Dataset):
+        return str(source.file_meta.TransferSyntaxUID)
     if isinstance(source, io.IOBase):
         source.seek(0)
-    arr = pixel_array(source, raw=raw, **kwargs)
+    ts = str(pydicom.dcmread(source, stop_before_pixels=True).file_meta.TransferSyntaxUID)
+    if isinstance(source, io.IOBase):
+        source.seek(0)
+    return ts
+
+
+def _read(source: Any) -> Dataset:
+    if isinstance(source, Dataset):
+        return source
+    if isinstance(source, io.IOBase):
+        source.seek(0)
+    return pydicom.dcmread(source)
+
+
+def _rle_decode(frame: bytes, ds: Dataset) -> bytes:
+    """PS3.5 Annex G in plain Python: each segment PackBits-decoded (G.3.1), the byte planes (most significant
+    first for each sample) put back together as interleaved little endian; Bits Allocated 1: a byte per pixel."""
+    pixels = int(ds.Rows) * int(ds.Columns)
+    samples, bps = int(ds.SamplesPerPixel), max(1, int(ds.BitsAllocated) // 8)
+    count, *offsets = struct.unpack("<16I", frame[:64])
+    if count != samples * bps:
+        raise ValueError(f"RLE frame of {count} segments, {samples * bps} expected")
+    ends = offsets[1:count] + [len(frame)]
+    planes = np.empty((pixels, samples, bps), np.uint8)
+    for k, (a, b) in enumerate(zip(offsets[:count], ends)):
+        seg, out, i = frame[a:b], bytearray(), 0
+        while len(out) < pixels and i < len(seg):
+            h, i = seg[i], i + 1
+            if h < 128:
+                out += seg[i : i + h + 1]
+                i += h + 1
+            elif h > 128:
+                out += seg[i : i + 1] * (257 - h)
+                i += 1
+        if len(out) < pixels:
+            raise ValueError(f"RLE segment {k} decodes to {len(out)} bytes, {pixels} expected")
+        planes[:, k // bps, bps - 1 - k % bps] = np.frombuffer(bytes(out[:pixels]), np.uint8)
+    return planes.tobytes()
+
+
+def _native_twin(ds: Dataset) -> Dataset:
+    """``ds`` (Deflated Image Frame Compression, Encapsulated Uncompressed or RLE Lossless) with its frames decoded
+    without framecodec (Python's zlib, numpy, :func:`_rle_decode`) and stored as native Explicit VR Little Endian
+    Pixel Data, so that pydicom's native decoder (which has no plugins) gives the array: the same shape, dtype and
+    colour handling as pydicom's array of ``ds``."""
+    from pydicom.encaps import generate_frames
+
+    ts = str(ds.file_meta.TransferSyntaxUID)
+    n = int(ds.get("NumberOfFrames", 1) or 1)
+    samples, bits = int(ds.SamplesPerPixel), int(ds.BitsAllocated)
+    pixels = int(ds.Rows) * int(ds.Columns) * samples
+    length = -(-pixels // 8) if bits == 1 else pixels * bits // 8  # PS3.5 8.2.16, A.4.11: whole bytes a frame
+    eot = None
+    if "ExtendedOffsetTable" in ds:
+        eot = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
+    frames = []
+    for k, frame in enumerate(generate_frames(ds.PixelData, number_of_frames=n, extended_offsets=eot)):
+        if ts == DEFLATE:
+            d = zlib.decompressobj(-15)  # a raw RFC 1951 stream (PS3.5 8.2.16)
+            data = d.decompress(frame)
+            if not d.eof:
+                raise ValueError(f"frame {k}: the deflate stream does not end")
+        elif ts == RLE:
+            data = _rle_decode(frame, ds)
+            if bits == 1:  # a byte per pixel, 0 or 1
+                data = np.packbits(np.frombuffer(data, np.uint8), bitorder="little").tobytes()
+        else:
+            data = frame
+        if not length <= len(data) <= length + 1:  # a frame padded to even length at most
+            raise ValueError(f"frame {k}: {len(data)} bytes, {length} expected")
+        frames.append(data[:length])
+    if bits == 1:  # native 1-bit frames follow each other bit after bit (PS3.5 8.1.1)
+        bits_of = [np.unpackbits(np.frombuffer(f, np.uint8), bitorder="little")[:pixels] for f in frames]
+        native = np.packbits(np.concatenate(bits_of), bitorder="little").tobytes()
+    else:
+        native = b"".join(frames)
+    # copies of the elements: setting a value on a shared element would change ``ds`` too
+    twin = Dataset()
+    for elem in ds:
+        if elem.keyword not in ("PixelData", "ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            twin.add(copy.copy(elem))
+    twin.file_meta = FileMetaDataset()
+    for elem in ds.file_meta:
+        twin.file_meta.add(copy.copy(elem))
+    twin.file_meta.TransferSyntaxUID = UID(EXPLICIT)
+    if ts == RLE and samples > 1:
+        twin.PlanarConfiguration = 0  # _rle_decode interleaves the samples
+    twin.PixelData = native + b"\x00" * (len(native) % 2)
+    twin["PixelData"].VR = "OB" if bits <= 8 else "OW"
+    twin["PixelData"].is_undefined_length = False
+    return twin
+
+
+def independent_plugin(transfer_syntax: str) -> str:
+    """The plugin of pydicom's that decodes ``transfer_syntax`` for a reference: pydicom's own for RLE (and for
+    Deflated Image Frame Compression on pydicom 3.1), else for the JPEG family the first installed of
+    Pillow (JPEG 8/12-bit), pylibjpeg, pyjpegls, Pillow, GDCM. "" for the native syntaxes (Deflated Explicit VR Little Endian too: no plugins there) and
+    for those pydicom has no decoder of its own for (3.0's Deflated Image Frame Compression, Encapsulated
+    Uncompressed): :func:`reference` decodes those itself. Never "framecodec"."""
+    if transfer_syntax == ENCAPSULATED_UNCOMPRESSED:
+        return ""
+    if transfer_syntax == RLE:
+        return "pydicom"
+    if transfer_syntax == DEFLATE:
+        return "pydicom" if PYDICOM_31 else ""
+    if transfer_syntax in NATIVE or not UID(transfer_syntax).is_compressed:  # Deflated Explicit VR too
+        return ""
+    from pydicom.pixels.decoders.base import get_decoder
+
+    available = [p for p in get_decoder(UID(transfer_syntax)).available_plugins if p != "framecodec"]
+    order = (("pillow",) if transfer_syntax in _PILLOW_FIRST else ()) + _JPEG_FAMILY_PLUGINS
+    for plugin in order:
+        if plugin in available:
+            return plugin
+    raise RuntimeError(f"no decoder of pydicom's but framecodec's is installed for {UID(transfer_syntax).name}")
+
+
+def reference(source: Any, index: Any = None, raw: bool = False, **kwargs: Any) -> npt.NDArray[Any]:
+    """pydicom's array of ``source`` (``pydicom.pixels.pixel_array(source, raw=raw)``), never framecodec's:
+    ``import framecodec`` puts framecodec's plugin first in pydicom, so the decoder is chosen here by
+    :func:`independent_plugin` (or ``decoding_plugin=``, which may not be "framecodec"), and where pydicom has no
+    decoder of its own (Encapsulated Uncompressed; Deflated Image Frame Compression on 3.0; RLE of Bits Allocated
+    1 on 3.0) the frames are decoded without framecodec and handed to pydicom as native data.
+    The frames are selected by ``index`` as framecodec's ``pixel_array`` selects them. pydicom's own ``index=`` is
+    not used: it cannot decode the last frame of native 1-bit data whose frames do not end on a byte boundary
+    (3.0.2 and 3.1.dev0: a reshape error)."""
+    from pydicom.pixels import pixel_array
+
+    plugin = kwargs.pop("decoding_plugin", "") or ""
+    if plugin == "framecodec":
+        raise ValueError("a reference never decodes with framecodec")
+    ts = _transfer_syntax(source)
+    plugin = plugin or independent_plugin(ts)
+    bits = int(_read(source).BitsAllocated) if ts == RLE and not PYDICOM_31 else 0
+    if ts in (DEFLATE, ENCAPSULATED_UNCOMPRESSED) and not plugin or bits == 1:  # 3.0 refuses 1-bit RLE
+        arr = pixel_array(_native_twin(_read(source)), raw=raw, **kwargs)
+    else:
+        if isinstance(source, io.IOBase):
+            source.seek(0)
+        arr = pixel_array(source, raw=raw, decoding_plugin=plugin, **kwargs)
     if index is None:
         return arr
     if isinstance(source, io.IOBase):

@@ -76,17 +76,13 @@ def test_tables_goals_and_plots(tmp_path: Path) -> None:
     assert plots.frames_plot([], tmp_path / "none.png") is None
 
 
-def test_report_smoke_runs_every_benchmark(tmp_path: Path) -> None:
-    out = tmp_path / "RESULTS.md"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.report", "--smoke", "--out", str(out), "--json-dir", str(tmp_path / "json")],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
-    text = out.read_text()
-    assert "Smoke run" in text and "Failed" not in text
-    for area in ("deflate", "rle", "encaps", "pipeline", "reader", "dask"):
-        assert f"benchmarks/bench_{area}.py" in text
+def test_an_empty_benchmark_json_is_no_results(tmp_path: Path) -> None:
+    """pytest-benchmark 5.2 writes an empty file under --benchmark-disable: no groups, not a crash. (The smoke run of
+    every benchmark is a step of .ci/run of its own: python -m benchmarks.report --smoke.)"""
+    (tmp_path / "deflate.json").write_text("")
+    (tmp_path / "rle.json").write_text('{"machine_info": {}, "benchmarks": []}')
+    res = results.load([tmp_path / "deflate.json", tmp_path / "rle.json"])
+    assert not res.groups and not res.goals
 
 
 @pytest.mark.parametrize("bad", ["--only nothing"])

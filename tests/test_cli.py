@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pty
+import re
 import shutil
 import signal
 import struct
@@ -134,6 +135,29 @@ def _fragments(value: bytes) -> list[bytes]:
     return list(generate_fragments(value[8 + bot_length :]))
 
 
+def library_versions() -> dict[str, str]:
+    """The deflate libraries' versions found without framecodec: libz's as Python's zlib module loads it (the
+    same libz.so.1 the extension links), libdeflate's from its header (the one the extension was built with)."""
+    versions = {"zlib": zlib.ZLIB_RUNTIME_VERSION}
+    header = Path("/usr/include/libdeflate.h")
+    found = re.search(r'LIBDEFLATE_VERSION_STRING\s+"([^"]+)"', header.read_text()) if header.exists() else None
+    if found:
+        versions["libdeflate"] = found.group(1)
+    return versions
+
+
+def expected_inflate() -> str:
+    """The decoding backend as README says it is chosen (FRAMECODEC_INFLATE, else libdeflate when the build has
+    it), found from the environment and the extension's symbols, and its library's version."""
+    core = next(Path(fc.__file__).parent.glob("_core*.so"))
+    built_with_libdeflate = b"libdeflate_deflate_decompress" in core.read_bytes()
+    name = os.environ.get("FRAMECODEC_INFLATE") or ("libdeflate" if built_with_libdeflate else "zlib")
+    versions = library_versions()
+    if name not in versions:
+        pytest.skip(f"{name}'s version is not known without framecodec (no /usr/include/libdeflate.h)")
+    return f"{name} {versions[name]}"
+
+
 INFO_CASES = {
     "native int16": (Layout(10, 12, bits=16, stored=12, signed=True, frames=5), EXPLICIT, {}, None),
     "implicit single frame": (Layout(10, 12), IMPLICIT, {}, None),
@@ -176,7 +200,9 @@ def test_info_json_against_pydicom(name: str, info_json: dict[str, tuple[Path, d
     assert got["pixel_representation"] == ds.PixelRepresentation
     assert got["photometric_interpretation"] == ds.PhotometricInterpretation
     assert tuple(got["frame_shape"]) == frame_shape and np.dtype(got["dtype"]) == ref.dtype
-    assert got["decoded_bytes"] == ref.nbytes and got["frame_bytes"] * frames == ref.nbytes
+    # the sizes the test knows: decoded as pydicom's array (a byte a pixel for Bits Allocated 1)
+    decoded = layout.rows * layout.columns * layout.samples * layout.frames * max(1, layout.bits // 8)
+    assert got["decoded_bytes"] == decoded == ref.nbytes and got["frame_bytes"] * frames == decoded
     if table is None:
         assert got["encapsulated"] is False and got["offset_table"] is None and got["fragments"] is None
         assert got["compressed_bytes"] == len(ds.PixelData)
@@ -188,12 +214,11 @@ def test_info_json_against_pydicom(name: str, info_json: dict[str, tuple[Path, d
         assert got["compressed_bytes"] == sum(len(f) for f in fragments)
     if table is None:  # native pixels are not compressed: no ratio
         assert got["ratio"] is None
-    else:
-        assert got["ratio"] == round(got["decoded_bytes"] / got["compressed_bytes"], 3)
+    else:  # from pydicom's fragments and the test's layout, not from the numbers info reports
+        assert got["ratio"] == round(decoded / sum(len(f) for f in _fragments(ds.PixelData)), 3)
     assert got["whole_frames"] == frames and got["truncation"] is None
     assert got["tiling"] is None and got["lossy_image_compression"] is None
-    backends = fc.backends()
-    assert got["inflate"] == (f"{backends['inflate']} {backends[backends['inflate']]}" if ts == DEFLATE else None)
+    assert got["inflate"] == (expected_inflate() if ts == DEFLATE else None)
     with fc.FrameReader(path) as reader:
         assert (got["frames"], tuple(got["frame_shape"]), got["dtype"]) == (len(reader), reader.shape, reader.dtype.str)
 
@@ -211,7 +236,9 @@ def test_info_text(tmp_path: Path) -> None:
     assert "10 rows x 12 columns, 16 bits allocated, 12 stored, signed, MONOCHROME2 -> int16 (10, 12)" in first
     assert "encapsulated, 5 fragments; Basic Offset Table" in first
     assert "decoded           1,200 bytes (5 x 240)" in first
-    assert lines["ratio"].endswith(":1")
+    compressed = sum(map(len, _fragments(pydicom.dcmread(a).PixelData)))
+    assert lines["compressed"] == f"{compressed:,} bytes (Pixel Data; file {os.path.getsize(a):,} bytes)"
+    assert lines["ratio"] == f"{1200 / compressed:.2f}:1"
     assert "1 bit allocated, unsigned" in second and "native (not compressed)" in second
     assert "  ratio " not in second and "  compressed " not in second and "  stored            40 bytes" in second
 
@@ -221,11 +248,13 @@ def test_info_and_version_name_the_deflate_backends(backend: str, tmp_path: Path
     f = write(tmp_path, "d.dcm", Layout(4, 4, frames=2), DEFLATE)
     env = {**os.environ, "FRAMECODEC_INFLATE": backend}
     r = subprocess.run([sys.executable, "-m", "framecodec", "info", str(f)], capture_output=True, text=True, env=env)
-    version = fc.zlib_version if backend == "zlib" else fc.libdeflate_version
+    if backend not in library_versions():
+        pytest.skip(f"{backend}'s version is not known without framecodec (no /usr/include/libdeflate.h)")
+    version = library_versions()[backend]
     assert r.returncode == 0 and f"  inflate           {backend} {version}" in r.stdout, r.stdout + r.stderr
     r = subprocess.run([sys.executable, "-m", "framecodec", "--version"], capture_output=True, text=True, env=env)
     assert r.stdout.startswith(f"framecodec {fc.__version__} (inflate: {backend} {version}")
-    assert f"deflate: zlib {fc.zlib_version}" in r.stdout
+    assert f"deflate: zlib {library_versions()['zlib']}" in r.stdout
 
 
 def test_info_a_bad_file_among_good_ones(tmp_path: Path) -> None:
@@ -563,12 +592,11 @@ def test_transcode_jpeg(grey_native: Path, tmp_path: Path) -> None:
     out = tmp_path / "rle.dcm"
     r = cli("transcode", jpeg, out, "--to", "rle")
     try:
-        expected = pydicom.dcmread(jpeg).pixel_array
-    except Exception as e:  # no JPEG plugin for pydicom here
+        expected = reference(jpeg)  # JPEG Lossless: pydicom's pylibjpeg or GDCM plugin, named
+    except Exception as e:  # no JPEG Lossless plugin for pydicom here: the command must fail, and say so
         assert r.returncode == 1 and r.stderr.startswith(f"framecodec: {jpeg}: ")
-        assert str(e).split()[0] in r.stderr
         assert listing(tmp_path) == ["jpeg.dcm"]
-        return
+        pytest.skip(f"pydicom cannot decode JPEG Lossless here ({e}): only the command's failure was checked")
     assert r.returncode == 0, r.stderr
     assert_identical(fc.pixel_array(out), expected)
     # JPEG Baseline: decoded by the engine (libjpeg-turbo); the reference is pydicom's Pillow plugin, named

@@ -49,7 +49,7 @@ def versions() -> list[tuple[str, str, str]]:
 
 def framecodec_line() -> str:
     import framecodec
-    from framecodec.backends import describe
+    from framecodec._backends import describe
 
     return f"framecodec {framecodec.__version__}: {describe()}"
 

@@ -95,10 +95,13 @@ def load(paths: list[Path]) -> Results:
     out = Results()
     for path in paths:
         area, env = area_of(path)
-        data = json.loads(path.read_text())
+        text = path.read_text().strip()
+        if not text:  # pytest-benchmark 5.2 writes an empty file under --benchmark-disable (the smoke run)
+            continue
+        data = json.loads(text)
         out.machine = out.machine or data.get("machine_info", {})
         groups: dict[str, Group] = {}
-        for b in data["benchmarks"]:
+        for b in data.get("benchmarks", []):
             info = b.get("extra_info", {})
             name = b.get("group") or b["name"]
             g = groups.get(name)

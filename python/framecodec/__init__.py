@@ -38,8 +38,8 @@ from ._core import (
     unpack_bits,
     zlib_version,
 )
-from .backends import Backends, backends
-from .compress import compress, decompress
+from ._backends import Backends, backends
+from ._compress import compress, decompress
 from .encaps import (
     FragmentTable,
     FrameTable,

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
-from .compress import compress
+from ._compress import compress
 from .pixels import pixel_array
 from .pydicom_plugin import DeflatedImageFrameCompression, RLELossless
 

@@ -27,7 +27,7 @@ from ._errors import describe
 from ._output import SUFFIX, check_outputs
 from ._ranges import is_url
 from ._transcode import TARGETS, transcode
-from .backends import Backend
+from ._backends import Backend
 
 __all__ = ["TranscodeResult", "transcode_files"]
 

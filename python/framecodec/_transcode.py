@@ -23,7 +23,7 @@ from ._layout import BIG_ENDIAN, CODECS, Codec, PixelLayout
 from ._output import same_file
 from ._ranges import is_url
 from ._writer import EXPLICIT, FrameWriter
-from .backends import Backend
+from ._backends import Backend
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset

@@ -23,8 +23,8 @@ from . import _core
 from ._file_header import file_header
 from ._layout import CODECS, PixelLayout, layout_of
 from ._output import discard, publish, temporary_beside
-from .backends import Backend
-from .compress import _frames_of
+from ._backends import Backend
+from ._compress import _frames_of
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset

@@ -27,8 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 import framecodec as fc
-from framecodec.backends import Backend
-from framecodec.backends import describe as describe_backends
+from framecodec._backends import Backend
+from framecodec._backends import describe as describe_backends
 
 
 def make_segmentation(frames: int, size: int, seed: int = 0) -> npt.NDArray[np.uint8]:

@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _version() -> str:
     from .. import __version__
-    from ..backends import describe
+    from .._backends import describe
 
     return f"{__version__} ({describe()})"
 

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         from ._common import UsageError
 
         raise UsageError(f"--scale must be positive, got {args.scale}")
-    from ..backends import describe
+    from .._backends import describe
 
     print(f"framecodec {framecodec.__version__} ({describe()}), pydicom {pydicom.__version__}, "
           f"{os.cpu_count()} cores; median of {args.repeat} runs; ratio: time over framecodec's one-thread time",

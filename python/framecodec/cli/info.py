@@ -195,7 +195,7 @@ _DEFLATED_DATA_SET = "1.2.840.10008.1.2.1.99"
 
 def _inflate() -> str:
     """The backend that would inflate the frames, with its version: ``"libdeflate 1.14"``."""
-    from ..backends import backends
+    from .._backends import backends
 
     b = backends()
     return f"{b['inflate']} {b[b['inflate']]}"

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._layout import CODECS, PixelLayout, layout_of
-from .backends import Backend
+from ._backends import Backend
 from .pixels import pixel_array
 
 if TYPE_CHECKING:
