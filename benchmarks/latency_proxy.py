@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from typing_extensions import Self
+
 #: The HTTP methods counted apart; anything else is "other".
 METHODS = ("HEAD", "GET", "PUT")
 #: The largest request head (request line and headers) read before giving up on a connection.
@@ -276,7 +278,27 @@ class _Child:
             self.process.wait(5)
 
 
-class LatencyProxy:
+class _Service:
+    """A server in a child process (``_Child``): ``start`` it, or use it as a context manager."""
+
+    _child: _Child | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LatencyProxy(_Service):
     """A proxy adding ``delay`` seconds to each HTTP request to ``upstream`` (host, port), counting requests (see the
     module's docstring). ``endpoint`` is its URL (http://127.0.0.1:PORT)."""
 
@@ -286,7 +308,7 @@ class LatencyProxy:
         self.port = 0
         self._child: _Child | None = None
 
-    def start(self) -> LatencyProxy:
+    def start(self) -> Self:
         self._child = _Child(["proxy", self.upstream[0], str(self.upstream[1]), repr(self.delay)], "the latency proxy",
                              30)  # fmt: skip
         self.port = int(self._child.first)
@@ -321,16 +343,6 @@ class LatencyProxy:
         return {"key": moto.KEY, "secret": moto.SECRET, "client_kwargs": {"endpoint_url": self.endpoint,
                 "region_name": moto.REGION}, **extra}  # fmt: skip
 
-    def stop(self) -> None:
-        if self._child is not None:
-            self._child.stop()
-            self._child = None
-
-    def __enter__(self) -> LatencyProxy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # ------------------------------------------------------------------------------------------------ moto
@@ -371,7 +383,7 @@ def _serve_moto(faithful: bool) -> None:
     server.stop()
 
 
-class MotoS3:
+class MotoS3(_Service):
     """moto's S3 server on 127.0.0.1 (an ephemeral port) in a child process; ``client()`` is a boto3 client that
     talks to it directly (for the uploads: no latency, not counted)."""
 
@@ -382,7 +394,7 @@ class MotoS3:
         self.address: tuple[str, int] = ("127.0.0.1", 0)
         self._child: _Child | None = None
 
-    def start(self) -> MotoS3:
+    def start(self) -> Self:
         self._child = _Child(["moto", "faithful" if self.faithful_ranges else "raw"], "moto's server", 60)
         host, port = self._child.first
         self.address = (str(host), int(port))
@@ -403,16 +415,6 @@ class MotoS3:
         return {"key": self.KEY, "secret": self.SECRET, "client_kwargs": {"endpoint_url": self.endpoint,
                 "region_name": self.REGION}}  # fmt: skip
 
-    def stop(self) -> None:
-        if self._child is not None:
-            self._child.stop()
-            self._child = None
-
-    def __enter__(self) -> MotoS3:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def probe() -> None:

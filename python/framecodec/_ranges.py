@@ -554,5 +554,3 @@ def reopen(url: str, storage_options: dict[str, Any] | None, retries: int, size:
     ranges.size, ranges.etag = size, etag
     return ranges
 
-
-Fetch = Callable[[Sequence[tuple[int, int]], Sequence[str]], list[memoryview]]

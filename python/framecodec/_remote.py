@@ -36,14 +36,12 @@ import numpy.typing as npt
 
 from . import _core
 from ._core import EncapsulationError
-from ._layout import BIG_ENDIAN, layout_of
+from ._layout import BIG_ENDIAN, layout_of, number_of_frames
 from ._ranges import HEAD_BYTES, MAX_REQUEST, Ranges
 from ._source import _HEADER_TAGS, Frames, _engine_codec, _layout_or_none, _read, float_pixels_follow, open_partial
 from .encaps import _ONE_FRAGMENT_PER_FRAME, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
-
     from .encaps import PixelDataLocation
     from .slide import SlideGeometry
 
@@ -167,8 +165,14 @@ class Remote:
     def _keep(self, fetched: dict[int, memoryview]) -> None:
         if self.cache_bytes <= 0:
             return
+        kept, room = {}, self.cache_bytes  # the last frames of a large read only: the rest would be evicted at once
+        for f in reversed(list(fetched)):
+            room -= len(fetched[f])
+            if room < 0:
+                break
+            kept[f] = fetched[f]
         with self._lock:
-            for f, view in fetched.items():
+            for f, view in reversed(kept.items()):
                 if len(view) > self.cache_bytes // 4 or f in self._cache:
                     continue
                 self._cache[f] = bytes(view)  # a copy: a view would keep its whole merged request alive
@@ -181,13 +185,11 @@ class Remote:
         spans, lay = self.spans, self.frames.layout
         assert spans is not None
         n = len(spans.starts)
-        chunk = np.empty(sum(len(p) for p in pieces), np.uint8)
+        chunk = np.concatenate([np.frombuffer(p, np.uint8) for p in pieces])
+        sizes = np.array([len(p) for p in pieces], np.uint64)
+        at = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.uint64)  # each frame's first byte in the chunk
         offsets = np.zeros(n, np.uint64)
-        at = 0
-        for f, piece in zip(frames.tolist(), pieces):
-            chunk[at : at + len(piece)] = np.frombuffer(piece, np.uint8)
-            offsets[f] = 8 * at + int(spans.bits[f]) if spans.bits is not None else at
-            at += len(piece)
+        offsets[frames] = at * np.uint64(8) + spans.bits[frames] if spans.bits is not None else at  # 1-bit: in bits
         lengths = np.full(n, lay.stored_frame_size, np.uint64)
         return replace(self.frames, buffer=chunk.data, offsets=offsets, lengths=lengths, frame_fragments=None)
 
@@ -361,7 +363,7 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
     if not loc.encapsulated and codec is None:
         return _whole(ranges, head, cache_bytes, local)
     layout = layout_of(ds) if codec is not None else _layout_or_none(ds)
-    n = layout.number_of_frames if codec is not None else _frames_of(ds)
+    n = layout.number_of_frames if codec is not None else number_of_frames(ds)
     if local and not loc.encapsulated:
         raise NotIndexed
     if loc.encapsulated:
@@ -380,12 +382,6 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
     remote.element_offset = loc.element_offset
     remote.native_end = None if loc.encapsulated else loc.offset + (loc.length or 0)
     return remote
-
-
-def _frames_of(ds: Dataset) -> int:
-    from ._layout import number_of_frames
-
-    return number_of_frames(ds)
 
 
 #: locate_pixel_data's words for an element whose value runs past the end of what was read.

@@ -15,7 +15,7 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -182,7 +182,7 @@ def _let_go(reader: FrameReader, start: int, stop: int) -> None:
     frames.buffer.drop(begin, end - begin)
 
 
-def _header(path: str, ts: str) -> Dataset:
+def _header(path: str | IO[bytes], ts: str) -> Dataset:
     """The input's data set without Pixel Data (all of it: the elements after Pixel Data too), values read
     lazily so that a large Per-Frame Functional Groups Sequence is copied as it is."""
     from pydicom import dcmread
@@ -200,16 +200,9 @@ def _header(path: str, ts: str) -> Dataset:
 def _remote_header(reader: FrameReader, ts: str) -> Dataset:
     """``_header`` of a remote file: its data set without the Pixel Data, from the bytes read at open and those
     after the Pixel Data (an object read whole: from its temporary copy)."""
-    from pydicom import dcmread
-
     remote = reader._remote
     assert remote is not None
-    if remote.local_path is not None:
-        return _header(remote.local_path, ts)
-    ds = dcmread(io.BytesIO(remote.data_set()), force=True)
-    for keyword in ("PixelData", "ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
-        ds.pop(keyword, None)
-    return ds
+    return _header(remote.local_path or io.BytesIO(remote.data_set()), ts)
 
 
 def _copies(ts: str, layout: PixelLayout, codec: Codec | None, target: str, level: int | None,
