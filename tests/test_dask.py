@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,23 @@ from framecodec.dask import region_to_dask, stack_files, to_dask, transcode_file
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@contextmanager
+def local_cluster(**options: Any) -> Iterator[LocalCluster]:
+    """``LocalCluster(processes=True, ...)`` closed with a bound: closing one whose nanny is restarting a killed
+    worker can wait forever (distributed 2026.8), which would hang the suite instead of ending the test."""
+    cluster = LocalCluster(**options)
+    try:
+        yield cluster
+    finally:
+        try:
+            cluster.close(timeout=60)
+        except Exception:  # noqa: BLE001 - its processes end with this one's (daemonic); the test's result stands
+            pass
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with local_cluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with Client(cluster) as c:
             yield c
 
@@ -334,7 +349,7 @@ def test_a_killed_worker_leaves_no_half_written_output(tmp_path: Path, allowed_f
     out = tmp_path / "out"
     out.mkdir()
     with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        with local_cluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             with Client(cluster) as c:
                 stop, killed = threading.Event(), []  # type: ignore[var-annotated]
                 # allowed_failures 0: killed at every attempt, the file's first and its retry alone
@@ -390,7 +405,7 @@ def test_a_file_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     start = time.perf_counter()
     with dask.config.set(config):
-        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        with local_cluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             with Client(cluster) as c:
                 c.register_plugin(plugin)
                 rows = transcode_files([killer, *good], out, to="rle", client=c,
