@@ -330,7 +330,11 @@ std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCod
     std::lock_guard<std::mutex> hold(failures_lock);
     failures.push_back({job.frame, kind, what});
   };
-  run_parallel<FrameDecoder>(n, threads, [&](FrameDecoder& decoder, size_t i) {
+  // The work, for whether it is worth waking workers: the frames' decoded size (a region still decodes most of
+  // its frame), saturating rather than overflowing.
+  const size_t frame = output_frame_size(layout);
+  const size_t work = n > SIZE_MAX / frame ? SIZE_MAX : n * frame;
+  run_parallel<FrameDecoder>(n, threads, work, [&](FrameDecoder& decoder, size_t i) {
     const FrameJob& job = jobs[i];
     try {
       decoder.decode(job, codec, layout, inflate);

@@ -1,5 +1,5 @@
 // The batch engine's decode side: a list of frame jobs, each a codestream and a place in one caller-owned
-// output buffer, run on a small pool of workers (thread_pool.h) with one Inflater and one scratch window each.
+// output buffer, run on the process's worker pool (thread_pool.h) with one Inflater and one scratch window each.
 //
 // What the output holds, whatever the codec: each frame's pixels as native little-endian samples (the data
 // set's own byte order for native big endian data, which is copied as it is), interleaved (planar
@@ -132,9 +132,10 @@ struct FrameFailure {
   std::string message;
 };
 
-// Decodes every job on worker_count(threads, n) workers (0: one per core; 1: this thread only), deflate
-// frames with `inflate`'s backend, and returns the failures sorted by frame (empty when every frame decoded). Every frame is tried; a failed
-// frame's output is left partly written, so the caller must not use it. Never reads outside the parts
+// Decodes every job on up to worker_count(threads, n) threads (0: one per core; 1, or under inline_work_bytes
+// of output: this thread only), deflate frames with `inflate`'s backend, and returns the failures sorted by
+// frame (empty when every frame decoded). Every frame is tried; a failed frame's output is left partly
+// written, so the caller must not use it. Never reads outside the parts
 // or writes outside a job's output. Throws only for a bad layout or when no memory is left.
 std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCodec codec, const FrameLayout& layout,
                                         DeflateBackend inflate, unsigned threads);

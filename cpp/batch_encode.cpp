@@ -36,7 +36,7 @@ std::vector<std::vector<uint8_t>> encode_frames(ConstBytes pixels, size_t n, Fra
   const size_t stored = stored_frame_size(layout);
 
   std::vector<std::vector<uint8_t>> out(n);
-  run_parallel<Worker>(n, threads, [&](Worker& w, size_t i) {
+  run_parallel<Worker>(n, threads, pixels.size, [&](Worker& w, size_t i) {
     ConstBytes frame{pixels.data + i * in_size, in_size};
     if (bits && codec != FrameCodec::rle) {  // PS3.5 8.2.16: each 1-bit frame is packed on its own
       w.packed.resize(stored);

@@ -1,7 +1,9 @@
 // The batch engine: a whole list of frames decoded into one caller-owned array, or encoded and
 // encapsulated, with the GIL released once for the whole batch.
 #include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -193,6 +195,31 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
   Jobs jobs = table.jobs(in.bytes(), codec, layout, frames.is_none() ? nullptr : idx.data(), njobs, extended);
   for (size_t j = 0; j < njobs; ++j) jobs.jobs[j].out = dst.mut().data + j * out_frame;
   throw_first_failure(decode_frames(jobs.jobs.data(), njobs, codec, layout, inflate, nthreads));
+}
+
+// The engine's run_parallel on its own, for the tests: every task must run exactly once, on at most `threads`
+// threads (one when the work is small), and a failing State constructor must reach the caller. The GIL stays
+// held, so no two calls share the flag below.
+bool pool_state_fails = false;
+struct PoolTestState {
+  PoolTestState() {
+    if (pool_state_fails) throw std::runtime_error("the worker's state could not be made");
+  }
+};
+
+py::tuple py_pool_run(size_t tasks, py::ssize_t threads, size_t work_bytes, bool fail) {
+  const unsigned nthreads = static_cast<unsigned>(non_negative(threads, "threads"));
+  std::vector<int> runs(tasks);
+  std::vector<std::thread::id> by(tasks);
+  pool_state_fails = fail;
+  run_parallel<PoolTestState>(tasks, nthreads, work_bytes, [&](PoolTestState&, size_t i) {
+    ++runs[i];
+    by[i] = std::this_thread::get_id();
+  });
+  std::sort(by.begin(), by.end());
+  py::list counts;
+  for (int r : runs) counts.append(r);
+  return py::make_tuple(counts, std::unique(by.begin(), by.end()) - by.begin());
 }
 
 // Whether any two targets share an output pixel (TILED_SPARSE tiles may overlap): a sweep over the targets
@@ -397,6 +424,10 @@ void add_batch(py::module_& m) {
         py::arg("level") = 6, py::arg("offset_table") = "auto", py::arg("threads") = 0,
         py::arg("backend") = py::none(),
         "Encode every frame on the worker pool and encapsulate them; framecodec.compress wraps it.");
+  m.def("_pool_run", &py_pool_run, py::arg("tasks"), py::arg("threads"), py::arg("work_bytes"),
+        py::arg("fail") = false,
+        "For the tests: run_parallel over `tasks` tasks that each record their thread; returns how many times each "
+        "task ran and how many threads ran tasks. fail: every worker's state constructor throws RuntimeError.");
   m.def("default_threads", [] { return worker_count(0, SIZE_MAX); },
         "The number of workers threads=None gives: one per core.");
 }

@@ -1,7 +1,7 @@
 """framecodec: C++-accelerated codecs for DICOM pixel data.
 
 - Whole data sets: ``pixel_array`` / ``iter_pixels`` decode every frame of a file, file object or
-  ``Dataset`` on a small pool of C++ threads; ``compress`` / ``decompress`` encode and decode data sets.
+  ``Dataset`` on the process's pool of C++ threads; ``compress`` / ``decompress`` encode and decode data sets.
 - pydicom: ``import framecodec`` registers decoding and encoding plugins named ``framecodec`` (tried first)
   for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed, and decoding plugins for
   JPEG (8-bit), JPEG-LS, JPEG 2000 and HTJ2K (libjpeg-turbo, CharLS, OpenJPEG, OpenJPH, when the build found

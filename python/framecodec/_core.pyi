@@ -167,6 +167,9 @@ def _tile_positions_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> _
 def default_threads() -> int:
     """The number of workers threads=None gives: one per core."""
 
+def _pool_run(tasks: int, threads: int, work_bytes: int, fail: bool = False) -> tuple[list[int], int]:
+    """For the tests: run_parallel over `tasks` tasks; how many times each ran, and on how many threads."""
+
 _DecodeCodec = Literal["deflate", "rle", "uncompressed", "native", "jpeg", "j2k", "htj2k", "jpegls"]
 
 def _codec_library(codec: _DecodeCodec) -> str:

@@ -1,6 +1,6 @@
 """Whole data sets in one call: ``pixel_array`` and ``iter_pixels``.
 
-The frames of a file, a file object or a ``Dataset`` are decoded by the C++ batch engine, on a small pool
+The frames of a file, a file object or a ``Dataset`` are decoded by the C++ batch engine, on the process's pool
 of worker threads with the GIL released once for the batch, straight into the array that is returned.
 The result is the array ``pydicom.pixels.pixel_array`` gives for the same arguments (dtype, shape and
 values): unused high bits corrected (sign-extended for signed data, PS3.5 8.1.1), planar configuration 1
@@ -46,7 +46,8 @@ def pixel_array(
 
     ``index`` selects frames: ``None`` all of them (a single-frame data set has no frame axis, as in
     pydicom), an ``int`` one frame (no frame axis), a slice or a sequence of ints those frames, in that order.
-    ``threads`` sizes the worker pool (default: one per core; 1 decodes on the calling thread). ``out``, a
+    ``threads`` is the most threads the call uses, the calling one included (default: one per core; 1 decodes on
+    the calling thread; under 1 MB of pixels is decoded there whatever ``threads``). ``out``, a
     C-contiguous writable array of the result's shape and dtype, receives the pixels. ``raw=True`` skips
     the YBR_FULL to RGB conversion.
 
