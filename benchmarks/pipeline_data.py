@@ -31,9 +31,9 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 from pydicom.uid import UID, generate_uid
 
-import files
+from framecodec._synthetic import files
 import framecodec as fc
-from frames import ct_frame, microscopy_tile, segmentation_frame
+from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 
 CORES = os.cpu_count() or 1
 PYDICOM = f"pydicom {pydicom.__version__}"

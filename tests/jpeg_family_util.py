@@ -20,7 +20,7 @@ import pydicom
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
-from slides import (
+from framecodec._synthetic.slides import (
     HTJ2K, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED,
     JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, RLE, SYNTAX_NAMES, TILED_SPARSE, SlideSpec, encode_tile,
 )  # fmt: skip

@@ -23,12 +23,12 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import UID
 
 import framecodec as fc
-import slides
+from framecodec._synthetic import slides
 from datasets import (
     BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, RLE, Layout, assert_identical, dataset,
     encapsulated_value, make_pixels, save,
 )  # fmt: skip
-from slides import (
+from framecodec._synthetic.slides import (
     HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_LS_LOSSLESS,
     TILED_SPARSE, Slide, SlideSpec, write_slide,
 )  # fmt: skip

@@ -17,12 +17,11 @@ import pytest
 from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
-import dicom_bytes
-import files
 import framecodec as fc
-from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
-from files import KINDS, SYNTAXES, frame_counts, write_frames_file
-from frames import ct_frame, microscopy_tile, segmentation_frame
+from framecodec._synthetic import dicom_bytes, files
+from framecodec._synthetic.dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
+from framecodec._synthetic.files import KINDS, SYNTAXES, frame_counts, write_frames_file
+from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 
 
 def deflate_ratio(data: bytes) -> float:

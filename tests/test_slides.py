@@ -19,11 +19,12 @@ import pytest
 from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
-import slides
-from slides import (
+from framecodec._synthetic import slides
+from framecodec._synthetic.slides import (
     DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
-    wsidicom_region, write_slide,
+    write_slide,
 )  # fmt: skip
+from slide_readers import wsidicom_region
 
 wsidicom = pytest.importorskip("wsidicom")
 highdicom = pytest.importorskip("highdicom")

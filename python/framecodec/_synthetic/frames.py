@@ -32,7 +32,8 @@ EOSIN = np.array([0.10, 0.90, 0.40], np.float32)
 ILLUMINATION = 240.0  # the brightest glass: below 255, so that noise is never clipped into flat white
 
 
-def _ellipses(rng: np.random.Generator, shape: tuple[int, int], count: int, rmin: float, rmax: float) -> npt.NDArray[np.bool_]:
+def _ellipses(rng: np.random.Generator, shape: tuple[int, int], count: int, rmin: float,
+              rmax: float) -> npt.NDArray[np.bool_]:  # fmt: skip
     yy, xx = np.ogrid[0 : shape[0], 0 : shape[1]]
     mask = np.zeros(shape, dtype=bool)
     for _ in range(count):
@@ -64,7 +65,8 @@ def _nuclei(rng: np.random.Generator, size: int) -> npt.NDArray[np.float32]:
                  rng.uniform(0, np.pi, n), rng.uniform(0.6, 1.5, n))  # fmt: skip
     for cy, cx, a, b, angle, shade in params:
         r = int(max(a, b)) + 2
-        y0, y1, x0, x1 = max(0, int(cy) - r), min(size, int(cy) + r + 1), max(0, int(cx) - r), min(size, int(cx) + r + 1)
+        y0, y1 = max(0, int(cy) - r), min(size, int(cy) + r + 1)
+        x0, x1 = max(0, int(cx) - r), min(size, int(cx) + r + 1)
         if y0 >= y1 or x0 >= x1:
             continue
         dy, dx = yy[y0:y1] - cy, xx[:, x0:x1] - cx
