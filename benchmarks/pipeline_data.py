@@ -79,8 +79,8 @@ class DataSet:
     def __init__(self, kind: Kind, n: int, folder: Path) -> None:
         self.kind, self.n = kind, n
         self.label = kind.label.format(n=n)
-        # The files from the shared writer (benchmarks/files.py: the headers a modality writes, frames encoded by
-        # framecodec's kernels at level 6); the pixels from the generators, as the reference.
+        # The files from the shared writer (framecodec._synthetic.files: the headers a modality writes, frames encoded
+        # by framecodec's kernels at level 6); the pixels from the generators, as the reference.
         made = {s: files.write_frames_file(folder / f"{kind.key}_{s}.dcm", kind.key, n, SYNTAXES[s]) for s in SYNTAXES}
         self.paths = {s: f.path for s, f in made.items()}
         self.pixels = made["RLE"].pixels()

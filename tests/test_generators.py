@@ -1,5 +1,5 @@
-"""The shared data generators: the frames of benchmarks/frames.py compress like the data they stand for (the
-benchmarks' figures depend on it), and the files of benchmarks/files.py decode, by readers other than
+"""The shared data generators: the frames of framecodec._synthetic.frames compress like the data they stand for (the
+benchmarks' figures depend on it), and the files of framecodec._synthetic.files decode, by readers other than
 framecodec where there is one, to exactly the generators' frames."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""FrameReader on whole slides made by benchmarks/slides.py: ``read_region`` equals wsidicom's regions and the
+"""FrameReader on whole slides made by framecodec._synthetic.slides: ``read_region`` equals wsidicom's regions and the
 numpy reference (the synthetic total pixel matrix, missing tiles blank), ``tile_positions`` and the focal
 plane / optical path of every frame equal what was written (and highdicom's TILED_FULL order), frames equal
 the tiles written; and a sparse file whose Pixel Data passes 4 GiB through the Extended Offset Table.

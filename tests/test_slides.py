@@ -1,4 +1,4 @@
-"""The whole-slide generator (benchmarks/slides.py) against independent readers: wsidicom opens its files as
+"""The whole-slide generator (framecodec._synthetic.slides) against independent readers: wsidicom opens its files as
 real slides and reads the reference's regions, pydicom (and zlib) decode its frames to the tiles written,
 pydicom and highdicom read its geometry. These make the generator a trustworthy reference for
 ``FrameReader`` (tests/test_reader_slides.py)."""

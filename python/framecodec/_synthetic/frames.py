@@ -9,7 +9,7 @@ tests/test_generators.py:
   Slide Microscopy image: eosin-pink stroma with wavy fibres, haematoxylin-purple nuclei of varied size and
   shade with chromatin grain, lighter areas, and sensor noise everywhere (no flat colour, no blank corner).
   Deflate ratio 1.14-1.25 (mean 1.18), about 5 ms a tile. Features are sized in pixels, so a large ``size``
-  is a continuous image at the same scale (benchmarks/slide_pixels.py cuts whole slides from one).
+  is a continuous image at the same scale (slide_pixels.py cuts whole slides from one).
 - ``segmentation_frame(index, size=512, series=0)``: size x size 0/1 uint8, frame ``index`` of a binary
   Segmentation through a volume: 3-5 smooth blobs (organs) whose centres, radii and outlines drift slowly from
   frame to frame. Consecutive frames differ in 0.1-0.6% of their pixels, frames 32 apart in over ten times
