@@ -144,9 +144,9 @@ def decode(codestream: bytes, spec: Any) -> npt.NDArray[Any]:
         with Image.open(io.BytesIO(codestream)) as im:
             return np.asarray(im)
     if ts in _J2K + _HTJ2K:
-        import openjpeg
+        from openjpeg.utils import decode as openjpeg_decode
 
-        return np.asarray(openjpeg.decode(codestream))
+        return np.asarray(openjpeg_decode(codestream))
     if ts in (JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS):
         import jpeg_ls
 

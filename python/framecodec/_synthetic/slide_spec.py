@@ -154,7 +154,8 @@ class Slide:
                 return self.decoded_canvas[focal_plane, optical_path, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw]
             if self._decoded_distinct is None:
                 raise ValueError("this lossy slide has no decoded frames")
-            return self._decoded_distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)]
+            tile: npt.NDArray[Any] = self._decoded_distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)]
+            return tile
         if self.canvas is not None:
             return self.canvas[focal_plane, optical_path, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw]
         if self._tile_fn is not None:
