@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pytest
 
 import framecodec as fc
-from frames import segmentation_frame
+from framecodec._synthetic.frames import segmentation_frame
 from timing import CEILING, compare, copy_ceiling, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them

@@ -37,7 +37,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import framecodec as fc
-import slides
+from framecodec._synthetic import slides
 from framecodec.dask import to_dask, transcode_files
 from pipeline_data import KINDS, DataSet
 from timing import interleaved, paired, tag

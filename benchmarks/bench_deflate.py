@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import framecodec as fc
-from frames import ct_frame, microscopy_tile, segmentation_frame
+from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 from peers import INFLATE, INFLATE_MISSING, INFLATE_NAMES
 from timing import CEILING, compare, copy_ceiling, goal, measure, paired, tag
 

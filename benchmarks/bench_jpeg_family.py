@@ -67,12 +67,12 @@ import numpy.typing as npt
 import pytest
 
 import framecodec as fc
-from dicom_bytes import JPEG_BASELINE
+from framecodec._synthetic.dicom_bytes import JPEG_BASELINE
 from peers import (FRAME_DECODERS, open_openslide, openslide_problem, openslide_region, openslide_rgb,
                    openslide_version, pydicom_pixel_array, pydicom_plugin_problem)  # fmt: skip
 from slide_bench import Bench, slide_folder
 from slide_bench import spec as slide_bench_spec
-from slides import TILED_FULL, SlideSpec, write_slide
+from framecodec._synthetic.slides import TILED_FULL, SlideSpec, write_slide
 from timing import CEILING, compare, copy_ceiling, goal, interleaved_draws, missing, not_measured, paired, tag
 from jpeg_family_files import KINDS, SYNTAXES, WholeFile, write_ct, write_tiles
 

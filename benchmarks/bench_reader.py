@@ -64,7 +64,7 @@ from peers import optional, pydicom_positions, wsidicom_open, wsidicom_problem
 from pipeline_data import fake_jpeg_frames
 from slide_bench import bench  # noqa: F401 - a fixture
 from slide_bench import DEFAULT_FRAMES, Bench, close_enough, slide_folder, spec, tag_slide
-from slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
+from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
 from timing import compare, goal, goal_time, interleaved_draws, missing, paired, sweep, tag
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tile walk's test data builders

@@ -67,7 +67,7 @@ from remote_data import (CASES, DELAY, SYNTAX_LABELS, Case, Impl, Remote, agrees
                          is_default_blocks, region_location, remote_problem, sample_frames)  # fmt: skip
 from slide_bench import slide_folder
 from slide_bench import spec as slide_bench_spec
-from slides import Slide, write_slide
+from framecodec._synthetic.slides import Slide, write_slide
 from timing import goal, goal_time, missing, paired
 
 CORES = os.cpu_count() or 1

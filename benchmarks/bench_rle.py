@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pytest
 
 import framecodec as fc
-from frames import ct_frame, microscopy_tile, segmentation_frame
+from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 from peers import (PYDICOM, PYDICOM_RLE_DECODE_WHY, PYDICOM_RLE_ENCODE_WHY, optional, pydicom_rle_decode,
                    pydicom_rle_encode)  # fmt: skip
 from timing import CEILING, compare, copy_ceiling, tag

@@ -64,7 +64,7 @@ import pytest
 
 from slide_bench import slide_folder
 from slide_bench import spec as slide_bench_spec
-from slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
+from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
 from timing import goal, missing, paired, tag
 from transcode_data import (decoded_bytes, frame_index, mask_bank, run_isolated, sample_indices, seg_grid,
                             stored_frame)  # fmt: skip

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # so benchmarks can `import frames`
+# so benchmarks can `import peers`, `timing`, ...; the data come from framecodec._synthetic
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,11 @@ import numpy.typing as npt
 import pydicom
 
 import framecodec as fc
-from dicom_bytes import (HTJ2K_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_LS_LOSSLESS, atomic_file, write_dataset_part10,
-                         write_encapsulated_pixel_data)  # fmt: skip
-from slide_codecs import encode as encode_frame
-from slides import TILED_FULL, SlideSpec, many_frames_spec, write_slide
-from volume_headers import ENHANCED_CT, enhanced_ct_header, per_frame_functional_groups
+from framecodec._synthetic.dicom_bytes import (HTJ2K_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_LS_LOSSLESS, atomic_file,
+                                              write_dataset_part10, write_encapsulated_pixel_data)  # fmt: skip
+from framecodec._synthetic.slide_codecs import encode as encode_frame
+from framecodec._synthetic.slides import TILED_FULL, SlideSpec, many_frames_spec, write_slide
+from framecodec._synthetic.volume_headers import ENHANCED_CT, enhanced_ct_header, per_frame_functional_groups
 
 TILE = 256
 
@@ -100,7 +100,7 @@ def real_ct_slices() -> tuple[list[npt.NDArray[np.uint16]], list[str]]:
 
 def write_ct(path: Path, syntax: Syntax, n: int) -> WholeFile:
     """An Enhanced CT of ``n`` frames from the real slices (each also flipped left-right, up-down and both)."""
-    from frames import ct_frame
+    from framecodec._synthetic.frames import ct_frame
 
     slices, names = real_ct_slices()
     if not slices:  # pydicom-data is not installed: the benchmarks' synthetic CT, as unsigned values

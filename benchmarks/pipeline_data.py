@@ -31,9 +31,9 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 from pydicom.uid import UID, generate_uid
 
-import files
+from framecodec._synthetic import files
 import framecodec as fc
-from frames import ct_frame, microscopy_tile, segmentation_frame
+from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 
 CORES = os.cpu_count() or 1
 PYDICOM = f"pydicom {pydicom.__version__}"
@@ -79,8 +79,8 @@ class DataSet:
     def __init__(self, kind: Kind, n: int, folder: Path) -> None:
         self.kind, self.n = kind, n
         self.label = kind.label.format(n=n)
-        # The files from the shared writer (benchmarks/files.py: the headers a modality writes, frames encoded by
-        # framecodec's kernels at level 6); the pixels from the generators, as the reference.
+        # The files from the shared writer (framecodec._synthetic.files: the headers a modality writes, frames encoded
+        # by framecodec's kernels at level 6); the pixels from the generators, as the reference.
         made = {s: files.write_frames_file(folder / f"{kind.key}_{s}.dcm", kind.key, n, SYNTAXES[s]) for s in SYNTAXES}
         self.paths = {s: f.path for s, f in made.items()}
         self.pixels = made["RLE"].pixels()

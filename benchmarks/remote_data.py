@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 import framecodec as fc
 from latency_proxy import LatencyProxy, MotoS3
-from slides import RLE, TILED_FULL, TILED_SPARSE, Slide
+from framecodec._synthetic.slides import RLE, TILED_FULL, TILED_SPARSE, Slide
 
 BUCKET = "framecodec-bench"
 DELAY = float(os.environ.get("FRAMECODEC_BENCH_REMOTE_LATENCY_MS", "20")) / 1000

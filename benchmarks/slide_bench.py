@@ -33,8 +33,8 @@ import pytest
 
 import framecodec as fc
 from peers import PYDICOM, open_wsidicom, wsidicom_problem, wsidicom_tile
-from slides import (DEFLATE, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec, many_frames_spec,
-                    write_slide)  # fmt: skip
+from framecodec._synthetic.slides import (DEFLATE, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
+                                         many_frames_spec, write_slide)  # fmt: skip
 
 SMOKE_FRAMES = 200
 DEFAULT_FRAMES = 10_000

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import DEFLATE, EXPLICIT, RLE
+from framecodec._synthetic.dicom_bytes import DEFLATE, EXPLICIT, RLE
 
 BENCHMARKS = Path(__file__).resolve().parent
 RUNNER = BENCHMARKS / "transcode_runner.py"
@@ -132,7 +132,7 @@ def seg_grid(n: int) -> tuple[int, int]:
 def seg_header(tile: int, n: int, transfer_syntax: str) -> Any:
     """The data set FrameWriter gets: volume_headers' binary Segmentation (one segment, a Shared Functional
     Groups item, no Per-Frame Functional Groups) of ``n`` frames of ``tile`` x ``tile``."""
-    from volume_headers import segmentation_header
+    from framecodec._synthetic.volume_headers import segmentation_header
 
     return segmentation_header(tile, n, transfer_syntax, instance="bench_transcode")
 
@@ -140,7 +140,7 @@ def seg_header(tile: int, n: int, transfer_syntax: str) -> Any:
 def highdicom_source(tile: int, across: int, down: int) -> Any:
     """The source image highdicom's tiled Segmentation derives from: a VL Whole Slide Microscopy Image header
     (slides.py's) whose total pixel matrix is ``across`` x ``down`` tiles, MONOCHROME2."""
-    from slides import TILED_FULL, SlideSpec, header
+    from framecodec._synthetic.slides import TILED_FULL, SlideSpec, header
 
     spec = SlideSpec(width=across * tile, height=down * tile, tile=tile, tiling=TILED_FULL, samples=1,
                      transfer_syntax=EXPLICIT)  # fmt: skip

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,9 +14,6 @@ settings.register_profile(
     "framecodec", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("framecodec")
-
-# benchmarks/frames.py and benchmarks/slides.py: synthetic frames and whole slides, shared with the benchmarks
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 # the remote-reading tests' servers (an HTTP range server, moto's S3) and files, defined once for the whole session
 from remote_corpus import corpus  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """What tests/test_jpeg_family.py compares framecodec with, none of it framecodec: the real files of the JPEG family
 (pydicom's and pydicom-data's) and their references by pydicom's own plugins, named; the generated slides
-(benchmarks/slides.py) and their reference regions, block means and tolerances; files with a damaged frame.
+(framecodec._synthetic.slides) and their reference regions, block means and tolerances; files with a damaged frame.
 
 ``import framecodec`` registers framecodec's pydicom plugins first, so every reference here names pydicom's plugin
 (``decoding_plugin="pillow"`` / ``"pylibjpeg"`` / ``"pyjpegls"``) or decodes the codestream directly.
@@ -20,7 +20,7 @@ import pydicom
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
-from slides import (
+from framecodec._synthetic.slides import (
     HTJ2K, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED,
     JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, RLE, SYNTAX_NAMES, TILED_SPARSE, SlideSpec, encode_tile,
 )  # fmt: skip
@@ -143,7 +143,7 @@ def skip_reason(f: RealFile) -> str | None:
 
 # ---------------------------------------------------------------------------------------------- slides
 
-#: The generated slides (benchmarks/slides.py): every syntax, 700 x 500 pixels of 256 x 256 tiles (edge tiles
+#: The generated slides (framecodec._synthetic.slides): every syntax, 700 x 500 pixels of 256 x 256 tiles (edge tiles
 #: partial both ways), both tilings, the three offset tables, RGB, grey and 12/16-bit grey.
 _S = SlideSpec(width=700, height=500, tile=256)
 SLIDES: dict[str, SlideSpec] = {

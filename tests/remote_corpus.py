@@ -3,8 +3,8 @@ remote FrameReader gives what the local one gives.
 
 The files are built as the rest of the suite builds them, never with framecodec: tests/datasets.py (native,
 1-bit, deflate, RLE, Encapsulated Uncompressed; Basic, empty or Extended Offset Table; several fragments a
-frame) and benchmarks/slides.py (TILED_FULL and TILED_SPARSE slides in every codec of the JPEG family). The local
-FrameReader's reads of them are checked against independent references by test_reader.py,
+frame) and framecodec._synthetic.slides (TILED_FULL and TILED_SPARSE slides in every codec of the JPEG family).
+The local FrameReader's reads of them are checked against independent references by test_reader.py,
 test_reader_slides.py and test_jpeg_family.py; here a remote read must equal the local one exactly, and a few
 files are checked against pydicom's own decoders too (test_remote.py).
 """
@@ -23,12 +23,12 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import UID
 
 import framecodec as fc
-import slides
+from framecodec._synthetic import slides
 from datasets import (
     BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, RLE, Layout, assert_identical, dataset,
     encapsulated_value, make_pixels, save,
 )  # fmt: skip
-from slides import (
+from framecodec._synthetic.slides import (
     HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_LS_LOSSLESS,
     TILED_SPARSE, Slide, SlideSpec, write_slide,
 )  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from report import plots, results, tables
+from benchmarks.report import plots, results, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def test_report_usage(bad: str) -> None:
 
 
 def test_kernel_goals_from_group_medians(tmp_path: Path) -> None:
-    from report import goals
+    from benchmarks.report import goals
 
     path = write(tmp_path, "rle.json", [
         bench("rle decode RGB tile", "framecodec", 0.001),

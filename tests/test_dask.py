@@ -23,7 +23,7 @@ from distributed import Client, LocalCluster
 
 import framecodec as fc
 import framecodec.reader as reader_module
-import slides
+from framecodec._synthetic import slides
 from datasets import DEFLATE, EXPLICIT, RLE, Layout, assert_identical, dataset, make_pixels, reference, save
 from framecodec.dask import region_to_dask, stack_files, to_dask, transcode_files
 

@@ -396,7 +396,7 @@ def test_levels_per_backend(encoder: str) -> None:
 
 @pytest.mark.skipif(not HAVE_LIBDEFLATE, reason=NO_LIBDEFLATE)
 def test_libdeflate_level_0_stores_and_high_levels_shrink_segmentations() -> None:
-    from frames import segmentation_frame
+    from framecodec._synthetic.frames import segmentation_frame
 
     data = make_bytes("ramp", 100_000, 4)
     stored = fc.deflate(data, 0, "libdeflate")

@@ -1,5 +1,5 @@
-"""The shared data generators: the frames of benchmarks/frames.py compress like the data they stand for (the
-benchmarks' figures depend on it), and the files of benchmarks/files.py decode, by readers other than
+"""The shared data generators: the frames of framecodec._synthetic.frames compress like the data they stand for (the
+benchmarks' figures depend on it), and the files of framecodec._synthetic.files decode, by readers other than
 framecodec where there is one, to exactly the generators' frames."""
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import pytest
 from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
-import dicom_bytes
-import files
 import framecodec as fc
-from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
-from files import KINDS, SYNTAXES, frame_counts, write_frames_file
-from frames import ct_frame, microscopy_tile, segmentation_frame
+from framecodec._synthetic import dicom_bytes, files
+from framecodec._synthetic.dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
+from framecodec._synthetic.files import KINDS, SYNTAXES, frame_counts, write_frames_file
+from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 
 
 def deflate_ratio(data: bytes) -> float:

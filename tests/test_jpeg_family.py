@@ -23,16 +23,16 @@ import pydicom
 import pytest
 
 import framecodec as fc
-import slides
+from framecodec._synthetic import slides
 from jpeg_family_util import (
     DAMAGE, FRAME_TOLERANCE, HTJ2K, JPEG, LIBJPEG_BOUND, OTHER_SLIDES, REDUCED_TOLERANCE, SLIDES, NoReference, RealFile,
     block_mean, covered, frames_of, other_frame, pydicom_reference, real_files, reduced_family, skip_reason, with_frame,
 )  # fmt: skip
-from slides import (
+from framecodec._synthetic.slides import (
     HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED,
-    JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, Slide, SlideSpec, openslide_refuses, openslide_region, wsidicom_region,
-    write_benchmark_jpeg_slide, write_slide,
+    JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, Slide, SlideSpec, write_slide,
 )  # fmt: skip
+from slide_readers import openslide_refuses, openslide_region, wsidicom_region, write_benchmark_jpeg_slide
 
 REAL = real_files()
 

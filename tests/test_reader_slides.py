@@ -1,4 +1,4 @@
-"""FrameReader on whole slides made by benchmarks/slides.py: ``read_region`` equals wsidicom's regions and the
+"""FrameReader on whole slides made by framecodec._synthetic.slides: ``read_region`` equals wsidicom's regions and the
 numpy reference (the synthetic total pixel matrix, missing tiles blank), ``tile_positions`` and the focal
 plane / optical path of every frame equal what was written (and highdicom's TILED_FULL order), frames equal
 the tiles written; and a sparse file whose Pixel Data passes 4 GiB through the Extended Offset Table.
@@ -21,11 +21,12 @@ import pytest
 from pydicom.encaps import get_frame
 
 import framecodec as fc
-import slides
-from slides import (
+from framecodec._synthetic import slides
+from framecodec._synthetic.slides import (
     DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
-    wsidicom_region, write_slide,
+    write_slide,
 )  # fmt: skip
+from slide_readers import wsidicom_region
 
 wsidicom = pytest.importorskip("wsidicom")
 

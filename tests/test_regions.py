@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pytest
 
 import framecodec as fc
-from slides import DEFLATE, EXPLICIT, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec, write_slide
+from framecodec._synthetic.slides import DEFLATE, EXPLICIT, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec, write_slide
 
 SPECS: dict[str, SlideSpec] = {
     "full-rle": SlideSpec(width=1000, height=700, tile=128, transfer_syntax=RLE, tiling=TILED_FULL),

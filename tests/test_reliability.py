@@ -143,7 +143,7 @@ def test_region_to_dask_refuses_a_non_integer_plane(tmp_path: Path) -> None:
     """As read_region: a float focal plane or optical path passes the range check and would match no frame."""
     pytest.importorskip("dask")
     from framecodec.dask import region_to_dask
-    from slides import SlideSpec, write_slide
+    from framecodec._synthetic.slides import SlideSpec, write_slide
 
     path = tmp_path / "slide.dcm"
     write_slide(path, SlideSpec(tile=16, width=40, height=30))

@@ -116,7 +116,7 @@ def test_remote_reads_equal_pydicoms_own_decoders(s3: MotoS3, s3_urls: dict[str,
                                                   corpus: dict[str, Entry]) -> None:  # fmt: skip
     """Not only the local reader: pydicom's own decoders, chosen by name (framecodec puts its plugins first)."""
     from jpeg_family_util import pydicom_reference
-    from slides import JPEG_2000_LOSSLESS, JPEG_BASELINE
+    from framecodec._synthetic.slides import JPEG_2000_LOSSLESS, JPEG_BASELINE
 
     so = s3.storage_options
     with fc.FrameReader(s3_urls["rle-rgb-bot"], storage_options=so) as r:

@@ -141,7 +141,7 @@ def test_names_that_need_quoting(range_server: RangeServer, corpus: dict[str, En
 def test_a_header_longer_than_the_first_request(range_server: RangeServer, tmp_path: Path) -> None:
     """A TILED_SPARSE slide whose Per-Frame Functional Groups run past the first MiB: the open reads on, and the
     frames' positions come from the whole header."""
-    import slides
+    from framecodec._synthetic import slides
 
     spec = slides.many_frames_spec(8000, tile=16, tiling=slides.TILED_SPARSE, shuffle=True,
                                    transfer_syntax=slides.DEFLATE, mosaic=8, samples=1)  # fmt: skip

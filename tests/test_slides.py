@@ -1,4 +1,4 @@
-"""The whole-slide generator (benchmarks/slides.py) against independent readers: wsidicom opens its files as
+"""The whole-slide generator (framecodec._synthetic.slides) against independent readers: wsidicom opens its files as
 real slides and reads the reference's regions, pydicom (and zlib) decode its frames to the tiles written,
 pydicom and highdicom read its geometry. These make the generator a trustworthy reference for
 ``FrameReader`` (tests/test_reader_slides.py)."""
@@ -19,11 +19,12 @@ import pytest
 from pydicom.encaps import generate_frames, get_frame
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
-import slides
-from slides import (
+from framecodec._synthetic import slides
+from framecodec._synthetic.slides import (
     DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
-    wsidicom_region, write_slide,
+    write_slide,
 )  # fmt: skip
+from slide_readers import wsidicom_region
 
 wsidicom = pytest.importorskip("wsidicom")
 highdicom = pytest.importorskip("highdicom")

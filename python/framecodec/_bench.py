@@ -1,8 +1,8 @@
 """The quick benchmark of ``framecodec bench``: a few synthetic multi-frame files, decoded and encoded by
 framecodec and by its peers in the same run (pydicom's plugins, Python's zlib), median times.
 
-The frames are made here (the benchmarks/ folder of the source tree is not installed): RGB tissue-like tiles,
-1-bit segmentation masks, int16 CT-like slices; small, so the whole table takes a few seconds.
+The frames are the synthetic ones the benchmarks and tests use (``framecodec._synthetic.frames``): RGB tissue-like
+tiles, 1-bit segmentation masks, int16 CT slices; few, so the whole table takes a few seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._compress import compress
+from ._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 from .pixels import pixel_array
 from .pydicom_plugin import DeflatedImageFrameCompression, RLELossless
 
@@ -30,48 +31,19 @@ if TYPE_CHECKING:
 # --- frames --------------------------------------------------------------------------------------------
 
 
-def _blobs(rng: np.random.Generator, size: int, count: int, rmin: float, rmax: float) -> npt.NDArray[np.bool_]:
-    yy, xx = np.ogrid[0:size, 0:size]
-    mask = np.zeros((size, size), dtype=bool)
-    for _ in range(count):
-        cy, cx = rng.uniform(0, size, 2)
-        ry, rx = rng.uniform(rmin, rmax, 2)
-        mask |= ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
-    return mask
-
-
 def tiles(n: int, size: int = 240) -> npt.NDArray[np.uint8]:
-    """RGB tiles of a slide: smooth stain colours, nuclei, sensor noise, a blank background corner."""
-    out = np.empty((n, size, size, 3), np.uint8)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    for i in range(n):
-        rng = np.random.default_rng(i)
-        img = np.stack([230 - 60 * np.sin(3 * xx + i), 200 - 70 * np.cos(2 * yy + xx), 225 - 40 * np.sin(4 * yy)], -1)
-        img[_blobs(rng, size, 25, 3, 9)] = (90, 60, 150)
-        img += rng.normal(0, 4, img.shape)
-        img[: size // 4, : size // 3] = 242
-        out[i] = np.clip(img, 0, 255)
-    return out
+    """RGB tiles of a slide: H&E-like tissue (``_synthetic.frames.microscopy_tile``)."""
+    return np.stack([microscopy_tile(i, size) for i in range(n)])
 
 
 def masks(n: int, size: int = 512) -> npt.NDArray[np.uint8]:
-    """0/1 frames of a binary segmentation: a few filled ellipses each."""
-    return np.stack([_blobs(np.random.default_rng(i), size, 3, size / 20, size / 5) for i in range(n)]).astype(np.uint8)
+    """0/1 frames of a binary segmentation through a volume (``_synthetic.frames.segmentation_frame``)."""
+    return np.stack([segmentation_frame(i, size) for i in range(n)])
 
 
 def ct(n: int, size: int = 512) -> npt.NDArray[np.int16]:
-    """int16 CT-like slices: air at -1000, a body at 40 with lungs and bone, noise."""
-    yy, xx = np.ogrid[0:size, 0:size]
-    body = ((yy - size / 2) / (size * 0.38)) ** 2 + ((xx - size / 2) / (size * 0.45)) ** 2 <= 1
-    out = np.empty((n, size, size), np.int16)
-    for i in range(n):
-        rng = np.random.default_rng(i)
-        img = np.where(body, 40.0, -1000.0)
-        img[_blobs(rng, size, 6, size / 20, size / 8) & body] = -700
-        img[_blobs(rng, size, 4, size / 40, size / 15) & body] = 700
-        img[body] += rng.normal(0, 12, int(body.sum()))
-        out[i] = np.round(img)
-    return out
+    """int16 CT slices in Hounsfield units (``_synthetic.frames.ct_frame``)."""
+    return np.stack([ct_frame(i, size) for i in range(n)])
 
 
 def dataset(arr: npt.NDArray[Any], *, signed: bool = False, bits: int | None = None) -> Dataset:

@@ -1,4 +1,5 @@
-"""The built-in example: a synthetic multi-frame 1-bit segmentation through framecodec's codecs.
+"""The built-in example: a synthetic multi-frame 1-bit segmentation through framecodec's codecs; and, with
+``--files``, the example files the README reads (:func:`write_files`).
 
 Each frame is bit-packed and deflated as Deflated Image Frame Compression stores it (PS3.5 A.4.13:
 1-bit frames are packed, each frame on a byte boundary, deflated on its own, padded to even length),
@@ -29,19 +30,21 @@ import numpy.typing as npt
 import framecodec as fc
 from framecodec._backends import Backend
 from framecodec._backends import describe as describe_backends
+from framecodec._synthetic.examples import write_examples
+from framecodec._synthetic.frames import segmentation_frame
 
 
-def make_segmentation(frames: int, size: int, seed: int = 0) -> npt.NDArray[np.uint8]:
-    """A stack of 0/1 frames holding a few ellipses each, like the masks of a segmentation."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    out = np.zeros((frames, size, size), dtype=np.uint8)
-    for f in range(frames):
-        for _ in range(rng.integers(1, 5)):
-            cy, cx = rng.uniform(0, size, 2)
-            ry, rx = rng.uniform(size / 20, size / 5, 2)
-            out[f] |= (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1).astype(np.uint8)
-    return out
+def make_segmentation(frames: int, size: int) -> npt.NDArray[np.uint8]:
+    """A stack of 0/1 frames: a binary segmentation through a volume, a few smooth blobs drifting frame to frame."""
+    return np.stack([segmentation_frame(i, size) for i in range(frames)])
+
+
+def write_files(folder: str | os.PathLike[str]) -> int:
+    """``framecodec demo --files``: write the example files into ``folder`` (made if missing) and print their
+    paths, one a line. ``NotADirectoryError`` if ``folder`` is a file."""
+    for path in write_examples(folder):
+        print(path)
+    return 0
 
 
 def pad_even(b: bytes) -> bytes:

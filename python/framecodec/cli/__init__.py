@@ -30,6 +30,7 @@ EPILOG = """examples:
   framecodec transcode in/*.dcm out/ --to deflate --level 9
   framecodec bench                                        # the quick benchmark table
   framecodec demo                                         # the built-in example
+  framecodec demo --files examples/                       # example files: a slide, a Segmentation, a CT
 
 Run "framecodec COMMAND --help" for a command's options. Exit status: 0 success, 1 a file failed (the
 others are still processed), 2 usage error, 130 interrupted.

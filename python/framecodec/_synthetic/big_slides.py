@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import ENCAPSULATED_UNCOMPRESSED, atomic_file, element, item, write_dataset
-from slide_header import header
-from slide_pixels import frame_layout
-from slide_spec import Slide, SlideSpec, optical_path_ids
+from .dicom_bytes import ENCAPSULATED_UNCOMPRESSED, atomic_file, element, item, write_dataset
+from .slide_header import header
+from .slide_pixels import frame_layout
+from .slide_spec import Slide, SlideSpec, optical_path_ids
 
 
 def free_bytes(folder: str | os.PathLike[str]) -> int:

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import slide_codecs
-from dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
-from frames import microscopy_tile
-from slide_spec import TILED_FULL, TILED_SPARSE, SlideSpec
+from . import slide_codecs
+from .dicom_bytes import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE
+from .frames import microscopy_tile
+from .slide_spec import TILED_FULL, TILED_SPARSE, SlideSpec
 
 
 def deepen(grey: npt.NDArray[np.uint8], bits: int, seed: int) -> npt.NDArray[Any]:

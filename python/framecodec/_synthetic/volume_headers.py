@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from dicom_bytes import UID_ROOT, code, ds_value, element, item, text_value, uid
+from .dicom_bytes import UID_ROOT, code, ds_value, element, item, text_value, uid
 
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
 ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"  # Enhanced CT Image Storage

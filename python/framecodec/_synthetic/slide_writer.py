@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import slide_codecs
-from dicom_bytes import atomic_file, element, item, write_dataset_part10
-from slide_header import header, per_frame_functional_groups
-from slide_pixels import encode_tile, frame_layout, mosaic_tiles, slide_canvas
-from slide_spec import FOCAL_PLANE_SPACING_MM, TILED_SPARSE, Slide, SlideSpec, mosaic_index, optical_path_ids
+from . import slide_codecs
+from .dicom_bytes import atomic_file, element, item, write_dataset_part10
+from .slide_header import header, per_frame_functional_groups
+from .slide_pixels import encode_tile, frame_layout, mosaic_tiles, slide_canvas
+from .slide_spec import FOCAL_PLANE_SPACING_MM, TILED_SPARSE, Slide, SlideSpec, mosaic_index, optical_path_ids
 
 
 def _pixel_data_items(f: Any, encoded: Sequence[bytes], index: npt.NDArray[np.int64], spec: SlideSpec,

@@ -45,15 +45,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import framecodec as fc
-from dicom_bytes import (
+from .. import _core as fc  # rle_encode, deflate, pack_bits: the kernels framecodec exports
+from .dicom_bytes import (
     DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE, SYNTAX_NAMES, atomic_file, write_dataset,
     write_encapsulated_pixel_data, write_native_pixel_data,
 )  # fmt: skip
-from frames import ct_frame, microscopy_tile, segmentation_frame
-from slide_header import header as slide_header
-from slide_spec import TILED_FULL, SlideSpec
-from volume_headers import ENHANCED_CT, SEGMENTATION, enhanced_ct_header, per_frame_functional_groups, segmentation_header
+from .frames import ct_frame, microscopy_tile, segmentation_frame
+from .slide_header import header as slide_header
+from .slide_spec import TILED_FULL, SlideSpec
+from .volume_headers import (
+    ENHANCED_CT, SEGMENTATION, enhanced_ct_header, per_frame_functional_groups, segmentation_header,
+)  # fmt: skip
 
 SYNTAXES = (RLE, DEFLATE, EXPLICIT, ENCAPSULATED_UNCOMPRESSED)
 FRAME_COUNTS = (100, 1_000)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import (
+from .dicom_bytes import (
     EXPLICIT, HTJ2K, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE,
     JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS,
 )  # fmt: skip
@@ -95,7 +95,8 @@ def encode(pixels: npt.NDArray[Any], spec: Any) -> bytes:
         ratios = [float(spec.j2k_ratio)] if ts in LOSSY else None
         # photometric_interpretation 1 (sRGB) lets OpenJPEG apply the MCT; 0 (unspecified) keeps the RGB as it is
         return bytes(encode_array(pixels, bits_stored=bits, photometric_interpretation=1 if rgb and spec.mct else 0,
-                                  use_mct=bool(rgb and spec.mct), compression_ratios=ratios, codec_format=0))  # fmt: skip
+                                  use_mct=bool(rgb and spec.mct), compression_ratios=ratios,
+                                  codec_format=0))  # fmt: skip
     if ts in _HTJ2K:
         if bits == 12:
             return _ojph_compress(pixels, bits)
@@ -143,9 +144,9 @@ def decode(codestream: bytes, spec: Any) -> npt.NDArray[Any]:
         with Image.open(io.BytesIO(codestream)) as im:
             return np.asarray(im)
     if ts in _J2K + _HTJ2K:
-        import openjpeg
+        from openjpeg.utils import decode as openjpeg_decode
 
-        return np.asarray(openjpeg.decode(codestream))
+        return np.asarray(openjpeg_decode(codestream))
     if ts in (JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS):
         import jpeg_ls
 

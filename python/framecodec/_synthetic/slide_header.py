@@ -4,6 +4,7 @@ encoded by hand. See slides.py for what is written and why."""
 
 from __future__ import annotations
 
+import base64
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -11,18 +12,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import UID_ROOT, code, ds_value, element, item, text_value, uid
-from slide_codecs import LOSSY_METHOD, photometric_interpretation
-from slide_spec import (
+from .dicom_bytes import UID_ROOT, code, ds_value, element, item, text_value, uid
+from .slide_codecs import LOSSY_METHOD, photometric_interpretation
+from .slide_spec import (
     FOCAL_PLANE_SPACING_MM, ORIENTATION, ORIGIN_MM, PIXEL_SPACING_MM, WSI_SOP_CLASS, SlideSpec, optical_path_ids,
 )
 
 
-def _srgb_profile() -> bytes:
-    from PIL import ImageCms
-
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    return profile + b"\x00" * (len(profile) % 2)
+# An sRGB ICC profile (588 bytes: even, as a value must be), as Pillow's ImageCms.createProfile("sRGB") makes it
+# (LittleCMS), kept as bytes: fixed (Pillow stamps the date into each it makes), and no Pillow needed to write.
+_SRGB_ICC = base64.b64decode(
+    "AAACTGxjbXMEQAAAbW50clJHQiBYWVogB+oADAAHABAANQANYWNzcEFQUEwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAPbWAAEAAAAA0y1sY21z"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAALZGVzYwAAAQgAAAA2Y3BydAAAAUAAAABMd3RwdAAAAYwAAAAU"
+    "Y2hhZAAAAaAAAAAsclhZWgAAAcwAAAAUYlhZWgAAAeAAAAAUZ1hZWgAAAfQAAAAUclRSQwAAAggAAAAgZ1RSQwAAAggAAAAgYlRSQwAAAggAAAAg"
+    "Y2hybQAAAigAAAAkbWx1YwAAAAAAAAABAAAADGVuVVMAAAAaAAAAHABzAFIARwBCACAAYgB1AGkAbAB0AC0AaQBuAABtbHVjAAAAAAAAAAEAAAAM"
+    "ZW5VUwAAADAAAAAcAE4AbwAgAGMAbwBwAHkAcgBpAGcAaAB0ACwAIAB1AHMAZQAgAGYAcgBlAGUAbAB5WFlaIAAAAAAAAPbWAAEAAAAA0y1zZjMy"
+    "AAAAAAABDEIAAAXe///zJQAAB5MAAP2Q///7of///aIAAAPcAADAblhZWiAAAAAAAABvoAAAOPUAAAOQWFlaIAAAAAAAACSfAAAPhAAAtsNYWVog"
+    "AAAAAAAAYpcAALeHAAAY2XBhcmEAAAAAAAMAAAACZmYAAPKnAAANWQAAE9AAAApbY2hybQAAAAAAAwAAAACj1wAAVHsAAEzNAACZmgAAJmYAAA9c"
+)
 
 
 def header(spec: SlideSpec, number_of_frames: int, instance: str = "", lossy_ratio: float | None = None) -> Any:
@@ -137,7 +144,7 @@ def header(spec: SlideSpec, number_of_frames: int, instance: str = "", lossy_rat
         op.IlluminationTypeCodeSequence = Seq([code("111744", "DCM", "Brightfield illumination")])
         if s.samples == 3:
             op.IlluminationColorCodeSequence = Seq([code("414298005", "SCT", "Full Spectrum")])
-            op.ICCProfile = _srgb_profile()  # Type 1C for colour images
+            op.ICCProfile = _SRGB_ICC  # Type 1C for colour images
         else:
             op.IlluminationWaveLength = 400 + 50 * p
         paths.append(op)
@@ -186,7 +193,8 @@ def per_frame_functional_groups(spec: SlideSpec, tiles: npt.NDArray[np.int64], p
         x, y = slide_offset(col, row)
         index = [tx + 1, ty + 1] + [f + 1] * (spec.focal_planes > 1) + [p + 1] * (spec.optical_paths > 1)
         # elements in ascending tag order: Frame Content, Optical Path Identification, Plane Position (Slide)
-        body = element(0x0020, 0x9111, b"SQ", item(element(0x0020, 0x9157, b"UL", struct.pack(f"<{len(index)}I", *index))))
+        content = element(0x0020, 0x9157, b"UL", struct.pack(f"<{len(index)}I", *index))  # Dimension Index Values
+        body = element(0x0020, 0x9111, b"SQ", item(content))
         if spec.optical_paths > 1:
             body += ident[p]
         position = (

@@ -9,7 +9,7 @@ tests/test_generators.py:
   Slide Microscopy image: eosin-pink stroma with wavy fibres, haematoxylin-purple nuclei of varied size and
   shade with chromatin grain, lighter areas, and sensor noise everywhere (no flat colour, no blank corner).
   Deflate ratio 1.14-1.25 (mean 1.18), about 5 ms a tile. Features are sized in pixels, so a large ``size``
-  is a continuous image at the same scale (benchmarks/slide_pixels.py cuts whole slides from one).
+  is a continuous image at the same scale (slide_pixels.py cuts whole slides from one).
 - ``segmentation_frame(index, size=512, series=0)``: size x size 0/1 uint8, frame ``index`` of a binary
   Segmentation through a volume: 3-5 smooth blobs (organs) whose centres, radii and outlines drift slowly from
   frame to frame. Consecutive frames differ in 0.1-0.6% of their pixels, frames 32 apart in over ten times
@@ -32,7 +32,8 @@ EOSIN = np.array([0.10, 0.90, 0.40], np.float32)
 ILLUMINATION = 240.0  # the brightest glass: below 255, so that noise is never clipped into flat white
 
 
-def _ellipses(rng: np.random.Generator, shape: tuple[int, int], count: int, rmin: float, rmax: float) -> npt.NDArray[np.bool_]:
+def _ellipses(rng: np.random.Generator, shape: tuple[int, int], count: int, rmin: float,
+              rmax: float) -> npt.NDArray[np.bool_]:  # fmt: skip
     yy, xx = np.ogrid[0 : shape[0], 0 : shape[1]]
     mask = np.zeros(shape, dtype=bool)
     for _ in range(count):
@@ -64,7 +65,8 @@ def _nuclei(rng: np.random.Generator, size: int) -> npt.NDArray[np.float32]:
                  rng.uniform(0, np.pi, n), rng.uniform(0.6, 1.5, n))  # fmt: skip
     for cy, cx, a, b, angle, shade in params:
         r = int(max(a, b)) + 2
-        y0, y1, x0, x1 = max(0, int(cy) - r), min(size, int(cy) + r + 1), max(0, int(cx) - r), min(size, int(cx) + r + 1)
+        y0, y1 = max(0, int(cy) - r), min(size, int(cy) + r + 1)
+        x0, x1 = max(0, int(cx) - r), min(size, int(cx) + r + 1)
         if y0 >= y1 or x0 >= x1:
             continue
         dy, dx = yy[y0:y1] - cy, xx[:, x0:x1] - cx

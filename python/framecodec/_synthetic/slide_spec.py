@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dicom_bytes import EXPLICIT
+from .dicom_bytes import EXPLICIT
 
 WSI_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.77.1.6"  # VL Whole Slide Microscopy Image Storage
 TILED_FULL, TILED_SPARSE = "TILED_FULL", "TILED_SPARSE"
@@ -86,7 +86,7 @@ class SlideSpec:
     def lossy(self) -> bool:
         """Frames written lossy (JPEG baseline, JPEG 2000 .91, HTJ2K .203, JPEG-LS .81): a decoder's frames are
         the reference decodes (``Slide.expected_frame``), not the pixels written."""
-        from slide_codecs import LOSSY
+        from .slide_codecs import LOSSY
 
         return self.transfer_syntax in LOSSY
 
@@ -154,7 +154,8 @@ class Slide:
                 return self.decoded_canvas[focal_plane, optical_path, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw]
             if self._decoded_distinct is None:
                 raise ValueError("this lossy slide has no decoded frames")
-            return self._decoded_distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)]
+            tile: npt.NDArray[Any] = self._decoded_distinct[mosaic_index(self.spec, tx, ty, focal_plane, optical_path)]
+            return tile
         if self.canvas is not None:
             return self.canvas[focal_plane, optical_path, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw]
         if self._tile_fn is not None:
@@ -219,7 +220,8 @@ class Slide:
                 ax0, ay0 = max(x0, tx * tw), max(y0, ty * th)
                 ax1, ay1 = min(x1, (tx + 1) * tw), min(y1, (ty + 1) * th)
                 t = self.tile(tx, ty, focal_plane, optical_path, decoded=decoded)
-                out[ay0 - y : ay1 - y, ax0 - x : ax1 - x] = t[ay0 - ty * th : ay1 - ty * th, ax0 - tx * tw : ax1 - tx * tw]
+                part = t[ay0 - ty * th : ay1 - ty * th, ax0 - tx * tw : ax1 - tx * tw]
+                out[ay0 - y : ay1 - y, ax0 - x : ax1 - x] = part
         return out
 
 
