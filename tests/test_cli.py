@@ -550,12 +550,12 @@ def test_transcode_options(tmp_path: Path) -> None:
     renamed = pydicom.dcmread(best)
     assert renamed.SOPInstanceUID != pydicom.dcmread(src).SOPInstanceUID
     assert renamed.SOPInstanceUID == renamed.file_meta.MediaStorageSOPInstanceUID
-    if fc.libdeflate_version is not None:
+    if fc.codecs.libdeflate_version is not None:
         small = tmp_path / "small.dcm"
         assert cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
         assert_identical(fc.pixel_array(small), reference(src))
         data = small.read_bytes()
-        frames = fc.iter_frames(data, fc.locate_pixel_data(small).frame_table(data))
+        frames = fc.encaps.iter_frames(data, fc.encaps.locate_pixel_data(small).frame_table(data))
         native = reference(src).astype("<u2")
         assert [zlib.decompress(bytes(f), -15) for f in frames] == [frame.tobytes() for frame in native]
     folder = tmp_path / "existing"
