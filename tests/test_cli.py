@@ -147,7 +147,7 @@ def library_versions() -> dict[str, str]:
 
 
 def expected_inflate() -> str:
-    """The decoding backend as README says it is chosen (FRAMECODEC_INFLATE, else libdeflate when the build has
+    """The decoding backend as docs/codecs.md says it is chosen (FRAMECODEC_INFLATE, else libdeflate when the build has
     it), found from the environment and the extension's symbols, and its library's version."""
     core = next(Path(fc.__file__).parent.glob("_core*.so"))
     built_with_libdeflate = b"libdeflate_deflate_decompress" in core.read_bytes()

@@ -364,7 +364,7 @@ def test_truncated_where_zeros_would_complete_the_stream(backend: str) -> None:
 
 @pytest.mark.parametrize("make", [uses_reserved_length_code, uses_reserved_distance_code])
 def test_libdeflate_reads_the_codes_rfc1951_reserves(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """libdeflate is more lenient than zlib with streams no encoder writes (README, Errors): the reserved
+    """libdeflate is more lenient than zlib with streams no encoder writes (docs/errors.md): the reserved
     length symbols 286-287 and distance codes 30-31 among them. zlib refuses them; with FRAMECODEC_INFLATE=zlib
     the default decoder does too, which shows the variable is read at each call."""
     stream, size = make()
@@ -457,7 +457,7 @@ def test_corrupt(backend: str) -> None:
         fc.codecs.inflate(b"\x07\x00\x00", 10, backend=backend)  # block type 3 is reserved (RFC 1951 3.2.3)
 
 
-# What zlib refuses and libdeflate 1.14 reads (README, Errors): reserved length symbols and distance codes,
+# What zlib refuses and libdeflate 1.14 reads (docs/errors.md): reserved length symbols and distance codes,
 # more code lengths than the codes have, a code-length repeat past the last length, a one-codeword code-length
 # code. No encoder writes them; a stream that has them decodes to exactly the frame's size or is refused.
 LENIENT = ("invalid literal/length code", "invalid distance code", "too many length or distance symbols",
