@@ -1,4 +1,4 @@
-"""1-bit packing (issue 2): ``framecodec.pack_bits`` / ``unpack_bits`` against numpy's ``packbits`` /
+"""1-bit packing (issue 2): ``framecodec.codecs.pack_bits`` / ``unpack_bits`` against numpy's ``packbits`` /
 ``unpackbits`` (``bitorder="little"``, DICOM's bit order), on 512x512 binary segmentation frames.
 
     python -m pytest benchmarks/bench_bitpack.py --benchmark-json=bitpack.json
@@ -61,7 +61,7 @@ def all_equal(got: list[npt.NDArray[np.uint8]], want: list[npt.NDArray[np.uint8]
 def test_unpack_bits(benchmark: Any, impl: str) -> None:
     """Each frame into a new array."""
     fns: Fns = {
-        "framecodec": lambda: [fc.unpack_bits(p, PIXELS) for p in PACKED],
+        "framecodec": lambda: [fc.codecs.unpack_bits(p, PIXELS) for p in PACKED],
         "numpy": lambda: [np.unpackbits(p, count=PIXELS, bitorder="little") for p in PACKED],
         CEILING: copy_ceiling([PIXELS] * N, fresh=True),
     }
@@ -79,7 +79,7 @@ def test_unpack_bits_into_out(benchmark: Any, impl: str) -> None:
         return outs
 
     fns: Fns = {
-        "framecodec": lambda: [fc.unpack_bits(p, PIXELS, out=o) for p, o in zip(PACKED, outs)],
+        "framecodec": lambda: [fc.codecs.unpack_bits(p, PIXELS, out=o) for p, o in zip(PACKED, outs)],
         "numpy": numpy_into,
         CEILING: copy_ceiling([PIXELS] * N, fresh=False),
     }
@@ -101,7 +101,7 @@ def test_unpack_bits_at_bit_offset(benchmark: Any, impl: str) -> None:
         return np.ascontiguousarray(bits[start - 8 * first : start - 8 * first + n_pixels])
 
     fns: Fns = {
-        "framecodec": lambda: [fc.unpack_bits(pixel_data, n_pixels, bit_offset=n * n_pixels) for n in range(N)],
+        "framecodec": lambda: [fc.codecs.unpack_bits(pixel_data, n_pixels, bit_offset=n * n_pixels) for n in range(N)],
         "numpy": lambda: [numpy_frame(n) for n in range(N)],
         CEILING: copy_ceiling([n_pixels] * N, fresh=True),
     }
@@ -113,7 +113,7 @@ def test_unpack_bits_at_bit_offset(benchmark: Any, impl: str) -> None:
 def test_unpack_bits_batch(benchmark: Any, impl: str) -> None:
     """The N frames' bits in one call, into one new array."""
     fns: Fns = {
-        "framecodec": lambda: [fc.unpack_bits(BATCH, PIXELS * N)],
+        "framecodec": lambda: [fc.codecs.unpack_bits(BATCH, PIXELS * N)],
         "numpy": lambda: [np.unpackbits(BATCH, count=PIXELS * N, bitorder="little")],
         CEILING: copy_ceiling(PIXELS * N, fresh=True),
     }
@@ -125,7 +125,7 @@ def test_unpack_bits_batch(benchmark: Any, impl: str) -> None:
 def test_pack_bits(benchmark: Any, impl: str) -> None:
     """Each frame to its own bytes."""
     fns: Fns = {
-        "framecodec": lambda: [fc.pack_bits(s) for s in SEG],
+        "framecodec": lambda: [fc.codecs.pack_bits(s) for s in SEG],
         "numpy": lambda: [np.packbits(s, bitorder="little").tobytes() for s in SEG],
         CEILING: copy_ceiling([PIXELS] * N, fresh=False),
     }
@@ -138,7 +138,7 @@ def test_pack_bits_batch(benchmark: Any, impl: str) -> None:
     """The N frames (one array) to one run of bytes."""
     stack = np.stack(SEG)
     fns: Fns = {
-        "framecodec": lambda: fc.pack_bits(stack),
+        "framecodec": lambda: fc.codecs.pack_bits(stack),
         "numpy": lambda: np.packbits(stack, bitorder="little").tobytes(),
         CEILING: copy_ceiling(PIXELS * N, fresh=False),
     }

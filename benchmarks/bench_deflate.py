@@ -15,8 +15,8 @@ zlib`` the system zlib backend. The ceiling, ``copy (ceiling)``, copies each fra
 preallocated source into a new ``np.empty`` (every implementation returns a new buffer per frame). A peer that is
 not installed skips its own benchmark and is listed in ``extra_info["missing"]`` of ``framecodec``'s.
 
-``deflate level 6``: ``framecodec.deflate(frame, 6)`` (the default encoder, zlib) against Python's zlib at level 6
-in the same rounds: the same library, the same bytes.
+``deflate level 6``: ``framecodec.codecs.deflate(frame, 6)`` (the default encoder, zlib) against Python's zlib at
+level 6 in the same rounds: the same library, the same bytes.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ OVER_ZLIB = {"240x240 RGB tile": 2.0, "512x512 1-bit seg (packed)": 2.0}
 
 
 INFLATERS: dict[str, Callable[[bytes, int], Any]] = {
-    "framecodec": lambda c, n: fc.inflate(c, n),
-    "framecodec zlib": lambda c, n: fc.inflate(c, n, backend="zlib"),
+    "framecodec": lambda c, n: fc.codecs.inflate(c, n),
+    "framecodec zlib": lambda c, n: fc.codecs.inflate(c, n, backend="zlib"),
     **INFLATE,
 }
 
@@ -105,12 +105,13 @@ ENCODERS = [(b, lv) for b in LEVELS for lv in LEVELS[b]]
 @pytest.mark.parametrize("kind", FRAMES)
 @pytest.mark.parametrize(("backend", "level"), ENCODERS, ids=[f"{b}-{lv}" for b, lv in ENCODERS])
 def test_deflate_level(benchmark: Any, frames: dict[str, list[bytes]], kind: str, backend: str, level: int) -> None:
-    """framecodec.deflate(frame, level, backend): time and encoded size, every level of each backend."""
-    if backend == "libdeflate" and fc.libdeflate_version is None:
+    """framecodec.codecs.deflate(frame, level, backend): time and encoded size, every level of each backend."""
+    if backend == "libdeflate" and fc.codecs.libdeflate_version is None:
         pytest.skip("framecodec was built without libdeflate")
     raw = frames[kind]
     tag(benchmark, f"deflate levels {kind}", f"{backend} {level}", len(raw[0]) * len(raw))
-    out = measure(benchmark, lambda: [fc.deflate(r, level, backend) for r in raw], budget=2.0)  # type: ignore[arg-type]
+    encode = fc.codecs.deflate
+    out = measure(benchmark, lambda: [encode(r, level, backend) for r in raw], budget=2.0)  # type: ignore[arg-type]
     benchmark.extra_info.update(backend=backend, level=level, encoded_bytes=sum(len(o) for o in out))
     assert [zlib.decompress(o, -15) for o in out] == raw
 
@@ -123,7 +124,7 @@ def test_deflate(benchmark: Any, frames: dict[str, list[bytes]], kind: str, impl
     raw = frames[kind]
     tag(benchmark, f"deflate level 6 {kind}", impl, len(raw[0]) * len(raw))
     fns: dict[str, Callable[[], list[bytes]]] = {
-        "framecodec": lambda: [fc.deflate(r, 6) for r in raw],
+        "framecodec": lambda: [fc.codecs.deflate(r, 6) for r in raw],
         "zlib": lambda: [zlib.compress(r, 6, wbits=-15) for r in raw],
     }
     out, _ = compare(benchmark, impl, fns, budget=2.0, alone=1.0)

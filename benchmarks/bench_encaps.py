@@ -61,9 +61,9 @@ def small_frames(counts: tuple[int, int]) -> list[bytes]:
 @pytest.fixture(scope="module")
 def values(small_frames: list[bytes]) -> dict[str, Any]:
     """The same small frames encapsulated three ways."""
-    bot = fc.encapsulate(small_frames, "basic")
-    empty = fc.encapsulate(small_frames, "none")
-    ext, eot, lengths = fc.encapsulate_extended(small_frames)
+    bot = fc.encaps.encapsulate(small_frames, "basic")
+    empty = fc.encaps.encapsulate(small_frames, "none")
+    ext, eot, lengths = fc.encaps.encapsulate_extended(small_frames)
     assert bot == pd_encapsulate(small_frames) and ext == empty
     return {"BOT": bot, "empty BOT": empty, "EOT": (ext, eot, lengths)}
 
@@ -89,7 +89,7 @@ def test_frame_table(benchmark: Any, values: dict[str, Any], layout: str, impl: 
     n = len(values["EOT"][1]) // 8
     tag(benchmark, f"frame table, {small_label(n)}, {layout}", impl, len(buf))
     fns: Fns = {
-        "framecodec": lambda: len(fc.frame_table(buf, n)),
+        "framecodec": lambda: len(fc.encaps.frame_table(buf, n)),
         PARSE: lambda: parse_fragments(after_bot(buf))[0],
         GENERATE: lambda: count_generated(buf, n),
         CEILING: copy_ceiling(len(buf), fresh=False),
@@ -105,7 +105,7 @@ def test_frame_table_eot(benchmark: Any, values: dict[str, Any], impl: str) -> N
     eo, el = np.frombuffer(eot, "<u8"), np.frombuffer(lengths, "<u8")
     tag(benchmark, f"frame table, {small_label(n)}, EOT", impl, len(buf))
     fns: Fns = {
-        "framecodec": lambda: fc.frame_table(buf, n, eo, el),
+        "framecodec": lambda: fc.encaps.frame_table(buf, n, eo, el),
         GENERATE: lambda: count_generated(buf, n, (eot, lengths)),
         CEILING: copy_ceiling(len(buf), fresh=False),
     }
@@ -118,7 +118,7 @@ def test_frame_table_eot(benchmark: Any, values: dict[str, Any], impl: str) -> N
 
 @pytest.fixture(scope="module")
 def tiles_value(counts: tuple[int, int]) -> bytes:
-    return fc.encapsulate(fake_jpeg_frames(counts[1], 20_000, 20_000, seed=1))
+    return fc.encaps.encapsulate(fake_jpeg_frames(counts[1], 20_000, 20_000, seed=1))
 
 
 @pytest.mark.parametrize("impl", ["framecodec", PARSE, GENERATE, CEILING])
@@ -126,7 +126,7 @@ def test_tiles_frame_table(benchmark: Any, tiles_value: bytes, counts: tuple[int
     n = counts[1]
     tag(benchmark, f"frame table, {n:,} frames of 20 KB, BOT", impl, len(tiles_value))
     fns: Fns = {
-        "framecodec": lambda: len(fc.frame_table(tiles_value, n)),
+        "framecodec": lambda: len(fc.encaps.frame_table(tiles_value, n)),
         PARSE: lambda: parse_fragments(after_bot(tiles_value))[0],
         GENERATE: lambda: count_generated(tiles_value, n),
         CEILING: copy_ceiling(len(tiles_value), fresh=False),
@@ -144,7 +144,7 @@ def test_iterate_frames(benchmark: Any, values: dict[str, Any], impl: str) -> No
     n = len(values["EOT"][1]) // 8
     tag(benchmark, f"table + every frame (zero-copy views), {small_label(n)}, BOT", impl, len(buf))
     fns: Fns = {
-        "framecodec": lambda: sum(1 for _ in fc.iter_frames(buf, fc.frame_table(buf, n))),
+        "framecodec": lambda: sum(1 for _ in fc.encaps.iter_frames(buf, fc.encaps.frame_table(buf, n))),
         GENERATE: lambda: count_generated(buf, n),
         CEILING: copy_ceiling(len(buf), fresh=False),
     }
@@ -173,9 +173,9 @@ def write_file(path: Path, frames: list[bytes], table: str) -> None:
     ds.NumberOfFrames = len(frames)
     ds.DimensionOrganizationType = "TILED_FULL"
     if table == "EOT":
-        ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = fc.encapsulate_extended(frames)
+        ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = fc.encaps.encapsulate_extended(frames)
     else:
-        ds.PixelData = fc.encapsulate(frames, "none")
+        ds.PixelData = fc.encaps.encapsulate(frames, "none")
     ds.save_as(path, enforce_file_format=True)
 
 
@@ -189,8 +189,8 @@ def files(tmp_path_factory: pytest.TempPathFactory, small_frames: list[bytes]) -
     return out
 
 
-def path_to_frame_table(path: Path) -> fc.FrameTable:
-    loc = fc.locate_pixel_data(path)
+def path_to_frame_table(path: Path) -> fc.encaps.FrameTable:
+    loc = fc.encaps.locate_pixel_data(path)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         return loc.frame_table(mm)  # the table holds arrays, not views: the mmap may close
 
@@ -230,7 +230,9 @@ def test_path_to_frame_table(benchmark: Any, files: dict[str, Path], values: dic
 def test_encapsulate(benchmark: Any, small_frames: list[bytes], impl: str) -> None:
     nbytes = sum(map(len, small_frames))
     tag(benchmark, f"encapsulate with BOT, {small_label(len(small_frames))}", impl, nbytes)
-    fns: Fns = {"framecodec": lambda: fc.encapsulate(small_frames), "pydicom": lambda: pd_encapsulate(small_frames)}
+    fns: Fns = {
+        "framecodec": lambda: fc.encaps.encapsulate(small_frames), "pydicom": lambda: pd_encapsulate(small_frames)
+    }
     out, _ = compare(benchmark, impl, fns)
     assert len(out) > nbytes
 
@@ -240,7 +242,7 @@ def test_encapsulate_extended(benchmark: Any, small_frames: list[bytes], impl: s
     nbytes = sum(map(len, small_frames))
     tag(benchmark, f"encapsulate_extended, {small_label(len(small_frames))}", impl, nbytes)
     fns: Fns = {
-        "framecodec": lambda: fc.encapsulate_extended(small_frames),
+        "framecodec": lambda: fc.encaps.encapsulate_extended(small_frames),
         "pydicom": lambda: pd_encapsulate_extended(small_frames),
     }
     out, _ = compare(benchmark, impl, fns)

@@ -22,13 +22,13 @@ What is timed (the file in the page cache, unless said otherwise):
   Functional Groups (TILED_SPARSE; about 20 s for 100,000 frames, so three rounds), or the TILED_FULL positions
   from the header's attributes in numpy. Issue 8's goals: under 100 ms (TILED_SPARSE) and 20 ms (TILED_FULL),
   and 100x pydicom on TILED_SPARSE.
-- tile positions: ``framecodec._slide_positions.tile_positions`` of a 100,000-frame TILED_SPARSE file (2 focal
+- tile positions: ``framecodec.slide.tile_positions`` of a 100,000-frame TILED_SPARSE file (2 focal
   planes, 2 optical paths, shuffled; 1,000 frames under --benchmark-disable), in memory and from a path, against
   pydicom reading the file without the pixels and then each frame's values (timed apart: 20 s a read) and
   wsidicom's ``PerFrameFunctionalGroupsReader``, which searches the sequence's bytes instead of parsing it.
 - the sweep (``extra_info["sweep"]``, plot "frames", x = 10, 100, 1,000, 10,000 and 100,000 (up to
-  ``FRAMECODEC_BENCH_SWEEP``); 10 and 100 under --benchmark-disable): ``fc.frame_table`` of an in-memory value of small
-  frames with a Basic Offset Table (series "frame_table BOT") and with the Extended Offset Table ("frame_table
+  ``FRAMECODEC_BENCH_SWEEP``); 10 and 100 under --benchmark-disable): ``fc.encaps.frame_table`` of an in-memory
+  value of small frames with a Basic Offset Table (series "frame_table BOT") and with the Extended Offset Table ("frame_table
   EOT"), beside pydicom's ``parse_fragments`` / iterating ``generate_frames``; and the open of a JPEG slide,
   TILED_FULL and TILED_SPARSE ("FrameReader open TILED_FULL" / "... TILED_SPARSE"), beside wsidicom and pydicom
   (TILED_SPARSE to 10,000 frames: it parses every item, 20 s at 100,000).
@@ -59,7 +59,7 @@ import pytest
 from pydicom.encaps import generate_frames, parse_fragments
 
 import framecodec as fc
-from framecodec._slide_positions import SlidePositions, tile_positions
+from framecodec.slide import SlidePositions, tile_positions
 from peers import optional, pydicom_positions, wsidicom_open, wsidicom_problem
 from pipeline_data import fake_jpeg_frames
 from slide_bench import bench  # noqa: F401 - a fixture
@@ -279,8 +279,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def table_values(count: int) -> tuple[bytes, bytes, npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     """``count`` frames of 100-200 bytes with a Basic Offset Table, and with the Extended Offset Table."""
     frames = fake_jpeg_frames(count, 100, 200)
-    ext, eot, lengths = fc.encapsulate_extended(frames)
-    return fc.encapsulate(frames, "basic"), ext, np.frombuffer(eot, "<u8"), np.frombuffer(lengths, "<u8")
+    ext, eot, lengths = fc.encaps.encapsulate_extended(frames)
+    return fc.encaps.encapsulate(frames, "basic"), ext, np.frombuffer(eot, "<u8"), np.frombuffer(lengths, "<u8")
 
 
 def pydicom_table(value: bytes) -> int:
@@ -291,7 +291,8 @@ def pydicom_table(value: bytes) -> int:
 
 
 def test_frame_table_sweep(benchmark: Any, table: str, count: int, impl: str) -> None:
-    """``fc.frame_table`` of an in-memory value, by frame count, beside pydicom's table (BOT) or iteration (EOT)."""
+    """``fc.encaps.frame_table`` of an in-memory value, by frame count, beside pydicom's table (BOT) or iteration
+    (EOT)."""
     bot, ext, eo, el = table_values(count)
     value = bot if table == "BOT" else ext
     peer = TABLE_PEER[table]
@@ -299,10 +300,10 @@ def test_frame_table_sweep(benchmark: Any, table: str, count: int, impl: str) ->
     sweep(benchmark, "frames", f"frame_table {table}" if impl == "framecodec" else f"{peer} {table}", count)
     benchmark.extra_info["value_bytes"] = len(value)
     if table == "BOT":
-        fns: Fns = {"framecodec": lambda: len(fc.frame_table(bot, count)), peer: lambda: pydicom_table(bot)}
+        fns: Fns = {"framecodec": lambda: len(fc.encaps.frame_table(bot, count)), peer: lambda: pydicom_table(bot)}
     else:
         eot = (eo.tobytes(), el.tobytes())
-        fns = {"framecodec": lambda: len(fc.frame_table(ext, count, eo, el)),
+        fns = {"framecodec": lambda: len(fc.encaps.frame_table(ext, count, eo, el)),
                peer: lambda: sum(1 for _ in generate_frames(ext, number_of_frames=count, extended_offsets=eot))}
     out, _ = compare(benchmark, impl, fns, budget=2.0, alone=1.0, max_rounds=100)
     assert out == count

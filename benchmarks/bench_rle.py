@@ -54,7 +54,7 @@ class Frames:
             self.encoded = [pylibjpeg_rle.encode_frame(r, self.rows, self.cols, spp, bits, "<") for r in self.raw]
         else:
             self.encoded_by = "framecodec"
-            self.encoded = [fc.rle_encode(p, self.rows, self.cols, spp, bits) for p in self.pixels]
+            self.encoded = [fc.codecs.rle_encode(p, self.rows, self.cols, spp, bits) for p in self.pixels]
         self.size = len(self.raw[0])
         self.nbytes = self.size * N
 
@@ -130,7 +130,7 @@ def test_decode(benchmark: Any, kind: str, impl: str) -> None:
     benchmark.extra_info["encoded_by"] = f.encoded_by
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     fns: Fns = {
-        "framecodec": lambda: [fc.rle_decode(e, r, c, s, b) for e in f.encoded],
+        "framecodec": lambda: [fc.codecs.rle_decode(e, r, c, s, b) for e in f.encoded],
         "imagecodecs": lambda: [imagecodecs.dicomrle_decode(e, f.dtype) for e in f.encoded],
         "pylibjpeg-rle": lambda: [pylibjpeg_rle.decode_frame(e, r * c, b, "<") for e in f.encoded],
         "pydicom": lambda: [pydicom_rle_decode(e, r, c, s, b) for e in f.encoded],
@@ -152,7 +152,7 @@ def test_decode_planar(benchmark: Any, impl: str) -> None:
     benchmark.extra_info["encoded_by"] = f.encoded_by
     r, c = f.rows, f.cols
     fns: Fns = {
-        "framecodec": lambda: [fc.rle_decode(e, r, c, 3, 8, planar=True) for e in f.encoded],
+        "framecodec": lambda: [fc.codecs.rle_decode(e, r, c, 3, 8, planar=True) for e in f.encoded],
         "imagecodecs": lambda: [imagecodecs.dicomrle_decode(e, "u1") for e in f.encoded],
         "pylibjpeg-rle": lambda: [pylibjpeg_rle.decode_frame(e, r * c, 8, "<") for e in f.encoded],
         CEILING: copy_ceiling([f.size] * N, fresh=True),
@@ -174,7 +174,8 @@ def test_decode_into_out(benchmark: Any, kind: str, impl: str) -> None:
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     outs = {name: [np.full(f.size, 0, np.uint8) for _ in range(N)] for name in ("framecodec", "imagecodecs")}
     fns: Fns = {
-        "framecodec": lambda: [fc.rle_decode(e, r, c, s, b, out=o) for e, o in zip(f.encoded, outs["framecodec"])],
+        "framecodec": lambda: [fc.codecs.rle_decode(e, r, c, s, b, out=o)
+                               for e, o in zip(f.encoded, outs["framecodec"])],
         "imagecodecs": lambda: [imagecodecs.dicomrle_decode(e, f.dtype, out=o)
                                 for e, o in zip(f.encoded, outs["imagecodecs"])],
         CEILING: copy_ceiling([f.size] * N, fresh=False),
@@ -196,14 +197,14 @@ def test_encode(benchmark: Any, kind: str, impl: str) -> None:
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     runner = _Runner(f)
     fns: Fns = {
-        "framecodec": lambda: [fc.rle_encode(p, r, c, s, b) for p in f.pixels],
+        "framecodec": lambda: [fc.codecs.rle_encode(p, r, c, s, b) for p in f.pixels],
         "pylibjpeg-rle": lambda: [pylibjpeg_rle.encode_frame(raw, r, c, s, b, "<") for raw in f.raw],
         "pydicom": lambda: [pydicom_rle_encode(raw, runner) for raw in f.raw],
     }
 
     def check(name: str, out: Any) -> None:
         benchmark.extra_info["encoded_bytes"] = sum(len(o) for o in out)
-        assert [fc.rle_decode(o, r, c, s, b).tobytes() for o in out] == f.raw, name
+        assert [fc.codecs.rle_decode(o, r, c, s, b).tobytes() for o in out] == f.raw, name
 
     run(benchmark, impl, fns, {"pylibjpeg-rle": PYLIBJPEG_RLE_WHY, "pydicom": PYDICOM_RLE_ENCODE_WHY}, check,
         budget=2.0)  # fmt: skip

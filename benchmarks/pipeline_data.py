@@ -88,7 +88,7 @@ class DataSet:
         for s, path in self.paths.items():
             with fc.FrameReader(path) as r:
                 self.fragments[s] = [bytes(r.raw(i)) for i in range(n)]
-        self.values = {s: fc.encapsulate(frags) for s, frags in self.fragments.items()}
+        self.values = {s: fc.encaps.encapsulate(frags) for s, frags in self.fragments.items()}
         self._datasets: dict[str, Dataset] = {}
         self._problems: dict[tuple[str, str, str], str | None] = {}
 
@@ -236,8 +236,8 @@ def peer_path_to_array(path: Path, d: DataSet, inflate: Callable[[Any, int], Any
     pixels = k.rows * k.columns * k.samples_per_pixel
     stored = (pixels + 7) // 8 if k.bits_allocated == 1 else rows.shape[1] * out.itemsize
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        table = fc.locate_pixel_data(path).frame_table(mm)
-        for i, frame in enumerate(fc.iter_frames(mm, table)):
+        table = fc.encaps.locate_pixel_data(path).frame_table(mm)
+        for i, frame in enumerate(fc.encaps.iter_frames(mm, table)):
             raw = np.frombuffer(inflate(frame, stored), np.uint8)
             if k.bits_allocated == 1:
                 rows[i] = np.unpackbits(raw, count=pixels, bitorder="little")

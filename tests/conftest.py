@@ -58,7 +58,7 @@ def frames(draw: st.DrawFn, size_strategy: st.SearchStrategy[int] = sizes) -> by
 
 NO_LIBDEFLATE = "framecodec was built without libdeflate (-DFRAMECODEC_LIBDEFLATE=OFF, or libdeflate-dev missing)"
 BACKENDS = [
-    pytest.param("libdeflate", marks=pytest.mark.skipif(fc.libdeflate_version is None, reason=NO_LIBDEFLATE)),
+    pytest.param("libdeflate", marks=pytest.mark.skipif(fc.codecs.libdeflate_version is None, reason=NO_LIBDEFLATE)),
     "zlib",
 ]
 DEFLATED = "1.2.840.10008.1.2.8.1"  # Deflated Image Frame Compression (PS3.5 8.2.16)
@@ -74,7 +74,7 @@ def _inflate_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     if marker is None:
         return
     backend = marker.args[0]
-    if backend == "libdeflate" and fc.libdeflate_version is None:
+    if backend == "libdeflate" and fc.codecs.libdeflate_version is None:
         pytest.skip(NO_LIBDEFLATE)
     monkeypatch.setenv("FRAMECODEC_INFLATE", backend)
 

@@ -34,20 +34,20 @@ def ref_pack(v: np.ndarray) -> bytes:
 
 @given(values())
 def test_pack_equals_numpy(v: np.ndarray) -> None:
-    assert fc.pack_bits(v) == ref_pack(v)
+    assert fc.codecs.pack_bits(v) == ref_pack(v)
 
 
 @given(hnp.arrays(np.uint8, st.integers(0, 300)))
 def test_pack_any_bytes(v: np.ndarray) -> None:
-    assert fc.pack_bits(v) == ref_pack(v)
-    assert fc.pack_bits(v.tobytes()) == ref_pack(v)
-    assert fc.pack_bits(v.view(np.int8)) == ref_pack(v)
+    assert fc.codecs.pack_bits(v) == ref_pack(v)
+    assert fc.codecs.pack_bits(v.tobytes()) == ref_pack(v)
+    assert fc.codecs.pack_bits(v.view(np.int8)) == ref_pack(v)
 
 
 @given(values())
 def test_round_trip(v: np.ndarray) -> None:
-    packed = fc.pack_bits(v)
-    out = fc.unpack_bits(packed, v.size)
+    packed = fc.codecs.pack_bits(v)
+    out = fc.codecs.unpack_bits(packed, v.size)
     assert out.dtype == np.uint8 and out.shape == (v.size,)
     np.testing.assert_array_equal(out, (v != 0).astype(np.uint8))
 
@@ -57,7 +57,7 @@ def test_unpack_equals_numpy_every_offset(data: bytes, draw: st.DataObject) -> N
     offset = draw.draw(st.integers(0, 8 * len(data)))
     count = draw.draw(st.integers(0, 8 * len(data) - offset))
     ref = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")[offset : offset + count]
-    np.testing.assert_array_equal(fc.unpack_bits(data, count, bit_offset=offset), ref)
+    np.testing.assert_array_equal(fc.codecs.unpack_bits(data, count, bit_offset=offset), ref)
 
 
 @pytest.mark.parametrize("offset", range(8))
@@ -66,7 +66,7 @@ def test_unpack_offsets_0_to_7(offset: int, count: int) -> None:
     rng = np.random.default_rng(count * 8 + offset)
     data = rng.integers(0, 256, (offset + count + 7) // 8, dtype=np.uint8)  # exactly the bytes needed
     ref = np.unpackbits(data, bitorder="little")[offset : offset + count]
-    np.testing.assert_array_equal(fc.unpack_bits(data, count, bit_offset=offset), ref)
+    np.testing.assert_array_equal(fc.codecs.unpack_bits(data, count, bit_offset=offset), ref)
 
 
 def test_native_multiframe_1bit_frames() -> None:
@@ -75,55 +75,55 @@ def test_native_multiframe_1bit_frames() -> None:
     rows, cols, nframes = 13, 11, 9
     rng = np.random.default_rng(5)
     frames = rng.integers(0, 2, (nframes, rows, cols), dtype=np.uint8)
-    pixel_data = fc.pack_bits(frames)
+    pixel_data = fc.codecs.pack_bits(frames)
     assert pixel_data == ref_pack(frames.reshape(-1))
     for n in range(nframes):
-        got = fc.unpack_bits(pixel_data, rows * cols, bit_offset=n * rows * cols).reshape(rows, cols)
+        got = fc.codecs.unpack_bits(pixel_data, rows * cols, bit_offset=n * rows * cols).reshape(rows, cols)
         np.testing.assert_array_equal(got, frames[n])
 
 
 def test_pack_pads_last_byte_with_zero() -> None:
-    assert fc.pack_bits(np.ones(3, np.uint8)) == b"\x07"
-    assert fc.pack_bits(np.ones(9, bool)) == b"\xff\x01"
-    assert fc.pack_bits(b"") == b""
-    assert fc.pack_bits(np.array([0, 0, 0, 0, 0, 0, 0, 255], np.uint8)) == b"\x80"  # bit order: first in LSB
+    assert fc.codecs.pack_bits(np.ones(3, np.uint8)) == b"\x07"
+    assert fc.codecs.pack_bits(np.ones(9, bool)) == b"\xff\x01"
+    assert fc.codecs.pack_bits(b"") == b""
+    assert fc.codecs.pack_bits(np.array([0, 0, 0, 0, 0, 0, 0, 255], np.uint8)) == b"\x80"  # bit order: first in LSB
 
 
 def test_pack_multidimensional_and_bool() -> None:
     v = np.random.default_rng(1).integers(0, 2, (7, 9, 3)).astype(bool)
-    assert fc.pack_bits(v) == ref_pack(v.reshape(-1))
+    assert fc.codecs.pack_bits(v) == ref_pack(v.reshape(-1))
 
 
 def test_unpack_into_out() -> None:
     data = bytes(range(256))
     out = np.zeros((32, 64), np.uint8)
-    assert fc.unpack_bits(data, 2048, out=out) is out
+    assert fc.codecs.unpack_bits(data, 2048, out=out) is out
     np.testing.assert_array_equal(out.reshape(-1), np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little"))
     ba = bytearray(2040)
-    res = fc.unpack_bits(data, 2040, bit_offset=5, out=ba)
+    res = fc.codecs.unpack_bits(data, 2040, bit_offset=5, out=ba)
     assert bytes(ba) == res.tobytes()
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="need 2 bytes of data, got 1"):
-        fc.unpack_bits(b"\x00", 9)
+        fc.codecs.unpack_bits(b"\x00", 9)
     with pytest.raises(ValueError, match="need 2 bytes"):
-        fc.unpack_bits(b"\x00", 8, bit_offset=1)
+        fc.codecs.unpack_bits(b"\x00", 8, bit_offset=1)
     with pytest.raises(ValueError, match="count must be >= 0"):
-        fc.unpack_bits(b"\x00", -1)
+        fc.codecs.unpack_bits(b"\x00", -1)
     with pytest.raises(ValueError, match="bit_offset must be >= 0"):
-        fc.unpack_bits(b"\x00", 1, bit_offset=-1)
+        fc.codecs.unpack_bits(b"\x00", 1, bit_offset=-1)
     with pytest.raises(ValueError, match="exactly 8 bytes"):
-        fc.unpack_bits(b"\x00", 8, out=np.zeros(7, np.uint8))
+        fc.codecs.unpack_bits(b"\x00", 8, out=np.zeros(7, np.uint8))
     with pytest.raises(TypeError, match="dtype uint8"):
-        fc.unpack_bits(b"\x00", 8, out=np.zeros(8, bool))
+        fc.codecs.unpack_bits(b"\x00", 8, out=np.zeros(8, bool))
     with pytest.raises(TypeError, match="uint8 or bool"):
-        fc.pack_bits(np.zeros(8, np.uint16))
+        fc.codecs.pack_bits(np.zeros(8, np.uint16))
     with pytest.raises(ValueError, match="C-contiguous"):
-        fc.pack_bits(np.zeros(16, np.uint8)[::2])
+        fc.codecs.pack_bits(np.zeros(16, np.uint8)[::2])
     with pytest.raises(ValueError, match="C-contiguous"):
-        fc.unpack_bits(np.zeros(16, np.uint8)[::2], 8)
+        fc.codecs.unpack_bits(np.zeros(16, np.uint8)[::2], 8)
     with pytest.raises(TypeError, match="bytes-like"):
-        fc.pack_bits([0, 1, 1])  # type: ignore[arg-type]
+        fc.codecs.pack_bits([0, 1, 1])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="need"):
-        fc.unpack_bits(b"\x00" * 4, 2**62, bit_offset=2**62)  # no overflow into a small size
+        fc.codecs.unpack_bits(b"\x00" * 4, 2**62, bit_offset=2**62)  # no overflow into a small size

@@ -147,7 +147,7 @@ def library_versions() -> dict[str, str]:
 
 
 def expected_inflate() -> str:
-    """The decoding backend as README says it is chosen (FRAMECODEC_INFLATE, else libdeflate when the build has
+    """The decoding backend as docs/codecs.md says it is chosen (FRAMECODEC_INFLATE, else libdeflate when the build has
     it), found from the environment and the extension's symbols, and its library's version."""
     core = next(Path(fc.__file__).parent.glob("_core*.so"))
     built_with_libdeflate = b"libdeflate_deflate_decompress" in core.read_bytes()
@@ -550,12 +550,12 @@ def test_transcode_options(tmp_path: Path) -> None:
     renamed = pydicom.dcmread(best)
     assert renamed.SOPInstanceUID != pydicom.dcmread(src).SOPInstanceUID
     assert renamed.SOPInstanceUID == renamed.file_meta.MediaStorageSOPInstanceUID
-    if fc.libdeflate_version is not None:
+    if fc.codecs.libdeflate_version is not None:
         small = tmp_path / "small.dcm"
         assert cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
         assert_identical(fc.pixel_array(small), reference(src))
         data = small.read_bytes()
-        frames = fc.iter_frames(data, fc.locate_pixel_data(small).frame_table(data))
+        frames = fc.encaps.iter_frames(data, fc.encaps.locate_pixel_data(small).frame_table(data))
         native = reference(src).astype("<u2")
         assert [zlib.decompress(bytes(f), -15) for f in frames] == [frame.tobytes() for frame in native]
     folder = tmp_path / "existing"

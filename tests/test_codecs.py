@@ -87,14 +87,14 @@ def test_jpeg_equals_pillow(subsampling: int, size: tuple[int, int]) -> None:
     image = Image.open(io.BytesIO(stream))
     image.draft("YCbCr", image.size)
     ycbcr = np.asarray(image)
-    got = fc.decode_frame(stream, "jpeg", *size, 3, 8, bits_stored=8, ybr=True).reshape(rgb.shape)
+    got = fc.codecs.decode_frame(stream, "jpeg", *size, 3, 8, bits_stored=8, ybr=True).reshape(rgb.shape)
     assert np.array_equal(got, rgb)
-    raw = fc.decode_frame(stream, "jpeg", *size, 3, 8, bits_stored=8, ybr=True, raw=True).reshape(rgb.shape)
+    raw = fc.codecs.decode_frame(stream, "jpeg", *size, 3, 8, bits_stored=8, ybr=True, raw=True).reshape(rgb.shape)
     assert np.array_equal(raw, ycbcr)
     grey = pixels[..., 1].copy()
     stream = pillow_jpeg(grey, quality=85)
     ref = np.asarray(Image.open(io.BytesIO(stream)))
-    assert np.array_equal(fc.decode_frame(stream, "jpeg", *size, 1, 8, bits_stored=8).reshape(size), ref)
+    assert np.array_equal(fc.codecs.decode_frame(stream, "jpeg", *size, 1, 8, bits_stored=8).reshape(size), ref)
 
 
 def test_jpeg_with_rgb_component_ids_is_not_converted() -> None:
@@ -109,7 +109,7 @@ def test_jpeg_with_rgb_component_ids_is_not_converted() -> None:
     stream = buf.getvalue()
     ref = np.asarray(Image.open(io.BytesIO(stream)).convert("RGB"))
     for ybr in (False, True):
-        got = fc.decode_frame(stream, "jpeg", 32, 48, 3, 8, bits_stored=8, ybr=ybr)
+        got = fc.codecs.decode_frame(stream, "jpeg", 32, 48, 3, 8, bits_stored=8, ybr=ybr)
         assert np.array_equal(got.reshape(ref.shape), ref)
 
 
@@ -118,11 +118,11 @@ def test_a_header_that_disagrees_with_the_data_set_is_refused(codec: str) -> Non
     built(codec)
     pixels = photo(64, 48)[..., 0].copy()
     stream = encode(codec, pixels)
-    ok = fc.decode_frame(stream, codec, 64, 48, 1, 8, bits_stored=8)
+    ok = fc.codecs.decode_frame(stream, codec, 64, 48, 1, 8, bits_stored=8)
     assert ok.size == 64 * 48
     for rows, columns, spp in ((65, 48, 1), (64, 49, 1), (32, 96, 1), (64, 48, 3)):
         with pytest.raises(fc.DecodeError, match=r"header says"):
-            fc.decode_frame(stream, codec, rows, columns, spp, 8, bits_stored=8)
+            fc.codecs.decode_frame(stream, codec, rows, columns, spp, 8, bits_stored=8)
 
 
 @pytest.mark.parametrize("codec", ["jpeg", "jpegls", "j2k", "htj2k"])
@@ -132,7 +132,7 @@ def test_truncated_and_corrupt_codestreams_raise(codec: str) -> None:
     stream = encode(codec, pixels)
     for cut in (2, 10, len(stream) // 3, len(stream) // 2, len(stream) - 2):
         with pytest.raises(fc.DecodeError):
-            fc.decode_frame(stream[:cut], codec, 64, 64, 1, 8, bits_stored=8)
+            fc.codecs.decode_frame(stream[:cut], codec, 64, 64, 1, 8, bits_stored=8)
     rng = np.random.default_rng(5)
     for _ in range(40):  # flipped bytes: an error or some pixels, never a crash or a write outside the frame
         bad = bytearray(stream)
@@ -140,7 +140,7 @@ def test_truncated_and_corrupt_codestreams_raise(codec: str) -> None:
             bad[i] ^= 0xFF
         out = np.full(64 * 64 + 64, 7, np.uint8)
         try:
-            fc.decode_frame(bytes(bad), codec, 64, 64, 1, 8, bits_stored=8, out=out[: 64 * 64])
+            fc.codecs.decode_frame(bytes(bad), codec, 64, 64, 1, 8, bits_stored=8, out=out[: 64 * 64])
         except (fc.DecodeError, ValueError):
             pass
         assert (out[64 * 64 :] == 7).all()
@@ -192,5 +192,5 @@ def test_htj2k_falls_back_to_openjpeg_for_what_openjph_cannot_read() -> None:
     pixels = np.random.default_rng(3).integers(0, 4096, (64, 80), dtype=np.uint16)
     stream = bytes(openjpeg.encode(pixels, bits_stored=12))
     reference = openjpeg.decode(stream)
-    got = fc.decode_frame(stream, "htj2k", 64, 80, 1, 16, bits_stored=12).view(np.uint16).reshape(64, 80)
+    got = fc.codecs.decode_frame(stream, "htj2k", 64, 80, 1, 16, bits_stored=12).view(np.uint16).reshape(64, 80)
     assert np.array_equal(got, reference) and np.array_equal(got, pixels)

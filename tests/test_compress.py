@@ -155,7 +155,7 @@ def test_engine_encapsulation_matches_pydicom(codec: str, table: str) -> None:
     value, eot, lengths = fc._core._encode_frames(pixels, 6, codec, 11, 13, 1, 16, offset_table=table, threads=2)
     frags = pydicom_fragments(value)[2]
     if encoded is None:
-        encoded = [fc.rle_encode(p, 11, 13, 1, 16) for p in pixels]
+        encoded = [fc.codecs.rle_encode(p, 11, 13, 1, 16) for p in pixels]
     assert frags == [pad(f) for f in encoded]
     if table == "extended":
         assert (value, eot, lengths) == encapsulate_extended(encoded)
@@ -182,7 +182,7 @@ def test_engine_encode_arguments() -> None:
 def test_compress_with_libdeflate(case: tuple[Layout, int | None], decoder: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """backend="libdeflate": every level 0-12, each frame one raw deflate stream that Python's zlib decodes to the
     native frame, decoded back by pixel_array with each inflate backend; zlib stays the default encoder."""
-    if fc.libdeflate_version is None:
+    if fc.codecs.libdeflate_version is None:
         pytest.skip(NO_LIBDEFLATE)
     monkeypatch.setenv("FRAMECODEC_INFLATE", decoder)
     layout, garbage = case
@@ -194,7 +194,7 @@ def test_compress_with_libdeflate(case: tuple[Layout, int | None], decoder: str,
         for threads in (1, 2):
             d = fc.compress(copy.deepcopy(src), DEFLATE, level=level, threads=threads, backend="libdeflate")
             frags = check_encapsulation(d, len(native))
-            assert [pad(fc.deflate(f, level, "libdeflate")) for f in native] == frags
+            assert [pad(fc.codecs.deflate(f, level, "libdeflate")) for f in native] == frags
             assert [zlib.decompress(f, -15) for f in frags] == native
             assert_identical(fc.pixel_array(d, raw=True), ref)
     plain = fc.compress(copy.deepcopy(src), DEFLATE)

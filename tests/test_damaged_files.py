@@ -348,7 +348,8 @@ def test_the_frame_table_holds_the_whole_frames(tmp_path: Path) -> None:
         assert table is not None and len(table) == r.whole_frames == 3 and table.source == "basic"
         assert not table.has_delimiter and table.end == b.frame_starts[3]
         for i in range(3):
-            assert bytes(r.raw(i)) == bytes(fc.frame_bytes(b.data, fc.locate_pixel_data(b.data).frame_table(b.data), i))
+            table = fc.encaps.locate_pixel_data(b.data).frame_table(b.data)
+            assert bytes(r.raw(i)) == bytes(fc.encaps.frame_bytes(b.data, table, i))
         assert "3 whole: the file is truncated" in repr(r)
 
 

@@ -232,12 +232,12 @@ def test_readers_pickle_by_path(tmp_path: Path) -> None:
         again = pickle.loads(data)
         assert again.path == r.path and len(again) == 6
         assert_identical(again.read(), r.read())
-        assert bytes(fc.frame_bytes(again._frames.buffer, again.frame_table, 5)) == bytes(r.raw(5))
+        assert bytes(fc.encaps.frame_bytes(again._frames.buffer, again.frame_table, 5)) == bytes(r.raw(5))
         # A bare table pickles by value but is not tied to a buffer of this process: it refuses to cut one.
         table = pickle.loads(pickle.dumps(r.frame_table))
         assert np.array_equal(table.offsets, r.frame_table.offsets)
         with pytest.raises(ValueError, match="the frame table was unpickled"):
-            fc.frame_bytes(r._frames.buffer, table, 0)
+            fc.encaps.frame_bytes(r._frames.buffer, table, 0)
     # A slide with an Extended Offset Table: the table travels once (24 bytes a frame), not again in the header;
     # the reader that was pickled keeps its header whole.
     slide = Path(slides.write_slide(tmp_path / "s.dcm", slides.many_frames_spec(1000, transfer_syntax=RLE)).path)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import framecodec as fc
 from conftest import BACKENDS, KINDS, NO_LIBDEFLATE, frames, make_bytes
 
-HAVE_LIBDEFLATE = fc.libdeflate_version is not None
+HAVE_LIBDEFLATE = fc.codecs.libdeflate_version is not None
 LEVELS = {"zlib": [-1, *range(10)], "libdeflate": [-1, *range(13)]}
 levels = st.integers(-1, 12)  # clipped to 9 for zlib by level_for
 
@@ -45,15 +45,15 @@ def outcome(call: Any) -> tuple[str, Any]:
 @pytest.mark.parametrize("encoder", BACKENDS)
 @given(data=frames(), level=levels)
 def test_each_encoder_through_each_decoder_and_python_zlib(data: bytes, level: int, encoder: str, decoder: str) -> None:
-    stream = fc.deflate(data, level_for(encoder, level), encoder)
+    stream = fc.codecs.deflate(data, level_for(encoder, level), encoder)
     assert zlib.decompress(stream, -15) == data
-    assert fc.inflate(stream, len(data), backend=decoder).tobytes() == data
+    assert fc.codecs.inflate(stream, len(data), backend=decoder).tobytes() == data
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @given(data=frames(), level=st.integers(-1, 9))
 def test_python_zlib_output_inflates_with_ours(data: bytes, level: int, backend: str) -> None:
-    out = fc.inflate(zlib_raw(data, level), len(data), backend=backend)
+    out = fc.codecs.inflate(zlib_raw(data, level), len(data), backend=backend)
     assert out.dtype == np.uint8 and out.shape == (len(data),)
     assert out.tobytes() == data
 
@@ -64,9 +64,9 @@ def test_same_stream_as_python_zlib_when_same_zlib(data: bytes, level: int) -> N
     # encoder whatever the build has, so that frames stay byte-identical to pydicom's (Python's zlib).
     # Not at level 0: zlib sizes stored blocks by the output space offered per call, and Python
     # offers its output in chunks where we offer the whole buffer (so our stored blocks are larger).
-    if zlib.ZLIB_RUNTIME_VERSION != fc.zlib_version:
-        pytest.skip(f"Python links zlib {zlib.ZLIB_RUNTIME_VERSION}, framecodec {fc.zlib_version}")
-    assert fc.deflate(data, level) == fc.deflate(data, level, "zlib") == zlib_raw(data, level)
+    if zlib.ZLIB_RUNTIME_VERSION != fc.codecs.zlib_version:
+        pytest.skip(f"Python links zlib {zlib.ZLIB_RUNTIME_VERSION}, framecodec {fc.codecs.zlib_version}")
+    assert fc.codecs.deflate(data, level) == fc.codecs.deflate(data, level, "zlib") == zlib_raw(data, level)
 
 
 def real_frames() -> dict[str, bytes]:
@@ -104,10 +104,10 @@ def test_cross_decoding_at_every_level(corpus: dict[str, bytes], encoder: str) -
     decoders = ["zlib", "libdeflate"] if HAVE_LIBDEFLATE else ["zlib"]
     for name, data in corpus.items():
         for level in LEVELS[encoder]:
-            stream = fc.deflate(data, level, encoder)
+            stream = fc.codecs.deflate(data, level, encoder)
             assert zlib.decompress(stream, -15) == data, (name, level)
             for decoder in decoders:
-                assert fc.inflate(stream, len(data), backend=decoder).tobytes() == data, (name, level, decoder)
+                assert fc.codecs.inflate(stream, len(data), backend=decoder).tobytes() == data, (name, level, decoder)
         if encoder != "zlib":
             continue
         for level in range(10):
@@ -115,7 +115,8 @@ def test_cross_decoding_at_every_level(corpus: dict[str, bytes], encoder: str) -
                 enc = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
                 stream = enc.compress(data) + enc.flush()
                 for decoder in decoders:
-                    assert fc.inflate(stream, len(data), backend=decoder).tobytes() == data, (name, level, strategy)
+                    got = fc.codecs.inflate(stream, len(data), backend=decoder)
+                    assert got.tobytes() == data, (name, level, strategy)
 
 
 def peer_encoder(name: str) -> Any:
@@ -136,18 +137,18 @@ def test_peer_encoders_decode_with_ours(corpus: dict[str, bytes], peer: str, bac
     """Streams of other deflate encoders (ISA-L, zlib-ng, the deflate package's libdeflate), the benchmark peers."""
     encode = peer_encoder(peer)
     for name, data in corpus.items():
-        assert fc.inflate(encode(data), len(data), backend=backend).tobytes() == data, name
+        assert fc.codecs.inflate(encode(data), len(data), backend=backend).tobytes() == data, name
 
 
 @pytest.mark.parametrize("encoder", BACKENDS)
 def test_raw_stream_has_no_zlib_wrapper(encoder: str) -> None:
     data = b"DICOM" * 1000
-    stream = fc.deflate(data, backend=encoder)
+    stream = fc.codecs.deflate(data, backend=encoder)
     with pytest.raises(zlib.error):
         zlib.decompress(stream)  # a zlib-wrapped reader rejects it: no 2-byte header
     assert zlib.decompress(stream, -15) == data
-    assert zlib.decompress(fc.deflate(b"", backend=encoder), -15) == b""
-    assert fc.deflate(b"") == zlib_raw(b"")
+    assert zlib.decompress(fc.codecs.deflate(b"", backend=encoder), -15) == b""
+    assert fc.codecs.deflate(b"") == zlib_raw(b"")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -155,10 +156,10 @@ def test_raw_stream_has_no_zlib_wrapper(encoder: str) -> None:
 def test_sup244_pad_byte_accepted(pad: bool, backend: str) -> None:
     for seed in range(40):  # about half the streams have odd length
         data = make_bytes("ramp", 1000 + seed, seed)
-        stream = fc.deflate(data)
+        stream = fc.codecs.deflate(data)
         if pad and len(stream) % 2:
             stream += b"\x00"
-        assert fc.inflate(stream, len(data), backend=backend).tobytes() == data
+        assert fc.codecs.inflate(stream, len(data), backend=backend).tobytes() == data
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -167,36 +168,36 @@ def test_accepts_every_buffer_type_without_copy(data: bytes, backend: str) -> No
     expected = zlib_raw(data)
     arr = np.frombuffer(data, np.uint8)
     for buf in (data, bytearray(data), memoryview(data), arr, arr.reshape(-1, 1) if arr.size else arr):
-        assert fc.deflate(buf, backend=backend) == fc.deflate(data, backend=backend)
-    assert fc.inflate(bytearray(expected), len(data), backend=backend).tobytes() == data
-    assert fc.inflate(np.frombuffer(expected, np.uint8), len(data), backend=backend).tobytes() == data
+        assert fc.codecs.deflate(buf, backend=backend) == fc.codecs.deflate(data, backend=backend)
+    assert fc.codecs.inflate(bytearray(expected), len(data), backend=backend).tobytes() == data
+    assert fc.codecs.inflate(np.frombuffer(expected, np.uint8), len(data), backend=backend).tobytes() == data
     # multi-byte items count as their bytes
     if len(data) % 2 == 0:
-        assert zlib.decompress(fc.deflate(np.frombuffer(data, np.uint16), backend=backend), -15) == data
+        assert zlib.decompress(fc.codecs.deflate(np.frombuffer(data, np.uint16), backend=backend), -15) == data
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_inflate_into_out(backend: str) -> None:
     data = make_bytes("runs", 50_000, 1)
-    stream = fc.deflate(data)
+    stream = fc.codecs.deflate(data)
     out = np.zeros(len(data), np.uint8)
-    res = fc.inflate(stream, len(data), out=out, backend=backend)
+    res = fc.codecs.inflate(stream, len(data), out=out, backend=backend)
     assert res is out and out.tobytes() == data
     ba = bytearray(len(data))
-    res = fc.inflate(stream, len(data), out=ba, backend=backend)
+    res = fc.codecs.inflate(stream, len(data), out=ba, backend=backend)
     assert bytes(ba) == data and res.dtype == np.uint8 and np.shares_memory(res, np.frombuffer(ba, np.uint8))
     out2 = np.zeros((100, 500), np.uint8)  # any contiguous shape of the right size
-    assert fc.inflate(stream, len(data), out=out2, backend=backend) is out2 and out2.tobytes() == data
+    assert fc.codecs.inflate(stream, len(data), out=out2, backend=backend) is out2 and out2.tobytes() == data
     mv = memoryview(bytearray(len(data)))
-    fc.inflate(stream, len(data), out=mv, backend=backend)
+    fc.codecs.inflate(stream, len(data), out=mv, backend=backend)
     assert mv.tobytes() == data
 
 
 @pytest.mark.parametrize("decoder", BACKENDS)
 @pytest.mark.parametrize("encoder", BACKENDS)
 def test_empty_frame(encoder: str, decoder: str) -> None:
-    assert fc.inflate(fc.deflate(b"", backend=encoder), 0, backend=decoder).size == 0
-    assert fc.inflate(zlib_raw(b"") + b"\x00", 0, backend=decoder).size == 0
+    assert fc.codecs.inflate(fc.codecs.deflate(b"", backend=encoder), 0, backend=decoder).size == 0
+    assert fc.codecs.inflate(zlib_raw(b"") + b"\x00", 0, backend=decoder).size == 0
 
 
 def test_threads_share_nothing() -> None:
@@ -210,9 +211,9 @@ def test_threads_share_nothing() -> None:
             for level in (1, 6, 9, 0):
                 for j, d in enumerate(datas[i::4]):
                     encoder, decoder = backends[(i + j) % len(backends)], backends[(i + j + level) % len(backends)]
-                    s = fc.deflate(d, level, encoder)
+                    s = fc.codecs.deflate(d, level, encoder)
                     assert zlib.decompress(s, -15) == d
-                    assert fc.inflate(s, len(d), backend=decoder).tobytes() == d
+                    assert fc.codecs.inflate(s, len(d), backend=decoder).tobytes() == d
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
@@ -227,10 +228,10 @@ def test_threads_share_nothing() -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_state_reset_after_error(backend: str) -> None:
     good = make_bytes("ramp", 10_000, 3)
-    stream = fc.deflate(good)
+    stream = fc.codecs.deflate(good)
     with pytest.raises(fc.DecodeError):
-        fc.inflate(stream[: len(stream) // 2], len(good), backend=backend)
-    assert fc.inflate(stream, len(good), backend=backend).tobytes() == good
+        fc.codecs.inflate(stream[: len(stream) // 2], len(good), backend=backend)
+    assert fc.codecs.inflate(stream, len(good), backend=backend).tobytes() == good
 
 
 @pytest.mark.parametrize("decoder", BACKENDS)
@@ -239,10 +240,10 @@ def test_state_reset_after_error(backend: str) -> None:
 def test_several_mib_frames(kind: str, encoder: str, decoder: str) -> None:
     data = make_bytes(kind, 6 << 20, 11)  # larger than any window or internal buffer
     for level in (1, 6):
-        stream = fc.deflate(data, level, encoder)
+        stream = fc.codecs.deflate(data, level, encoder)
         assert zlib.decompress(stream, -15) == data
-        assert fc.inflate(stream, len(data), backend=decoder).tobytes() == data
-        assert fc.inflate(zlib_raw(data, level), len(data), backend=decoder).tobytes() == data
+        assert fc.codecs.inflate(stream, len(data), backend=decoder).tobytes() == data
+        assert fc.codecs.inflate(zlib_raw(data, level), len(data), backend=decoder).tobytes() == data
 
 
 # --- backends, levels, the environment variable ------------------------------------------------------
@@ -253,14 +254,14 @@ def test_backends_of_this_build(monkeypatch: pytest.MonkeyPatch) -> None:
     b = fc.backends()
     codecs = b.pop("codecs")  # type: ignore[misc]
     assert b == {
-        "zlib": fc.zlib_version,
-        "libdeflate": fc.libdeflate_version,
+        "zlib": fc.codecs.zlib_version,
+        "libdeflate": fc.codecs.libdeflate_version,
         "inflate": "libdeflate" if HAVE_LIBDEFLATE else "zlib",
         "deflate": "zlib",
     }
     assert set(codecs) == {"jpeg", "jpegls", "j2k", "htj2k"}  # test_jpeg_family.py checks them against the system
     if HAVE_LIBDEFLATE:
-        assert fc.libdeflate_version and fc.libdeflate_version[0].isdigit()
+        assert fc.codecs.libdeflate_version and fc.codecs.libdeflate_version[0].isdigit()
     monkeypatch.setenv("FRAMECODEC_INFLATE", "zlib")
     assert fc.backends()["inflate"] == "zlib"
     monkeypatch.setenv("FRAMECODEC_INFLATE", "")  # empty is unset
@@ -268,9 +269,9 @@ def test_backends_of_this_build(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_backend_arguments_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    stream = fc.deflate(b"x" * 100)
-    for call in (lambda b: fc.inflate(stream, 100, backend=b), lambda b: fc.deflate(b"x", backend=b),
-                 lambda b: fc.deflate_bound(10, backend=b), lambda b: fc.decode_frame(stream, "deflate", 10, 10, 1, 8, backend=b)):  # fmt: skip
+    stream = fc.codecs.deflate(b"x" * 100)
+    for call in (lambda b: fc.codecs.inflate(stream, 100, backend=b), lambda b: fc.codecs.deflate(b"x", backend=b),
+                 lambda b: fc.codecs.deflate_bound(10, backend=b), lambda b: fc.codecs.decode_frame(stream, "deflate", 10, 10, 1, 8, backend=b)):  # fmt: skip
         with pytest.raises(ValueError, match='backend must be "zlib" or "libdeflate", got "isal"'):
             call("isal")
         with pytest.raises(TypeError, match="backend must be"):
@@ -280,13 +281,13 @@ def test_backend_arguments_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
                 call("libdeflate")
     monkeypatch.setenv("FRAMECODEC_INFLATE", "zlib-ng")
     with pytest.raises(ValueError, match='FRAMECODEC_INFLATE must be "zlib" or "libdeflate", got "zlib-ng"'):
-        fc.inflate(stream, 100)
+        fc.codecs.inflate(stream, 100)
     with pytest.raises(ValueError, match="FRAMECODEC_INFLATE"):
         fc.backends()
-    assert fc.inflate(stream, 100, backend="zlib").tobytes() == b"x" * 100  # a named backend needs no variable
-    assert fc.deflate(b"x") == zlib_raw(b"x")  # the variable is for decoding only
-    rle = fc.rle_encode(bytes(range(100)), 10, 10, 1, 8)  # and for deflate frames only
-    assert fc.decode_frame(rle, "rle", 10, 10, 1, 8).tobytes() == bytes(range(100))
+    assert fc.codecs.inflate(stream, 100, backend="zlib").tobytes() == b"x" * 100  # a named backend needs no variable
+    assert fc.codecs.deflate(b"x") == zlib_raw(b"x")  # the variable is for decoding only
+    rle = fc.codecs.rle_encode(bytes(range(100)), 10, 10, 1, 8)  # and for deflate frames only
+    assert fc.codecs.decode_frame(rle, "rle", 10, 10, 1, 8).tobytes() == bytes(range(100))
 
 
 class Bits:
@@ -355,15 +356,15 @@ def test_truncated_where_zeros_would_complete_the_stream(backend: str) -> None:
     """libdeflate decodes well-compressed streams from a copy with zero bytes after it (for speed): a stream cut
     where those zeros would complete it is still truncated."""
     stream, size = ends_in_a_zero_byte()
-    assert fc.inflate(stream, size, backend=backend).tobytes() == b"A" * size
+    assert fc.codecs.inflate(stream, size, backend=backend).tobytes() == b"A" * size
     for cut in range(1, 4):
         with pytest.raises(fc.DecodeError, match="truncated"):
-            fc.inflate(stream[:-cut], size, backend=backend)
+            fc.codecs.inflate(stream[:-cut], size, backend=backend)
 
 
 @pytest.mark.parametrize("make", [uses_reserved_length_code, uses_reserved_distance_code])
 def test_libdeflate_reads_the_codes_rfc1951_reserves(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """libdeflate is more lenient than zlib with streams no encoder writes (README, Errors): the reserved
+    """libdeflate is more lenient than zlib with streams no encoder writes (docs/errors.md): the reserved
     length symbols 286-287 and distance codes 30-31 among them. zlib refuses them; with FRAMECODEC_INFLATE=zlib
     the default decoder does too, which shows the variable is read at each call."""
     stream, size = make()
@@ -371,15 +372,15 @@ def test_libdeflate_reads_the_codes_rfc1951_reserves(make: Any, monkeypatch: pyt
     with pytest.raises(zlib.error, match=message):
         zlib.decompress(stream, -15)
     with pytest.raises(fc.DecodeError, match=f"corrupt deflate stream: {message}"):
-        fc.inflate(stream, size, backend="zlib")
+        fc.codecs.inflate(stream, size, backend="zlib")
     monkeypatch.setenv("FRAMECODEC_INFLATE", "zlib")
     with pytest.raises(fc.DecodeError, match=message):
-        fc.inflate(stream, size)
+        fc.codecs.inflate(stream, size)
     if not HAVE_LIBDEFLATE:
         pytest.skip(NO_LIBDEFLATE)
-    assert fc.inflate(stream, size, backend="libdeflate").size == size
+    assert fc.codecs.inflate(stream, size, backend="libdeflate").size == size
     monkeypatch.delenv("FRAMECODEC_INFLATE")
-    assert fc.inflate(stream, size).size == size
+    assert fc.codecs.inflate(stream, size).size == size
 
 
 @pytest.mark.parametrize("encoder", BACKENDS)
@@ -387,11 +388,11 @@ def test_levels_per_backend(encoder: str) -> None:
     data = make_bytes("ramp", 30_000, 2)
     top = 9 if encoder == "zlib" else 12
     for level in LEVELS[encoder]:
-        assert zlib.decompress(fc.deflate(data, level, encoder), -15) == data
-    assert fc.deflate(data, -1, encoder) == fc.deflate(data, 6, encoder)  # -1: the default, 6
+        assert zlib.decompress(fc.codecs.deflate(data, level, encoder), -15) == data
+    assert fc.codecs.deflate(data, -1, encoder) == fc.codecs.deflate(data, 6, encoder)  # -1: the default, 6
     for bad in (top + 1, -2, 100):
         with pytest.raises(ValueError, match=rf"deflate level must be -1 or 0\.\.{top} for {encoder}, got {bad}"):
-            fc.deflate(data, bad, encoder)
+            fc.codecs.deflate(data, bad, encoder)
 
 
 @pytest.mark.skipif(not HAVE_LIBDEFLATE, reason=NO_LIBDEFLATE)
@@ -399,18 +400,19 @@ def test_libdeflate_level_0_stores_and_high_levels_shrink_segmentations() -> Non
     from framecodec._synthetic.frames import segmentation_frame
 
     data = make_bytes("ramp", 100_000, 4)
-    stored = fc.deflate(data, 0, "libdeflate")
+    stored = fc.codecs.deflate(data, 0, "libdeflate")
     assert stored[0] & 0b110 == 0 and len(stored) > len(data)  # BTYPE 00: stored blocks only
     seg = np.packbits(segmentation_frame(3), bitorder="little").tobytes()
-    assert len(fc.deflate(seg, 12, "libdeflate")) < len(fc.deflate(seg, 9, "zlib")) < len(fc.deflate(seg, 6, "zlib"))
+    sizes = [len(fc.codecs.deflate(seg, level, b)) for level, b in ((12, "libdeflate"), (9, "zlib"), (6, "zlib"))]
+    assert sizes[0] < sizes[1] < sizes[2]
 
 
 @pytest.mark.parametrize("encoder", BACKENDS)
 @given(data=frames(st.integers(0, 200_000)), level=levels)
 def test_output_within_deflate_bound(data: bytes, level: int, encoder: str) -> None:
-    stream = fc.deflate(data, level_for(encoder, level), encoder)
-    assert len(stream) <= fc.deflate_bound(len(data), encoder)
-    assert fc.deflate_bound(len(data)) == fc.deflate_bound(len(data), "zlib")
+    stream = fc.codecs.deflate(data, level_for(encoder, level), encoder)
+    assert len(stream) <= fc.codecs.deflate_bound(len(data), encoder)
+    assert fc.codecs.deflate_bound(len(data)) == fc.codecs.deflate_bound(len(data), "zlib")
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -428,7 +430,7 @@ def test_decode_error_is_value_error() -> None:
 @pytest.mark.parametrize("cut", [1, 2, 10, len(STREAM) // 2, len(STREAM) - 1])
 def test_truncated(cut: int, backend: str) -> None:
     with pytest.raises(fc.DecodeError, match="truncated"):
-        fc.inflate(STREAM[:cut], len(DATA), backend=backend)
+        fc.codecs.inflate(STREAM[:cut], len(DATA), backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -438,24 +440,24 @@ def test_truncated_before_final_block_with_full_output(backend: str) -> None:
     partial = c.compress(DATA) + c.flush(zlib.Z_SYNC_FLUSH)
     assert zlib.decompressobj(-15).decompress(partial) == DATA
     with pytest.raises(fc.DecodeError, match="truncated.*no end-of-stream"):
-        fc.inflate(partial, len(DATA), backend=backend)
+        fc.codecs.inflate(partial, len(DATA), backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_empty_input(backend: str) -> None:
     with pytest.raises(fc.DecodeError, match="empty input"):
-        fc.inflate(b"", 0, backend=backend)
+        fc.codecs.inflate(b"", 0, backend=backend)
     with pytest.raises(fc.DecodeError, match="empty input"):
-        fc.inflate(b"", 100, backend=backend)
+        fc.codecs.inflate(b"", 100, backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_corrupt(backend: str) -> None:
     with pytest.raises(fc.DecodeError, match="corrupt deflate stream: invalid block type"):
-        fc.inflate(b"\x07\x00\x00", 10, backend=backend)  # block type 3 is reserved (RFC 1951 3.2.3)
+        fc.codecs.inflate(b"\x07\x00\x00", 10, backend=backend)  # block type 3 is reserved (RFC 1951 3.2.3)
 
 
-# What zlib refuses and libdeflate 1.14 reads (README, Errors): reserved length symbols and distance codes,
+# What zlib refuses and libdeflate 1.14 reads (docs/errors.md): reserved length symbols and distance codes,
 # more code lengths than the codes have, a code-length repeat past the last length, a one-codeword code-length
 # code. No encoder writes them; a stream that has them decodes to exactly the frame's size or is refused.
 LENIENT = ("invalid literal/length code", "invalid distance code", "too many length or distance symbols",
@@ -477,7 +479,7 @@ def test_flipped_bytes_never_crash_or_lie(pos: int, xor: int, backend: str) -> N
     bad[pos] ^= xor
     out = np.full(len(DATA), 0xAB, np.uint8)
     try:
-        fc.inflate(bytes(bad), len(DATA), out=out, backend=backend)
+        fc.codecs.inflate(bytes(bad), len(DATA), out=out, backend=backend)
     except fc.DecodeError:
         return
     # Accepted only if the reference agrees it is a valid stream of exactly this frame (or, with libdeflate,
@@ -531,13 +533,13 @@ def test_bad_input_same_exception_and_message_on_both_backends() -> None:
     raises the same exception with the same message, for inflate and for decode_frame's fused 1-bit unpack."""
     lenient = 0
     for name, (stream, size) in BAD.items():
-        z = outcome(lambda: fc.inflate(stream, size, backend="zlib"))
-        ld = outcome(lambda: fc.inflate(stream, size, backend="libdeflate"))
+        z = outcome(lambda: fc.codecs.inflate(stream, size, backend="zlib"))
+        ld = outcome(lambda: fc.codecs.inflate(stream, size, backend="libdeflate"))
         assert agree(z, ld), (name, z[:1] + (str(z[1])[:200],), ld[:1] + (str(ld[1])[:200],))
         lenient += z != ld
         # 1-bit frames of `size` packed bytes: zlib streams through a window and unpacks, libdeflate decodes whole
-        z = outcome(lambda: fc.decode_frame(stream, "deflate", 1, size * 8, 1, 1, backend="zlib"))
-        ld = outcome(lambda: fc.decode_frame(stream, "deflate", 1, size * 8, 1, 1, backend="libdeflate"))
+        z = outcome(lambda: fc.codecs.decode_frame(stream, "deflate", 1, size * 8, 1, 1, backend="zlib"))
+        ld = outcome(lambda: fc.codecs.decode_frame(stream, "deflate", 1, size * 8, 1, 1, backend="libdeflate"))
         assert agree(z, ld), (name, "1-bit", z[:1], ld[:1])
     assert lenient < len(BAD) // 20  # the lenient reads are rare: the messages really are compared
 
@@ -549,7 +551,7 @@ def test_rejected_stream_zlib_accepts_is_a_disagreement() -> None:
     with pytest.raises(fc.DecodeError, match=r"libdeflate rejected .* zlib decodes it .* disagree"):
         fc._core._explain_rejected(STREAM, len(DATA))
     for name, (stream, size) in list(BAD.items())[:40]:
-        z = outcome(lambda: fc.inflate(stream, size, backend="zlib"))
+        z = outcome(lambda: fc.codecs.inflate(stream, size, backend="zlib"))
         if z[0] != "ok":
             assert outcome(lambda: fc._core._explain_rejected(stream, size)) == z, name
 
@@ -557,9 +559,9 @@ def test_rejected_stream_zlib_accepts_is_a_disagreement() -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_stream_larger_than_size(backend: str) -> None:
     with pytest.raises(fc.DecodeError, match="more than the expected 19999 bytes"):
-        fc.inflate(STREAM, len(DATA) - 1, backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA) - 1, backend=backend)
     with pytest.raises(fc.DecodeError, match="more than the expected 0 bytes"):
-        fc.inflate(STREAM, 0, backend=backend)
+        fc.codecs.inflate(STREAM, 0, backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -567,57 +569,57 @@ def test_decompression_bomb_is_bounded(backend: str) -> None:
     bomb = zlib_raw(bytes(200 << 20), 9)  # 200 MiB of zeros in ~200 KB
     out = np.zeros(4096 + 64, np.uint8)
     with pytest.raises(fc.DecodeError, match="more than the expected 4096 bytes"):
-        fc.inflate(bomb, 4096, out=out[:4096], backend=backend)
+        fc.codecs.inflate(bomb, 4096, out=out[:4096], backend=backend)
     assert not out[4096:].any()  # nothing written past size
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_stream_shorter_than_size(backend: str) -> None:
     with pytest.raises(fc.DecodeError, match=f"ended after {len(DATA)} of the expected {len(DATA) + 1} bytes"):
-        fc.inflate(STREAM, len(DATA) + 1, backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA) + 1, backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("tail", [b"\x01", b"\x00\x00", b"\x00\x01", b"junk"])
 def test_unexpected_trailing_data(tail: bytes, backend: str) -> None:
     with pytest.raises(fc.DecodeError, match="after the end of the deflate stream"):
-        fc.inflate(STREAM + tail, len(DATA), backend=backend)
+        fc.codecs.inflate(STREAM + tail, len(DATA), backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_wrong_out(backend: str) -> None:
     with pytest.raises(ValueError, match="exactly 20000 bytes"):
-        fc.inflate(STREAM, len(DATA), out=np.zeros(len(DATA) + 1, np.uint8), backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA), out=np.zeros(len(DATA) + 1, np.uint8), backend=backend)
     with pytest.raises(TypeError, match="dtype uint8"):
-        fc.inflate(STREAM, len(DATA), out=np.zeros(len(DATA) // 2, np.uint16), backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA), out=np.zeros(len(DATA) // 2, np.uint16), backend=backend)
     with pytest.raises(TypeError, match="dtype uint8"):
-        fc.inflate(STREAM, len(DATA), out=np.zeros(len(DATA), np.int8), backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA), out=np.zeros(len(DATA), np.int8), backend=backend)
     with pytest.raises(TypeError, match="writable"):
-        fc.inflate(STREAM, len(DATA), out=bytes(len(DATA)), backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA), out=bytes(len(DATA)), backend=backend)
     ro = np.zeros(len(DATA), np.uint8)
     ro.flags.writeable = False
     with pytest.raises(TypeError, match="writable"):
-        fc.inflate(STREAM, len(DATA), out=ro, backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA), out=ro, backend=backend)
     with pytest.raises(ValueError, match="C-contiguous"):
-        fc.inflate(STREAM, len(DATA), out=np.zeros(2 * len(DATA), np.uint8)[::2], backend=backend)
+        fc.codecs.inflate(STREAM, len(DATA), out=np.zeros(2 * len(DATA), np.uint8)[::2], backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_arguments(backend: str) -> None:
     with pytest.raises(ValueError, match="C-contiguous"):
-        fc.deflate(np.zeros(100, np.uint8)[::2], backend=backend)
+        fc.codecs.deflate(np.zeros(100, np.uint8)[::2], backend=backend)
     with pytest.raises(ValueError, match="C-contiguous"):
-        fc.inflate(np.frombuffer(STREAM * 2, np.uint8)[::2], len(DATA), backend=backend)
+        fc.codecs.inflate(np.frombuffer(STREAM * 2, np.uint8)[::2], len(DATA), backend=backend)
     with pytest.raises(TypeError, match="bytes-like"):
-        fc.deflate("text", backend=backend)  # type: ignore[arg-type]
+        fc.codecs.deflate("text", backend=backend)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="bytes-like"):
-        fc.inflate([1, 2, 3], 3, backend=backend)  # type: ignore[arg-type]
+        fc.codecs.inflate([1, 2, 3], 3, backend=backend)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="level"):
-        fc.deflate(b"x", 13, backend=backend)
+        fc.codecs.deflate(b"x", 13, backend=backend)
     with pytest.raises(ValueError, match="level"):
-        fc.deflate(b"x", -2, backend=backend)
+        fc.codecs.deflate(b"x", -2, backend=backend)
     with pytest.raises(ValueError, match="size must be >= 0"):
-        fc.inflate(STREAM, -1, backend=backend)
+        fc.codecs.inflate(STREAM, -1, backend=backend)
 
 
 # --- the batch engine's decoder: decode_frame and whole tables ---------------------------------------
@@ -658,9 +660,9 @@ def test_decode_frame(name: str, decoder: str, encoder: str) -> None:
     layout = LAYOUTS[name]
     rows, cols, spp, bits, planar = layout
     pixels = frame_pixels(layout, 1)
-    stream = fc.deflate(stored_frame(pixels, layout), 6, encoder)
+    stream = fc.codecs.deflate(stored_frame(pixels, layout), 6, encoder)
     for s in (stream, stream + b"\x00"):
-        got = fc.decode_frame(s, "deflate", rows, cols, spp, bits, planar=planar, backend=decoder)
+        got = fc.codecs.decode_frame(s, "deflate", rows, cols, spp, bits, planar=planar, backend=decoder)
         assert got.tobytes() == pixels.tobytes()
 
 
@@ -694,7 +696,7 @@ def test_frames_of_several_fragments(name: str, backend: str) -> None:
     through them, libdeflate joins them into a per-worker buffer first."""
     layout = LAYOUTS[name]
     pixels = [frame_pixels(layout, seed) for seed in range(6)]
-    streams = [fc.deflate(stored_frame(p, layout), 6) for p in pixels]
+    streams = [fc.codecs.deflate(stored_frame(p, layout), 6) for p in pixels]
     frames_ = [split(s, 1 + i % 3) if i % 2 else [s] for i, s in enumerate(streams)]
     for threads in (1, 2):
         got = decode_table(frames_, layout, backend, threads)
@@ -708,7 +710,7 @@ def test_batch_errors_same_on_both_backends(name: str) -> None:
     for whole streams and for streams split over fragments."""
     layout = LAYOUTS[name]
     pixels = [frame_pixels(layout, seed) for seed in range(5)]
-    streams = [fc.deflate(stored_frame(p, layout), 6) for p in pixels]
+    streams = [fc.codecs.deflate(stored_frame(p, layout), 6) for p in pixels]
     breaks = {"truncated": lambda s: s[: len(s) // 2], "tail": lambda s: s + b"\x00\x07",
               "long": lambda s: zlib_raw(bytes(len(s) * 50 + 99999)), "garbage": lambda s: bytes(len(s))}  # fmt: skip
     for how, bad in breaks.items():

@@ -79,13 +79,13 @@ def test_dcmtk_fragmented_files(tool: str, args: list[str], source_file: Path, t
     subprocess.run([tool, *args, str(source_file), str(out)], check=True, capture_output=True)
 
     ds = pydicom.dcmread(out)
-    loc = fc.locate_pixel_data(out)
+    loc = fc.encaps.locate_pixel_data(out)
     assert loc.encapsulated and loc.transfer_syntax == ds.file_meta.TransferSyntaxUID
     assert loc.number_of_frames == FRAMES
     assert loc.offset == ds.get_item(0x7FE00010).value_tell
 
     data = out.read_bytes()
-    frags = fc.scan_fragments(data, loc.offset)
+    frags = fc.encaps.scan_fragments(data, loc.offset)
     assert len(frags) > 2 * FRAMES  # the files really are fragmented
     assert frags.has_delimiter and frags.end == len(data)
     assert (len(frags.basic_offsets) == 0) == ("-ot" in args)
@@ -93,20 +93,20 @@ def test_dcmtk_fragmented_files(tool: str, args: list[str], source_file: Path, t
     table = loc.frame_table(data)
     assert table.source == ("markers" if "-ot" in args else "basic")
     expected = list(generate_frames(ds.PixelData, number_of_frames=FRAMES))
-    got = [bytes(f) for f in fc.iter_frames(data, table)]
+    got = [bytes(f) for f in fc.encaps.iter_frames(data, table)]
     assert got == expected
     assert all(f.startswith(b"\xff\xd8") and b"\xff\xd9" in f[-4:] for f in got)
     for i in (0, 3, FRAMES - 1):
-        assert bytes(fc.frame_bytes(data, table, i)) == get_frame(ds.PixelData, i, number_of_frames=FRAMES)
+        assert bytes(fc.encaps.frame_bytes(data, table, i)) == get_frame(ds.PixelData, i, number_of_frames=FRAMES)
     # the same from an mmap of the file, and without telling the transfer syntax
     with open(out, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        t2 = fc.frame_table(mm, FRAMES, offset=loc.offset)
+        t2 = fc.encaps.frame_table(mm, FRAMES, offset=loc.offset)
         assert t2.frame_fragments.tolist() == table.frame_fragments.tolist()
-        assert bytes(fc.frame_bytes(mm, t2, 2)) == expected[2]
+        assert bytes(fc.encaps.frame_bytes(mm, t2, 2)) == expected[2]
     # frames that the BOT does not separate are not guessed: DCMTK's fragments are not one per frame
     if "-ot" in args:
         with pytest.raises(fc.EncapsulationError, match="no start marker"):
-            fc.frame_table(data, FRAMES, offset=loc.offset, transfer_syntax="1.2.840.10008.1.2.5")
+            fc.encaps.frame_table(data, FRAMES, offset=loc.offset, transfer_syntax="1.2.840.10008.1.2.5")
 
 
 def test_dcmtk_reads_our_encapsulation(source_file: Path, tmp_path: Path) -> None:
@@ -117,13 +117,13 @@ def test_dcmtk_reads_our_encapsulation(source_file: Path, tmp_path: Path) -> Non
     subprocess.run(["dcmcjpeg", "+e1", "+fs", "1", str(source_file), str(jpeg)], check=True, capture_output=True)
     ds = pydicom.dcmread(jpeg)
     data = jpeg.read_bytes()
-    frames = [bytes(f) for f in fc.iter_frames(data, fc.locate_pixel_data(jpeg).frame_table(data))]
+    frames = [bytes(f) for f in fc.encaps.iter_frames(data, fc.encaps.locate_pixel_data(jpeg).frame_table(data))]
     reference = pydicom.dcmread(source_file).PixelData
     for table in ("basic", "extended"):
         if table == "basic":
-            ds.PixelData = fc.encapsulate(frames)
+            ds.PixelData = fc.encaps.encapsulate(frames)
         else:
-            ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = fc.encapsulate_extended(frames)
+            ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = fc.encaps.encapsulate_extended(frames)
         ours = tmp_path / f"ours-{table}.dcm"
         ds.save_as(ours)
         plain = tmp_path / f"plain-{table}.dcm"

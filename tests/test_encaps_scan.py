@@ -39,10 +39,10 @@ def random_frames(n: int, lo: int, hi: int, seed: int = 0) -> list[bytes]:
     return [rng.bytes(int(s)) for s in rng.integers(lo, hi + 1, n)]
 
 
-def check_scan_against_pydicom(buffer: bytes, prefix: int = 0) -> fc.FragmentTable:
+def check_scan_against_pydicom(buffer: bytes, prefix: int = 0) -> fc.encaps.FragmentTable:
     """scan_fragments of `buffer` (placed after `prefix` junk bytes) agrees with pydicom's parsers."""
     padded = b"\x5a" * prefix + buffer
-    t = fc.scan_fragments(padded, prefix)
+    t = fc.encaps.scan_fragments(padded, prefix)
     bot, item_offsets, frags = pydicom_fragments(buffer)
     assert t.basic_offsets.tolist() == bot
     assert t.first_item == prefix + 8 + 4 * len(bot)
@@ -53,20 +53,20 @@ def check_scan_against_pydicom(buffer: bytes, prefix: int = 0) -> fc.FragmentTab
     return t
 
 
-def frames_of(buffer, table: fc.FrameTable) -> list[bytes]:
-    return [bytes(fc.frame_bytes(buffer, table, i)) for i in range(len(table))]
+def frames_of(buffer, table: fc.encaps.FrameTable) -> list[bytes]:
+    return [bytes(fc.encaps.frame_bytes(buffer, table, i)) for i in range(len(table))]
 
 
-def check_frames_against_pydicom(buffer: bytes, n: int, ext=None, ts=None, source=None) -> fc.FrameTable:
+def check_frames_against_pydicom(buffer: bytes, n: int, ext=None, ts=None, source=None) -> fc.encaps.FrameTable:
     """frame_table + frame_bytes agree with pydicom's generate_frames and get_frame."""
     kw = {} if ext is None else {"extended_offsets": ext}
     expected = list(generate_frames(buffer, number_of_frames=n, **kw))
-    t = fc.frame_table(buffer, n, *(ext or (None, None)), transfer_syntax=ts)
+    t = fc.encaps.frame_table(buffer, n, *(ext or (None, None)), transfer_syntax=ts)
     assert len(t) == n == len(expected)
     assert frames_of(buffer, t) == expected
-    assert [bytes(f) for f in fc.iter_frames(buffer, t)] == expected
+    assert [bytes(f) for f in fc.encaps.iter_frames(buffer, t)] == expected
     for i in {0, n // 2, n - 1}:
-        assert bytes(fc.frame_bytes(buffer, t, i)) == get_frame(buffer, i, number_of_frames=n, **kw)
+        assert bytes(fc.encaps.frame_bytes(buffer, t, i)) == get_frame(buffer, i, number_of_frames=n, **kw)
     assert t.frame_lengths.tolist() == [len(f) for f in expected]
     if source:
         assert t.source == source
@@ -98,7 +98,7 @@ def test_scan_shapes(delimiter: bool, prefix: int) -> None:
 
 def test_scan_stops_at_the_delimiter() -> None:
     buf = value([b"abcd", b"ef"]) + b"\x10\x00\x20\x00OB trailing data of the next element"
-    t = fc.scan_fragments(buf)
+    t = fc.encaps.scan_fragments(buf)
     assert len(t) == 2 and t.has_delimiter
     assert t.end == len(value([b"abcd", b"ef"]))
     # pydicom also stops at the delimiter
@@ -107,25 +107,25 @@ def test_scan_stops_at_the_delimiter() -> None:
 
 def test_scan_any_buffer_type(tmp_path) -> None:
     buf = pd_encapsulate(random_frames(20, 2, 80))
-    ref = fc.scan_fragments(buf)
+    ref = fc.encaps.scan_fragments(buf)
     path = tmp_path / "v.bin"
     path.write_bytes(buf)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        t = fc.scan_fragments(mm)
+        t = fc.encaps.scan_fragments(mm)
         assert t.offsets.tolist() == ref.offsets.tolist()
-        table = fc.frame_table(mm, 20)
-        views = [fc.frame_bytes(mm, table, i) for i in range(20)]
+        table = fc.encaps.frame_table(mm, 20)
+        views = [fc.encaps.frame_bytes(mm, table, i) for i in range(20)]
         assert all(isinstance(v, memoryview) for v in views)
-        assert [bytes(v) for v in views] == frames_of(buf, fc.frame_table(buf, 20))
+        assert [bytes(v) for v in views] == frames_of(buf, fc.encaps.frame_table(buf, 20))
         del views
     for other in (bytearray(buf), memoryview(buf), np.frombuffer(buf, np.uint8)):
-        assert fc.scan_fragments(other).offsets.tolist() == ref.offsets.tolist()
+        assert fc.encaps.scan_fragments(other).offsets.tolist() == ref.offsets.tolist()
     # a wider numpy array is read as its bytes
-    assert fc.scan_fragments(np.frombuffer(buf, "<u2")).lengths.tolist() == ref.lengths.tolist()
+    assert fc.encaps.scan_fragments(np.frombuffer(buf, "<u2")).lengths.tolist() == ref.lengths.tolist()
 
 
 def test_result_arrays_are_read_only() -> None:
-    t = fc.frame_table(pd_encapsulate([b"ab", b"cd"]), 2)
+    t = fc.encaps.frame_table(pd_encapsulate([b"ab", b"cd"]), 2)
     for a in (t.offsets, t.lengths, t.frame_fragments):
         assert not a.flags.writeable
         with pytest.raises(ValueError):
@@ -148,7 +148,7 @@ def test_frames_basic_offset_table_several_fragments_per_frame() -> None:
     t = check_frames_against_pydicom(buf, 12, source="basic")
     assert np.diff(t.frame_fragments.astype(np.int64)).tolist() == [4] * 12
     assert not t.one_fragment_per_frame
-    assert isinstance(fc.frame_bytes(buf, t, 0), bytes)
+    assert isinstance(fc.encaps.frame_bytes(buf, t, 0), bytes)
     # uneven numbers of fragments per frame
     frags = [[b"aa"], [b"bbbb", b"cc", b"dddddd"], [b"ee", b"f"], [b"gg"]]
     buf = value([f for fr in frags for f in fr], frame_items_bot(frags))
@@ -164,17 +164,17 @@ def test_frames_extended_offset_table() -> None:
     assert t.one_fragment_per_frame
     # the tables as numpy arrays or lists give the same table
     eo, el = np.frombuffer(eot, "<u8"), np.frombuffer(lengths, "<u8")
-    t2 = fc.frame_table(buf, 30, eo, el)
-    t3 = fc.frame_table(buf, 30, eo.tolist(), el.tolist())
+    t2 = fc.encaps.frame_table(buf, 30, eo, el)
+    t3 = fc.encaps.frame_table(buf, 30, eo.tolist(), el.tolist())
     assert t2.offsets.tolist() == t3.offsets.tolist() == t.offsets.tolist()
     # an EOT that gives a frame's unpadded length is honoured, as pydicom does
     short = el.copy()
     short[0] -= 1
-    t4 = fc.frame_table(buf, 30, eo, short)
-    assert bytes(fc.frame_bytes(buf, t4, 0)) == get_frame(buf, 0, extended_offsets=(eo.tolist(), short.tolist()))
+    t4 = fc.encaps.frame_table(buf, 30, eo, short)
+    assert bytes(fc.encaps.frame_bytes(buf, t4, 0)) == get_frame(buf, 0, extended_offsets=(eo.tolist(), short.tolist()))
     # the EOT wins over a (non-conformant) filled BOT, as in pydicom
     with_bot = pd_encapsulate(frames, has_bot=True)
-    t5 = fc.frame_table(with_bot, 30, eo, el)
+    t5 = fc.encaps.frame_table(with_bot, 30, eo, el)
     assert t5.source == "extended"
     assert frames_of(with_bot, t5) == list(generate_frames(with_bot, extended_offsets=(eot, lengths)))
 
@@ -210,14 +210,14 @@ def test_transfer_syntax_selects_the_marker() -> None:
     rng = np.random.default_rng(9)
     frames = [fake_j2k(rng, 100), fake_j2k(rng, 100)]
     buf = value([frames[0][:50], frames[0][50:], frames[1][:50], frames[1][50:]])
-    assert fc.frame_table(buf, 2, transfer_syntax=HTJ2K).source == "markers"
+    assert fc.encaps.frame_table(buf, 2, transfer_syntax=HTJ2K).source == "markers"
     with pytest.raises(fc.EncapsulationError, match=r"frame 0: .*SOI"):
-        fc.frame_table(buf, 2, transfer_syntax=JPEG_LS)
+        fc.encaps.frame_table(buf, 2, transfer_syntax=JPEG_LS)
     with pytest.raises(fc.EncapsulationError, match="no start marker"):
-        fc.frame_table(buf, 2, transfer_syntax=RLE)
+        fc.encaps.frame_table(buf, 2, transfer_syntax=RLE)
     garbage = value([b"ab", b"cd", b"ef"])
     with pytest.raises(fc.EncapsulationError, match="pass transfer_syntax"):
-        fc.frame_table(garbage, 2)
+        fc.encaps.frame_table(garbage, 2)
 
 
 # ---------------------------------------------------------------- disagreements
@@ -247,7 +247,7 @@ FRAMES3 = [[b"aaaa"], [b"bb", b"cccc"], [b"dddddd"]]  # item starts at 0, 12, 22
 def test_basic_offset_table_disagreements(bot: list[int], pattern: str) -> None:
     buf = bot_value(FRAMES3, bot)
     with pytest.raises(fc.EncapsulationError, match=pattern):
-        fc.frame_table(buf, 3)
+        fc.encaps.frame_table(buf, 3)
 
 
 def test_consistent_basic_offset_table_reference() -> None:
@@ -266,7 +266,7 @@ def test_extended_offset_table_disagreements() -> None:
 
     def expect(offsets, lens, pattern, data=buf, n=3):
         with pytest.raises(fc.EncapsulationError, match=pattern):
-            fc.frame_table(data, n, offsets, lens)
+            fc.encaps.frame_table(data, n, offsets, lens)
 
     expect(eo[:2], el[:2], "Extended Offset Table has 2 entries but there are 3 frames")
     expect(eo, el[:2], "2 entries")
@@ -282,14 +282,14 @@ def test_extended_offset_table_disagreements() -> None:
     expect([0, 22, 32], [4, 2, 2], r"frame 0: spans more than one fragment \(the second at byte 20\)", data=two)
     expect([0, 12], [4, 2], r"frame 1: spans more than one fragment \(the second at byte 30\)", data=two, n=2)
     with pytest.raises(ValueError, match="together"):
-        fc.frame_table(buf, 3, eo, None)
-    assert fc.frame_table(buf, 3, b"", b"").source == "one_per_frame"  # empty tables: no table
+        fc.encaps.frame_table(buf, 3, eo, None)
+    assert fc.encaps.frame_table(buf, 3, b"", b"").source == "one_per_frame"  # empty tables: no table
     with pytest.raises(TypeError, match="transfer_syntax"):
-        fc.frame_table(buf, 3, transfer_syntax=b"1.2")  # type: ignore[arg-type]
+        fc.encaps.frame_table(buf, 3, transfer_syntax=b"1.2")  # type: ignore[arg-type]
     with pytest.raises(fc.EncapsulationError, match="multiple of 8"):
-        fc.frame_table(buf, 3, eot[:-1], lengths)
+        fc.encaps.frame_table(buf, 3, eot[:-1], lengths)
     with pytest.raises(ValueError, match="negative"):
-        fc.frame_table(buf, 3, [0, -12, 26], el)
+        fc.encaps.frame_table(buf, 3, [0, -12, 26], el)
 
 
 def test_extended_offset_table_middle_frames_checked_when_read() -> None:
@@ -302,57 +302,57 @@ def test_extended_offset_table_middle_frames_checked_when_read() -> None:
     assert eo.tolist() == [0, 12, 26, 38]
     bad = bytearray(buf)  # one buffer each: a table belongs to the buffer it was made from
     bad[20:24] = b"\xfe\xff\x00\xe1"  # frame 1's item tag (8-byte BOT item + frame 0's item) is now (FFFE,E100)
-    t = fc.frame_table(bad, 4, eo, el)
-    assert bytes(fc.frame_bytes(bad, t, 0)) == b"aaaa" and bytes(fc.frame_bytes(bad, t, 3)) == b"dd"
+    t = fc.encaps.frame_table(bad, 4, eo, el)
+    assert bytes(fc.encaps.frame_bytes(bad, t, 0)) == b"aaaa" and bytes(fc.encaps.frame_bytes(bad, t, 3)) == b"dd"
     with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table offset \(byte 20\) does not land on an item tag"):
-        fc.frame_bytes(bad, t, 1)
+        fc.encaps.frame_bytes(bad, t, 1)
     with pytest.raises(fc.EncapsulationError, match="frame 1:"):
-        list(fc.iter_frames(bad, t))
+        list(fc.encaps.iter_frames(bad, t))
     # a middle frame whose EOT length exceeds its item, and a middle item that is longer than the gap
     bad = bytearray(buf)
     bad[24:28] = (4).to_bytes(4, "little")  # frame 1's item claims 4 bytes, the EOT 6
-    t = fc.frame_table(bad, 4, eo, el)
+    t = fc.encaps.frame_table(bad, 4, eo, el)
     with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table length 6 exceeds its fragment's length 4"):
-        fc.frame_bytes(bad, t, 1)
+        fc.encaps.frame_bytes(bad, t, 1)
     bad = bytearray(buf)
     bad[8 + 12 + 4 : 8 + 12 + 8] = (8).to_bytes(4, "little")  # frame 1's item claims 8 bytes, not 6
-    t = fc.frame_table(bad, 4, eo, el)
+    t = fc.encaps.frame_table(bad, 4, eo, el)
     with pytest.raises(fc.EncapsulationError, match=r"frame 2: .*does not land on an item tag: the item before it runs to byte 36"):
-        fc.frame_bytes(bad, t, 1)
+        fc.encaps.frame_bytes(bad, t, 1)
 
 
 def test_too_few_fragments_and_marker_counts() -> None:
     with pytest.raises(fc.EncapsulationError, match=r"too few fragments: 3 frames but only 2 .*frame 2"):
-        fc.frame_table(value([b"ab", b"cd"]), 3)
+        fc.encaps.frame_table(value([b"ab", b"cd"]), 3)
     with pytest.raises(fc.EncapsulationError, match=r"too few fragments: 1 frames but only 0"):
-        fc.frame_table(value([]), 1)
+        fc.encaps.frame_table(value([]), 1)
     rng = np.random.default_rng(10)
     jpegs = [fake_jpeg(rng, 40) for _ in range(3)]
     frags = [jpegs[0][:20], jpegs[0][20:], jpegs[1][:20], jpegs[1][20:], jpegs[2]]
     with pytest.raises(fc.EncapsulationError, match=r"found more than 2 frames: fragment 4"):
-        fc.frame_table(value(frags), 2)
+        fc.encaps.frame_table(value(frags), 2)
     with pytest.raises(fc.EncapsulationError, match=r"frame 3: not found: only 3 of 5 fragments"):
-        fc.frame_table(value(frags), 4)
+        fc.encaps.frame_table(value(frags), 4)
     with pytest.raises(fc.EncapsulationError, match=r"frame 0: the first fragment \(at byte 16\) does not begin"):
-        fc.frame_table(value([b"xx"] + frags), 3, transfer_syntax=JPEG_BASELINE)
+        fc.encaps.frame_table(value([b"xx"] + frags), 3, transfer_syntax=JPEG_BASELINE)
 
 
 def test_bad_arguments() -> None:
     buf = value([b"ab"])
     with pytest.raises(ValueError, match="at least 1"):
-        fc.frame_table(buf, 0)
+        fc.encaps.frame_table(buf, 0)
     with pytest.raises(ValueError, match="past the end of the buffer"):
-        fc.scan_fragments(buf, len(buf) + 1)
+        fc.encaps.scan_fragments(buf, len(buf) + 1)
     with pytest.raises(ValueError, match=">= 0"):
-        fc.scan_fragments(buf, -1)
+        fc.encaps.scan_fragments(buf, -1)
     with pytest.raises(TypeError, match="bytes-like"):
-        fc.scan_fragments("text")  # type: ignore[arg-type]
-    t = fc.frame_table(buf, 1)
+        fc.encaps.scan_fragments("text")  # type: ignore[arg-type]
+    t = fc.encaps.frame_table(buf, 1)
     with pytest.raises(IndexError):
-        fc.frame_bytes(buf, t, 1)
-    assert bytes(fc.frame_bytes(buf, t, -1)) == b"ab"
+        fc.encaps.frame_bytes(buf, t, 1)
+    assert bytes(fc.encaps.frame_bytes(buf, t, -1)) == b"ab"
     with pytest.raises(ValueError, match="the buffer the table was made from"):
-        fc.frame_bytes(buf[:-2], t, 0)
+        fc.encaps.frame_bytes(buf[:-2], t, 0)
 
 
 # ---------------------------------------------------------------- malformed items
@@ -377,9 +377,9 @@ def test_bad_arguments() -> None:
 )
 def test_malformed_items(buf: bytes, pattern: str) -> None:
     with pytest.raises(fc.EncapsulationError, match=pattern):
-        fc.scan_fragments(buf)
+        fc.encaps.scan_fragments(buf)
     with pytest.raises(fc.EncapsulationError):
-        fc.frame_table(buf, 1)
+        fc.encaps.frame_table(buf, 1)
 
 
 def test_pydicom_raises_where_we_raise() -> None:
@@ -389,7 +389,7 @@ def test_pydicom_raises_where_we_raise() -> None:
         with pytest.raises(ValueError):
             parse_fragments(bad[8:])
         with pytest.raises(fc.EncapsulationError):
-            fc.scan_fragments(bad)
+            fc.encaps.scan_fragments(bad)
 
 
 def valid_value() -> bytes:
@@ -399,12 +399,12 @@ def valid_value() -> bytes:
 def test_every_truncation() -> None:
     buf = valid_value()
     ends = {len(buf) - 8}  # after the last fragment: a value without delimiter
-    t_full = fc.scan_fragments(buf)
+    t_full = fc.encaps.scan_fragments(buf)
     ends |= {int(o + n) for o, n in zip(t_full.offsets, t_full.lengths)}
     for cut in range(len(buf)):
         part = buf[:cut]
         try:
-            t = fc.scan_fragments(part)
+            t = fc.encaps.scan_fragments(part)
         except fc.EncapsulationError:
             assert cut not in ends or cut < 8 + 12
             continue
@@ -414,7 +414,7 @@ def test_every_truncation() -> None:
         assert (t.offsets - 8).tolist() == offsets
         for n in (1, 2, 3):
             try:
-                table = fc.frame_table(part, n)
+                table = fc.encaps.frame_table(part, n)
             except fc.EncapsulationError:
                 continue
             assert frames_of(part, table) == list(generate_frames(part, number_of_frames=n))[:n]
@@ -431,7 +431,7 @@ def test_every_bit_flip() -> None:
                 b[pos] ^= 1 << bit
                 for n in (1, 3):
                     try:
-                        t = fc.frame_table(b, n, *(eot or (None, None)))
+                        t = fc.encaps.frame_table(b, n, *(eot or (None, None)))
                     except fc.EncapsulationError:
                         continue
                     assert int((t.offsets + t.lengths).max(initial=0)) <= len(b)
@@ -449,7 +449,7 @@ def test_every_bit_flip() -> None:
 def test_garbage_never_crashes(data: bytes, n: int) -> None:
     for buf in (data, ITEM + data, item(b"") + data):
         try:
-            t = fc.scan_fragments(buf)
+            t = fc.encaps.scan_fragments(buf)
         except fc.EncapsulationError:
             pass
         else:
@@ -457,7 +457,7 @@ def test_garbage_never_crashes(data: bytes, n: int) -> None:
             assert (t.offsets - 8).tolist() == offsets  # ... and finds the same fragments
             assert [buf[o : o + k] for o, k in zip(t.offsets.tolist(), t.lengths.tolist())] == frags
         try:
-            table = fc.frame_table(buf, n)
+            table = fc.encaps.frame_table(buf, n)
         except fc.EncapsulationError:
             continue
         assert len(frames_of(buf, table)) == n
@@ -485,7 +485,7 @@ def item_sequences(draw):
 @given(buf=item_sequences(), n=st.integers(1, 4), ts=st.sampled_from([None, JPEG_BASELINE, J2K, RLE]))
 def test_structured_garbage(buf: bytes, n: int, ts) -> None:
     try:
-        t = fc.scan_fragments(buf)
+        t = fc.encaps.scan_fragments(buf)
     except fc.EncapsulationError:
         t = None
     if t is not None:
@@ -493,7 +493,7 @@ def test_structured_garbage(buf: bytes, n: int, ts) -> None:
         assert t.basic_offsets.tolist() == bot and (t.offsets - 8).tolist() == offsets
     for eot in (None, (list(range(0, 40 * n, 40)), [4] * n)):
         try:
-            table = fc.frame_table(buf, n, *(eot or (None, None)), transfer_syntax=ts)
+            table = fc.encaps.frame_table(buf, n, *(eot or (None, None)), transfer_syntax=ts)
         except fc.EncapsulationError:
             continue
         assert t is not None  # a frame table needs a scannable value

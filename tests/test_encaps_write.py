@@ -1,4 +1,4 @@
-"""framecodec.encapsulate / encapsulate_extended against pydicom.encaps (byte for byte)."""
+"""framecodec.encaps.encapsulate / encapsulate_extended against pydicom.encaps (byte for byte)."""
 
 from __future__ import annotations
 
@@ -38,66 +38,66 @@ def random_frames(n: int, lo: int, hi: int, seed: int = 0) -> list[bytes]:
     ids=["one-odd-byte", "one-even", "odd-and-even", "50-mixed", "7-large", "no-frames"],
 )
 def test_encapsulate_matches_pydicom(frames: list[bytes]) -> None:
-    assert fc.encapsulate(frames) == pd_encapsulate(frames)
-    assert fc.encapsulate(frames, "basic") == pd_encapsulate(frames, has_bot=True)
-    assert fc.encapsulate(frames, "none") == pd_encapsulate(frames, has_bot=False)
-    assert fc.encapsulate(frames, "extended") == pd_encapsulate(frames, has_bot=False)
+    assert fc.encaps.encapsulate(frames) == pd_encapsulate(frames)
+    assert fc.encaps.encapsulate(frames, "basic") == pd_encapsulate(frames, has_bot=True)
+    assert fc.encaps.encapsulate(frames, "none") == pd_encapsulate(frames, has_bot=False)
+    assert fc.encaps.encapsulate(frames, "extended") == pd_encapsulate(frames, has_bot=False)
     if frames:
-        assert fc.encapsulate_extended(frames) == pd_encapsulate_extended(frames)
+        assert fc.encaps.encapsulate_extended(frames) == pd_encapsulate_extended(frames)
     else:  # pydicom 3.0.2 fails with struct.error here; an empty BOT and empty tables are the consistent answer
-        assert fc.encapsulate_extended(frames) == (pd_encapsulate(frames, has_bot=False), b"", b"")
+        assert fc.encaps.encapsulate_extended(frames) == (pd_encapsulate(frames, has_bot=False), b"", b"")
 
 
 @settings(max_examples=300, deadline=None)
 @given(frames=frames_st)
 def test_encapsulate_matches_pydicom_hypothesis(frames: list[bytes]) -> None:
-    assert fc.encapsulate(frames) == pd_encapsulate(frames)
-    assert fc.encapsulate(frames, "none") == pd_encapsulate(frames, has_bot=False)
+    assert fc.encaps.encapsulate(frames) == pd_encapsulate(frames)
+    assert fc.encaps.encapsulate(frames, "none") == pd_encapsulate(frames, has_bot=False)
     if frames:
-        assert fc.encapsulate_extended(frames) == pd_encapsulate_extended(frames)
+        assert fc.encaps.encapsulate_extended(frames) == pd_encapsulate_extended(frames)
 
 
 def test_delimiter_appends_the_sequence_delimiter() -> None:
     frames = random_frames(5, 1, 99)
     for table in ("basic", "extended", "none"):
-        plain = fc.encapsulate(frames, table)
-        assert fc.encapsulate(frames, table, delimiter=True) == plain + DELIMITER
-    value, eot, lengths = fc.encapsulate_extended(frames, delimiter=True)
+        plain = fc.encaps.encapsulate(frames, table)
+        assert fc.encaps.encapsulate(frames, table, delimiter=True) == plain + DELIMITER
+    value, eot, lengths = fc.encaps.encapsulate_extended(frames, delimiter=True)
     assert (value, eot, lengths) == (
         lambda v, o, n: (v + DELIMITER, o, n)
     )(*pd_encapsulate_extended(frames))
-    scanned = fc.scan_fragments(fc.encapsulate(frames, delimiter=True))
+    scanned = fc.encaps.scan_fragments(fc.encaps.encapsulate(frames, delimiter=True))
     assert scanned.has_delimiter and len(scanned) == 5
 
 
 def test_any_buffer_and_any_iterable_of_frames() -> None:
     frames = random_frames(6, 1, 50, seed=3)
     expected = pd_encapsulate(frames)
-    assert fc.encapsulate([bytearray(f) for f in frames]) == expected
-    assert fc.encapsulate([memoryview(f) for f in frames]) == expected
-    assert fc.encapsulate(np.frombuffer(f, np.uint8) for f in frames) == expected
-    assert fc.encapsulate(tuple(frames)) == expected
+    assert fc.encaps.encapsulate([bytearray(f) for f in frames]) == expected
+    assert fc.encaps.encapsulate([memoryview(f) for f in frames]) == expected
+    assert fc.encaps.encapsulate(np.frombuffer(f, np.uint8) for f in frames) == expected
+    assert fc.encaps.encapsulate(tuple(frames)) == expected
     # a frame of wider items is written as its raw bytes
     words = np.arange(10, dtype="<u2")
-    assert fc.encapsulate([words]) == pd_encapsulate([words.tobytes()])
+    assert fc.encaps.encapsulate([words]) == pd_encapsulate([words.tobytes()])
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="offset_table"):
-        fc.encapsulate([b"ab"], "Basic")
+        fc.encaps.encapsulate([b"ab"], "Basic")
     with pytest.raises(TypeError, match="bytes-like"):
-        fc.encapsulate(["ab"])  # type: ignore[list-item]
+        fc.encaps.encapsulate(["ab"])  # type: ignore[list-item]
     with pytest.raises(TypeError):
-        fc.encapsulate(5)  # type: ignore[arg-type]
+        fc.encaps.encapsulate(5)  # type: ignore[arg-type]
 
 
 def test_empty_frame_is_refused_like_pydicom() -> None:
     with pytest.raises(ValueError):
         pd_encapsulate([b"ab", b""])
     with pytest.raises(fc.EncapsulationError, match="frame 1 is empty"):
-        fc.encapsulate([b"ab", b""])
+        fc.encaps.encapsulate([b"ab", b""])
     with pytest.raises(fc.EncapsulationError):
-        fc.encapsulate_extended([b""])
+        fc.encaps.encapsulate_extended([b""])
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_basic_offset_table_limit_points_to_extended(sparse_mmap) -> None:
     # before any byte is copied, so nothing is read from the (sparse) frames.
     big = sparse_mmap(2**31)
     with pytest.raises(fc.EncapsulationError, match=r"frame 2 .*uint32.*extended"):
-        fc.encapsulate([big, big, big])
+        fc.encaps.encapsulate([big, big, big])
     # pydicom refuses the same frames (its check counts unpadded lengths).
     total = 2 * 8 + 2 * 2**31
     assert total > 2**32 - 1
@@ -134,7 +134,7 @@ def test_frame_longer_than_an_item(sparse_mmap) -> None:
     huge = sparse_mmap(2**32)  # padded to 2**32: more than an item's 4294967294 bytes
     for table in ("basic", "none"):
         with pytest.raises(fc.EncapsulationError, match="more than one item can hold"):
-            fc.encapsulate([b"ab", huge], table)
+            fc.encaps.encapsulate([b"ab", huge], table)
 
 
 def test_written_file_reads_back_with_pydicom_and_dcmtk(tmp_path) -> None:
@@ -153,9 +153,9 @@ def test_written_file_reads_back_with_pydicom_and_dcmtk(tmp_path) -> None:
         ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
         ds.NumberOfFrames = len(frames)
         if table == "basic":
-            ds.PixelData = fc.encapsulate(frames)
+            ds.PixelData = fc.encaps.encapsulate(frames)
         else:
-            ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = fc.encapsulate_extended(frames)
+            ds.PixelData, ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths = fc.encaps.encapsulate_extended(frames)
         path = tmp_path / f"{table}.dcm"
         ds.save_as(path, enforce_file_format=True)
 
@@ -164,11 +164,11 @@ def test_written_file_reads_back_with_pydicom_and_dcmtk(tmp_path) -> None:
         got = list(generate_frames(back.PixelData, number_of_frames=4, extended_offsets=ext))
         assert got == [f + b"\x00" * (len(f) % 2) for f in frames]
 
-        loc = fc.locate_pixel_data(path)
+        loc = fc.encaps.locate_pixel_data(path)
         data = path.read_bytes()
         t = loc.frame_table(data)
         assert t.source == table and t.has_delimiter and t.end == len(data)
-        assert [bytes(f) for f in fc.iter_frames(data, t)] == got
+        assert [bytes(f) for f in fc.encaps.iter_frames(data, t)] == got
         if table == "extended":
             offsets = struct.unpack("<4Q", back.ExtendedOffsetTable)
             assert loc.extended_offsets.tolist() == list(offsets)

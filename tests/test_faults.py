@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import framecodec as fc
-from framecodec._slide_positions import tile_positions
+from framecodec.slide import tile_positions
 from datasets import DEFLATE, RLE, Layout, base_dataset, dataset, encapsulated_value, make_pixels, save, to_bytes
 
 # ---------------------------------------------------------------- paths
@@ -30,7 +30,7 @@ def dicom_path(tmp_path: Path) -> Path:
 
 def path_readers() -> list:
     """Every function that takes a path: the header walks (FileSource) and the memory-mapped readers."""
-    return [fc.locate_pixel_data, tile_positions, fc.pixel_array, fc.FrameReader, fc._core.MappedFile,
+    return [fc.encaps.locate_pixel_data, tile_positions, fc.pixel_array, fc.FrameReader, fc._core.MappedFile,
             lambda p: list(fc.iter_pixels(p))]  # fmt: skip
 
 
@@ -48,8 +48,8 @@ def test_a_path_with_a_nul_byte_is_refused_as_open_refuses_it(read, dicom_path: 
 FIFO_SCRIPT = """
 import os, sys
 import framecodec as fc
-from framecodec._slide_positions import tile_positions
-readers = {"locate": fc.locate_pixel_data, "tiles": tile_positions, "pixel_array": fc.pixel_array,
+from framecodec.slide import tile_positions
+readers = {"locate": fc.encaps.locate_pixel_data, "tiles": tile_positions, "pixel_array": fc.pixel_array,
            "reader": fc.FrameReader, "mapped": fc._core.MappedFile}
 try:
     readers[sys.argv[2]](sys.argv[1])
@@ -96,7 +96,7 @@ def test_a_bytes_path_is_a_path_where_open_would_take_it(dicom_path: Path) -> No
         assert r.path == str(dicom_path) and np.array_equal(r[:], expected)
 
 
-@pytest.mark.parametrize("read", [fc.locate_pixel_data, tile_positions])
+@pytest.mark.parametrize("read", [fc.encaps.locate_pixel_data, tile_positions])
 def test_bytes_are_data_where_a_buffer_is_taken_and_the_error_says_they_name_a_file(read, dicom_path: Path) -> None:
     # locate_pixel_data and tile_positions take a buffer of the file's contents, bytes included; bytes that
     # happen to name a file are still data, but the error says how to pass the path.
@@ -105,7 +105,7 @@ def test_bytes_are_data_where_a_buffer_is_taken_and_the_error_says_they_name_a_f
     with pytest.raises(fc.EncapsulationError) as e:
         read(b"not a path, not a file")
     assert "name a file" not in str(e.value)
-    if read is fc.locate_pixel_data:
+    if read is fc.encaps.locate_pixel_data:
         assert read(dicom_path.read_bytes()) == read(dicom_path)
 
 
@@ -121,10 +121,10 @@ def overlapping_calls(buf: bytearray, packed: bytes, deflated: bytes, rle: bytes
         return memoryview(buf)[: len(data)]
 
     return [
-        ("unpack_bits", lambda at: fc.unpack_bits(place(packed), n, out=memoryview(buf)[at : at + n])),
-        ("inflate", lambda at: fc.inflate(place(deflated), n, out=memoryview(buf)[at : at + n])),
-        ("rle_decode", lambda at: fc.rle_decode(place(rle), 8, 8, 1, 8, out=memoryview(buf)[at : at + n])),
-        ("decode_frame", lambda at: fc.decode_frame(place(deflated), "deflate", 8, 8, 1, 8,
+        ("unpack_bits", lambda at: fc.codecs.unpack_bits(place(packed), n, out=memoryview(buf)[at : at + n])),
+        ("inflate", lambda at: fc.codecs.inflate(place(deflated), n, out=memoryview(buf)[at : at + n])),
+        ("rle_decode", lambda at: fc.codecs.rle_decode(place(rle), 8, 8, 1, 8, out=memoryview(buf)[at : at + n])),
+        ("decode_frame", lambda at: fc.codecs.decode_frame(place(deflated), "deflate", 8, 8, 1, 8,
                                                    out=memoryview(buf)[at : at + n])),  # fmt: skip
         ("_decode_frames", lambda at: fc._core._decode_frames(
             place(deflated), "deflate", 8, 8, 1, 8, memoryview(buf)[at : at + n], np.array([0], np.uint64),
@@ -136,9 +136,9 @@ def test_out_overlapping_the_input_is_refused() -> None:
     # Before: unpack_bits into an out that shared the input's memory gave wrong values (it writes 8 bytes for
     # every byte it reads); inflate and RLE likewise overwrite input they have yet to read.
     values = (np.arange(64) % 3 == 0).astype(np.uint8)
-    packed = fc.pack_bits(values)
-    deflated = fc.deflate(values.tobytes())
-    rle = fc.rle_encode(values.tobytes(), 8, 8, 1, 8)
+    packed = fc.codecs.pack_bits(values)
+    deflated = fc.codecs.deflate(values.tobytes())
+    rle = fc.codecs.rle_encode(values.tobytes(), 8, 8, 1, 8)
     buf = bytearray(4096)
     for name, call in overlapping_calls(buf, packed, deflated, rle):
         for at in (0, 1, 4):  # out over the input's first bytes, and starting inside it
@@ -158,54 +158,55 @@ def test_a_closed_mmap_says_it_is_closed(dicom_path: Path) -> None:
     with open(dicom_path, "rb") as f:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     mm.close()
-    for call in (fc.locate_pixel_data, fc.scan_fragments, lambda b: fc.unpack_bits(b, 8), tile_positions):
+    for call in (fc.encaps.locate_pixel_data, fc.encaps.scan_fragments, lambda b: fc.codecs.unpack_bits(b, 8),
+                 tile_positions):
         with pytest.raises(ValueError, match="cannot be read: mmap closed or invalid"):
             call(mm)
     released = memoryview(b"abcd")
     released.release()
     with pytest.raises(ValueError, match="cannot be read: operation forbidden on released memoryview"):
-        fc.inflate(released, 4)
+        fc.codecs.inflate(released, 4)
     with pytest.raises(ValueError, match="data must be C-contiguous"):
-        fc.unpack_bits(np.zeros((4, 4), np.uint8)[:, ::2], 8)
+        fc.codecs.unpack_bits(np.zeros((4, 4), np.uint8)[:, ::2], 8)
     with pytest.raises(TypeError, match="out must be writable"):
-        fc.inflate(fc.deflate(b"abcd"), 4, out=bytes(4))
+        fc.codecs.inflate(fc.codecs.deflate(b"abcd"), 4, out=bytes(4))
 
 
 def test_a_float_frame_index_is_a_type_error() -> None:
     # Before: AttributeError ("'float' object has no attribute '__index__'").
-    buf = fc.encapsulate([b"ab", b"cd"])
-    table = fc.frame_table(buf, 2)
+    buf = fc.encaps.encapsulate([b"ab", b"cd"])
+    table = fc.encaps.frame_table(buf, 2)
     for index in (1.0, np.float64(1), "1", True):
         with pytest.raises(TypeError, match="frame index must be an int"):
-            fc.frame_bytes(buf, table, index)  # type: ignore[arg-type]
+            fc.encaps.frame_bytes(buf, table, index)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="frame index must be an int"):
             table.fragments(index)  # type: ignore[arg-type]
-    assert bytes(fc.frame_bytes(buf, table, np.int64(1))) == b"cd"
-    assert bytes(fc.frame_bytes(buf, table, -1)) == b"cd"
+    assert bytes(fc.encaps.frame_bytes(buf, table, np.int64(1))) == b"cd"
+    assert bytes(fc.encaps.frame_bytes(buf, table, -1)) == b"cd"
 
 
 def test_a_transfer_syntax_without_a_utf8_form_is_a_value_error() -> None:
     # Before: pybind11's RuntimeError "Unable to cast Python instance of type <class 'str'> to C++ type".
-    buf = fc.encapsulate([b"ab", b"cd"])
+    buf = fc.encaps.encapsulate([b"ab", b"cd"])
     with pytest.raises(ValueError, match=r"transfer_syntax is not valid text: .* no UTF-8 form"):
-        fc.frame_table(buf, 2, transfer_syntax="1.2.840.10008.1.2.4.50\udcff")
-    assert fc.frame_table(buf, 2, transfer_syntax="1.2.840.10008.1.2.4.50é").source == "basic"
+        fc.encaps.frame_table(buf, 2, transfer_syntax="1.2.840.10008.1.2.4.50\udcff")
+    assert fc.encaps.frame_table(buf, 2, transfer_syntax="1.2.840.10008.1.2.4.50é").source == "basic"
 
 
 @pytest.mark.parametrize("huge", [2**63, 2**64 - 1])
 def test_offsets_of_2_63_and_more_are_refused_for_what_they_are(huge: int) -> None:
     # Before: a list holding 2**63 became float64 in numpy and was refused as "got float64", a list holding
     # 2**64 as "got object": neither is the reason. Now the values reach the table checks, which say where.
-    buf = fc.encapsulate([b"ab", b"cd"], offset_table="none")
+    buf = fc.encaps.encapsulate([b"ab", b"cd"], offset_table="none")
     for offsets, lengths in (([0, huge], [2, 2]), ((0, huge), (2, 2)), ([0, 10], [2, huge])):
         with pytest.raises(fc.EncapsulationError, match=rf"frame 1: the Extended Offset Table (offset|length) {huge}"):
-            fc.frame_table(buf, 2, offsets, lengths)
+            fc.encaps.frame_table(buf, 2, offsets, lengths)
     with pytest.raises(ValueError, match=r"extended_offsets\[1\] is 18446744073709551616, more than an unsigned 64-bit"):
-        fc.frame_table(buf, 2, [0, 2**64], [2, 2])
+        fc.encaps.frame_table(buf, 2, [0, 2**64], [2, 2])
     with pytest.raises(ValueError, match=r"extended_lengths must not be negative: extended_lengths\[0\] is -2"):
-        fc.frame_table(buf, 2, [0, 10], [-2, 2])
+        fc.encaps.frame_table(buf, 2, [0, 10], [-2, 2])
     with pytest.raises(TypeError, match=r"extended_offsets\[1\] is float, not an integer"):
-        fc.frame_table(buf, 2, [0, 10.0], [2, 2])
+        fc.encaps.frame_table(buf, 2, [0, 10.0], [2, 2])
     # The engine's own arrays: integers only, never a float truncated or a negative value wrapped.
     out = np.zeros(2, np.uint8)
     with pytest.raises(TypeError, match=r"offsets must hold integers .* got dtype float64 \(numpy makes a list"):
@@ -224,27 +225,27 @@ def test_offsets_of_2_63_and_more_are_refused_for_what_they_are(huge: int) -> No
 def test_an_extended_offset_table_length_shorter_than_its_item_is_refused() -> None:
     # Before: accepted, and frame_bytes returned the first `length` bytes of the item: a short frame.
     frames = [b"aaaa", b"bbbbbb", b"cccc"]
-    buf, eo, el = fc.encapsulate_extended(frames)
+    buf, eo, el = fc.encaps.encapsulate_extended(frames)
     lengths = np.frombuffer(el, "<u8").copy()
     for i in (0, 1, 2):  # the first and last frames are checked by frame_table, the others when read
         short = lengths.copy()
         short[i] -= 2
         with pytest.raises(fc.EncapsulationError, match=rf"frame {i}: the Extended Offset Table length {short[i]} is "
                                                          rf"shorter than its fragment's length {lengths[i]}"):  # fmt: skip
-            table = fc.frame_table(buf, 3, eo, short)
-            fc.frame_bytes(buf, table, i)
+            table = fc.encaps.frame_table(buf, 3, eo, short)
+            fc.encaps.frame_bytes(buf, table, i)
     # One byte short of an item that ends in the 0x00 pad byte: an odd codestream's own length, accepted.
     odd = [b"abc", b"defgh", b"i"]
-    buf, eo, el = fc.encapsulate_extended(odd)
+    buf, eo, el = fc.encaps.encapsulate_extended(odd)
     unpadded = np.array([len(f) for f in odd], np.uint64)
-    table = fc.frame_table(buf, 3, eo, unpadded)
-    assert [bytes(f) for f in fc.iter_frames(buf, table)] == odd
-    padded = fc.frame_table(buf, 3, eo, el)
-    assert [bytes(f) for f in fc.iter_frames(buf, padded)] == [f + b"\0" for f in odd]
+    table = fc.encaps.frame_table(buf, 3, eo, unpadded)
+    assert [bytes(f) for f in fc.encaps.iter_frames(buf, table)] == odd
+    padded = fc.encaps.frame_table(buf, 3, eo, el)
+    assert [bytes(f) for f in fc.encaps.iter_frames(buf, padded)] == [f + b"\0" for f in odd]
     not_a_pad = bytearray(buf)
     not_a_pad[8 + 8 + 3] = 0x55  # frame 0's pad byte is data now
     with pytest.raises(fc.EncapsulationError, match="frame 0: the Extended Offset Table length 3 is shorter"):
-        fc.frame_table(bytes(not_a_pad), 3, eo, unpadded)
+        fc.encaps.frame_table(bytes(not_a_pad), 3, eo, unpadded)
 
 
 def nested_sequences(levels: int) -> bytes:
@@ -261,15 +262,15 @@ def nested_sequences(levels: int) -> bytes:
     for _ in range(levels):
         item = el(0xFFFEE000, b"", b"", undefined) + inner + el(0xFFFEE00D, b"", b"")
         inner = el(0x00081115, b"SQ", b"", undefined) + item + el(0xFFFEE0DD, b"", b"")
-    return inner + el(0x7FE00010, b"OB", b"", undefined) + fc.encapsulate([b"ab"], delimiter=True)
+    return inner + el(0x7FE00010, b"OB", b"", undefined) + fc.encaps.encapsulate([b"ab"], delimiter=True)
 
 
 def test_the_sequence_nesting_limit_is_the_one_the_message_states() -> None:
     # Before: items counted as levels too, so 33 nested sequences were refused as "nested more than 64 deep".
-    assert fc.locate_pixel_data(nested_sequences(64)).encapsulated
+    assert fc.encaps.locate_pixel_data(nested_sequences(64)).encapsulated
     with pytest.raises(fc.EncapsulationError, match="has no Plane Position"):  # past the 64 levels, to the end
         tile_positions(nested_sequences(64))
-    for read in (fc.locate_pixel_data, tile_positions):
+    for read in (fc.encaps.locate_pixel_data, tile_positions):
         with pytest.raises(fc.EncapsulationError, match="sequences nested more than 64 deep"):
             read(nested_sequences(65))
 
@@ -287,7 +288,7 @@ def test_number_of_frames_0_is_refused_not_read_as_1(tmp_path: Path, dicom_path:
     # Before: the frame table of locate_pixel_data's location and the reader of transfer syntaxes pydicom
     # decodes took "0" for 1 frame, silently.
     zero = with_number_of_frames(dicom_path, "0", tmp_path / "zero.dcm")
-    loc = fc.locate_pixel_data(zero)
+    loc = fc.encaps.locate_pixel_data(zero)
     assert loc.number_of_frames == 0
     with pytest.raises(fc.EncapsulationError, match=r"\(0028,0008\) Number of Frames is 0"):
         loc.frame_table(zero.read_bytes())
@@ -328,14 +329,14 @@ def test_a_file_cut_at_an_item_boundary_is_truncated_not_a_short_last_frame(layo
     ds.PixelData = encapsulated_value(jpeg, fragments_per_frame=3, bot=layout_kind.startswith("basic"))
     ds["PixelData"].VR, ds["PixelData"].is_undefined_length = "OB", True
     data = to_bytes(ds)
-    loc = fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(data)
     whole = loc.frame_table(data)
-    assert whole.has_delimiter and bytes(fc.frame_bytes(data, whole, -1)).startswith(jpeg[-1])
+    assert whole.has_delimiter and bytes(fc.encaps.frame_bytes(data, whole, -1)).startswith(jpeg[-1])
     last_frame_items = item_boundaries(loc.offset, data)[-4:-1]  # the last frame's three items begin here
     for cut in last_frame_items[1:]:  # after one of the last frame's items, after two
         short = data[:cut]
         with pytest.raises(fc.EncapsulationError, match=r"truncated Pixel Data: .* without its sequence delimiter"):
-            fc.locate_pixel_data(short).frame_table(short)
+            fc.encaps.locate_pixel_data(short).frame_table(short)
         path = tmp_path / "cut.dcm"
         path.write_bytes(short)
         # JPEG frames are the engine's (libjpeg-turbo): the frame table is built, and refused, when the file opens
@@ -344,11 +345,11 @@ def test_a_file_cut_at_an_item_boundary_is_truncated_not_a_short_last_frame(layo
     # Cut before the delimiter only: the last fragment ends with the codestream's EOI (FF D9), which JPEG's coded
     # data never holds, so the last frame is known to be whole (PS3.5 A.4, ITU-T T.81 B.1.1.5).
     short = data[: len(data) - 8]
-    table = fc.locate_pixel_data(short).frame_table(short)
-    assert not table.has_delimiter and bytes(fc.frame_bytes(short, table, -1)) == jpeg[-1]
+    table = fc.encaps.locate_pixel_data(short).frame_table(short)
+    assert not table.has_delimiter and bytes(fc.encaps.frame_bytes(short, table, -1)) == jpeg[-1]
     # A bare value (as pydicom holds PixelData) has no delimiter to miss: read as it is, documented.
     value = ds.PixelData
-    assert len(fc.frame_table(value[: last_frame_items[1] - loc.offset], n)) == n
+    assert len(fc.encaps.frame_table(value[: last_frame_items[1] - loc.offset], n)) == n
 
 
 def test_a_file_cut_before_its_delimiter_still_decodes_when_the_last_frame_is_whole(tmp_path: Path) -> None:
@@ -357,7 +358,7 @@ def test_a_file_cut_before_its_delimiter_still_decodes_when_the_last_frame_is_wh
     layout = Layout(6, 6, frames=3)
     for ts, kwargs in ((RLE, {}), (DEFLATE, {"bot": False}), (RLE, {"extended": True})):
         data = to_bytes(dataset(make_pixels(layout, 3), layout, ts, **kwargs))
-        table = fc.locate_pixel_data(data[:-8]).frame_table(data[:-8])
+        table = fc.encaps.locate_pixel_data(data[:-8]).frame_table(data[:-8])
         assert not table.has_delimiter and len(table) == 3
         assert np.array_equal(fc.pixel_array(io.BytesIO(data[:-8])), fc.pixel_array(io.BytesIO(data)))
 
@@ -383,29 +384,29 @@ def test_a_frame_table_reads_only_the_buffer_it_was_made_from(dicom_path: Path) 
     # Before: a table used with another buffer of the same length returned that buffer's bytes at its offsets.
     import mmap
 
-    a = fc.encapsulate([b"ab", b"cd"])
-    b = fc.encapsulate([b"XY", b"ZW"])
+    a = fc.encaps.encapsulate([b"ab", b"cd"])
+    b = fc.encaps.encapsulate([b"XY", b"ZW"])
     assert len(a) == len(b)
-    table = fc.frame_table(a, 2)
+    table = fc.encaps.frame_table(a, 2)
     with pytest.raises(ValueError, match="the frame table was made from another buffer .* pass the buffer the table"):
-        fc.frame_bytes(b, table, 0)
+        fc.encaps.frame_bytes(b, table, 0)
     with pytest.raises(ValueError, match="made from another buffer"):
-        list(fc.iter_frames(bytearray(a), table))  # a copy is another buffer too
-    assert bytes(fc.frame_bytes(memoryview(a), table, 1)) == b"cd"  # a view of it is the same buffer
-    assert bytes(fc.frame_bytes(np.frombuffer(a, np.uint8), table, 0)) == b"ab"
+        list(fc.encaps.iter_frames(bytearray(a), table))  # a copy is another buffer too
+    assert bytes(fc.encaps.frame_bytes(memoryview(a), table, 1)) == b"cd"  # a view of it is the same buffer
+    assert bytes(fc.encaps.frame_bytes(np.frombuffer(a, np.uint8), table, 0)) == b"ab"
     # A file: the table made over one map does not read a second map of the same file (another address).
-    loc = fc.locate_pixel_data(dicom_path)
+    loc = fc.encaps.locate_pixel_data(dicom_path)
     with open(dicom_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as one, \
             mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as two:  # fmt: skip
         t1 = loc.frame_table(one)
-        first = bytes(fc.frame_bytes(one, t1, 0))
+        first = bytes(fc.encaps.frame_bytes(one, t1, 0))
         with pytest.raises(ValueError, match="made from another buffer"):
-            fc.frame_bytes(two, t1, 0)
-        assert bytes(fc.frame_bytes(two, loc.frame_table(two), 0)) == first  # its own table
+            fc.encaps.frame_bytes(two, t1, 0)
+        assert bytes(fc.encaps.frame_bytes(two, loc.frame_table(two), 0)) == first  # its own table
     # A table made by hand knows no buffer: it is used as given (as before).
-    by_hand = fc.FrameTable(table.offsets, table.lengths, table.frame_fragments, table.source, table.first_item,
+    by_hand = fc.encaps.FrameTable(table.offsets, table.lengths, table.frame_fragments, table.source, table.first_item,
                             table.end, table.has_delimiter)  # fmt: skip
-    assert bytes(fc.frame_bytes(b, by_hand, 0)) == b"XY"
+    assert bytes(fc.encaps.frame_bytes(b, by_hand, 0)) == b"XY"
 
 
 # ---------------------------------------------------------------- the fuzzers' findings, through the Python API
@@ -434,7 +435,7 @@ def test_fuzz_regression_inputs_through_the_python_api(target: str, path: Path) 
                 p.source == "tiled_full" and not p.optical_path_identifiers
             )
         else:
-            fc.locate_pixel_data(data)
+            fc.encaps.locate_pixel_data(data)
             fc.pixel_array(io.BytesIO(data))
     except ValueError:
         pass
@@ -448,10 +449,10 @@ def test_the_regression_folders_hold_inputs() -> None:
 def test_extended_offsets_closer_than_an_item_header_are_refused() -> None:
     # Found by fuzz_encaps: two offsets 3 bytes apart made `next - offset - 8` wrap around, so the length check
     # passed and the table held a frame running past the end of the buffer (caught only when it was read).
-    buf = fc.encapsulate([b"aaaa", b"bb", b"cc"], offset_table="none")
+    buf = fc.encaps.encapsulate([b"aaaa", b"bb", b"cc"], offset_table="none")
     with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table offsets 12 and 15 \(frame 2\) "
                                                      r"are 3 bytes apart, too close for an item header"):  # fmt: skip
-        fc.frame_table(buf, 3, [0, 12, 15], [4, 2, 2])
+        fc.encaps.frame_table(buf, 3, [0, 12, 15], [4, 2, 2])
 
 
 # ---------------------------------------------------------------- header claims refused before allocation (issue 18)
@@ -497,9 +498,9 @@ shape = (rows, rows, spp) if spp > 1 else (rows, rows)
 out = np.empty(shape, np.uint8)  # never written: its pages cost nothing
 for name, decode in [
     ("pixel_array", lambda: fc.pixel_array(path, out=out, threads=4)),
-    ("decode_frame", lambda: fc.decode_frame(stream, "deflate", rows, rows, spp, bits, out=out.reshape(-1),
+    ("decode_frame", lambda: fc.codecs.decode_frame(stream, "deflate", rows, rows, spp, bits, out=out.reshape(-1),
                                              planar=planar, backend="libdeflate")),
-    ("decode_frame zlib", lambda: fc.decode_frame(stream, "deflate", rows, rows, spp, bits, out=out.reshape(-1),
+    ("decode_frame zlib", lambda: fc.codecs.decode_frame(stream, "deflate", rows, rows, spp, bits, out=out.reshape(-1),
                                                   planar=planar, backend="zlib")),
 ]:
     before = hwm()

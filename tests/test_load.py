@@ -54,8 +54,8 @@ def jobs(files: dict[str, Path]) -> list[Callable[[], Any]]:
     for ts in (DEFLATE, RLE):  # encoding, frames on the engine's pool
         out.append(lambda ts=ts: bytes(fc.compress(copy.deepcopy(source), ts, threads=2).PixelData))
     bits = make_pixels(Layout(64, 64, 1, 1, frames=3), 9)
-    out.append(lambda: [fc.deflate(fc.pack_bits(b)) for b in bits])
-    out.append(lambda: fc.rle_encode(bits[0].tobytes(), 64, 64, 1, 1))
+    out.append(lambda: [fc.codecs.deflate(fc.codecs.pack_bits(b)) for b in bits])
+    out.append(lambda: fc.codecs.rle_encode(bits[0].tobytes(), 64, 64, 1, 1))
     return out
 
 
@@ -112,21 +112,22 @@ def repeated_calls(files: dict[str, Path], keep: list[Any] | None = None) -> Cal
     leak the measurement must see)."""
     layout = Layout(64, 64, frames=1)
     frame = make_pixels(layout, 3).tobytes()
-    deflated, rle = fc.deflate(frame), fc.rle_encode(frame, 64, 64, 1, 8)
+    deflated, rle = fc.codecs.deflate(frame), fc.codecs.rle_encode(frame, 64, 64, 1, 8)
     corrupt = bytearray(rle)
     corrupt[70:80] = b"\x7f" * 10  # a literal run past its segment's end
     truncated_file = to_bytes(dataset(make_pixels(Layout(8, 8, frames=2), 4), Layout(8, 8, frames=2), RLE))[:-40]
-    value = fc.encapsulate([b"ab", b"cd"])
+    value = fc.encaps.encapsulate([b"ab", b"cd"])
     path = files["deflate-rgb"]
 
     def step(i: int) -> None:
         results: list[Any] = [
-            fc.decode_frame(deflated, "deflate", 64, 64, 1, 8),
-            fc.rle_decode(rle, 64, 64, 1, 8),
-            fc.unpack_bits(deflated, 1000, bit_offset=i % 8),
+            fc.codecs.decode_frame(deflated, "deflate", 64, 64, 1, 8),
+            fc.codecs.rle_decode(rle, 64, 64, 1, 8),
+            fc.codecs.unpack_bits(deflated, 1000, bit_offset=i % 8),
         ]
-        for bad in (lambda: fc.inflate(deflated[:-9], 4096), lambda: fc.rle_decode(bytes(corrupt), 64, 64, 1, 8),
-                    lambda: fc.frame_table(value[:-3], 2), lambda: fc.unpack_bits(b"", 9)):  # fmt: skip
+        for bad in (lambda: fc.codecs.inflate(deflated[:-9], 4096),
+                    lambda: fc.codecs.rle_decode(bytes(corrupt), 64, 64, 1, 8),
+                    lambda: fc.encaps.frame_table(value[:-3], 2), lambda: fc.codecs.unpack_bits(b"", 9)):  # fmt: skip
             try:
                 bad()
             except ValueError:

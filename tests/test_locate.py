@@ -96,12 +96,12 @@ def test_pydicom_test_files(path: str) -> None:
     if ds is None or big_endian:
         # no top-level Pixel Data, not DICOM, big endian or deflated: always a clear error, never a guess
         with pytest.raises(fc.EncapsulationError):
-            fc.locate_pixel_data(path)
+            fc.encaps.locate_pixel_data(path)
         return
     raw = ds.get_item(0x7FE00010)
     data = Path(path).read_bytes()
-    loc = fc.locate_pixel_data(path)
-    assert loc == fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(path)
+    assert loc == fc.encaps.locate_pixel_data(data)
     assert loc.offset == raw.value_tell
     assert loc.encapsulated == (raw.length == UNDEFINED)
     assert loc.explicit_vr == (not raw.is_implicit_VR)
@@ -121,9 +121,9 @@ def test_pydicom_test_files(path: str) -> None:
     assert t.has_delimiter
     assert data[loc.offset : t.end - 8] == ds.PixelData
     n = loc.number_of_frames or 1
-    assert [bytes(f) for f in fc.iter_frames(data, t)] == list(generate_frames(ds.PixelData, number_of_frames=n))
+    assert [bytes(f) for f in fc.encaps.iter_frames(data, t)] == list(generate_frames(ds.PixelData, number_of_frames=n))
     # pydicom's files as a header-only buffer: everything up to the value is enough
-    assert fc.locate_pixel_data(data[: loc.offset]) == loc
+    assert fc.encaps.locate_pixel_data(data[: loc.offset]) == loc
 
 
 # ---------------------------------------------------------------- data sets built here
@@ -157,7 +157,7 @@ def body_with_sequences(explicit: bool) -> bytes:
 def test_sequences_of_undefined_length_are_skipped(explicit: bool, with_meta: bool, tmp_path) -> None:
     ts = (ExplicitVRLittleEndian if explicit else ImplicitVRLittleEndian) if with_meta else None
     data = dicom_file(ts, body_with_sequences(explicit))
-    loc = fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(data)
     assert loc.offset == len(data) - len(ENCAPS) - 8
     assert loc.encapsulated and loc.length is None
     assert loc.explicit_vr == explicit and loc.transfer_syntax == ts
@@ -165,14 +165,14 @@ def test_sequences_of_undefined_length_are_skipped(explicit: bool, with_meta: bo
     assert loc.number_of_frames == 2
     path = tmp_path / "seq.dcm"
     path.write_bytes(data)
-    assert fc.locate_pixel_data(path) == loc
-    assert fc.locate_pixel_data(str(path)) == loc
+    assert fc.encaps.locate_pixel_data(path) == loc
+    assert fc.encaps.locate_pixel_data(str(path)) == loc
     # pydicom agrees
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pydicom.dcmread(path, force=True)
     assert ds.get_item(0x7FE00010).value_tell == loc.offset
-    assert [bytes(fc.frame_bytes(data, loc.frame_table(data), i)) for i in range(2)] == [
+    assert [bytes(fc.encaps.frame_bytes(data, loc.frame_table(data), i)) for i in range(2)] == [
         b"\xff\xd8ab\xff\xd9",
         b"\xff\xd8cd\xff\xd9",
     ]
@@ -191,7 +191,7 @@ def test_un_of_undefined_length_holds_implicit_vr(tmp_path) -> None:
         + DELIMITER
     )
     data = dicom_file(JPEGBaseline8Bit, body)
-    loc = fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(data)
     assert loc.offset == len(data) - len(ENCAPS) - 8
     assert loc.transfer_syntax == JPEGBaseline8Bit
     # read the nested data set as explicit VR instead and it would be garbage: "1." is no VR
@@ -204,7 +204,7 @@ def test_un_of_undefined_length_holds_implicit_vr(tmp_path) -> None:
 
 def test_extended_offset_table_and_stray_delimiter() -> None:
     frames = [b"\xff\xd8" + bytes([i]) * (10 + i) + b"\xff\xd9" for i in range(5)]
-    enc, eot, lengths = fc.encapsulate_extended(frames)
+    enc, eot, lengths = fc.encaps.encapsulate_extended(frames)
     body = (
         element(0x00280008, "IS", b"5 ")
         + element(0xFFFEE0DD, "", b"")  # a stray sequence delimiter at the top level
@@ -215,13 +215,13 @@ def test_extended_offset_table_and_stray_delimiter() -> None:
         + DELIMITER
     )
     data = dicom_file(JPEGBaseline8Bit, body)
-    loc = fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(data)
     assert loc.extended_offsets.tolist() == list(struct.unpack("<5Q", eot))
     assert loc.extended_lengths.tolist() == list(struct.unpack("<5Q", lengths))
     assert not loc.extended_offsets.flags.writeable
     t = loc.frame_table(data)
     assert t.source == "extended"
-    assert [bytes(f) for f in fc.iter_frames(data, t)] == [f + b"\x00" * (len(f) % 2) for f in frames]
+    assert [bytes(f) for f in fc.encaps.iter_frames(data, t)] == [f + b"\x00" * (len(f) % 2) for f in frames]
 
 
 def test_native_pixel_data_and_values() -> None:
@@ -230,18 +230,18 @@ def test_native_pixel_data_and_values() -> None:
         + element(0x7FE00010, "OW", b"\x01\x02" * 8)
         + element(0xFFFCFFFC, "OB", b"\x00" * 4)
     )
-    loc = fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, body))
+    loc = fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, body))
     assert (loc.encapsulated, loc.length, loc.vr, loc.number_of_frames) == (False, 16, "OW", 12)
     with pytest.raises(fc.EncapsulationError, match="native"):
         loc.frame_table(dicom_file(ExplicitVRLittleEndian, body))
     for bad in (b"1.5 ", b"", b"1\\2 ", b"-3"):
         body = element(0x00280008, "IS", bad) + element(0x7FE00010, "OB", b"")
-        assert fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, body)).number_of_frames is None
+        assert fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, body)).number_of_frames is None
 
 
 def test_data_set_that_contradicts_its_transfer_syntax() -> None:
     body = element(0x00080016, "UI", b"1.2\x00", explicit=False) + pixel_data_element(False) + ENCAPS + DELIMITER
-    loc = fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, body))
+    loc = fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, body))
     assert not loc.explicit_vr and loc.offset == 132 + len(file_meta(ExplicitVRLittleEndian)) + 12 + 8
 
 
@@ -259,10 +259,10 @@ def test_a_file_written_by_pydicom_with_sequences(tmp_path) -> None:
     for it in ds.ReferencedImageSequence:
         it.is_undefined_length_sequence_item = True
     ds.NumberOfFrames = 2
-    ds.PixelData = fc.encapsulate([b"\xff\xd8ab\xff\xd9", b"\xff\xd8cd\xff\xd9"])
+    ds.PixelData = fc.encaps.encapsulate([b"\xff\xd8ab\xff\xd9", b"\xff\xd8cd\xff\xd9"])
     path = tmp_path / "pd.dcm"
     ds.save_as(path, enforce_file_format=True)
-    loc = fc.locate_pixel_data(path)
+    loc = fc.encaps.locate_pixel_data(path)
     assert loc.offset == pydicom.dcmread(path).get_item(0x7FE00010).value_tell
     assert loc.frame_table(path.read_bytes()).source == "basic"
 
@@ -272,43 +272,45 @@ def test_a_file_written_by_pydicom_with_sequences(tmp_path) -> None:
 
 def test_errors() -> None:
     ok = dicom_file(JPEGBaseline8Bit, pixel_data_element() + ENCAPS + DELIMITER)
-    assert fc.locate_pixel_data(ok).offset == len(ok) - len(ENCAPS) - 8
+    assert fc.encaps.locate_pixel_data(ok).offset == len(ok) - len(ENCAPS) - 8
     with pytest.raises(fc.EncapsulationError, match=r"no Pixel Data \(7FE0,0010\)"):
-        fc.locate_pixel_data(dicom_file(JPEGBaseline8Bit, element(0x00100010, "PN", b"AB")))
+        fc.encaps.locate_pixel_data(dicom_file(JPEGBaseline8Bit, element(0x00100010, "PN", b"AB")))
     with pytest.raises(fc.EncapsulationError, match="Big Endian"):
-        fc.locate_pixel_data(dicom_file("1.2.840.10008.1.2.2", b""))
+        fc.encaps.locate_pixel_data(dicom_file("1.2.840.10008.1.2.2", b""))
     with pytest.raises(fc.EncapsulationError, match="deflated"):
-        fc.locate_pixel_data(dicom_file("1.2.840.10008.1.2.1.99", b"\x01\x02"))
+        fc.encaps.locate_pixel_data(dicom_file("1.2.840.10008.1.2.1.99", b"\x01\x02"))
     with pytest.raises(fc.EncapsulationError, match=r"\(0010,0010\) at offset \d+ has no valid VR"):
-        fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, element(0x00080016, "UI", b"12") + b"\x10\x00\x10\x00\x00\x00\x02\x00AB"))
+        fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, element(0x00080016, "UI", b"12") + b"\x10\x00\x10\x00\x00\x00\x02\x00AB"))
     with pytest.raises(fc.EncapsulationError, match=r"\(0040,A160\) at offset \d+ with VR UT has undefined length"):
-        fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, element(0x0040A160, "UT", b"", length=UNDEFINED)))
+        fc.encaps.locate_pixel_data(
+            dicom_file(ExplicitVRLittleEndian, element(0x0040A160, "UT", b"", length=UNDEFINED))
+        )
     with pytest.raises(fc.EncapsulationError, match="Extended Offset Table .* not a multiple of 8"):
-        fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, element(0x7FE00001, "OV", b"\x00" * 12)))
+        fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, element(0x7FE00001, "OV", b"\x00" * 12)))
     deep = element(0x7FE00010, "OB", b"", length=UNDEFINED)
     for _ in range(70):
         deep = element(0x00081115, "SQ", b"", length=UNDEFINED) + element(0xFFFEE000, "", b"", length=UNDEFINED) + deep
     with pytest.raises(fc.EncapsulationError, match="nested more than 64 deep"):
-        fc.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, deep))
+        fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, deep))
     with pytest.raises(TypeError):
-        fc.locate_pixel_data(12)  # type: ignore[arg-type]
+        fc.encaps.locate_pixel_data(12)  # type: ignore[arg-type]
 
 
 def test_os_errors(tmp_path) -> None:
     with pytest.raises(FileNotFoundError) as e:
-        fc.locate_pixel_data(tmp_path / "missing.dcm")
+        fc.encaps.locate_pixel_data(tmp_path / "missing.dcm")
     assert e.value.filename == tmp_path / "missing.dcm"
     with pytest.raises(OSError):
-        fc.locate_pixel_data(tmp_path)
+        fc.encaps.locate_pixel_data(tmp_path)
 
 
 def test_every_truncation_of_a_header() -> None:
     data = dicom_file(ExplicitVRLittleEndian, body_with_sequences(True))
-    loc = fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(data)
     header_end = loc.offset
     for cut in range(len(data)):
         try:
-            got = fc.locate_pixel_data(data[:cut])
+            got = fc.encaps.locate_pixel_data(data[:cut])
         except fc.EncapsulationError:
             assert cut < header_end
             continue
@@ -323,7 +325,7 @@ def test_random_corruption_never_crashes() -> None:
         for pos in rng.integers(132, len(b), int(rng.integers(1, 4))):
             b[pos] = int(rng.integers(0, 256))
         try:
-            loc = fc.locate_pixel_data(bytes(b))
+            loc = fc.encaps.locate_pixel_data(bytes(b))
         except fc.EncapsulationError:
             continue
         assert loc.offset <= len(b)
@@ -335,7 +337,7 @@ def test_hypothesis_garbage_after_the_meta(junk: bytes, explicit: bool, cut: int
     ts = ExplicitVRLittleEndian if explicit else ImplicitVRLittleEndian
     for data in (dicom_file(ts, junk), junk, dicom_file(ts, body_with_sequences(explicit))[:cut] + junk):
         try:
-            loc = fc.locate_pixel_data(data)
+            loc = fc.encaps.locate_pixel_data(data)
         except fc.EncapsulationError:
             continue
         assert loc.element_offset < loc.offset <= len(data)
@@ -347,7 +349,7 @@ def test_reads_only_the_header(tmp_path) -> None:
     if not io_stats.exists():
         pytest.skip("needs Linux /proc/self/io to count the bytes read")
     frames = [os.urandom(4000)] * 12_000
-    enc, eot, lengths = fc.encapsulate_extended(frames, delimiter=True)
+    enc, eot, lengths = fc.encaps.encapsulate_extended(frames, delimiter=True)
     body = element(0x00280008, "IS", b"12000 ") + element(0x7FE00001, "OV", eot) + element(0x7FE00002, "OV", lengths)
     path = tmp_path / "big.dcm"
     path.write_bytes(dicom_file(JPEGBaseline8Bit, body + pixel_data_element()) + enc)
@@ -356,11 +358,11 @@ def test_reads_only_the_header(tmp_path) -> None:
         return int(next(line for line in io_stats.read_text().splitlines() if line.startswith("rchar")).split()[1])
 
     before = rchar()
-    loc = fc.locate_pixel_data(path)
+    loc = fc.encaps.locate_pixel_data(path)
     read = rchar() - before
     assert loc.number_of_frames == 12_000 and len(loc.extended_offsets) == 12_000
     assert read <= loc.offset + 65536 + 4096, read  # the header (192 KB of EOT) and one block, not the 48 MB
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         t = loc.frame_table(mm)
         assert t.source == "extended" and t.has_delimiter and t.end == len(mm)
-        assert bytes(fc.frame_bytes(mm, t, 11_999)) == frames[0]
+        assert bytes(fc.encaps.frame_bytes(mm, t, 11_999)) == frames[0]

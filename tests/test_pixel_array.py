@@ -487,7 +487,7 @@ def test_frames_of_several_fragments(ts: str, fragments: int) -> None:
 @pytest.mark.parametrize("ts", by_backend(ALL, [NAMES[t] for t in ALL]))
 def test_truncated_file(ts: str, tmp_path: Path) -> None:
     """Cut at every byte: a ValueError (DecodeError and EncapsulationError are ValueErrors), never an array; only
-    encapsulated data cut just before its sequence delimiter decodes, as a value without one is read (README)."""
+    encapsulated data cut just before its sequence delimiter decodes, as a value without one is read (docs/codecs.md)."""
     layout = Layout(6, 6, bits=16, frames=3)
     data = to_bytes(dataset(make_pixels(layout), layout, ts))
     whole = len(data) - 8 if ts in ENCAPSULATED else len(data)

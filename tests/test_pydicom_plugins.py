@@ -450,7 +450,7 @@ def test_deflate_level_option_is_checked() -> None:
 def test_deflate_backend_option(name: str, level: int | None) -> None:
     """deflate_backend="libdeflate": each frame is libdeflate's stream of the native (1-bit: packed) frame at the
     level (-1, the default, is 6; up to 12), which zlib decodes and pydicom reads back through our decoder."""
-    if fc.libdeflate_version is None:
+    if fc.codecs.libdeflate_version is None:
         pytest.skip(NO_LIBDEFLATE)
     case = _case(name)
     ds = case.dataset()
@@ -458,7 +458,7 @@ def test_deflate_backend_option(name: str, level: int | None) -> None:
     ds.compress(DEFLATE, case.array_for_compress(), encoding_plugin="framecodec", deflate_backend="libdeflate", **opts)
     for i, frag in enumerate(fragments(ds)):
         native = case.compressed().frame_native(i)
-        ref = fc.deflate(native, -1 if level is None else level, "libdeflate")
+        ref = fc.codecs.deflate(native, -1 if level is None else level, "libdeflate")
         assert frag == ref + b"\x00" * (len(ref) % 2)
         assert zlib.decompressobj(wbits=-15).decompress(frag) == native
     same(ds.pixel_array, case.expected())

@@ -302,7 +302,7 @@ def test_frames_past_4_gib_through_the_extended_offset_table(big: Slide) -> None
     past = np.flatnonzero(s.frame_offsets > 0xFFFFFFFF)
     assert len(past) >= 10 and past[-1] == s.number_of_frames - 1
     ds = pydicom.dcmread(s.path, stop_before_pixels=True)
-    loc = fc.locate_pixel_data(str(s.path))
+    loc = fc.encaps.locate_pixel_data(str(s.path))
     with fc.FrameReader(s.path) as r, open(s.path, "rb") as f:
         assert r.transfer_syntax == ENCAPSULATED_UNCOMPRESSED
         table = r.frame_table

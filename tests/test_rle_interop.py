@@ -83,7 +83,7 @@ def tool_encodes_we_decode(tmp_path: Path, case: tuple, encode: list[str]) -> No
     frames = list(generate_frames(ds.PixelData, number_of_frames=nframes))
     assert len(frames) == nframes
     for frame, expected in zip(frames, arr):
-        out = fc.rle_decode(frame, rows, cols, spp, bits)
+        out = fc.codecs.rle_decode(frame, rows, cols, spp, bits)
         assert out.tobytes() == expected.astype(expected.dtype.newbyteorder("<")).tobytes()
 
 
@@ -91,7 +91,7 @@ def we_encode_tool_decodes(tmp_path: Path, case: tuple, decode: list[str]) -> No
     _, spp, bits, dtype, nframes, rows, cols = case
     arr = source_frames(spp, bits, dtype, nframes, rows, cols)
     ds = dataset(arr, spp, bits)
-    ds.PixelData = encapsulate([fc.rle_encode(frame, rows, cols, spp, bits) for frame in arr])
+    ds.PixelData = encapsulate([fc.codecs.rle_encode(frame, rows, cols, spp, bits) for frame in arr])
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
     ds.file_meta.TransferSyntaxUID = RLELossless
@@ -156,7 +156,7 @@ def test_gdcm_misdecodes_16bit_rgb_from_every_encoder(tmp_path: Path) -> None:
     src = tmp_path / "native.dcm"
     dataset(arr, spp, bits).save_as(src, enforce_file_format=True)
     ours = dataset(arr, spp, bits)
-    ours.PixelData = encapsulate([fc.rle_encode(arr[0], rows, cols, spp, bits)])
+    ours.PixelData = encapsulate([fc.codecs.rle_encode(arr[0], rows, cols, spp, bits)])
     ours["PixelData"].VR = "OB"
     ours["PixelData"].is_undefined_length = True
     ours.file_meta.TransferSyntaxUID = RLELossless
@@ -166,7 +166,7 @@ def test_gdcm_misdecodes_16bit_rgb_from_every_encoder(tmp_path: Path) -> None:
     decoded = []
     for name in ("ours", "gdcm", "dcmtk"):
         frame = next(generate_frames(pydicom.dcmread(tmp_path / f"{name}.dcm").PixelData, number_of_frames=1))
-        assert fc.rle_decode(frame, rows, cols, spp, bits).tobytes() == arr[0].tobytes()
+        assert fc.codecs.rle_decode(frame, rows, cols, spp, bits).tobytes() == arr[0].tobytes()
         run(["gdcmconv", "--raw", str(tmp_path / f"{name}.dcm"), str(tmp_path / f"{name}.raw.dcm")])
         decoded.append(pydicom.dcmread(tmp_path / f"{name}.raw.dcm").PixelData)
     if decoded[0] == arr[0].tobytes():

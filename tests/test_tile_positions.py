@@ -20,7 +20,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import generate_uid
 
 import framecodec as fc
-from framecodec._slide_positions import SlidePositions, tile_positions
+from framecodec.slide import SlidePositions, tile_positions
 from wsi_util import (
     Frame,
     Slide,
@@ -117,7 +117,7 @@ def test_a_path_reads_only_the_header(tmp_path: Path) -> None:
     data = big_wsi_file(slide, shuffled(slide.full_order(), 4))
     path = tmp_path / "slide.dcm"
     path.write_bytes(data)
-    header_end = fc.locate_pixel_data(data).offset
+    header_end = fc.encaps.locate_pixel_data(data).offset
 
     def rchar() -> int:
         return int(next(line for line in io_stats.read_text().splitlines() if line.startswith("rchar")).split()[1])
@@ -576,7 +576,7 @@ def truncation_sample() -> tuple[bytes, int]:
     ds = wsi_dataset(Slide(across=3, down=2, planes=2, paths=("a", "b")), frames)
     set_lengths(ds, "mixed", seed=4)
     data = to_bytes(ds)
-    return data, fc.locate_pixel_data(data).offset
+    return data, fc.encaps.locate_pixel_data(data).offset
 
 
 def test_every_truncation() -> None:
@@ -595,7 +595,7 @@ def test_every_truncation() -> None:
 def test_truncated_big_file() -> None:
     slide = Slide(across=40, down=25, planes=2, paths=("a", "b"))
     data = big_wsi_file(slide, shuffled(slide.full_order(), 3), explicit=True, undefined=True)
-    header_end = fc.locate_pixel_data(data).offset
+    header_end = fc.encaps.locate_pixel_data(data).offset
     for cut in np.random.default_rng(1).integers(0, header_end, 400).tolist():
         with pytest.raises(fc.EncapsulationError, match="truncated|past the end|no Pixel Data"):
             tile_positions(data[:cut])

@@ -219,7 +219,7 @@ def test_transcode_deflate_levels_are_pythons_zlib(level: int | None, tmp_path: 
     frags = walk_items(pydicom.dcmread(dst).PixelData).fragments
     native = frame_bytes(stored_values(arr, layout), layout)
     assert frags == [pad(zlib.compress(f, 6 if level is None else level, wbits=-15)) for f in native]
-    if fc.libdeflate_version is None:
+    if fc.codecs.libdeflate_version is None:
         pytest.skip(f"libdeflate part: {NO_LIBDEFLATE}")
     small = fc.transcode(src, tmp_path / "small.dcm", "deflate", level=12, backend="libdeflate")
     assert_identical(own_decode(small), arr)

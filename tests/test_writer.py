@@ -241,7 +241,7 @@ def test_deflate_frames_are_pythons_zlib(name: str, level: int | None, tmp_path:
 
 
 def test_libdeflate_backend(tmp_path: Path) -> None:
-    if fc.libdeflate_version is None:
+    if fc.codecs.libdeflate_version is None:
         pytest.skip(NO_LIBDEFLATE)
     layout = LAYOUTS["int16-stored12"]
     ds, arr, frames = source(layout)
@@ -259,7 +259,7 @@ def test_libdeflate_backend(tmp_path: Path) -> None:
     ids=["level10-zlib", "level-2", "level13-libdeflate", "unknown-backend", "unknown-offset-table", "threads0"],
 )  # fmt: skip
 def test_bad_options_are_refused_before_anything_is_written(kwargs: dict[str, Any], tmp_path: Path) -> None:
-    if kwargs.get("backend") == "libdeflate" and fc.libdeflate_version is None:
+    if kwargs.get("backend") == "libdeflate" and fc.codecs.libdeflate_version is None:
         pytest.skip(NO_LIBDEFLATE)
     ds, _, _ = source(LAYOUTS["grey8"])
     with pytest.raises(ValueError):

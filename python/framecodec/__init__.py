@@ -1,55 +1,37 @@
 """framecodec: C++-accelerated codecs for DICOM pixel data.
 
+The names users call, here at the top level:
+
 - Whole data sets: ``pixel_array`` / ``iter_pixels`` decode every frame of a file, file object or
   ``Dataset`` on the process's pool of C++ threads; ``compress`` / ``decompress`` encode and decode data sets.
 - pydicom: ``import framecodec`` registers decoding and encoding plugins named ``framecodec`` (tried first)
   for RLE Lossless, Deflated Image Frame Compression and Encapsulated Uncompressed, and decoding plugins for
   JPEG (8-bit), JPEG-LS, JPEG 2000 and HTJ2K (libjpeg-turbo, CharLS, OpenJPEG, OpenJPH, when the build found
-  them); ``unregister()`` restores pydicom's own.
-- Huge files: ``FrameReader(path)`` reads frames at random and whole-slide regions (``read_region``, at full
-  or reduced resolution).
+  them); ``unregister()`` restores pydicom's own, ``register()`` puts ours first again. The UIDs
+  ``RLELossless``, ``DeflatedImageFrameCompression`` and ``EncapsulatedUncompressedExplicitVRLittleEndian``
+  name the syntaxes for ``Dataset.compress`` (pydicom 3.0.x has no constant for the last two).
+- Huge files: ``FrameReader(path_or_url)`` reads frames at random and whole-slide regions (``read_region``, at
+  full or reduced resolution); ``write_index`` writes the sidecar index of a file with no offset table.
 - Writing in bounded memory: ``FrameWriter(path, dataset, transfer_syntax)`` writes a multi-frame file batch by
   batch; ``transcode(src, dst, to)`` converts a file into Deflated Image Frame Compression, RLE Lossless,
   Encapsulated Uncompressed or native Explicit VR Little Endian through it.
 - Deflate backends: the system zlib and, when the build found it, libdeflate (decoding by default);
-  ``backends()`` says which each path uses.
-- Kernels, one frame at a time: ``deflate``/``inflate``, ``pack_bits``/``unpack_bits``,
-  ``rle_encode``/``rle_decode``, ``decode_frame``; encapsulated Pixel Data: ``locate_pixel_data``,
-  ``frame_table``, ``frame_bytes``, ``encapsulate``. They take any C-contiguous buffer without copying it,
-  release the GIL while they run and decode straight into the caller's numpy buffer.
+  ``backends()`` says which each path uses (a ``Backends`` dict).
+- Errors: ``DecodeError`` (corrupt compressed data) and ``EncapsulationError`` (malformed encapsulated Pixel
+  Data or data set), both ``ValueError``, naming the frame and the problem.
+
+The other tiers are public modules: ``framecodec.codecs`` (the kernels, one frame at a time: deflate / inflate,
+pack_bits / unpack_bits, rle_encode / rle_decode, decode_frame, ...), ``framecodec.encaps`` (encapsulated Pixel
+Data: locate_pixel_data, frame_table, frame_bytes, encapsulate, ...), ``framecodec.slide`` (whole-slide geometry,
+tile_positions) and ``framecodec.dask`` (Dask arrays and cohort transcoding).
 """
 
 from __future__ import annotations
 
-from ._core import (
-    DecodeError,
-    EncapsulationError,
-    decode_frame,
-    default_threads,
-    deflate,
-    deflate_bound,
-    encapsulate,
-    encapsulate_extended,
-    inflate,
-    libdeflate_version,
-    pack_bits,
-    rle_decode,
-    rle_encode,
-    unpack_bits,
-    zlib_version,
-)
+from ._core import DecodeError, EncapsulationError
+from . import codecs, encaps, slide
 from ._backends import Backends, backends
 from ._compress import compress, decompress
-from .encaps import (
-    FragmentTable,
-    FrameTable,
-    PixelDataLocation,
-    frame_bytes,
-    frame_table,
-    iter_frames,
-    locate_pixel_data,
-    scan_fragments,
-)
 from .pixels import iter_pixels, pixel_array
 from .reader import FrameReader
 from ._index import write_index
@@ -73,37 +55,16 @@ __all__ = [
     "DeflatedImageFrameCompression",
     "EncapsulatedUncompressedExplicitVRLittleEndian",
     "EncapsulationError",
-    "FragmentTable",
     "FrameReader",
     "FrameWriter",
-    "FrameTable",
-    "PixelDataLocation",
     "RLELossless",
     "backends",
     "compress",
-    "decode_frame",
     "decompress",
-    "default_threads",
-    "deflate",
-    "deflate_bound",
-    "encapsulate",
-    "encapsulate_extended",
-    "frame_bytes",
-    "frame_table",
-    "inflate",
-    "iter_frames",
     "iter_pixels",
-    "libdeflate_version",
-    "locate_pixel_data",
-    "pack_bits",
     "pixel_array",
     "register",
-    "rle_decode",
-    "rle_encode",
-    "scan_fragments",
     "transcode",
-    "unpack_bits",
     "unregister",
-    "zlib_version",
     "write_index",
 ]

@@ -89,7 +89,7 @@ def tile_positions(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes] |
 
     Takes a path (read in 64 KiB blocks up to the Pixel Data element's header) or a buffer holding the whole
     file (an ``mmap``, bytes, a numpy array; the preamble and file meta are optional, implicit or explicit VR
-    little endian, as for :func:`framecodec.locate_pixel_data`). Walks the top-level data set once and reads
+    little endian, as for :func:`framecodec.encaps.locate_pixel_data`). Walks the top-level data set once and reads
     from each frame's Per-Frame Functional Groups item its Plane Position (Slide) (column and row position,
     Z offset) and Optical Path Identification; a frame without them takes those of the Shared Functional
     Groups Sequence. A TILED_FULL image without explicit positions is placed by the implicit order of PS3.3
@@ -100,7 +100,7 @@ def tile_positions(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes] |
     Per-Frame Functional Groups Sequence whose item count is not Number of Frames, a frame without a position
     and no shared one in an image that is not TILED_FULL, a TILED_FULL image without what places its tiles,
     a malformed or truncated element, no Pixel Data; ``OSError`` when the file cannot be read (or is not a
-    regular file). ``bytes`` are the file's contents, as in :func:`framecodec.locate_pixel_data`.
+    regular file). ``bytes`` are the file's contents, as in :func:`framecodec.encaps.locate_pixel_data`.
     """
     if isinstance(path_or_buffer, (str, os.PathLike)):
         raw = _core._tile_positions_file(path_or_buffer)

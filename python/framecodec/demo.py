@@ -64,16 +64,16 @@ def rle_demo(seg: npt.NDArray[np.uint8], pydicom_frames: int = 8) -> bool:
     """RLE Lossless round trip of every frame, timed against pydicom's pure-Python RLE codec on the
     first few frames (it runs at tens of MB/s). Returns whether everything matched."""
     frames, rows, cols = seg.shape
-    fragments = [fc.rle_encode(frame, rows, cols, 1, 1) for frame in seg]
+    fragments = [fc.codecs.rle_encode(frame, rows, cols, 1, 1) for frame in seg]
     decoded = np.empty_like(seg)
 
     def fc_decode() -> None:
         for i, frag in enumerate(fragments):
-            fc.rle_decode(frag, rows, cols, 1, 1, out=decoded[i].reshape(-1))
+            fc.codecs.rle_decode(frag, rows, cols, 1, 1, out=decoded[i].reshape(-1))
 
     fc_decode()
     ok = np.array_equal(decoded, seg)
-    t_enc = best_of(lambda: [fc.rle_encode(frame, rows, cols, 1, 1) for frame in seg])
+    t_enc = best_of(lambda: [fc.codecs.rle_encode(frame, rows, cols, 1, 1) for frame in seg])
     t_dec = best_of(fc_decode)
     encoded = sum(len(f) for f in fragments)
     mb = seg.nbytes / 1e6
@@ -92,14 +92,14 @@ def rle_demo(seg: npt.NDArray[np.uint8], pydicom_frames: int = 8) -> bool:
         return RLELosslessEncoder.encode(r, encoding_plugin="pydicom", **opts)
 
     def _rle_decode_frame(f: bytes) -> bytes:
-        value = fc.encapsulate([f])  # the decoder reads encapsulated Pixel Data
+        value = fc.encaps.encapsulate([f])  # the decoder reads encapsulated Pixel Data
         return bytes(RLELosslessDecoder.as_buffer(value, decoding_plugin="pydicom", **opts)[0])
 
     few = seg[:pydicom_frames]
     raw = [frame.tobytes() for frame in few]
     theirs = [_encode_frame(r) for r in raw]
     ok = ok and all(_rle_decode_frame(f) == r for f, r in zip(fragments, raw))
-    ok = ok and all(fc.rle_decode(t, rows, cols, 1, 1).tobytes() == r for t, r in zip(theirs, raw))
+    ok = ok and all(fc.codecs.rle_decode(t, rows, cols, 1, 1).tobytes() == r for t, r in zip(theirs, raw))
     t_enc_ref = best_of(lambda: [_encode_frame(r) for r in raw], 3) * frames / len(few)
     t_dec_ref = best_of(lambda: [_rle_decode_frame(f) for f in fragments[: len(few)]], 3)
     t_dec_ref *= frames / len(few)
@@ -120,7 +120,7 @@ def run(frames: int = 64, size: int = 512) -> int:
     raw_bytes = seg.nbytes  # one byte per pixel, as an application holds the mask
 
     def fc_encode() -> list[bytes]:
-        return [pad_even(fc.deflate(fc.pack_bits(frame))) for frame in seg]
+        return [pad_even(fc.codecs.deflate(fc.codecs.pack_bits(frame))) for frame in seg]
 
     def zlib_encode() -> list[bytes]:
         out = []
@@ -135,8 +135,8 @@ def run(frames: int = 64, size: int = 512) -> int:
     def fc_decode(backend: Backend | None = None) -> None:
         packed = np.empty(packed_len, dtype=np.uint8)
         for i, frag in enumerate(fragments):
-            fc.inflate(frag, packed_len, out=packed, backend=backend)
-            fc.unpack_bits(packed, nbits, out=decoded[i].reshape(-1))
+            fc.codecs.inflate(frag, packed_len, out=packed, backend=backend)
+            fc.codecs.unpack_bits(packed, nbits, out=decoded[i].reshape(-1))
 
     def zlib_decode() -> list[npt.NDArray[np.uint8]]:
         return [
@@ -219,21 +219,22 @@ def encapsulation_demo(fragments: list[bytes], size: int, path: Path) -> bool:
     copied)."""
     from pydicom.encaps import encapsulate as pydicom_encapsulate
 
-    value = fc.encapsulate(fragments)
+    value = fc.encaps.encapsulate(fragments)
     identical = value == pydicom_encapsulate(fragments)
-    t_enc, t_enc_ref = best_of(lambda: fc.encapsulate(fragments)), best_of(lambda: pydicom_encapsulate(fragments))
+    t_enc = best_of(lambda: fc.encaps.encapsulate(fragments))
+    t_enc_ref = best_of(lambda: pydicom_encapsulate(fragments))
 
     write_segmentation(path, value, len(fragments), size)
 
-    def find() -> tuple[fc.PixelDataLocation, fc.FrameTable]:
-        loc = fc.locate_pixel_data(path)
+    def find() -> tuple[fc.encaps.PixelDataLocation, fc.encaps.FrameTable]:
+        loc = fc.encaps.locate_pixel_data(path)
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             return loc, loc.frame_table(mm)
 
     t_find = best_of(find)
     loc, table = find()
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        views = list(fc.iter_frames(mm, table))
+        views = list(fc.encaps.iter_frames(mm, table))
         found = (
             table.source == "basic"
             and len(views) == len(fragments)

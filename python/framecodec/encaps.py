@@ -1,4 +1,16 @@
-"""Encapsulated Pixel Data (PS3.5 A.4): scanning fragments and frames, locating Pixel Data in a file.
+"""Encapsulated Pixel Data (PS3.5 A.4): scanning fragments and frames, locating Pixel Data in a file, writing it.
+
+- :func:`locate_pixel_data` -> :class:`PixelDataLocation`: where the Pixel Data value is in a file or buffer, its
+  transfer syntax, Number of Frames and Extended Offset Table; a path is read only up to the Pixel Data element.
+- :func:`frame_table` -> :class:`FrameTable`: each frame's fragments, from the Extended or Basic Offset Table, one
+  fragment per frame, or JPEG / JPEG 2000 start markers (``PixelDataLocation.frame_table(buffer)`` for a file).
+- :func:`frame_bytes`, :func:`iter_frames`: a frame's codestream, a zero-copy ``memoryview`` when it is one
+  fragment, joined ``bytes`` otherwise.
+- :func:`scan_fragments` -> :class:`FragmentTable`: every fragment, the Basic Offset Table, the delimiter.
+- :func:`encapsulate`, :func:`encapsulate_extended`: one fragment per frame, byte-identical to
+  ``pydicom.encaps.encapsulate`` / ``encapsulate_extended``.
+- :class:`EncapsulationError` (a ``ValueError``, also ``framecodec.EncapsulationError``): malformed, truncated
+  or inconsistent data, naming the frame or byte offset.
 
 The native core walks the item sequence with the GIL released and fills numpy arrays; nothing here
 copies a frame until :func:`frame_bytes` is asked for one, and a frame that is one fragment comes
@@ -6,10 +18,10 @@ back as a zero-copy ``memoryview`` of the caller's buffer. Every offset is a byt
 start of the buffer that was scanned, so a whole file in an ``mmap`` and the location that
 :func:`locate_pixel_data` reports fit together::
 
-    loc = framecodec.locate_pixel_data(path)            # reads only the header
+    loc = locate_pixel_data(path)                       # reads only the header
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         table = loc.frame_table(mm)                      # or frame_table(mm, n, offset=loc.offset, ...)
-        first = framecodec.frame_bytes(mm, table, 0)
+        first = frame_bytes(mm, table, 0)
         ...
         del first                                        # release views before the mmap closes
 
@@ -33,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
-from ._core import EncapsulationError
+from ._core import EncapsulationError, encapsulate, encapsulate_extended
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -48,6 +60,8 @@ __all__ = [
     "FragmentTable",
     "FrameTable",
     "PixelDataLocation",
+    "encapsulate",
+    "encapsulate_extended",
     "frame_bytes",
     "frame_table",
     "iter_frames",

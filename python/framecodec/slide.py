@@ -1,6 +1,12 @@
 """The geometry of tiled images (VL Whole Slide Microscopy, PS3.3 C.8.12.4): where each frame lies in the
 total pixel matrix, and on which focal plane and optical path.
 
+- :class:`SlideGeometry`: what ``FrameReader.geometry`` returns: the total pixel matrix, every frame's 0-based
+  top-left (x, y), focal plane and optical path, and ``frames_in`` (the frames a rectangle meets).
+- :func:`tile_positions` -> :class:`SlidePositions`: every frame's Plane Position (Slide) straight from a path or
+  buffer, in one C++ walk of the header without a pydicom ``Dataset`` (1-based, as stored; Z offsets, focal
+  planes, optical paths); ``source`` (a :data:`PositionSource`) says where the positions came from.
+
 TILED_FULL positions follow from the attributes alone (PS3.3 C.7.6.17.3: frames run along a row of tiles,
 then down the rows, then through the focal planes, then the optical paths). TILED_SPARSE positions are each
 frame's Plane Position (Slide) Sequence in the Per-Frame Functional Groups (C.8.12.6.1), read by one C++
@@ -16,11 +22,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ._layout import PixelLayout
+from ._slide_positions import PositionSource, SlidePositions, tile_positions
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-__all__ = ["SlideGeometry", "slide_geometry"]
+# slide_geometry is FrameReader's (it takes the reader's private PixelLayout); users call FrameReader.geometry.
+__all__ = ["PositionSource", "SlideGeometry", "SlidePositions", "tile_positions"]
 
 
 @dataclass(frozen=True)
@@ -115,8 +123,6 @@ def _tiled_full(ds: Dataset, layout: PixelLayout, total_columns: int, total_rows
 
 def _tiled_sparse(buffer: Any, layout: PixelLayout, total_columns: int, total_rows: int,
                   identifiers: tuple[str, ...], organization: str) -> SlideGeometry:  # fmt: skip
-    from ._slide_positions import tile_positions
-
     found = tile_positions(buffer)
     n = layout.number_of_frames
     positions = np.stack([found.column_positions.astype(np.int64) - 1, found.row_positions.astype(np.int64) - 1], 1)

@@ -80,7 +80,7 @@ def rle_seeds(out: Path) -> None:
         layout = d.Layout(rows, cols, spp, bits, stored=min(bits, 40))
         arr = d.make_pixels(layout, seed=i)
         pixels = arr.astype(arr.dtype.newbyteorder("<")).tobytes() if bits > 1 else arr.tobytes()
-        frame = fc.rle_encode(pixels, rows, cols, spp, bits)
+        frame = fc.codecs.rle_encode(pixels, rows, cols, spp, bits)
         for flags in (0, 1, 2 | 0x50, 0x88):
             put(out, "rle", bytes([BITS[bits], spp - 1, rows - 1, cols - 1, flags]) + frame)
         put(out, "rle", bytes([BITS[bits], spp - 1, rows - 1, cols - 1, 4]) + pixels[:300])
@@ -93,14 +93,14 @@ def encaps_seeds(out: Path) -> None:
     j2k = [b"\xff\x4f\xff\x51" + f for f in frames]
     for n in (1, 2, 5):
         for table in ("basic", "none"):
-            put(out, "encaps", bytes([0, n - 1, 0]) + fc.encapsulate(frames[:n], table, delimiter=n % 2 == 1))
-        value, eo, el = fc.encapsulate_extended(frames[:n], delimiter=True)
+            put(out, "encaps", bytes([0, n - 1, 0]) + fc.encaps.encapsulate(frames[:n], table, delimiter=n % 2 == 1))
+        value, eo, el = fc.encaps.encapsulate_extended(frames[:n], delimiter=True)
         eot = b"".join(eo[8 * i : 8 * i + 8] + el[8 * i : 8 * i + 8] for i in range(n))
         put(out, "encaps", bytes([2, n - 1, 0]) + eot + value)
     # several fragments per frame: a Basic Offset Table, codestream markers
     for mode, fr in ((0, jpeg), (4, jpeg), (8, j2k), (0, j2k)):
         put(out, "encaps", bytes([mode, 2, 0]) + d.encapsulated_value(fr[:3], fragments_per_frame=3, bot=mode == 0))
-    put(out, "encaps", bytes([0, 0, 4]) + b"\0\0\0\0" + fc.encapsulate(frames[:2], "basic"))
+    put(out, "encaps", bytes([0, 0, 4]) + b"\0\0\0\0" + fc.encaps.encapsulate(frames[:2], "basic"))
 
 
 def file_seeds(out: Path) -> None:

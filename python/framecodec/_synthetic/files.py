@@ -13,10 +13,10 @@ TILED_FULL: the tiles in rows of a rectangle whose sides multiply out to the fra
 frame encoded by framecodec (so these files are for timing readers, not a reference for framecodec's
 encoders: slides.py's encoders are independent of framecodec):
 
-- RLE Lossless: ``framecodec.rle_encode`` (1-bit frames: a segment of one 0/1 byte a pixel, as pylibjpeg-rle
+- RLE Lossless: ``framecodec.codecs.rle_encode`` (1-bit frames: a segment of one 0/1 byte a pixel, as pylibjpeg-rle
   writes and reads them; pydicom 3.0's own RLE decoder refuses 1-bit data);
-- Deflated Image Frame Compression: ``framecodec.deflate`` at ``level`` of the frame, bit-packed first when
-  1-bit (``framecodec.pack_bits``, least significant bit first);
+- Deflated Image Frame Compression: ``framecodec.codecs.deflate`` at ``level`` of the frame, bit-packed first when
+  1-bit (``framecodec.codecs.pack_bits``, least significant bit first);
 - Explicit VR Little Endian (native): the frames one after another, 1-bit frames packed continuously (a frame
   need not start on a byte boundary: PS3.5 8.1.1);
 - Encapsulated Uncompressed Explicit VR Little Endian: each frame's native bytes in a fragment of its own,
@@ -145,10 +145,10 @@ def encode_frame(kind: Kind, frame: npt.NDArray[Any], transfer_syntax: str, leve
     """One frame as it goes in a fragment of ``transfer_syntax`` (not native: see :func:`_native_chunks`)."""
     size = frame.shape[0]
     if transfer_syntax == RLE:
-        return fc.rle_encode(frame, size, size, kind.samples, kind.bits_allocated)
-    packed = fc.pack_bits(frame) if kind.bits_allocated == 1 else np.ascontiguousarray(frame).tobytes()
+        return fc.codecs.rle_encode(frame, size, size, kind.samples, kind.bits_allocated)
+    packed = fc.codecs.pack_bits(frame) if kind.bits_allocated == 1 else np.ascontiguousarray(frame).tobytes()
     if transfer_syntax == DEFLATE:
-        return fc.deflate(packed, level)
+        return fc.codecs.deflate(packed, level)
     if transfer_syntax == ENCAPSULATED_UNCOMPRESSED:
         return packed
     raise ValueError(f"no frame encoder for transfer syntax {transfer_syntax}")
