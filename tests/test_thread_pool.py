@@ -84,7 +84,7 @@ step("threads=None", big, None)
 step("threads=4", big, 4)
 step("threads=3", big, 3)
 step("small, threads=4 again", small, 4)
-seen["default"] = fc.default_threads()
+seen["default"] = fc.codecs.default_threads()
 print(json.dumps(seen))
 """
     seen = json.loads(run_child(script, *files["big"], *files["small"]))
@@ -171,7 +171,7 @@ def test_every_task_runs_once(threads: int, tasks: int) -> None:
     calling thread only."""
     runs, used = fc._core._pool_run(tasks, threads, 1 << 30)
     assert runs == [1] * tasks
-    assert used <= min(threads or fc.default_threads(), max(tasks, 1))
+    assert used <= min(threads or fc.codecs.default_threads(), max(tasks, 1))
     runs, used = fc._core._pool_run(tasks, threads, 1000)
     assert runs == [1] * tasks
     assert used == min(tasks, 1)

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .. import _core as fc  # rle_encode, deflate, pack_bits: the kernels framecodec exports
+from .. import codecs  # rle_encode, deflate, pack_bits
 from .dicom_bytes import (
     DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE, SYNTAX_NAMES, atomic_file, write_dataset,
     write_encapsulated_pixel_data, write_native_pixel_data,
@@ -145,10 +145,10 @@ def encode_frame(kind: Kind, frame: npt.NDArray[Any], transfer_syntax: str, leve
     """One frame as it goes in a fragment of ``transfer_syntax`` (not native: see :func:`_native_chunks`)."""
     size = frame.shape[0]
     if transfer_syntax == RLE:
-        return fc.codecs.rle_encode(frame, size, size, kind.samples, kind.bits_allocated)
-    packed = fc.codecs.pack_bits(frame) if kind.bits_allocated == 1 else np.ascontiguousarray(frame).tobytes()
+        return codecs.rle_encode(frame, size, size, kind.samples, kind.bits_allocated)
+    packed = codecs.pack_bits(frame) if kind.bits_allocated == 1 else np.ascontiguousarray(frame).tobytes()
     if transfer_syntax == DEFLATE:
-        return fc.codecs.deflate(packed, level)
+        return codecs.deflate(packed, level)
     if transfer_syntax == ENCAPSULATED_UNCOMPRESSED:
         return packed
     raise ValueError(f"no frame encoder for transfer syntax {transfer_syntax}")
