@@ -39,7 +39,8 @@ from ._core import EncapsulationError
 from ._layout import BIG_ENDIAN, layout_of, number_of_frames
 from ._ranges import HEAD_BYTES, MAX_REQUEST, Ranges
 from ._source import _HEADER_TAGS, Frames, _engine_codec, _layout_or_none, _read, float_pixels_follow, open_partial
-from .encaps import _ONE_FRAGMENT_PER_FRAME, frame_table, locate_pixel_data
+from ._truncated import ONE_FRAGMENT_PER_FRAME
+from .encaps import FrameTable, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
     from .encaps import PixelDataLocation
@@ -208,7 +209,8 @@ class Remote:
         counts = np.zeros(n, np.uint64)
         counts[frames] = np.diff(table.frame_fragments)
         ff = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
-        table = replace(table, frame_fragments=ff)
+        table = FrameTable(table.offsets, table.lengths, ff, table.source, table.first_item, table.end,
+                           table.has_delimiter, table.buffer_address, table.buffer_size)  # fmt: skip
         return replace(self.frames, buffer=chunk.data, offsets=table.offsets, lengths=table.lengths,
                        frame_fragments=ff, extended=False, table=table)  # fmt: skip
 
@@ -460,7 +462,7 @@ def _encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: 
 def walked_spans(ranges: Ranges, origin: int, n: int, ts: str) -> Spans:
     """The spans of a value with no offset table, from a walk of its items (the whole value is read once)."""
     delimiter, positions, lengths, heads = _walk(ranges, origin, WALK_BLOCK, "the Pixel Data", WALK_REQUESTS,
-                                                 partial=ts in _ONE_FRAGMENT_PER_FRAME)  # fmt: skip
+                                                 partial=ts in ONE_FRAGMENT_PER_FRAME)  # fmt: skip
     if not len(positions) and delimiter is not None:
         raise EncapsulationError(f"the encapsulated Pixel Data of {ranges.url} holds no fragments")
     item_ends = positions + np.uint64(8) + lengths
