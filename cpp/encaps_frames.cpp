@@ -291,4 +291,32 @@ FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t n, const 
   return t;
 }
 
+bool last_frame_whole(ConstBytes buf, const FrameTable& t, const std::string& transfer_syntax) {
+  if (t.source == FrameSource::extended_offset_table) return true;
+  const uint64_t frames = t.frame_fragments.empty() ? 0 : t.frame_fragments.size() - 1;
+  const bool one_each = t.offsets.size() == frames;
+  static const char* const one_fragment_per_frame[] = {"1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1",
+                                                       "1.2.840.10008.1.2.1.98"};
+  for (const char* uid : one_fragment_per_frame)
+    if (transfer_syntax == uid) return one_each;
+  static const std::string jpeg_family = "1.2.840.10008.1.2.4.";
+  if (transfer_syntax.compare(0, jpeg_family.size(), jpeg_family) != 0 || t.offsets.empty()) return false;
+  // The last fragment ends its codestream.
+  const uint64_t end = t.offsets.back() + t.lengths.back();
+  if (t.lengths.back() == 0 || end > buf.size) return false;
+  const uint8_t* d = buf.data;
+  const bool eoi = (end >= 2 && d[end - 2] == 0xFF && d[end - 1] == 0xD9) ||
+                   (end >= 3 && d[end - 3] == 0xFF && d[end - 2] == 0xD9 && d[end - 1] == 0x00);
+  if (!eoi) return false;
+  // A table of one fragment per frame because it found as many fragments as frames: a file cut short can hold
+  // that many with frames split over several, unless every fragment begins with a start marker (JPEG SOI FF D8,
+  // JPEG 2000 SOC FF 4F). The other sources found their frame starts from an offset table or the markers.
+  if (t.source != FrameSource::one_fragment_per_frame) return true;
+  for (size_t i = 0; i < t.offsets.size(); ++i) {
+    const uint64_t o = t.offsets[i];
+    if (t.lengths[i] < 2 || o + 2 > buf.size || d[o] != 0xFF || (d[o + 1] != 0xD8 && d[o + 1] != 0x4F)) return false;
+  }
+  return true;
+}
+
 }  // namespace framecodec

@@ -65,4 +65,14 @@ void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint6
 FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t number_of_frames, const ExtendedOffsets* eot,
                              Codestream codestream);
 
+// For a table of a value that ends without its sequence delimiter (in a file, PS3.5 A.4, that means it was cut
+// short at an item boundary): whether its last frame is known to be whole all the same. It is when its end is
+// fixed: by the Extended Offset Table; by a transfer syntax whose frames are one fragment each (RLE, Deflated
+// Image Frame Compression, Encapsulated Uncompressed: PS3.5 A.4.2, 8.2.16, A.4.11) when every frame is one; or,
+// for the JPEG family (PS3.5 8.2, A.4), by the last fragment ending with FF D9 (JPEG's and JPEG-LS's EOI, JPEG
+// 2000's EOC, which coded data never holds; then padded by one 00) when each frame is found where a start marker
+// begins a fragment. A file whose other frames are several fragments each may have lost fragments of its last
+// frame, and nothing would tell.
+bool last_frame_whole(ConstBytes buf, const FrameTable& t, const std::string& transfer_syntax);
+
 }  // namespace framecodec

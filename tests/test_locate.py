@@ -224,6 +224,37 @@ def test_extended_offset_table_and_stray_delimiter() -> None:
     assert [bytes(f) for f in fc.encaps.iter_frames(data, t)] == [f + b"\x00" * (len(f) % 2) for f in frames]
 
 
+def test_the_location_and_its_table_are_native_objects_that_pickle() -> None:
+    # The bound classes (issue 20): read-only attributes, arrays that outlive their object, a pickle that compares
+    # equal and builds the same table, an Extended Offset Table without its Lengths refused by name.
+    import gc
+    import pickle
+
+    frames = [b"\xff\xd8" + bytes([i]) * (10 + i) + b"\xff\xd9" for i in range(3)]
+    enc, eot, lengths = fc.encapsulate_extended(frames)
+    head = element(0x00280008, "IS", b"3 ") + element(0x7FE00001, "OV", eot)
+    data = dicom_file(JPEGBaseline8Bit,
+                      head + element(0x7FE00002, "OV", lengths) + pixel_data_element() + enc + DELIMITER)  # fmt: skip
+    loc = fc.locate_pixel_data(data)
+    with pytest.raises(AttributeError):
+        loc.offset = 0  # type: ignore[misc]
+    again = pickle.loads(pickle.dumps(loc))
+    assert again == loc and again != fc.locate_pixel_data(dicom_file(JPEGBaseline8Bit, pixel_data_element() + enc))
+    assert again.extended_offsets.tolist() == list(struct.unpack("<3Q", eot))
+    assert again.frame_table(data) == loc.frame_table(data)
+    assert "offset=" in repr(loc) and "extended offset table of 3" in repr(loc)
+    table = loc.frame_table(data)
+    offsets, sizes = table.offsets, table.lengths
+    assert offsets is table.offsets and not offsets.flags.writeable
+    del loc, again, table
+    gc.collect()  # the arrays keep the table's memory
+    padded = [f + b"\x00" * (len(f) % 2) for f in frames]
+    assert [data[o : o + n] for o, n in zip(offsets.tolist(), sizes.tolist())] == padded
+    half = dicom_file(JPEGBaseline8Bit, head + pixel_data_element() + enc + DELIMITER)
+    with pytest.raises(fc.EncapsulationError, match=r"\(7FE0,0001\) Extended Offset Table but no \(7FE0,0002\)"):
+        fc.locate_pixel_data(half).frame_table(half)
+
+
 def test_native_pixel_data_and_values() -> None:
     body = (
         element(0x00280008, "IS", b" 12 ")

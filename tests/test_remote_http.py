@@ -165,9 +165,10 @@ def test_small_requests_slices_and_walk_blocks(range_server: RangeServer, corpus
     sizes). The module constants are the API's own tuning knobs (docs/remote.md)."""
     import framecodec._ranges as ranges_module
     import framecodec._remote as remote_module
+    import framecodec._spans as spans_module
 
     monkeypatch.setattr(remote_module, "SLICE_BYTES", 100_000)
-    monkeypatch.setattr(remote_module, "WALK_BLOCK", 50_001)
+    monkeypatch.setattr(spans_module, "WALK_BLOCK", 50_001)
     monkeypatch.setattr(ranges_module, "MAX_REQUEST", 70_001)
     monkeypatch.setattr(ranges_module, "MERGE_GAP", 10_001)
     for name in ["many-empty-bot", "many-eot", "cache-slide"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import mmap
+import pickle
 import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -225,6 +226,11 @@ def test_identifiers_decoded_by_the_specific_character_set() -> None:
     p = tile_positions(data)
     assert_matches(p, data)
     assert p.optical_path_identifiers == ("Fluorès", "DAPI")
+    # The native class pickles with its identifiers decoded, and its arrays are read-only views.
+    again = pickle.loads(pickle.dumps(p))
+    assert_same(again, p)
+    assert again.optical_path_identifiers == ("Fluorès", "DAPI") and "TilePositions(3 frames" in repr(again)
+    assert not p.column_positions.flags.writeable
 
 
 def test_per_frame_sequence_encoded_as_un() -> None:

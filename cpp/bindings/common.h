@@ -113,6 +113,44 @@ py::array_t<T> take_array(std::vector<T>&& v) {
   return a;
 }
 
+// A read-only numpy view of a vector held by `owner`, the Python object that keeps it alive (a bound class's
+// instance, as boost-histogram's views): no copy; the array holds a reference to the owner.
+template <class T>
+py::array_t<T> view_array(const std::vector<T>& v, py::handle owner) {
+  py::array_t<T> a(static_cast<py::ssize_t>(v.size()), v.data(), owner);
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return a;
+}
+
+// A read-only numpy view of a vector inside an object shared by reference counting: the array holds its own
+// reference to the owner (in a capsule), so the vector lives as long as the array does.
+template <class T, class Owner>
+py::array_t<T> shared_view(const std::vector<T>& v, std::shared_ptr<Owner> owner) {
+  auto keep = std::make_unique<std::shared_ptr<Owner>>(std::move(owner));
+  py::capsule base(keep.get(), [](void* p) { delete static_cast<std::shared_ptr<Owner>*>(p); });
+  keep.release();  // the capsule owns it now
+  py::array_t<T> a(static_cast<py::ssize_t>(v.size()), v.data(), base);
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return a;
+}
+
+// A one-dimensional array argument as a vector (the bound classes' constructors and pickles).
+template <class T>
+std::vector<T> vector_arg(const py::handle& values, const char* name) {
+  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(values);
+  if (!a || a.ndim() != 1) throw py::value_error(std::string(name) + " must be a one-dimensional array of integers");
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+// Text of a data set (UIDs, CS values) is ASCII; a corrupt value is passed on as Latin-1 rather than failing to
+// decode. An empty one is None (absent).
+inline py::object optional_str(const std::string& s) {
+  if (s.empty()) return py::none();
+  PyObject* o = PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(o);
+}
+
 // The deflate backend of a call's `backend` argument (backends.cpp). Decoding: None is FRAMECODEC_INFLATE when
 // set, else libdeflate when built with it (`deflate`: the call decodes deflate frames; otherwise the variable is
 // not read and the result unused); encoding: None is zlib. ValueError for an unknown name or a backend this

@@ -1,5 +1,10 @@
 // Encapsulated Pixel Data: fragment scans, frame tables, writing, and locating Pixel Data in a file.
+#include <pybind11/stl.h>
+
 #include <deque>
+#include <iterator>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "bindings/common.h"
@@ -42,50 +47,206 @@ py::tuple py_walk_items(const py::object& buffer, py::ssize_t offset, py::ssize_
                         w.done);
 }
 
-const char* source_name(FrameSource s) {
-  switch (s) {
-    case FrameSource::extended_offset_table: return "extended";
-    case FrameSource::basic_offset_table: return "basic";
-    case FrameSource::one_fragment_per_frame: return "one_per_frame";
-    case FrameSource::single_frame: return "single_frame";
-    case FrameSource::codestream_markers: return "markers";
-  }
-  return "";
+const char* const kSourceNames[] = {"extended", "basic", "one_per_frame", "single_frame", "markers"};  // FrameSource
+static_assert(static_cast<size_t>(FrameSource::codestream_markers) + 1 == std::size(kSourceNames),
+              "one name per FrameSource, in its order");
+
+FrameSource source_arg(const std::string& s) {
+  for (size_t i = 0; i < std::size(kSourceNames); ++i)
+    if (s == kSourceNames[i]) return static_cast<FrameSource>(i);
+  throw py::value_error("source must be one of \"extended\", \"basic\", \"one_per_frame\", \"single_frame\", "
+                        "\"markers\", got \"" + s + "\"");
 }
 
-// (offsets, lengths, frame_fragments, source, first_item, end, has_delimiter, buffer address, buffer size)
-py::tuple py_frame_table(const py::object& buffer, py::ssize_t number_of_frames, py::ssize_t offset,
-                         const py::object& extended_offsets, const py::object& extended_lengths,
-                         const py::object& transfer_syntax) {
-  Buffer in(buffer, "buffer");
-  if (number_of_frames < 1) throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
-  uint64_t off = non_negative_u64(offset, "offset");
-  if (extended_offsets.is_none() != extended_lengths.is_none())
-    throw py::value_error("extended_offsets and extended_lengths must be given together");
-  using U64 = py::array_t<uint64_t, py::array::c_style | py::array::forcecast>;
-  U64 eo, el;
-  ExtendedOffsets eot;
-  if (!extended_offsets.is_none()) {
-    eo = U64::ensure(extended_offsets);
-    el = U64::ensure(extended_lengths);
-    if (!eo || !el || eo.ndim() != 1 || el.ndim() != 1)
-      throw py::value_error("extended_offsets and extended_lengths must be one-dimensional uint64 arrays");
-    if (eo.size() != el.size())
-      throw EncapsulationError("the Extended Offset Table has " + std::to_string(eo.size()) +
-                               " offsets but its Lengths table has " + std::to_string(el.size()) + " entries");
-    eot = {eo.data(), el.data(), static_cast<size_t>(eo.size())};
+// framecodec.FrameTable: a C++ frame table, never changed, and where the bytes of the buffer it was made from are
+// (None for a table made by hand, address 0 for an unpickled one). Its arrays are made once, views of the table's
+// vectors that keep the table alive: the same objects each time, shared with the copies _bind makes, so a
+// FrameReader's frames and its table pickle them once.
+struct BoundTable {
+  std::shared_ptr<const FrameTable> table;
+  std::optional<uint64_t> buffer_address, buffer_size;
+  py::object offsets, lengths, frame_fragments;
+
+  BoundTable(std::shared_ptr<const FrameTable> t, std::optional<uint64_t> address, std::optional<uint64_t> size)
+      : table(std::move(t)), buffer_address(address), buffer_size(size),
+        offsets(shared_view(table->offsets, table)), lengths(shared_view(table->lengths, table)),
+        frame_fragments(shared_view(table->frame_fragments, table)) {}
+  BoundTable(const BoundTable& b, std::optional<uint64_t> address, std::optional<uint64_t> size)
+      : BoundTable(b) {
+    buffer_address = address;
+    buffer_size = size;
   }
-  Codestream cs = transfer_syntax.is_none() ? Codestream::detect
-                                            : codestream_for_transfer_syntax(utf8_arg(transfer_syntax, "transfer_syntax"));
+
+  uint64_t frames() const { return table->frame_fragments.size() - 1; }
+  bool one_fragment_per_frame() const { return table->offsets.size() == frames(); }
+};
+
+BoundTable make_table(std::vector<uint64_t> offsets, std::vector<uint64_t> lengths, std::vector<uint64_t> ff,
+                      FrameSource source, uint64_t first_item, uint64_t end, bool has_delimiter,
+                      std::optional<uint64_t> address, std::optional<uint64_t> size) {
+  if (offsets.size() != lengths.size())
+    throw py::value_error("offsets and lengths must have one entry per fragment, got " +
+                          std::to_string(offsets.size()) + " and " + std::to_string(lengths.size()));
+  if (ff.empty() || ff.front() != 0 || ff.back() != offsets.size())
+    throw py::value_error("frame_fragments must run from 0 to the number of fragments (" +
+                          std::to_string(offsets.size()) + ")");
+  for (size_t i = 1; i < ff.size(); ++i)
+    if (ff[i] < ff[i - 1])
+      throw py::value_error("frame_fragments must not decrease (at frame " + std::to_string(i) + ")");
+  auto t = std::make_shared<FrameTable>();
+  t->offsets = std::move(offsets);
+  t->lengths = std::move(lengths);
+  t->frame_fragments = std::move(ff);
+  t->source = source;
+  t->first_item = first_item;
+  t->end = end;
+  t->has_delimiter = has_delimiter;
+  return BoundTable(std::move(t), address, size);
+}
+
+// A frame index as pixel_array takes it: an int or numpy integer (not a bool), negative from the end.
+uint64_t frame_index(const py::object& index, uint64_t n) {
+  if (PyBool_Check(index.ptr())) throw py::type_error("a frame index must be an int, not bool");
+  PyObject* o = PyNumber_Index(index.ptr());
+  if (!o) {
+    PyErr_Clear();
+    throw py::type_error("a frame index must be an int, not " +
+                         std::string(py::str(py::type::of(index).attr("__name__"))));
+  }
+  int overflow = 0;
+  const long long i = PyLong_AsLongLongAndOverflow(o, &overflow);
+  Py_DECREF(o);
+  const long long k = i < 0 ? i + static_cast<long long>(n) : i;
+  if (overflow != 0 || k < 0 || static_cast<uint64_t>(k) >= n)
+    throw py::index_error("frame index " + std::string(py::str(index)) + " out of range for " + std::to_string(n) +
+                          " frames");
+  return static_cast<uint64_t>(k);
+}
+
+// Where a buffer's bytes are: frame_bytes and iter_frames compare it with the buffer a table was made from.
+py::tuple py_buffer_span(const py::object& buffer) {
+  Buffer in(buffer, "buffer");
+  return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+}
+
+BoundTable table_of(const Buffer& in, py::ssize_t number_of_frames, uint64_t offset, std::vector<uint64_t> eo,
+                    std::vector<uint64_t> el, bool extended, Codestream cs) {
+  if (number_of_frames < 1) throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
+  if (extended && eo.size() != el.size())
+    throw EncapsulationError("the Extended Offset Table has " + std::to_string(eo.size()) +
+                             " offsets but its Lengths table has " + std::to_string(el.size()) + " entries");
+  // Empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table.
+  const ExtendedOffsets eot{eo.data(), el.data(), eo.size()};
+  const bool use_eot = extended && !eo.empty();
   FrameTable t;
   {
     py::gil_scoped_release nogil;
-    t = build_frame_table(in.bytes(), off, static_cast<uint64_t>(number_of_frames),
-                          extended_offsets.is_none() ? nullptr : &eot, cs);
+    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? &eot : nullptr, cs);
   }
-  return py::make_tuple(take_array(std::move(t.offsets)), take_array(std::move(t.lengths)),
-                        take_array(std::move(t.frame_fragments)), source_name(t.source), t.first_item, t.end,
-                        t.has_delimiter, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+  return BoundTable(std::make_shared<const FrameTable>(std::move(t)), reinterpret_cast<uintptr_t>(in.bytes().data),
+                    in.size());
+}
+
+Codestream codestream_arg(const py::object& transfer_syntax) {
+  return transfer_syntax.is_none() ? Codestream::detect
+                                   : codestream_for_transfer_syntax(utf8_arg(transfer_syntax, "transfer_syntax"));
+}
+
+BoundTable py_frame_table(const py::object& buffer, py::ssize_t number_of_frames, py::ssize_t offset,
+                          const py::object& extended_offsets, const py::object& extended_lengths,
+                          const py::object& transfer_syntax) {
+  Buffer in(buffer, "buffer");
+  const uint64_t off = non_negative_u64(offset, "offset");
+  if (extended_offsets.is_none() != extended_lengths.is_none())
+    throw py::value_error("extended_offsets and extended_lengths must be given together");
+  const bool extended = !extended_offsets.is_none();
+  std::vector<uint64_t> eo, el;
+  if (extended) {
+    eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
+    el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
+  }
+  return table_of(in, number_of_frames, off, std::move(eo), std::move(el), extended, codestream_arg(transfer_syntax));
+}
+
+py::tuple table_state(const BoundTable& b) {
+  const FrameTable& t = *b.table;
+  // Pickled, a table leaves its buffer behind: its address means nothing in another process, so it is marked 0
+  // ("from elsewhere") and frame_bytes refuses it. FrameReader pickles by path and binds its table to the file
+  // mapped where it is unpickled.
+  py::object address = b.buffer_address ? py::object(py::int_(0)) : py::object(py::none());
+  return py::make_tuple(b.offsets, b.lengths, b.frame_fragments, kSourceNames[static_cast<size_t>(t.source)],
+                        t.first_item, t.end, t.has_delimiter, address, b.buffer_size);
+}
+
+BoundTable table_from_state(const py::tuple& s) {
+  if (s.size() != 9) throw py::value_error("a pickled FrameTable has 9 fields, got " + std::to_string(s.size()));
+  return make_table(vector_arg<uint64_t>(s[0], "offsets"), vector_arg<uint64_t>(s[1], "lengths"),
+                    vector_arg<uint64_t>(s[2], "frame_fragments"), source_arg(s[3].cast<std::string>()),
+                    s[4].cast<uint64_t>(), s[5].cast<uint64_t>(), s[6].cast<bool>(),
+                    s[7].cast<std::optional<uint64_t>>(), s[8].cast<std::optional<uint64_t>>());
+}
+
+void add_frame_table(py::module_& m) {
+  py::class_<BoundTable>(m, "FrameTable",
+                         "Which fragments make up each frame, as frame_table found them.\n\n"
+                         "Frame i is made of fragments frame_fragments[i] up to (not including) "
+                         "frame_fragments[i + 1], in order; every frame found in a value has at least one. The arrays "
+                         "are read-only views.")
+      .def(py::init([](const py::object& offsets, const py::object& lengths, const py::object& frame_fragments,
+                       const std::string& source, uint64_t first_item, uint64_t end, bool has_delimiter,
+                       std::optional<uint64_t> buffer_address, std::optional<uint64_t> buffer_size) {
+             return make_table(vector_arg<uint64_t>(offsets, "offsets"), vector_arg<uint64_t>(lengths, "lengths"),
+                               vector_arg<uint64_t>(frame_fragments, "frame_fragments"), source_arg(source),
+                               first_item, end, has_delimiter, buffer_address, buffer_size);
+           }),
+           py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("source"),
+           py::arg("first_item"), py::arg("end"), py::arg("has_delimiter"), py::arg("buffer_address") = py::none(),
+           py::arg("buffer_size") = py::none())
+      .def_readonly("offsets", &BoundTable::offsets)
+      .def_readonly("lengths", &BoundTable::lengths)
+      .def_readonly("frame_fragments", &BoundTable::frame_fragments)
+      .def_property_readonly("source",
+                             [](const BoundTable& b) { return kSourceNames[static_cast<size_t>(b.table->source)]; })
+      .def_property_readonly("first_item", [](const BoundTable& b) { return b.table->first_item; })
+      .def_property_readonly("end", [](const BoundTable& b) { return b.table->end; })
+      .def_property_readonly("has_delimiter", [](const BoundTable& b) { return b.table->has_delimiter; })
+      .def_readonly("buffer_address", &BoundTable::buffer_address)
+      .def_readonly("buffer_size", &BoundTable::buffer_size)
+      .def_property_readonly("number_of_frames", &BoundTable::frames)
+      .def_property_readonly("one_fragment_per_frame", &BoundTable::one_fragment_per_frame)
+      .def_property_readonly("frame_lengths", [](const BoundTable& b) -> py::object {
+        if (b.one_fragment_per_frame()) return b.lengths;
+        const FrameTable& t = *b.table;
+        std::vector<uint64_t> sums(b.frames());
+        for (size_t i = 0; i < sums.size(); ++i)
+          for (uint64_t k = t.frame_fragments[i]; k < t.frame_fragments[i + 1]; ++k) sums[i] += t.lengths[k];
+        return take_array(std::move(sums));
+      })
+      .def("__len__", &BoundTable::frames)
+      .def("fragments", [](const BoundTable& b, const py::object& index) {
+        const uint64_t i = frame_index(index, b.frames());
+        return py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyRange_Type))(
+            b.table->frame_fragments[i], b.table->frame_fragments[i + 1]);
+      }, py::arg("index"), "The indices (into offsets and lengths) of frame index's fragments.")
+      .def("_bind", [](const BoundTable& b, const py::object& buffer) {
+        Buffer in(buffer, "buffer");
+        return BoundTable(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+      }, py::arg("buffer"), "This table for buffer, which the caller knows holds the same bytes (the same file).")
+      .def("__eq__", [](const BoundTable& a, const py::object& other) -> py::object {
+        if (!py::isinstance<BoundTable>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        const FrameTable &x = *a.table, &y = *other.cast<const BoundTable&>().table;  // the buffer aside
+        return py::bool_(x.offsets == y.offsets && x.lengths == y.lengths && x.frame_fragments == y.frame_fragments &&
+                         x.source == y.source && x.first_item == y.first_item && x.end == y.end &&
+                         x.has_delimiter == y.has_delimiter);
+      })
+      .def("__repr__", [](const BoundTable& b) {
+        const FrameTable& t = *b.table;
+        return "FrameTable(" + std::to_string(b.frames()) + " frames, " + std::to_string(t.offsets.size()) +
+               " fragments, source='" + kSourceNames[static_cast<size_t>(t.source)] + "', first_item=" +
+               std::to_string(t.first_item) + ", end=" + std::to_string(t.end) +
+               ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
+      })
+      .def(py::pickle(&table_state, &table_from_state));
 }
 
 // Checks frames [begin, end) of a table made from an Extended Offset Table against the data, as they are read.
@@ -99,12 +260,6 @@ void py_verify_extended_frames(const py::object& buffer, const py::array_t<uint6
   py::gil_scoped_release nogil;
   verify_extended_frames(in.bytes(), offsets.data(), lengths.data(), static_cast<uint64_t>(n),
                          static_cast<uint64_t>(begin), static_cast<uint64_t>(end));
-}
-
-// Where a buffer's bytes are: frame_bytes and iter_frames compare it with the buffer a table was made from.
-py::tuple py_buffer_span(const py::object& buffer) {
-  Buffer in(buffer, "buffer");
-  return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
 OffsetTable offset_table_arg(const std::string& s) {
@@ -158,21 +313,118 @@ py::tuple py_encapsulate_extended(const py::iterable& frames, bool delimiter) {
   return py::make_tuple(value, ov(offsets), ov(lengths));
 }
 
-py::tuple location_tuple(PixelDataLocation&& l) {
-  py::object length = l.encapsulated ? py::object(py::none()) : py::object(py::int_(l.length));
-  // A UID is ASCII; a corrupt one is passed on as Latin-1 rather than failing to decode.
-  py::object ts = l.transfer_syntax.empty()
-                      ? py::object(py::none())
-                      : py::reinterpret_steal<py::object>(PyUnicode_DecodeLatin1(
-                            l.transfer_syntax.data(), static_cast<Py_ssize_t>(l.transfer_syntax.size()), nullptr));
-  if (!ts) throw py::error_already_set();
-  py::object nf = l.number_of_frames < 0 ? py::object(py::none()) : py::object(py::int_(l.number_of_frames));
-  py::object eo = l.has_extended_offsets ? py::object(take_array(std::move(l.extended_offsets))) : py::object(py::none());
-  py::object el = l.has_extended_lengths ? py::object(take_array(std::move(l.extended_lengths))) : py::object(py::none());
-  return py::make_tuple(l.element_offset, l.offset, length, l.encapsulated, l.vr, ts, l.explicit_vr, nf, eo, el);
+py::object optional_int(int64_t v) { return v < 0 ? py::object(py::none()) : py::object(py::int_(v)); }
+
+py::object optional_array(bool present, const std::vector<uint64_t>& v, const py::object& owner) {
+  return present ? py::object(view_array(v, owner)) : py::object(py::none());
 }
 
-py::tuple py_locate_buffer(const py::object& buffer) {
+// PixelDataLocation.frame_table: the table of this Pixel Data in the file it came from.
+BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, const py::object& number_of_frames) {
+  if (!l.encapsulated)
+    throw EncapsulationError("the Pixel Data at offset " + std::to_string(l.offset) + " is native (defined length " +
+                             std::to_string(l.length) + "), not encapsulated");
+  if (number_of_frames.is_none() && l.number_of_frames == 0)
+    throw EncapsulationError("(0028,0008) Number of Frames is 0, but the data set has Pixel Data: pass "
+                             "number_of_frames if the count is known");
+  const py::ssize_t n = number_of_frames.is_none() ? std::max<py::ssize_t>(l.number_of_frames, 1)
+                                                   : number_of_frames.cast<py::ssize_t>();
+  if (l.has_extended_offsets != l.has_extended_lengths)
+    throw EncapsulationError(l.has_extended_offsets ? "the data set has (7FE0,0001) Extended Offset Table but no "
+                                                      "(7FE0,0002) Extended Offset Table Lengths"
+                                                    : "the data set has (7FE0,0002) Extended Offset Table Lengths but "
+                                                      "no (7FE0,0001) Extended Offset Table");
+  Buffer in(buffer, "buffer");
+  const bool extended = l.has_extended_offsets;
+  BoundTable b = table_of(in, n, l.offset, extended ? l.extended_offsets : std::vector<uint64_t>{},
+                          extended ? l.extended_lengths : std::vector<uint64_t>{}, extended,
+                          codestream_for_transfer_syntax(l.transfer_syntax));  // detect for ""
+  // In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data instead
+  // means the file was cut short, and the last frame may have lost fragments unless its end is fixed.
+  if (!b.table->has_delimiter && !last_frame_whole(in.bytes(), *b.table, l.transfer_syntax))
+    throw EncapsulationError("truncated Pixel Data: the encapsulated value at offset " + std::to_string(l.offset) +
+                             " runs to the end of the data at byte " + std::to_string(b.table->end) +
+                             " without its sequence delimiter (FFFE,E0DD), so frame " + std::to_string(b.frames() - 1) +
+                             ", the last, may be missing fragments; the file was cut short");
+  return b;
+}
+
+py::tuple location_state(const PixelDataLocation& l) {
+  return py::make_tuple(l.element_offset, l.offset, l.length, l.encapsulated, l.explicit_vr, l.vr, l.transfer_syntax,
+                        l.number_of_frames, l.has_extended_offsets, l.has_extended_lengths, l.extended_offsets,
+                        l.extended_lengths);
+}
+
+PixelDataLocation location_from_state(const py::tuple& s) {
+  if (s.size() != 12)
+    throw py::value_error("a pickled PixelDataLocation has 12 fields, got " + std::to_string(s.size()));
+  PixelDataLocation l;
+  l.element_offset = s[0].cast<uint64_t>();
+  l.offset = s[1].cast<uint64_t>();
+  l.length = s[2].cast<uint64_t>();
+  l.encapsulated = s[3].cast<bool>();
+  l.explicit_vr = s[4].cast<bool>();
+  l.vr = s[5].cast<std::string>();
+  l.transfer_syntax = s[6].cast<std::string>();
+  l.number_of_frames = s[7].cast<int64_t>();
+  l.has_extended_offsets = s[8].cast<bool>();
+  l.has_extended_lengths = s[9].cast<bool>();
+  l.extended_offsets = s[10].cast<std::vector<uint64_t>>();
+  l.extended_lengths = s[11].cast<std::vector<uint64_t>>();
+  return l;
+}
+
+void add_location(py::module_& m) {
+  using L = PixelDataLocation;
+  py::class_<L>(m, "PixelDataLocation",
+                "Where the top-level Pixel Data (7FE0,0010) of a file or data set is, from locate_pixel_data.")
+      .def_readonly("element_offset", &L::element_offset, "The (7FE0,0010) tag's first byte.")
+      .def_readonly("offset", &L::offset,
+                    "The value's first byte: for encapsulated data, the Basic Offset Table's item tag.")
+      .def_property_readonly("length", [](const L& l) {
+        return l.encapsulated ? py::object(py::none()) : py::object(py::int_(l.length)); },
+        "The value's length, or None when it is undefined (encapsulated data ends at its sequence delimiter).")
+      .def_readonly("encapsulated", &L::encapsulated, "Undefined length: a sequence of fragment items (PS3.5 A.4).")
+      .def_property_readonly("transfer_syntax", [](const L& l) { return optional_str(l.transfer_syntax); },
+                             "(0002,0010) Transfer Syntax UID; None when the data has no file meta information.")
+      .def_property_readonly("number_of_frames", [](const L& l) { return optional_int(l.number_of_frames); },
+                             "Top-level (0028,0008) Number of Frames; None when absent or not an integer.")
+      .def_property_readonly("extended_offsets", [](const py::object& self) {
+        const L& l = self.cast<const L&>();
+        return optional_array(l.has_extended_offsets, l.extended_offsets, self); },
+        "(7FE0,0001) Extended Offset Table, None when absent. Read-only.")
+      .def_property_readonly("extended_lengths", [](const py::object& self) {
+        const L& l = self.cast<const L&>();
+        return optional_array(l.has_extended_lengths, l.extended_lengths, self); },
+        "(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only.")
+      .def_property_readonly("vr", [](const L& l) { return optional_str(l.vr); },
+                             "\"OB\" or \"OW\" in an explicit VR data set, None in implicit VR.")
+      .def_readonly("explicit_vr", &L::explicit_vr,
+                    "Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as "
+                    "encoded).")
+      .def("frame_table", &location_table, py::arg("buffer"), py::arg("number_of_frames") = py::none(),
+           "frame_table of this Pixel Data in buffer, which holds the file this location came from.\n\n"
+           "number_of_frames defaults to the data set's Number of Frames, or 1 when it has none; a Number of Frames "
+           "of 0 is an EncapsulationError (a data set with Pixel Data has a frame). A value that runs into the end "
+           "of the data without its sequence delimiter is an EncapsulationError unless its last frame is known to "
+           "be whole (an Extended Offset Table; one fragment per frame in RLE, Deflated Image Frame Compression or "
+           "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).")
+      .def("__eq__", [](const L& a, const py::object& other) -> py::object {
+        if (!py::isinstance<L>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        return location_state(a).equal(location_state(other.cast<const L&>())) ? py::bool_(true) : py::bool_(false);
+      })
+      .def("__repr__", [](const L& l) {
+        std::string r = "PixelDataLocation(offset=" + std::to_string(l.offset) + ", ";
+        r += l.encapsulated ? "encapsulated" : "length=" + std::to_string(l.length);
+        r += ", transfer_syntax=" + (l.transfer_syntax.empty() ? "None" : "'" + l.transfer_syntax + "'");
+        r += ", number_of_frames=" + (l.number_of_frames < 0 ? "None" : std::to_string(l.number_of_frames));
+        if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets.size());
+        return r + (l.explicit_vr ? ", explicit VR)" : ", implicit VR)");
+      })
+      .def(py::pickle(&location_state, &location_from_state));
+}
+
+py::object py_locate_buffer(const py::object& buffer) {
   Buffer in(buffer, "buffer");
   PixelDataLocation l;
   {
@@ -180,10 +432,10 @@ py::tuple py_locate_buffer(const py::object& buffer) {
     MemorySource src(in.bytes());
     l = locate_pixel_data(src);
   }
-  return location_tuple(std::move(l));
+  return py::cast(std::move(l));
 }
 
-py::tuple py_locate_file(const py::object& path) {
+py::object py_locate_file(const py::object& path) {
   const std::string p = fs_path(path);
   PixelDataLocation l;
   try {
@@ -193,12 +445,14 @@ py::tuple py_locate_file(const py::object& path) {
   } catch (const FileError& e) {
     raise_file_error(e, path);
   }
-  return location_tuple(std::move(l));
+  return py::cast(std::move(l));
 }
 
 }  // namespace
 
 void add_encaps(py::module_& m) {
+  add_frame_table(m);
+  add_location(m);
   m.def("_scan_fragments", &py_scan_fragments, py::arg("buffer"), py::arg("offset") = 0,
         "Walk an encapsulated Pixel Data value; framecodec.scan_fragments wraps the result.");
   m.def("_walk_items", &py_walk_items, py::arg("buffer"), py::arg("offset"), py::arg("base"),
@@ -209,11 +463,11 @@ void add_encaps(py::module_& m) {
   m.def("_buffer_span", &py_buffer_span, py::arg("buffer"), "(address, size) of a buffer's bytes.");
   m.def("_frame_table", &py_frame_table, py::arg("buffer"), py::arg("number_of_frames"), py::arg("offset"),
         py::arg("extended_offsets"), py::arg("extended_lengths"), py::arg("transfer_syntax"),
-        "Assign fragments to frames; framecodec.frame_table wraps the result.");
+        "Assign fragments to frames; framecodec.frame_table checks the arguments.");
   m.def("_locate_pixel_data_buffer", &py_locate_buffer, py::arg("buffer"),
-        "Find Pixel Data in a buffer; framecodec.locate_pixel_data wraps the result.");
+        "Find Pixel Data in a buffer; framecodec.locate_pixel_data chooses between the two.");
   m.def("_locate_pixel_data_file", &py_locate_file, py::arg("path"),
-        "Find Pixel Data in a file, reading only its header; framecodec.locate_pixel_data wraps the result.");
+        "Find Pixel Data in a file, reading only its header; framecodec.locate_pixel_data chooses between the two.");
   m.def("encapsulate", &py_encapsulate, py::arg("frames"), py::arg("offset_table") = "basic",
         py::arg("delimiter") = false,
         "Encapsulate frames, one fragment each, as pydicom.encaps.encapsulate does (PS3.5 A.4).");

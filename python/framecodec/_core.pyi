@@ -1,11 +1,11 @@
 """Type stubs for framecodec._core, the native extension."""
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import numpy.typing as npt
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from typing_extensions import Buffer, TypeAlias
 
@@ -115,6 +115,124 @@ def encapsulate_extended(frames: Iterable[_BufferLike], delimiter: bool = False)
     """(value with an empty BOT, Extended Offset Table, Extended Offset Table Lengths), the last two as the OV
     bytes of (7FE0,0001) and (7FE0,0002). Byte-identical to ``pydicom.encaps.encapsulate_extended``."""
 
+_FrameSource: TypeAlias = Literal["extended", "basic", "one_per_frame", "single_frame", "markers"]
+
+class FrameTable:
+    """Which fragments make up each frame, as framecodec.frame_table found them.
+
+    Frame ``i`` is made of fragments ``frame_fragments[i]`` up to (not including) ``frame_fragments[i + 1]``,
+    in order. The arrays are read-only views of the table's own memory (they keep it alive). A table made by
+    hand copies its arrays and knows no buffer.
+    """
+
+    def __init__(
+        self,
+        offsets: _U64 | list[int],
+        lengths: _U64 | list[int],
+        frame_fragments: _U64 | list[int],
+        source: _FrameSource,
+        first_item: int,
+        end: int,
+        has_delimiter: bool,
+        buffer_address: int | None = None,
+        buffer_size: int | None = None,
+    ) -> None: ...
+    @property
+    def offsets(self) -> _U64:
+        """Each fragment's value (past its item header), from the start of the buffer, in frame order."""
+    @property
+    def lengths(self) -> _U64:
+        """Each fragment's length (for an Extended Offset Table, the length it gives)."""
+    @property
+    def frame_fragments(self) -> _U64:
+        """``number_of_frames + 1`` fragment indices."""
+    @property
+    def source(self) -> _FrameSource:
+        """How the boundaries were found: ``"extended"`` (Extended Offset Table), ``"basic"`` (Basic Offset
+        Table), ``"one_per_frame"``, ``"single_frame"`` or ``"markers"`` (JPEG SOI / JPEG 2000 SOC+SIZ at
+        fragment starts)."""
+    @property
+    def first_item(self) -> int:
+        """The item tag after the Basic Offset Table: the origin of Basic and Extended Offset Table offsets."""
+    @property
+    def end(self) -> int:
+        """Just past the sequence delimiter item, or the end of the buffer when there is none."""
+    @property
+    def has_delimiter(self) -> bool:
+        """Whether the sequence delimiter (FFFE,E0DD) ended the value (else the end of the buffer did)."""
+    @property
+    def buffer_address(self) -> int | None:
+        """Where the bytes of the buffer the table was made from are (None: made by hand; 0: unpickled):
+        frame_bytes and iter_frames read only that buffer (any view of it) with the table."""
+    @property
+    def buffer_size(self) -> int | None:
+        """The size of that buffer."""
+    @property
+    def number_of_frames(self) -> int: ...
+    @property
+    def one_fragment_per_frame(self) -> bool:
+        """Every frame is one fragment, so frame_bytes never copies."""
+    @property
+    def frame_lengths(self) -> _U64:
+        """Each frame's length in bytes: the sum of its fragments' lengths."""
+    def __len__(self) -> int: ...
+    def fragments(self, index: int) -> range:
+        """The indices (into ``offsets`` and ``lengths``) of frame ``index``'s fragments."""
+    def _bind(self, buffer: _BufferLike) -> FrameTable:
+        """This table for ``buffer``, which the caller knows holds the same bytes (the same file, unchanged)."""
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __getstate__(self) -> tuple[object, ...]: ...
+    def __setstate__(self, state: tuple[object, ...], /) -> None: ...
+
+class PixelDataLocation:
+    """Where the top-level Pixel Data (7FE0,0010) of a file or data set is, from framecodec.locate_pixel_data."""
+
+    @property
+    def element_offset(self) -> int:
+        """The (7FE0,0010) tag's first byte."""
+    @property
+    def offset(self) -> int:
+        """The value's first byte: for encapsulated data, the Basic Offset Table's item tag."""
+    @property
+    def length(self) -> int | None:
+        """The value's length, or None when it is undefined (encapsulated data ends at its sequence delimiter)."""
+    @property
+    def encapsulated(self) -> bool:
+        """Undefined length, i.e. a sequence of fragment items (PS3.5 A.4)."""
+    @property
+    def transfer_syntax(self) -> str | None:
+        """(0002,0010) Transfer Syntax UID; None when the data has no file meta information."""
+    @property
+    def number_of_frames(self) -> int | None:
+        """Top-level (0028,0008) Number of Frames; None when absent (a single frame) or not an integer."""
+    @property
+    def extended_offsets(self) -> _U64 | None:
+        """(7FE0,0001) Extended Offset Table, None when absent. Read-only."""
+    @property
+    def extended_lengths(self) -> _U64 | None:
+        """(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only."""
+    @property
+    def vr(self) -> str | None:
+        """"OB" or "OW" in an explicit VR data set, None in implicit VR."""
+    @property
+    def explicit_vr(self) -> bool:
+        """Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as encoded)."""
+    def frame_table(self, buffer: _BufferLike, number_of_frames: int | None = None) -> FrameTable:
+        """framecodec.frame_table of this Pixel Data in ``buffer``, which holds the file this location came from.
+
+        ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none; a Number of
+        Frames of 0 is an EncapsulationError (a data set with Pixel Data has a frame). A value that runs into
+        the end of the data without its sequence delimiter is an EncapsulationError (the file was cut short)
+        unless its last frame is known to be whole: an Extended Offset Table; one fragment per frame in RLE,
+        Deflated Image Frame Compression or Encapsulated Uncompressed; a JPEG-family codestream that ends with
+        its end marker, each frame starting at a fragment with a start marker.
+        """
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __getstate__(self) -> tuple[object, ...]: ...
+    def __setstate__(self, state: tuple[object, ...], /) -> None: ...
+
 # The native halves of framecodec.encaps; use the typed wrappers there.
 def _scan_fragments(buffer: _BufferLike, offset: int = 0) -> tuple[_U64, _U64, _U64, int, int, bool]: ...
 def _walk_items(buffer: _BufferLike, offset: int, base: int) -> tuple[_U64, _U64, npt.NDArray[np.uint8], int, bool]:
@@ -126,42 +244,80 @@ def _frame_table(
     extended_offsets: _U64 | None,
     extended_lengths: _U64 | None,
     transfer_syntax: str | None,
-) -> tuple[_U64, _U64, _U64, str, int, int, bool, int, int]: ...
+) -> FrameTable: ...
 def _buffer_span(buffer: _BufferLike) -> tuple[int, int]: ...
 def _verify_extended_frames(buffer: _BufferLike, offsets: _U64, lengths: _U64, begin: int, end: int) -> None: ...
-def _locate_pixel_data_buffer(
-    buffer: _BufferLike,
-) -> tuple[int, int, int | None, bool, str, str | None, bool, int | None, _U64 | None, _U64 | None]: ...
-def _locate_pixel_data_file(
-    path: str | os.PathLike[str] | os.PathLike[bytes],
-) -> tuple[int, int, int | None, bool, str, str | None, bool, int | None, _U64 | None, _U64 | None]: ...
+def _locate_pixel_data_buffer(buffer: _BufferLike) -> PixelDataLocation: ...
+def _locate_pixel_data_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> PixelDataLocation: ...
 
-# The native half of framecodec._slide_positions.tile_positions; use the typed wrapper there.
-_TilePositions: TypeAlias = tuple[
-    int,
-    str,
-    npt.NDArray[np.int32],
-    npt.NDArray[np.int32],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.int32],
-    npt.NDArray[np.int32],
-    list[bytes],
-    str | None,
-    str | None,
-    int | None,
-    int | None,
-    int | None,
-    int | None,
-    int | None,
-    int | None,
-    int,
-]
+class TilePositions:
+    """Every frame's place in a tiled image, from tile_positions. The arrays are read-only views of its own
+    memory, one entry per frame."""
 
-def _tile_positions(buffer: _BufferLike) -> _TilePositions:
-    """Every frame's position in a tiled image held in a buffer; framecodec's tile_positions wraps the result."""
+    @property
+    def number_of_frames(self) -> int:
+        """Number of Frames (0028,0008); 1 when absent. Every array has this length."""
+    @property
+    def source(self) -> Literal["per_frame", "shared", "tiled_full"]:
+        """Where the positions come from: ``"per_frame"`` (the Per-Frame Functional Groups items; a frame
+        without a Plane Position (Slide) there takes the shared one), ``"shared"`` (one Plane Position (Slide)
+        in the Shared Functional Groups Sequence for every frame), or ``"tiled_full"`` (no explicit positions:
+        the implicit TILED_FULL order of PS3.3 C.7.6.17.3)."""
+    @property
+    def column_positions(self) -> npt.NDArray[np.int32]:
+        """Column Position In Total Image Pixel Matrix (0048,021E) of each frame's top left pixel, 1-based."""
+    @property
+    def row_positions(self) -> npt.NDArray[np.int32]:
+        """Row Position In Total Image Pixel Matrix (0048,021F), 1-based."""
+    @property
+    def z_offsets(self) -> npt.NDArray[np.float64]:
+        """Z Offset in Slide Coordinate System (0040,074A) as stored, NaN where absent (and for TILED_FULL with
+        several focal planes, whose Z offsets the data set does not state)."""
+    @property
+    def focal_planes(self) -> npt.NDArray[np.int32]:
+        """The rank of each frame's Z offset among the distinct Z offsets, increasing; 0 for every frame when
+        none has one, -1 for a frame without one when others have one; for TILED_FULL, the implicit plane."""
+    @property
+    def optical_paths(self) -> npt.NDArray[np.int32]:
+        """Each frame's index into ``optical_path_identifiers``; -1 without Optical Path Identification."""
+    @property
+    def optical_path_identifiers(self) -> tuple[str, ...]:
+        """The distinct Optical Path Identifiers (0048,0106) in order of first appearance, decoded by the
+        Specific Character Set; for TILED_FULL without explicit identification, those of the Optical Path
+        Sequence (0048,0105), which the implicit order indexes."""
+    @property
+    def dimension_organization_type(self) -> str | None:
+        """Dimension Organization Type (0020,9311): ``"TILED_SPARSE"``, ``"TILED_FULL"``, ..., or None."""
+    @property
+    def total_pixel_matrix_columns(self) -> int | None: ...
+    @property
+    def total_pixel_matrix_rows(self) -> int | None: ...
+    @property
+    def total_pixel_matrix_focal_planes(self) -> int | None: ...
+    @property
+    def number_of_optical_paths(self) -> int | None: ...
+    @property
+    def rows(self) -> int | None:
+        """Rows (0028,0010): the height of a tile; None when absent."""
+    @property
+    def columns(self) -> int | None:
+        """Columns (0028,0011): the width of a tile; None when absent."""
+    @property
+    def concatenation_frame_offset(self) -> int:
+        """Concatenation Frame Offset Number (0020,9228), 0 when absent."""
+    @property
+    def per_frame(self) -> bool:
+        """Whether the positions were found in the Per-Frame Functional Groups Sequence."""
+    def __len__(self) -> int: ...
+    def __getstate__(self) -> tuple[object, ...]: ...
+    def __setstate__(self, state: tuple[object, ...], /) -> None: ...
 
-def _tile_positions_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> _TilePositions:
-    """Every frame's position in a tiled image file, reading only its header; tile_positions wraps the result."""
+# The native half of framecodec._slide_positions.tile_positions: decode(value, specific_character_set) decodes
+# an Optical Path Identifier that is not ASCII.
+def _tile_positions(buffer: _BufferLike, decode: Callable[[bytes, str | None], str]) -> TilePositions: ...
+def _tile_positions_file(
+    path: str | os.PathLike[str] | os.PathLike[bytes], decode: Callable[[bytes, str | None], str]
+) -> TilePositions: ...
 
 # The batch engine; framecodec.pixel_array, iter_pixels and compress wrap it.
 def default_threads() -> int:

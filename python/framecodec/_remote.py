@@ -5,7 +5,7 @@ Opening reads the header in one request (``HEAD_BYTES``; more, in larger steps, 
 finds the Pixel Data in it with the C++ ``locate_pixel_data``, and makes each frame's *span*, the bytes of its
 items in the object, from the Extended or Basic Offset Table in those bytes, without reading any frame. A value
 with neither table is indexed once by walking its item headers (C++, over large sequential reads: the whole Pixel
-Data is read), or from a sidecar index (``_index``) when one is there and matches the object.
+Data is read), or from a sidecar index when one is there and matches the object.
 
 A read then asks for the spans of every frame it needs at once (``_ranges`` merges and fetches them concurrently),
 copies them behind a Basic Offset Table made for the batch, and has the frame table and the batch engine check and
@@ -28,44 +28,28 @@ import tempfile
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _core
 from ._core import EncapsulationError
 from ._layout import BIG_ENDIAN, layout_of, number_of_frames
 from ._ranges import HEAD_BYTES, MAX_REQUEST, Ranges
+from ._spans import NotIndexed, Spans, encapsulated_spans, native_spans, walk, whole_frames
 from ._source import _HEADER_TAGS, Frames, _engine_codec, _layout_or_none, _read, float_pixels_follow, open_partial
-from .encaps import _ONE_FRAGMENT_PER_FRAME, frame_table, locate_pixel_data
+from .encaps import FrameTable, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
     from .encaps import PixelDataLocation
-    from .slide import SlideGeometry
 
-__all__ = ["Remote", "open_remote"]
+__all__ = ["NotIndexed", "Remote", "open_remote"]
 
 _ITEM, _DELIMITER = 0xE000FFFE, 0xE0DDFFFE  # (FFFE,E000), (FFFE,E0DD) as little-endian uint32
 _DEFLATED_DATA_SET = "1.2.840.10008.1.2.1.99"
 #: A read's frames are fetched and decoded in slices of about this many bytes.
 SLICE_BYTES = 64 << 20
-#: The walk of a value with no offset table reads this many bytes per request, WALK_REQUESTS at once.
-WALK_BLOCK, WALK_REQUESTS = MAX_REQUEST, 4
-
-
-@dataclass
-class Spans:
-    """Where each frame's bytes are in the object: ``starts[i]:ends[i]`` (encapsulated: frame ``i``'s items from
-    its first item tag; native: the bytes that hold its bits). ``ends[-1]`` is 0 until it is known (a Basic Offset
-    Table says where the last frame starts, not where it ends)."""
-
-    starts: npt.NDArray[np.uint64]
-    ends: npt.NDArray[np.uint64]
-    source: str  # "extended", "basic", "walk", "index" or "native"
-    bits: npt.NDArray[np.uint64] | None = None  # native 1-bit: each frame's first bit within its first byte
-    geometry: SlideGeometry | None = None  # a tiled image's, when a sidecar index held it
 
 
 class Remote:
@@ -208,7 +192,8 @@ class Remote:
         counts = np.zeros(n, np.uint64)
         counts[frames] = np.diff(table.frame_fragments)
         ff = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
-        table = replace(table, frame_fragments=ff)
+        table = FrameTable(table.offsets, table.lengths, ff, table.source, table.first_item, table.end,
+                           table.has_delimiter, table.buffer_address, table.buffer_size)  # fmt: skip
         return replace(self.frames, buffer=chunk.data, offsets=table.offsets, lengths=table.lengths,
                        frame_fragments=ff, extended=False, table=table)  # fmt: skip
 
@@ -236,7 +221,7 @@ class Remote:
             return
         start, n, size = int(spans.starts[-1]), len(spans.starts), self.ranges.size
         typical = int(np.median(np.diff(spans.starts.astype(np.int64)))) if n > 1 else 0
-        end = _walk(self.ranges, start, max(2 * typical, 1 << 16), "the last frame", partial=True)[0]
+        end = walk(self.ranges, start, max(2 * typical, 1 << 16), "the last frame", partial=True)[0]
         if end is not None:
             spans.ends[-1] = end
             return
@@ -283,41 +268,6 @@ _TABLES = {"extended": "Extended Offset Table", "basic": "Basic Offset Table", "
            "index": "sidecar index", "native": "native Pixel Data"}  # fmt: skip
 
 
-def _walk(ranges: Ranges, at: int, block: int, what: str, requests: int = 1, partial: bool = False,
-          ) -> tuple[int | None, npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:  # fmt: skip
-    """Every item from ``at`` to the sequence delimiter, read ``requests`` blocks of ``block`` bytes at a time:
-    (where the delimiter starts, the items' tag positions, value lengths, first 4 value bytes). ``partial``: an
-    object that ends before the delimiter gives its items wholly in it, and None for the delimiter."""
-    positions: list[npt.NDArray[np.uint64]] = []
-    lengths: list[npt.NDArray[np.uint64]] = []
-    heads: list[npt.NDArray[np.uint8]] = []
-    size = ranges.size
-    while True:
-        if at + 8 > size and partial:
-            p_all, ln_all = _joined(positions, np.uint64), _joined(lengths, np.uint64)
-            keep = p_all + np.uint64(8) + ln_all <= np.uint64(size)  # items wholly in the object
-            return None, p_all[keep], ln_all[keep], _joined(heads, np.uint8).reshape(-1, 4)[keep]
-        if at + 8 > size:
-            raise EncapsulationError(
-                f"truncated Pixel Data: {ranges.url} ends at byte {size}, before the sequence delimiter (FFFE,E0DD) "
-                f"that ends {what} (the walk of its items reached byte {at})"
-            )
-        parts = [(a, min(size, a + block)) for a in range(at, min(size, at + requests * block), block)]
-        got = ranges.fetch(parts, [f"{what} (the walk of its items)"] * len(parts))
-        data = got[0] if len(got) == 1 else b"".join(got)
-        p, ln, h, nxt, done = _core._walk_items(data, 0, at)
-        positions.append(p)
-        lengths.append(ln)
-        heads.append(h)
-        if done:
-            return int(nxt) - 8, np.concatenate(positions), np.concatenate(lengths), np.concatenate(heads)
-        at = int(nxt)
-
-
-def _joined(parts: list[Any], dtype: Any) -> Any:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype)
-
-
 def _transfer_syntax(head: bytes) -> str:
     """(0002,0010) from the file meta information (explicit VR little endian, PS3.10 7.1), or ""."""
     at = head.find(b"\x02\x00\x10\x00UI", 0, 4096)
@@ -325,10 +275,6 @@ def _transfer_syntax(head: bytes) -> str:
         return ""
     (length,) = struct.unpack_from("<H", head, at + 6)
     return head[at + 8 : at + 8 + length].rstrip(b"\0 ").decode("ascii", "replace")
-
-
-class NotIndexed(Exception):
-    """``open_remote(local=True)``: the file has no matching sidecar index, or needs none (it is memory-mapped)."""
 
 
 def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 20, local: bool = False) -> Remote:
@@ -367,10 +313,10 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
     if local and not loc.encapsulated:
         raise NotIndexed
     if loc.encapsulated:
-        spans = _encapsulated_spans(ranges, head, loc, n, ts, index, local)
+        spans = encapsulated_spans(ranges, head, loc, n, ts, index, local)
     else:
-        spans = _native_spans(ranges, loc, layout)
-    whole, note = _whole_frames(spans, ranges.size)
+        spans = native_spans(ranges, loc, layout)
+    whole, note = whole_frames(spans, ranges.size)
     claims = (spans.ends.astype(np.int64) - spans.starts.astype(np.int64)).clip(0).astype(np.uint64)
     if not int(spans.ends[-1]):
         claims[-1] = max(0, ranges.size - int(spans.starts[-1]))
@@ -412,100 +358,6 @@ def _locate(ranges: Ranges, head: bytes) -> tuple[PixelDataLocation | None, byte
             need = int(cut[1]) + 12 + int(cut[2]) + (64 << 10) if cut else 0
         grow = min(ranges.size, max(2 * len(head), need))
         head += bytes(ranges.fetch([(len(head), grow)], ["the header"])[0])
-
-
-def _encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: int, ts: str, index: Any,
-                        local: bool = False) -> Spans:  # fmt: skip
-    bot_length = struct.unpack_from("<I", head, loc.offset + 4)[0] if len(head) >= loc.offset + 8 else 0
-    tag = struct.unpack_from("<I", head, loc.offset)[0] if len(head) >= loc.offset + 4 else 0
-    if tag != _ITEM:
-        raise EncapsulationError(f"the encapsulated Pixel Data at offset {loc.offset} of {ranges.url} does not start "
-                                 "with an item (the Basic Offset Table, PS3.5 A.4)")  # fmt: skip
-    origin = loc.offset + 8 + bot_length  # the first item after the Basic Offset Table: the tables' origin
-    from ._index import find_index
-
-    if index is not None and index is not False:  # an index named by the caller is always checked, and used
-        named = find_index(ranges, index, origin, n, ts)
-        if named is not None:
-            return named
-    eo, el = loc.extended_offsets, loc.extended_lengths
-    if local:  # a local file with an offset table, or whose index does not fit: mapped
-        found = None if bot_length or (eo is not None and len(eo)) else find_index(ranges, index, origin, n, ts)
-        if found is None:
-            raise NotIndexed
-        return found
-    if eo is not None and el is not None and len(eo):  # PS3.3 C.7.6.3.1.8: one fragment a frame
-        if len(eo) != n or len(el) != n:
-            raise EncapsulationError(f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for the "
-                                     f"data set's (0028,0008) Number of Frames {n}")  # fmt: skip
-        starts = eo.astype(np.uint64) + np.uint64(origin)
-        lengths = el.astype(np.uint64)
-        return Spans(starts, starts + np.uint64(8) + lengths + (lengths & np.uint64(1)), "extended")
-    if bot_length:
-        if bot_length != 4 * n:
-            raise EncapsulationError(f"the Basic Offset Table holds {bot_length // 4} offsets for the data set's "
-                                     f"(0028,0008) Number of Frames {n}")  # fmt: skip
-        bot = np.frombuffer(head, "<u4", n, loc.offset + 8).astype(np.uint64)
-        if int(bot[0]) != 0 or (n > 1 and bool(np.any(np.diff(bot.astype(np.int64)) <= 0))):
-            raise EncapsulationError("the Basic Offset Table's offsets do not start at 0 and increase (PS3.5 A.4)")
-        starts = bot + np.uint64(origin)
-        ends = np.append(starts[1:], np.uint64(0))
-        return Spans(starts, ends, "basic")
-    found = find_index(ranges, index, origin, n, ts) if index is None else None
-    if found is not None:
-        return found
-    return walked_spans(ranges, origin, n, ts)
-
-
-def walked_spans(ranges: Ranges, origin: int, n: int, ts: str) -> Spans:
-    """The spans of a value with no offset table, from a walk of its items (the whole value is read once)."""
-    delimiter, positions, lengths, heads = _walk(ranges, origin, WALK_BLOCK, "the Pixel Data", WALK_REQUESTS,
-                                                 partial=ts in _ONE_FRAGMENT_PER_FRAME)  # fmt: skip
-    if not len(positions) and delimiter is not None:
-        raise EncapsulationError(f"the encapsulated Pixel Data of {ranges.url} holds no fragments")
-    item_ends = positions + np.uint64(8) + lengths
-    if delimiter is None:  # cut short: a syntax of one fragment a frame, every item wholly in the object a frame
-        k = min(len(positions), n)
-        missing = np.full(n - k, ranges.size, np.uint64)  # past the end: refused as missing (_whole_frames)
-        return Spans(np.concatenate((positions[:k], missing)), np.concatenate((item_ends[:k], missing + 1)), "walk")
-    if len(positions) == n:
-        return Spans(positions, item_ends, "walk")
-    if n == 1:
-        return Spans(positions[:1], item_ends[-1:], "walk")
-    # The frame table's own rules find the frame starts (JPEG SOI, JPEG 2000 SOC SIZ) on a compact copy.
-    keep = np.minimum(lengths, 4).astype(np.int64)
-    compact = b"".join(struct.pack("<II", _ITEM, int(k)) + heads[i, :k].tobytes() for i, k in enumerate(keep))
-    table = frame_table(struct.pack("<II", _ITEM, 0) + compact, n, transfer_syntax=ts)
-    ff = table.frame_fragments.astype(np.int64)
-    return Spans(positions[ff[:-1]], item_ends[ff[1:] - 1], "walk")
-
-
-def _native_spans(ranges: Ranges, loc: PixelDataLocation, layout: Any) -> Spans:
-    n = layout.number_of_frames
-    if layout.bits_allocated == 1:  # PS3.5 8.1.1: frames follow each other bit by bit, not byte-aligned
-        need = (n * layout.pixels_per_frame + 7) // 8
-        bit0 = np.arange(n, dtype=np.uint64) * np.uint64(layout.pixels_per_frame)
-        starts = np.uint64(loc.offset) + bit0 // np.uint64(8)
-        ends = np.uint64(loc.offset) + (bit0 + np.uint64(layout.pixels_per_frame + 7)) // np.uint64(8)
-        spans = Spans(starts, ends, "native", bit0 % np.uint64(8))
-    else:
-        need = n * layout.stored_frame_size
-        starts = np.uint64(loc.offset) + np.arange(n, dtype=np.uint64) * np.uint64(layout.stored_frame_size)
-        spans = Spans(starts, starts + np.uint64(layout.stored_frame_size), "native")
-    if loc.length is None or loc.length < need:
-        raise ValueError(f"(0028,0008) Number of Frames {n} with {layout.describe()} needs {need} bytes of Pixel "
-                         f"Data, but it holds {loc.length}")  # fmt: skip
-    return spans
-
-
-def _whole_frames(spans: Spans, size: int) -> tuple[int | None, str | None]:
-    """Frames whose bytes lie past the end of the object: the object was cut short (None, None: none)."""
-    ends = spans.ends.astype(np.int64)
-    past = np.flatnonzero((ends > size) | (spans.starts.astype(np.int64) >= size))
-    if not len(past):
-        return None, None
-    k = int(past[0])
-    return k, f"it ends at byte {size} inside frame {k}, whose bytes run to {int(ends[k]) or 'the end'}"
 
 
 def _whole(ranges: Ranges, head: bytes, cache_bytes: int, local: bool = False) -> Remote:

@@ -33,7 +33,7 @@ def identity(path: str) -> tuple[int, ...]:
     return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
-def reopen_local(path: str, threads: int | None, was: tuple[int, ...], state: dict[str, Any],
+def reopen_local(cls: type[FrameReader], path: str, threads: int | None, was: tuple[int, ...], state: dict[str, Any],
                  geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
     from ._core import MappedFile
     from ._deflated import DEFLATED_EXPLICIT, inflated_map
@@ -45,19 +45,19 @@ def reopen_local(path: str, threads: int | None, was: tuple[int, ...], state: di
                                     "time, inode or status-change time differ): open it again", path)  # fmt: skip
     if state["table"] is not None:
         state = {**state, "table": state["table"]._bind(buffer)}
-    return _reader(path, threads, was, None, Frames(buffer=buffer, **state), geometry)
+    return _reader(cls, path, threads, was, None, Frames(buffer=buffer, **state), geometry)
 
 
-def reopen_remote(remote: Remote, threads: int | None, geometry: SlideGeometry | None) -> FrameReader:
+def reopen_remote(cls: type[FrameReader], remote: Remote, threads: int | None,
+                  geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
     """``remote`` arrived with its header and spans and opens its own connection when it first reads."""
-    return _reader(remote.ranges.url, threads, (), remote, remote.frames, geometry)
+    return _reader(cls, remote.ranges.url, threads, (), remote, remote.frames, geometry)
 
 
-def _reader(path: str, threads: int | None, was: tuple[int, ...], remote: Remote | None, frames: Frames,
-            geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
-    from .reader import FrameReader
-
-    reader = FrameReader.__new__(FrameReader)
+def _reader(cls: type[FrameReader], path: str, threads: int | None, was: tuple[int, ...], remote: Remote | None,
+            frames: Frames, geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
+    # The class arrives with the recipe (pickled by reference), so that this module does not import the reader.
+    reader = cls.__new__(cls)
     reader.path, reader.threads, reader._identity = path, threads, was
     reader._lock = threading.Lock()
     reader._remote, reader._frames = remote, frames

@@ -13,11 +13,7 @@ GIL released, and returns them as numpy arrays::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Literal
 
 from . import _core
 from .encaps import _bytes_named_a_file
@@ -30,58 +26,12 @@ PositionSource = Literal["per_frame", "shared", "tiled_full"]
 __all__ = ["PositionSource", "SlidePositions", "tile_positions"]
 
 
-@dataclass(frozen=True)
-class SlidePositions:
-    """Every frame's place in a tiled image, from :func:`tile_positions`. The arrays are read-only."""
-
-    #: Number of Frames (0028,0008); 1 when absent. Every array has this length.
-    number_of_frames: int
-    #: Where the positions come from: ``"per_frame"`` (the Per-Frame Functional Groups items; a frame without
-    #: a Plane Position (Slide) there takes the shared one), ``"shared"`` (one Plane Position (Slide) in the
-    #: Shared Functional Groups Sequence for every frame, as in a single-frame image), or ``"tiled_full"`` (no
-    #: explicit positions: the implicit TILED_FULL order of PS3.3 C.7.6.17.3).
-    source: PositionSource
-    #: Column Position In Total Image Pixel Matrix (0048,021E) of each frame's top left pixel, 1-based.
-    column_positions: npt.NDArray[np.int32]
-    #: Row Position In Total Image Pixel Matrix (0048,021F), 1-based.
-    row_positions: npt.NDArray[np.int32]
-    #: Z Offset in Slide Coordinate System (0040,074A) in µm as stored, NaN where absent. For TILED_FULL, which does not
-    #: state the Z offsets of its focal planes, NaN (or the shared one when there is one focal plane).
-    z_offsets: npt.NDArray[np.float64]
-    #: Each frame's focal plane: the rank of its Z offset among the distinct Z offsets in increasing order
-    #: (from the glass slide towards the coverslip), 0 for every frame when none has one, -1 for a frame without
-    #: one when others have one; for TILED_FULL, the focal plane of the implicit order.
-    focal_planes: npt.NDArray[np.int32]
-    #: Each frame's Optical Path Identifier as an index into ``optical_path_identifiers``; -1 when the frame has
-    #: no Optical Path Identification Sequence (0048,0207) (per-frame or shared).
-    optical_paths: npt.NDArray[np.int32]
-    #: The distinct Optical Path Identifiers (0048,0106) in order of first appearance over the frames. For
-    #: TILED_FULL without explicit identification, ``optical_paths`` follows the implicit order, which indexes
-    #: the Optical Path Sequence (0048,0105), and this lists that sequence's identifiers (empty without it).
-    optical_path_identifiers: tuple[str, ...]
-    #: Dimension Organization Type (0020,9311): ``"TILED_SPARSE"``, ``"TILED_FULL"``, ..., or None when absent.
-    dimension_organization_type: str | None
-    #: Total Pixel Matrix Columns (0048,0006) and Rows (0048,0007); None when absent.
-    total_pixel_matrix_columns: int | None
-    total_pixel_matrix_rows: int | None
-    #: Total Pixel Matrix Focal Planes (0048,0303); None when absent.
-    total_pixel_matrix_focal_planes: int | None
-    #: Number of Optical Paths (0048,0302); None when absent.
-    number_of_optical_paths: int | None
-    #: Rows (0028,0010) and Columns (0028,0011): the size of a tile; None when absent.
-    rows: int | None
-    columns: int | None
-    #: Concatenation Frame Offset Number (0020,9228), 0 when absent: where a TILED_FULL instance of a
-    #: concatenation continues the implicit order.
-    concatenation_frame_offset: int
-
-    def __len__(self) -> int:
-        return self.number_of_frames
-
-    @property
-    def per_frame(self) -> bool:
-        """Whether the positions were found in the Per-Frame Functional Groups Sequence."""
-        return self.source == "per_frame"
+#: Every frame's place in a tiled image, from :func:`tile_positions`: the native class, whose per-frame arrays
+#: (``column_positions``, ``row_positions`` 1-based; ``z_offsets`` as stored, NaN where absent; ``focal_planes``;
+#: ``optical_paths``, indices into ``optical_path_identifiers``) are read-only views of its own memory, beside
+#: ``number_of_frames``, ``source``, the Total Pixel Matrix attributes, ``rows``, ``columns`` and
+#: ``concatenation_frame_offset``. The stub, ``_core.pyi``, says what each one is.
+SlidePositions = _core.TilePositions
 
 
 def tile_positions(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes] | Buffer) -> SlidePositions:
@@ -103,36 +53,14 @@ def tile_positions(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes] |
     regular file). ``bytes`` are the file's contents, as in :func:`framecodec.encaps.locate_pixel_data`.
     """
     if isinstance(path_or_buffer, (str, os.PathLike)):
-        raw = _core._tile_positions_file(path_or_buffer)
-    else:
-        with _bytes_named_a_file(path_or_buffer):
-            raw = _core._tile_positions(path_or_buffer)
-    (n, source, columns_pos, rows_pos, z, planes, paths, ids, dim_type, charset,
-     rows, columns, tpm_columns, tpm_rows, tpm_planes, n_paths, concat_offset) = raw  # fmt: skip
-    return SlidePositions(
-        number_of_frames=n,
-        source=cast(PositionSource, source),
-        column_positions=columns_pos,
-        row_positions=rows_pos,
-        z_offsets=z,
-        focal_planes=planes,
-        optical_paths=paths,
-        optical_path_identifiers=tuple(_decode(i, charset) for i in ids),
-        dimension_organization_type=dim_type,
-        total_pixel_matrix_columns=tpm_columns,
-        total_pixel_matrix_rows=tpm_rows,
-        total_pixel_matrix_focal_planes=tpm_planes,
-        number_of_optical_paths=n_paths,
-        rows=rows,
-        columns=columns,
-        concatenation_frame_offset=concat_offset,
-    )
+        return _core._tile_positions_file(path_or_buffer, _decode)
+    with _bytes_named_a_file(path_or_buffer):
+        return _core._tile_positions(path_or_buffer, _decode)
 
 
 def _decode(value: bytes, charset: str | None) -> str:
-    """An SH value as pydicom decodes it: by the data set's Specific Character Set (0008,0005)."""
-    if value.isascii() and b"\x1b" not in value:  # ISO 2022 escape sequences are ASCII bytes too
-        return value.decode("ascii")
+    """An SH value as pydicom decodes it: by the data set's Specific Character Set (0008,0005). The native walk
+    decodes ASCII values itself (ISO 2022 escape sequences, ASCII bytes too, come here)."""
     from pydicom.charset import convert_encodings, decode_bytes
     from pydicom.valuerep import TEXT_VR_DELIMS
 

@@ -61,7 +61,7 @@ class FileStream:
         self.close()
 
     def batch(self, start: int, stop: int) -> Frames:
-        """Frames ``start:stop`` in a buffer of their own, with their table, for ``pixels._decode_into``."""
+        """Frames ``start:stop`` in a buffer of their own, with their table, for ``_decode.decode``."""
         k = stop - start
         if self._starts is None:
             return self._native_batch(start, stop)

@@ -132,8 +132,7 @@ def _batch_from_stream(stream: FileStream, start: int, stop: int, writer: FrameW
                        verify: bool, threads: int | None) -> None:  # fmt: skip
     """Frames ``start:stop`` read into a buffer of their own: decoded and written, or their codestreams copied
     (decoded too when ``verify``, so that a copied codestream is known to decode)."""
-    from .pixels import _decode_into, _finish, _result
-    from .pixels import pydicom_frames
+    from ._decode import decode, pydicom_frames
 
     frames = stream.batch(start, stop)
     sel = (np.arange(stop - start, dtype=np.int64), True)
@@ -141,9 +140,7 @@ def _batch_from_stream(stream: FileStream, start: int, stop: int, writer: FrameW
         if frames.codec is None:
             arr = pydicom_frames(frames, sel[0], not as_rgb)
         else:
-            arr = _result(frames, sel, None)
-            _decode_into(frames, sel, arr, threads, not as_rgb)
-            arr = _finish(arr, frames, not as_rgb, None)
+            arr = decode(frames, sel, None, threads, not as_rgb)
         if not copy:
             writer.write(arr)
         del arr

@@ -14,7 +14,7 @@ are whole by the same rules the full table uses (PS3.5 A.4, PS3.3 C.7.6.3.1.8):
   Encapsulated Uncompressed): every item wholly in the file is a frame;
 * no offset table, the JPEG family: frames start at the fragments that begin with the start marker; a frame is
   whole when the next frame's first fragment is there, or its last fragment ends with the end-of-codestream
-  marker FF D9 (as ``encaps._ends_its_codestream``);
+  marker FF D9 (as ``PixelDataLocation.frame_table`` requires);
 * otherwise (one frame, or frames that only the complete value can tell apart) no frame is known to be whole.
 
 The prefix that holds the whole frames is checked by the C++ table builder or scanner, with all their strictness;
@@ -34,10 +34,16 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import EncapsulationError
-from .encaps import _JPEG_FAMILY, _ONE_FRAGMENT_PER_FRAME, FrameSource, FrameTable, frame_table, scan_fragments
+from .encaps import FrameSource, FrameTable, frame_table, scan_fragments
 
 if TYPE_CHECKING:
     from .encaps import PixelDataLocation
+
+# The JPEG family (PS3.5 8.2, A.4): every codestream ends with FF D9, JPEG's and JPEG-LS's EOI and JPEG 2000's
+# EOC, which their coded data never holds. The C++ PixelDataLocation.frame_table (last_frame_whole) has the same.
+JPEG_FAMILY = "1.2.840.10008.1.2.4."
+# Transfer syntaxes whose frames are one fragment each (PS3.5 A.4.2, 8.2.16, A.4.11): an item is a whole frame.
+ONE_FRAGMENT_PER_FRAME = frozenset({"1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1", "1.2.840.10008.1.2.1.98"})
 
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000), PS3.5 7.5
 _DELIMITER = b"\xfe\xff\xdd\xe0"  # (FFFE,E0DD)
@@ -301,9 +307,9 @@ def _last_frame_whole(mv: memoryview, ts: str | None, offsets: npt.NDArray[np.ui
     frames are one fragment each too, or a last fragment that ends its JPEG-family codestream."""
     if not len(offsets):
         return False
-    if ts in _ONE_FRAGMENT_PER_FRAME:
+    if ts in ONE_FRAGMENT_PER_FRAME:
         return len(offsets) == 1 and others_one_each
-    return (ts or "").startswith(_JPEG_FAMILY) and _ends_with_eoi(mv, int(offsets[-1]), int(lengths[-1]))
+    return (ts or "").startswith(JPEG_FAMILY) and _ends_with_eoi(mv, int(offsets[-1]), int(lengths[-1]))
 
 
 def _scanned(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, first_item: int,
@@ -350,10 +356,10 @@ def _scanned(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, first_
 def _family(ts: str | None, mv: memoryview, offsets: npt.NDArray[np.uint64],
             lengths: npt.NDArray[np.uint64]) -> Literal["one", "jpeg", "j2k", "none"]:  # fmt: skip
     """How frames are told apart without an offset table, as ``codestream_for_transfer_syntax`` (C++) says."""
-    if ts in _ONE_FRAGMENT_PER_FRAME:
+    if ts in ONE_FRAGMENT_PER_FRAME:
         return "one"
-    if ts is not None and ts.startswith(_JPEG_FAMILY):
-        tail = ts[len(_JPEG_FAMILY) :]
+    if ts is not None and ts.startswith(JPEG_FAMILY):
+        tail = ts[len(JPEG_FAMILY) :]
         number = int(tail) if tail.isascii() and tail.isdigit() else -1
         if 50 <= number <= 87:  # JPEG processes, lossless JPEG, JPEG-LS (PS3.5 A.4.1-3)
             return "jpeg"

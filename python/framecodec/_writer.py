@@ -300,7 +300,7 @@ class FrameWriter:
         """The file written opens, its frames are where they were written, and its first and last frames are
         the ones given. Read with pread, not mapped: the check costs no resident memory."""
         from ._stream import open_stream
-        from .pixels import _decode_into, _result
+        from ._decode import allocate, decode_into
 
         stream = open_stream(str(tmp))
         if stream is None:
@@ -321,8 +321,8 @@ class FrameWriter:
                     got = bytes(stream.raw(frames)[0])[: len(expected)]
                 else:
                     sel = (np.zeros(1, np.int64), True)
-                    arr = _result(frames, sel, None)
-                    _decode_into(frames, sel, arr, self.threads, raw=True)
+                    arr = allocate(frames, sel, None)
+                    decode_into(frames, sel, arr, self.threads, raw=True)  # as stored: not finished
                     got = arr.tobytes()
                     if self.layout.bits_allocated == 1:
                         expected = (np.frombuffer(expected, np.uint8) != 0).view(np.uint8).tobytes()

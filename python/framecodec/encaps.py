@@ -38,8 +38,8 @@ import operator
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, Union, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -91,176 +91,14 @@ class FragmentTable:
         return len(self.offsets)
 
 
-@dataclass(frozen=True)
-class FrameTable:
-    """Which fragments make up each frame, as :func:`frame_table` found them.
-
-    Frame ``i`` is made of fragments ``frame_fragments[i]`` up to (not including) ``frame_fragments[i + 1]``,
-    in order; every frame has at least one.
-    """
-
-    #: Each fragment's value, from the start of the buffer, in frame order. Read-only.
-    offsets: U64Array
-    #: Each fragment's length (for an Extended Offset Table, the length it gives). Read-only.
-    lengths: U64Array
-    #: ``number_of_frames + 1`` fragment indices. Read-only.
-    frame_fragments: U64Array
-    #: How the boundaries were found: ``"extended"`` (Extended Offset Table), ``"basic"`` (Basic Offset Table),
-    #: ``"one_per_frame"``, ``"single_frame"`` or ``"markers"`` (JPEG SOI / JPEG 2000 SOC+SIZ at fragment starts).
-    source: FrameSource
-    #: As in :class:`FragmentTable`.
-    first_item: int
-    end: int
-    has_delimiter: bool
-    #: The address and size of the bytes of the buffer the table was made from (None for a table made by hand):
-    #: :func:`frame_bytes` and :func:`iter_frames` read only that buffer with it (any view of it), so a table
-    #: never cuts another buffer's bytes at its offsets.
-    buffer_address: int | None = field(default=None, compare=False, repr=False)
-    buffer_size: int | None = field(default=None, compare=False, repr=False)
-
-    def __len__(self) -> int:
-        return len(self.frame_fragments) - 1
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Pickled, a table leaves its buffer behind: its address means nothing in another process, so it is
-        # marked 0 ("from elsewhere") and frame_bytes refuses it. FrameReader pickles by path and ties its
-        # table to the file mapped where it is unpickled.
-        detached = replace(self, buffer_address=None if self.buffer_address is None else 0)
-        return (_restore_table, (tuple(getattr(detached, f) for f in self.__dataclass_fields__),))
-
-    def _bind(self, buffer: Buffer) -> FrameTable:
-        """This table for ``buffer``, which the caller knows holds the same bytes (the same file, unchanged)."""
-        address, size = _core._buffer_span(buffer)
-        return replace(self, buffer_address=address, buffer_size=size)
-
-    @property
-    def number_of_frames(self) -> int:
-        return len(self.frame_fragments) - 1
-
-    @property
-    def one_fragment_per_frame(self) -> bool:
-        """Every frame is one fragment, so :func:`frame_bytes` never copies."""
-        return len(self.offsets) == len(self.frame_fragments) - 1
-
-    def fragments(self, index: int) -> range:
-        """The indices (into ``offsets`` and ``lengths``) of frame ``index``'s fragments."""
-        i = _frame_index(index, len(self))
-        return range(int(self.frame_fragments[i]), int(self.frame_fragments[i + 1]))
-
-    @property
-    def frame_lengths(self) -> U64Array:
-        """Each frame's length in bytes: the sum of its fragments' lengths."""
-        if self.one_fragment_per_frame:
-            return self.lengths
-        sums = np.concatenate(([0], np.cumsum(self.lengths, dtype=np.uint64)))
-        return np.diff(sums[self.frame_fragments.astype(np.intp)])
-
-
-@dataclass(frozen=True)
-class PixelDataLocation:
-    """Where the top-level Pixel Data (7FE0,0010) of a file or data set is, from :func:`locate_pixel_data`."""
-
-    #: The value's first byte: for encapsulated data, the Basic Offset Table's item tag.
-    offset: int
-    #: The value's length, or None when it is undefined (encapsulated data ends at its sequence delimiter).
-    length: int | None
-    #: Undefined length, i.e. a sequence of fragment items (PS3.5 A.4).
-    encapsulated: bool
-    #: (0002,0010) Transfer Syntax UID; None when the data has no file meta information.
-    transfer_syntax: str | None
-    #: Top-level (0028,0008) Number of Frames; None when absent (a single frame) or not an integer.
-    number_of_frames: int | None
-    #: (7FE0,0001) Extended Offset Table, None when absent. Read-only.
-    extended_offsets: U64Array | None
-    #: (7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only.
-    extended_lengths: U64Array | None
-    #: The (7FE0,0010) tag's first byte.
-    element_offset: int
-    #: "OB" or "OW" in an explicit VR data set, None in implicit VR.
-    vr: str | None
-    #: Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as encoded).
-    explicit_vr: bool
-
-    def frame_table(self, buffer: Buffer, number_of_frames: int | None = None) -> FrameTable:
-        """:func:`frame_table` of this Pixel Data in ``buffer``, which holds the file this location came from.
-
-        ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none; a Number of
-        Frames of 0 is an :class:`EncapsulationError` (a data set with Pixel Data has a frame).
-        """
-        if not self.encapsulated:
-            raise EncapsulationError(
-                f"the Pixel Data at offset {self.offset} is native (defined length {self.length}), not encapsulated"
-            )
-        if number_of_frames is None and self.number_of_frames == 0:
-            raise EncapsulationError(
-                "(0028,0008) Number of Frames is 0, but the data set has Pixel Data: pass number_of_frames if the "
-                "count is known"
-            )
-        n = number_of_frames if number_of_frames is not None else (self.number_of_frames or 1)
-        table = frame_table(
-            buffer,
-            n,
-            self.extended_offsets,
-            self.extended_lengths,
-            self.transfer_syntax,
-            offset=self.offset,
-        )
-        # In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data
-        # instead means the file was cut short. Cut at an item boundary, the last frame may have lost fragments
-        # and nothing else would tell: unless its end is fixed (by the Extended Offset Table, or by a transfer
-        # syntax whose frames are one fragment each, and every frame is one), that is an error, not a short last
-        # frame. (A file whose other frames are several fragments each does not follow that rule: its last frame
-        # may be missing fragments too.)
-        whole = (
-            table.source == "extended"
-            or (self.transfer_syntax in _ONE_FRAGMENT_PER_FRAME and table.one_fragment_per_frame)
-            or (
-                (self.transfer_syntax or "").startswith(_JPEG_FAMILY)
-                and _ends_its_codestream(buffer, table)
-                and _each_fragment_starts_a_codestream(buffer, table)
-            )
-        )
-        if not table.has_delimiter and not whole:
-            raise EncapsulationError(
-                f"truncated Pixel Data: the encapsulated value at offset {self.offset} runs to the end of the data "
-                f"at byte {table.end} without its sequence delimiter (FFFE,E0DD), so frame {len(table) - 1}, the "
-                "last, may be missing fragments; the file was cut short"
-            )
-        return table
-
-
-# The JPEG family (PS3.5 8.2, A.4): every codestream ends with FF D9, JPEG's and JPEG-LS's EOI and JPEG 2000's
-# EOC, which their coded data never holds (JPEG stuffs a 00 after FF; JPEG 2000 forbids FF 90 and above).
-_JPEG_FAMILY = "1.2.840.10008.1.2.4."
-
-
-def _ends_its_codestream(buffer: Buffer, table: FrameTable) -> bool:
-    """Whether the last fragment ends with an end-of-codestream marker (then padded to even length by one 00)."""
-    if not len(table.offsets) or not int(table.lengths[-1]):
-        return False
-    end = int(table.offsets[-1]) + int(table.lengths[-1])
-    tail = bytes(memoryview(buffer)[max(0, end - 3) : end])
-    return tail.endswith(b"\xff\xd9") or tail.endswith(b"\xff\xd9\x00")
-
-
-def _each_fragment_starts_a_codestream(buffer: Buffer, table: FrameTable) -> bool:
-    """For a table that took one fragment per frame because it found as many fragments as frames: whether every
-    fragment begins with a start marker (JPEG SOI FF D8, JPEG 2000 SOC FF 4F), so that each frame ends where the
-    next one starts. A file cut short can hold as many fragments as frames with frames split over several of them;
-    other tables found their frame starts from an offset table or the markers themselves."""
-    if table.source != "one_per_frame" or not len(table.offsets):
-        return True
-    data = np.frombuffer(_byte_view(buffer, table), np.uint8)  # the buffer the table was made from, as bytes
-    starts = table.offsets.astype(np.intp)
-    if bool((table.lengths < 2).any()) or int(starts.max()) + 2 > len(data):
-        return False
-    first, second = data[starts], data[starts + 1]
-    return bool(((first == 0xFF) & ((second == 0xD8) | (second == 0x4F))).all())
-
-
-# Transfer syntaxes whose frames are one fragment each (PS3.5 A.4.2, 8.2.16, A.4.11): the last frame's item is
-# the whole frame.
-_ONE_FRAGMENT_PER_FRAME = frozenset({"1.2.840.10008.1.2.5", "1.2.840.10008.1.2.8.1", "1.2.840.10008.1.2.1.98"})
+#: Which fragments make up each frame, as :func:`frame_table` found them: the native class (read-only ``offsets``,
+#: ``lengths`` and ``frame_fragments`` arrays, viewing the table's own memory; ``source``, ``first_item``, ``end``,
+#: ``has_delimiter``, and ``buffer_address``/``buffer_size``, where the bytes of the buffer it was made from are).
+#: A table made by hand knows no buffer; a pickled one leaves its buffer behind and :func:`frame_bytes` refuses it.
+FrameTable = _core.FrameTable
+#: Where the top-level Pixel Data of a file or data set is, from :func:`locate_pixel_data`; its ``frame_table``
+#: method builds the table of that Pixel Data in the file's buffer (and refuses a value cut short).
+PixelDataLocation = _core.PixelDataLocation
 
 
 def scan_fragments(buffer: Buffer, offset: int = 0) -> FragmentTable:
@@ -317,12 +155,7 @@ def frame_table(
         raise TypeError(f"transfer_syntax must be a UID string or None, not {type(transfer_syntax).__name__}")
     eo = _as_u64(extended_offsets, "extended_offsets")
     el = _as_u64(extended_lengths, "extended_lengths")
-    if eo is not None and el is not None and len(eo) == 0 and len(el) == 0:
-        eo = el = None  # empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table
-    offsets, lengths, ff, source, first_item, end, has_delimiter, address, size = _core._frame_table(
-        buffer, number_of_frames, offset, eo, el, transfer_syntax
-    )
-    return FrameTable(offsets, lengths, ff, cast(FrameSource, source), first_item, end, has_delimiter, address, size)
+    return _core._frame_table(buffer, number_of_frames, offset, eo, el, transfer_syntax)
 
 
 def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | bytes:
@@ -385,23 +218,9 @@ def locate_pixel_data(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes
     only through ``os.PathLike`` (or ``os.fsdecode(path)``), and the error for bytes that name a file says so.
     """
     if isinstance(path_or_buffer, (str, os.PathLike)):
-        raw = _core._locate_pixel_data_file(path_or_buffer)
-    else:
-        with _bytes_named_a_file(path_or_buffer):
-            raw = _core._locate_pixel_data_buffer(path_or_buffer)
-    element_offset, offset, length, encapsulated, vr, ts, explicit_vr, nframes, eo, el = raw
-    return PixelDataLocation(
-        offset=offset,
-        length=length,
-        encapsulated=encapsulated,
-        transfer_syntax=ts,
-        number_of_frames=nframes,
-        extended_offsets=eo,
-        extended_lengths=el,
-        element_offset=element_offset,
-        vr=vr or None,
-        explicit_vr=explicit_vr,
-    )
+        return _core._locate_pixel_data_file(path_or_buffer)
+    with _bytes_named_a_file(path_or_buffer):
+        return _core._locate_pixel_data_buffer(path_or_buffer)
 
 
 @contextmanager
@@ -431,10 +250,6 @@ def _frame_index(index: int, n: int) -> int:
     if not 0 <= i < n:
         raise IndexError(f"frame index {index} out of range for {n} frames")
     return i
-
-
-def _restore_table(values: tuple[object, ...]) -> FrameTable:
-    return FrameTable(*values)  # type: ignore[arg-type]
 
 
 def _byte_view(buffer: Buffer, table: FrameTable) -> memoryview:

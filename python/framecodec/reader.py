@@ -18,7 +18,7 @@ import threading
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
@@ -31,11 +31,12 @@ from .encaps import FrameTable, frame_bytes
 from ._region import (
     block_mean, check_downsample, covered, decode_region, fill_value, location_and_size, plane_index, tile_rects,
 )  # fmt: skip
-from .pixels import (
-    Index, _decode_into, _engine_options, _finish, _into, _needs_finish, _result, _select, _workers, pydicom_frames,
+from ._decode import (
+    Index, ahead, allocate, batch_frames, decode, decode_into, engine_options, finish, into, needs_finish,
+    pydicom_frames, select,
 )  # fmt: skip
 from ._ranges import PathRanges, is_url, open_ranges
-from ._index import INDEX_SUFFIX
+from ._spans import INDEX_SUFFIX
 from ._remote import NotIndexed, Remote, open_remote
 from ._reopen import LOCAL, identity, reopen_local, reopen_remote
 from ._source import Frames, open_partial
@@ -111,13 +112,13 @@ class FrameReader:
         frames = self._open()
         geometry = self.__dict__.get("geometry")
         if self._remote is not None:  # the URL, the header and the frames' spans; each process opens its own
-            return (reopen_remote, (self._remote, self.threads, geometry))
+            return (reopen_remote, (type(self), self._remote, self.threads, geometry))
         state = {f.name: getattr(frames, f.name) for f in dataclasses.fields(frames) if f.name not in LOCAL}
         if "ExtendedOffsetTable" in frames.ds:  # 16 bytes a frame that the frame table already holds
             state["ds"] = copy.deepcopy(frames.ds)  # (a shallow copy shares its elements with the original)
             for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
                 state["ds"].pop(keyword, None)
-        return (reopen_local, (self.path, self.threads, self._identity, state, geometry))
+        return (reopen_local, (type(self), self.path, self.threads, self._identity, state, geometry))
 
     # --- state ---------------------------------------------------------------------------------------
 
@@ -230,12 +231,12 @@ class FrameReader:
         """Raises the error for frames of ``indices`` that are not wholly in a truncated file."""
         n = self.number_of_frames
         if self._remote is not None:
-            sel = _select(indices, n)[0]
+            sel = select(indices, n)[0]
             if sel is None or n - 1 in sel:
                 self._remote.settle()  # the last frame may be missing from an object cut short
         if frames.whole_frames is None or frames.truncation is None:
             return
-        sel = _select(indices, n)[0]
+        sel = select(indices, n)[0]
         wanted = np.arange(n) if sel is None else sel
         missing = wanted[wanted >= frames.whole_frames]
         if len(missing):
@@ -279,12 +280,7 @@ class FrameReader:
             return self._read_ranges(frames, indices, out, raw, threads)
         if frames.codec is None:  # a syntax pydicom decodes (JPEG, ...): pydicom's result, frame by frame
             return self._pydicom_frames(frames, indices, out, raw, threads)
-        selection = _select(indices, frames.layout.number_of_frames)
-        if indices is None:  # as pixel_array: a single-frame file has no frame axis
-            selection = (None, frames.layout.number_of_frames > 1)
-        arr = _result(frames, selection, out)
-        _decode_into(frames, selection, arr, threads, raw)
-        return _finish(arr, frames, raw, out)
+        return decode(frames, select(indices, frames.layout.number_of_frames), out, threads, raw)
 
     def _ranged(self, frames: Frames) -> bool:
         return self._remote is not None and self._remote.ranged
@@ -296,26 +292,20 @@ class FrameReader:
         remote = self._remote
         assert remote is not None
         n = self.number_of_frames
-        selection = _select(indices, n)
-        if indices is None:
-            selection = (None, n > 1)
+        selection = select(indices, n)
         sel = np.arange(n, dtype=np.int64) if selection[0] is None else selection[0]
         if frames.codec is None:  # a syntax pydicom decodes, from the fetched codestreams
             stacked = np.concatenate([pydicom_frames(remote.gather(sel[part]), sel[part], raw)
                                       for part in remote.slices(sel)])  # fmt: skip
-            return _into(stacked if selection[1] else stacked[0], out)
-        arr = _result(frames, selection, out, headers=False)  # the spans' sizes; headers as the frames arrive
+            return into(stacked if selection[1] else stacked[0], out)
+        arr = allocate(frames, selection, out, headers=False)  # the spans' sizes; headers as the frames arrive
         flat = arr.reshape((len(sel),) + frames.layout.frame_shape)
         parts = remote.slices(sel)
-        with ThreadPoolExecutor(1) as ahead:
-            pending = ahead.submit(remote.gather, sel[parts[0]])
-            for k, part in enumerate(parts):
-                batch = pending.result()
-                if k + 1 < len(parts):
-                    pending = ahead.submit(remote.gather, sel[parts[k + 1]])
+        with closing(ahead(remote.gather, [sel[p] for p in parts])) as batches:  # the next slice fetched meanwhile
+            for part, batch in zip(parts, batches):
                 check_claims(batch, sel[part])
-                _decode_into(batch, (sel[part], True), flat[part], threads, raw)
-        return _finish(arr, frames, raw, out)
+                decode_into(batch, (sel[part], True), flat[part], threads, raw)
+        return finish(arr, frames, raw, out)
 
     def raws(self, indices: Sequence[int]) -> list[memoryview | bytes]:
         """``raw(i)`` of each frame, a remote file's fetched in one batch."""
@@ -343,10 +333,10 @@ class FrameReader:
             local = self._remote.local_path if self._remote is not None else self.path
             return pixel_array(local or self.path, indices, threads=threads, out=out, raw=raw)
         n = self.number_of_frames  # not len(frames.table): a truncated file's table holds the whole frames only
-        sel, frame_axis = _select(indices, n)
+        sel, frame_axis = select(indices, n)
         assert sel is not None
         arr = pydicom_frames(frames, sel, raw)
-        return _into(arr if frame_axis else arr[0], out)
+        return into(arr if frame_axis else arr[0], out)
 
     def raw(self, index: int) -> memoryview | bytes:
         """Frame ``index``'s codestream as stored (any encapsulated syntax: JPEG, JPEG 2000, RLE, deflate ...),
@@ -358,7 +348,7 @@ class FrameReader:
             if index < 0:  # counted from the end of all frames, not of the whole ones in the table
                 index += self.number_of_frames
         if self._ranged(frames):  # the frame fetched alone, then as from a file
-            picked = _select(index, self.number_of_frames)[0]
+            picked = select(index, self.number_of_frames)[0]
             assert self._remote is not None and picked is not None
             index = int(picked[0])
             frames = self._remote.gather(picked)
@@ -368,7 +358,7 @@ class FrameReader:
             why = f" ({frames.table_error})" if frames.table_error else ""
             raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame{why}")
         n = frames.layout.number_of_frames
-        i = _select(index, n)[0]
+        i = select(index, n)[0]
         assert i is not None
         start, size = int(frames.offsets[i[0]]), frames.layout.stored_frame_size
         if frames.layout.bits_allocated == 1:
@@ -386,15 +376,9 @@ class FrameReader:
         if n == 1:
             yield self.read(0)
             return
-        threads = self.threads
-        batch = max(2 * _workers(threads), (64 << 20) // max(1, int(np.prod(self.shape)) * self.dtype.itemsize))
-        with ThreadPoolExecutor(1) as ahead:
-            pending = ahead.submit(self.read, slice(0, min(batch, whole)))
-            for start in range(0, whole, batch):
-                arr = pending.result()
-                if start + batch < whole:
-                    pending = ahead.submit(self.read, slice(start + batch, min(start + 2 * batch, whole)))
-                yield from arr
+        batch = batch_frames(int(np.prod(self.shape)) * self.dtype.itemsize, self.threads)
+        for arr in ahead(lambda start: self.read(slice(start, min(start + batch, whole))), range(0, whole, batch)):
+            yield from arr
         if whole < n:
             self.read(whole)  # raises, naming the frame and where the file ends
 
@@ -489,13 +473,13 @@ class FrameReader:
             for part in self._remote.slices(frame_list):
                 batch = self._remote.gather(frame_list[part])
                 decode_region(batch, region, frame_list[part], rects[part], places[part], d, threads,
-                              _engine_options(batch, raw))  # fmt: skip
+                              engine_options(batch, raw))  # fmt: skip
         else:
-            decode_region(frames, region, frame_list, rects, places, d, threads, _engine_options(frames, raw))
-        if _needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill
+            decode_region(frames, region, frame_list, rects, places, d, threads, engine_options(frames, raw))
+        if needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill
             mask = covered((height, width), rects, places, d)
             keep = region[~mask]
-            _finish(region, frames, raw, region)
+            finish(region, frames, raw, region)
             region[~mask] = keep
         return rects, places
 
