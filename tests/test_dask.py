@@ -324,17 +324,18 @@ def test_transcode_files_reports_a_corrupt_file_and_finishes_the_others(client: 
         transcode_files([good[0], tmp_path / "out" / "a.dcm"], tmp_path / "again")
 
 
-def kill_while_writing(client: Client, out: Path, stop: threading.Event, killed: list[int], once: bool) -> None:
+def kill_while_writing(client: Client, out: Path, stop: threading.Event, killed: list[list[int]], once: bool) -> None:
     """SIGKILL every worker as soon as a temporary output holds bytes (the file is being written or verified):
-    once, or at every attempt (each writes a temporary file of its own)."""
+    once, or at every attempt (each writes a temporary file of its own). ``killed`` gets the pids of each attempt."""
     seen: set[Path] = set()
     while not stop.is_set():
         writing = {p for p in out.glob(".*.framecodec-tmp") if p.exists() and p.stat().st_size > 0} - seen
         if writing:
             seen |= writing
-            for pid in worker_pids(client):
+            pids = sorted(worker_pids(client))
+            for pid in pids:
                 os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+            killed.append(pids)
             if once:
                 return
         time.sleep(0.002)
@@ -366,7 +367,9 @@ def test_a_killed_worker_leaves_no_half_written_output(tmp_path: Path, allowed_f
         assert_identical(reference(out / "big.dcm"), reference(src))
     else:  # reported as failed, never skipped: and no output at all, not even the temporary file
         assert row.status == "failed" and "KilledWorker" in row.error and leftovers == []
-        assert len(killed) >= 4  # 2 workers at the first attempt and at the retry alone
+        # killed at the first attempt and at the retry alone (how many workers each time depends on how many
+        # the nanny had restarted by then)
+        assert len(killed) >= 2
 
 
 class KillOnFile:

@@ -231,15 +231,15 @@ def test_the_location_and_its_table_are_native_objects_that_pickle() -> None:
     import pickle
 
     frames = [b"\xff\xd8" + bytes([i]) * (10 + i) + b"\xff\xd9" for i in range(3)]
-    enc, eot, lengths = fc.encapsulate_extended(frames)
+    enc, eot, lengths = fc.encaps.encapsulate_extended(frames)
     head = element(0x00280008, "IS", b"3 ") + element(0x7FE00001, "OV", eot)
     data = dicom_file(JPEGBaseline8Bit,
                       head + element(0x7FE00002, "OV", lengths) + pixel_data_element() + enc + DELIMITER)  # fmt: skip
-    loc = fc.locate_pixel_data(data)
+    loc = fc.encaps.locate_pixel_data(data)
     with pytest.raises(AttributeError):
         loc.offset = 0  # type: ignore[misc]
     again = pickle.loads(pickle.dumps(loc))
-    assert again == loc and again != fc.locate_pixel_data(dicom_file(JPEGBaseline8Bit, pixel_data_element() + enc))
+    assert again == loc and again != fc.encaps.locate_pixel_data(dicom_file(JPEGBaseline8Bit, pixel_data_element() + enc))
     assert again.extended_offsets.tolist() == list(struct.unpack("<3Q", eot))
     assert again.frame_table(data) == loc.frame_table(data)
     assert "offset=" in repr(loc) and "extended offset table of 3" in repr(loc)
@@ -252,7 +252,7 @@ def test_the_location_and_its_table_are_native_objects_that_pickle() -> None:
     assert [data[o : o + n] for o, n in zip(offsets.tolist(), sizes.tolist())] == padded
     half = dicom_file(JPEGBaseline8Bit, head + pixel_data_element() + enc + DELIMITER)
     with pytest.raises(fc.EncapsulationError, match=r"\(7FE0,0001\) Extended Offset Table but no \(7FE0,0002\)"):
-        fc.locate_pixel_data(half).frame_table(half)
+        fc.encaps.locate_pixel_data(half).frame_table(half)
 
 
 def test_native_pixel_data_and_values() -> None:
