@@ -1,5 +1,6 @@
 """Independent references for the RLE tests: a plain-Python decoder written from PS3.5 G.3.2, a checker of
-the encoding rules of G.3 and G.5, pydicom's encoder behind a minimal runner, and test frames."""
+the encoding rules of G.3 and G.5, pydicom's own frame decoder and encoder (behind a minimal runner), and test
+frames."""
 
 from __future__ import annotations
 
@@ -8,7 +9,21 @@ import struct
 
 import numpy as np
 import numpy.typing as npt
-from pydicom.pixels.encoders.native import _encode_frame
+
+from datasets import PYDICOM_31
+
+# pydicom's pure-Python RLE frame codec, for both pydicom lines: private functions (the public Decoder and Encoder
+# refuse 2 and 4 samples per pixel, which the tests compare too), which 3.1 moved and renamed. The one place the
+# tests pick them by version; a pydicom with neither layout fails here, loudly.
+if PYDICOM_31:
+    from pydicom.pixels.decoders.native import _rle_decode_frame as pydicom_decode
+    from pydicom.pixels.encoders.native import _encode_rle_frame as _pydicom_encode_frame
+else:
+    from pydicom.pixels.decoders.rle import _rle_decode_frame as pydicom_decode
+    from pydicom.pixels.encoders.native import _encode_frame as _pydicom_encode_frame
+
+#: pydicom's own RLE decoder reads Bits Allocated 1 from 3.1 on (3.0's raises NotImplementedError).
+PYDICOM_DECODES_ONE_BIT_RLE = PYDICOM_31
 
 DTYPES = {1: np.uint8, 8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
 
@@ -126,18 +141,28 @@ def check_g3(enc: bytes, rows: int, cols: int, nseg: int) -> None:
 
 
 class _Runner:
-    """The little of pydicom's EncodeRunner that its RLE encoder plugin reads."""
+    """The little of pydicom's EncodeRunner that its RLE encoder plugin reads (3.1's per-frame options too)."""
 
     def __init__(self, rows: int, cols: int, spp: int, bits: int) -> None:
         self.rows, self.columns, self.samples_per_pixel, self.bits_allocated = rows, cols, spp, bits
+        self.index = 0
+        # The source holds one byte a sample, 0/1 for bits allocated 1: 3.1's encoder unpacks a 1-bit frame unless
+        # the frame's option says it is 8 bits already (3.0's encodes whatever bytes it gets).
+        self._frame_options: dict[str, object] = {"bits_allocated": 8} if bits == 1 else {}
 
     def get_option(self, name: str, default: object = None) -> object:
         return default
 
+    def get_frame_option(self, index: int, name: str, default: object = None) -> object:
+        return self._frame_options.get(name, default)
+
+    def set_frame_option(self, index: int, name: str, value: object) -> None:
+        self._frame_options[name] = value
+
 
 def pydicom_encode(arr: npt.NDArray[np.generic], rows: int, cols: int, spp: int, bits: int) -> bytes:
     """pydicom's own RLE encoder (pydicom.pixels.encoders.native) on native little-endian pixels."""
-    return _encode_frame(np.ascontiguousarray(arr).tobytes(), _Runner(rows, cols, spp, bits))  # type: ignore[arg-type]
+    return _pydicom_encode_frame(np.ascontiguousarray(arr).tobytes(), _Runner(rows, cols, spp, bits))  # type: ignore[arg-type]
 
 
 def make_pixels(kind: str, rows: int, cols: int, spp: int, bits: int, seed: int) -> npt.NDArray[np.generic]:

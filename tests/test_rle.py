@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydicom.data import get_testdata_file
 from pydicom.encaps import generate_frames
-from pydicom.pixels.decoders.rle import _rle_decode_frame
 from rle.rle import decode_frame as pylibjpeg_decode_frame
 from rle.rle import encode_frame as pylibjpeg_encode_frame
 
@@ -23,10 +22,12 @@ import framecodec as fc
 from rle_reference import (
     LAYOUTS,
     PIXEL_KINDS,
+    PYDICOM_DECODES_ONE_BIT_RLE,
     RefError,
     bytes_per_sample,
     check_g3,
     make_pixels,
+    pydicom_decode,
     pydicom_encode,
     ref_decode,
 )
@@ -119,7 +120,7 @@ def test_decode_equals_pydicom_and_pylibjpeg(frame: tuple) -> None:
     for enc in (pydicom_encode(arr, rows, cols, spp, bits), fc.codecs.rle_encode(arr, rows, cols, spp, bits)):
         ours = fc.codecs.rle_decode(enc, rows, cols, spp, bits, planar=True).tobytes()
         # pydicom returns planar configuration 1, little-endian samples
-        assert ours == bytes(_rle_decode_frame(enc, rows, cols, spp, bits))
+        assert ours == bytes(pydicom_decode(enc, rows, cols, spp, bits))
         if spp in (1, 3):  # pylibjpeg-rle decodes 1 or 3 samples only, planar too
             assert ours == bytes(pylibjpeg_decode_frame(enc, rows * cols, bits, "<"))
         assert fc.codecs.rle_decode(enc, rows, cols, spp, bits).tobytes() == le_bytes(arr)
@@ -253,7 +254,7 @@ def test_pydicom_test_files(name: str) -> None:
         ours = fc.codecs.rle_decode(frame, rows, cols, spp, bits)
         assert ours.tobytes() == le_bytes(expected[i])
         planar = fc.codecs.rle_decode(frame, rows, cols, spp, bits, planar=True).tobytes()
-        assert planar == bytes(_rle_decode_frame(frame, rows, cols, spp, bits))
+        assert planar == bytes(pydicom_decode(frame, rows, cols, spp, bits))
         if spp in (1, 3):
             assert planar == bytes(pylibjpeg_decode_frame(frame, rows * cols, bits, "<"))
         # and re-encoded by us: same pixels, never larger than pydicom's encoding of them
@@ -279,18 +280,23 @@ def test_one_bit_inputs(shape: tuple[int, int]) -> None:
     assert fc.codecs.rle_encode(packed.tobytes(), rows, cols, 1, 1, packed=True) == enc
     dec = fc.codecs.rle_decode(enc, rows, cols, 1, 1)
     assert dec.shape == (rows * cols,) and dec.tobytes() == mask.tobytes()  # one 0/1 byte per pixel
-    # pylibjpeg-rle (which pydicom uses for bits allocated 1: its own decoder refuses them) agrees.
+    # pylibjpeg-rle (pydicom 3.0's plugin for bits allocated 1: its own decoder refuses them) agrees.
     assert bytes(pylibjpeg_decode_frame(enc, rows * cols, 1, "<")) == mask.tobytes()
     theirs = pylibjpeg_encode_frame(mask.tobytes(), rows, cols, 1, 1, "<")
     assert fc.codecs.rle_decode(theirs, rows, cols, 1, 1).tobytes() == mask.tobytes()
     assert len(enc) <= len(theirs)
 
 
-def test_pydicom_own_decoder_refuses_one_bit() -> None:
-    # Documents why pylibjpeg-rle is the one-bit reference above.
-    enc = fc.codecs.rle_encode(np.ones((4, 4), np.uint8), 4, 4, 1, 1)
-    with pytest.raises(NotImplementedError):
-        _rle_decode_frame(enc, 4, 4, 1, 1)
+def test_pydicom_own_decoder_on_one_bit() -> None:
+    """pydicom 3.0's own decoder refuses bits allocated 1 (why pylibjpeg-rle is the one-bit reference above);
+    3.1's decodes them, one 0/1 byte a pixel, as framecodec does."""
+    mask = make_pixels("runs", 5, 7, 1, 1, 3)
+    enc = fc.codecs.rle_encode(mask, 5, 7, 1, 1)
+    if PYDICOM_DECODES_ONE_BIT_RLE:
+        assert bytes(pydicom_decode(enc, 5, 7, 1, 1)) == mask.tobytes()
+    else:
+        with pytest.raises(NotImplementedError):
+            pydicom_decode(enc, 5, 7, 1, 1)
 
 
 # --- segment order, decoder leniency ---------------------------------------------------------------
@@ -321,7 +327,7 @@ def test_little_endian_segment_order(bits: int, spp: int) -> None:
     swapped = join([seg for s in range(spp) for seg in reversed(segs[s * bps : (s + 1) * bps])])
     assert fc.codecs.rle_decode(swapped, 9, 31, spp, bits, segment_order="<").tobytes() == le_bytes(arr)
     planar = fc.codecs.rle_decode(swapped, 9, 31, spp, bits, segment_order="<", planar=True).tobytes()
-    assert planar == bytes(_rle_decode_frame(swapped, 9, 31, spp, bits, segment_order="<"))
+    assert planar == bytes(pydicom_decode(swapped, 9, 31, spp, bits, segment_order="<"))
     assert fc.codecs.rle_decode(swapped, 9, 31, spp, bits).tobytes() != le_bytes(arr)
 
 

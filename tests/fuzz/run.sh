@@ -5,8 +5,9 @@
 # corpus under LeakSanitizer. Exits non-zero on any crash, hang, sanitizer report, leak or failed check;
 # the input that did it is saved in $FUZZ_BUILD/artifacts/.
 #
-#   tests/fuzz/run.sh 30                      # CI: 30 s per target
+#   tests/fuzz/run.sh 10                      # CI: 10 s per target
 #   tests/fuzz/run.sh 1800 inflate rle        # a long run of some targets (see CONTRIBUTING.md)
+#   tests/fuzz/run.sh --build-only            # only the build (CI starts it early, beside other work)
 #
 # Environment: CXX_FUZZ (default clang++, else clang++-NN), PYTHON (one that imports framecodec, for the
 # seeds; default python), FUZZ_BUILD (default build/fuzz), FUZZ_JOBS (targets run at once, default 2).
@@ -14,6 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+build_only=0
+[ "${1:-}" != --build-only ] || { build_only=1; shift; }
 seconds=${1:-30}
 shift || true
 targets=("$@")
@@ -36,6 +39,7 @@ fi
 
 cmake -S cpp/fuzz -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DFUZZ_ENGINE=libfuzzer >/dev/null
 cmake --build "$build" -j "$jobs" >/dev/null
+[ "$build_only" -eq 0 ] || exit 0
 "$python" tests/fuzz/make_corpus.py "$build/seeds" >/dev/null
 mkdir -p "$build/artifacts" "$build/logs"
 
