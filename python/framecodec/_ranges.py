@@ -22,12 +22,10 @@ import errno
 from typing import Any
 
 from ._range_backends import PathRanges, _AsyncRanges, _FileRanges, _FsspecRanges, _HttpRanges, _S3Ranges
-from ._range_fetch import CONCURRENCY, HEAD_BYTES, MAX_REQUEST, MERGE_GAP, Changed, Ranges
+# the tuning knobs live in _range_fetch (monkeypatch them there); these are re-exported for the package
+from ._range_fetch import CONCURRENCY, HEAD_BYTES, MAX_REQUEST, Changed, Ranges
 
-__all__ = [
-    "CONCURRENCY", "HEAD_BYTES", "MAX_REQUEST", "MERGE_GAP", "Changed", "PathRanges", "Ranges", "is_url", "open_ranges",
-    "reopen",
-]  # fmt: skip
+__all__ = ["HEAD_BYTES", "MAX_REQUEST", "Changed", "PathRanges", "Ranges", "is_url", "open_ranges", "reopen"]
 
 
 def is_url(source: object) -> bool:
