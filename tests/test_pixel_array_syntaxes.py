@@ -24,8 +24,8 @@ from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 import framecodec as fc
 from datasets import (
-    DEFLATE, ENCAPSULATED, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, NATIVE, PYDICOM_31, RLE, Layout, assert_identical,
-    dataset, encapsulated_dataset, make_pixels, native_dataset, reference, save, to_bytes,
+    DEFLATE, ENCAPSULATED, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, NATIVE, PYDICOM_31, RLE, Layout,
+    assert_identical, dataset, encapsulated_dataset, make_pixels, native_dataset, reference, save, to_bytes,
 )  # fmt: skip
 from conftest import by_backend
 from encaps_util import pydicom_fragments
