@@ -1,7 +1,9 @@
-"""The JPEG family in the C++ engine (issue 16): a JPEG slide against wsidicom and OpenSlide, and whole JPEG 2000,
-HTJ2K and JPEG-LS files against pydicom's own plugins.
+"""The JPEG family in the C++ engine (issue 16), the slide: a JPEG slide against wsidicom and OpenSlide. The whole
+JPEG 2000, HTJ2K and JPEG-LS files against pydicom's own plugins are in bench_jpeg_family_files.py; the report runs
+both files as the jpeg_family area.
 
-    python -m pytest benchmarks/bench_jpeg_family.py --benchmark-json=jpeg_family.json    # 5-8 minutes
+    python -m pytest benchmarks/bench_jpeg_family.py benchmarks/bench_jpeg_family_files.py \\
+        --benchmark-json=jpeg_family.json    # 5-8 minutes
     python -m benchmarks.report --only jpeg_family --update    # that run, then its section and goals in RESULTS.md
 
 One core unless a group says otherwise: every thread of the process is pinned to one CPU for the group
@@ -33,20 +35,6 @@ and encoded frame caches, OpenSlide's tile cache (each round reads a new random 
   (Pillow's ``Image.reduce``: the numpy mean of the blocks, 5-6x faster than numpy computes it). Informational:
   no goal.
 
-Whole files (one core), each written by encoders independent of framecodec: 40 frames of 512 x 512 CT (3 under
-``--benchmark-disable``), unsigned 16-bit (stored = HU + 1024, Bits Stored 16), from the real CT slices of
-pydicom-data (693_UNCR, eCT_Supplemental's two frames, explicit_VR-UN, J2K_pixelrep_mismatch; each also flipped,
-for 20 distinct frames), in an Enhanced CT; and 120 256 x 256 RGB tiles (6 under ``--benchmark-disable``) of the
-slide generator's tissue (60% tissue, background with sensor noise) in a TILED_FULL slide. JPEG 2000 Lossless
-(.90) by pylibjpeg-openjpeg (OpenJPEG), HTJ2K Lossless (.201) by imagecodecs (OpenJPH), JPEG-LS Lossless (.80) by
-pyjpegls (CharLS); the RGB tiles with the reversible colour transform (YBR_RCT) in JPEG 2000 and HTJ2K, and as
-RGB in JPEG-LS. ``framecodec.pixel_array(path, threads=1)`` against ``pydicom.pixels.pixel_array(path,
-decoding_plugin=...)`` through the plugin the goal names ("pylibjpeg": pylibjpeg-openjpeg; "pyjpegls") and the
-other plugins pydicom has for the syntax, through framecodec's own plugin, and the libraries decoding the
-codestreams held in memory frame by frame into one array (no file, no pydicom: the floor of a pipeline built on
-that library). ``import framecodec`` puts framecodec's plugins first in pydicom's order for these syntaxes, so
-every pydicom peer names its plugin.
-
 Each benchmark's ``extra_info`` has the data's ``compression_ratio`` and ``file_bytes``, and ``max_difference``:
 each peer's largest difference from framecodec's pixels (lossy JPEG: decoders round differently; lossless: 0).
 """
@@ -74,47 +62,15 @@ from slide_bench import Bench, slide_folder
 from slide_bench import spec as slide_bench_spec
 from framecodec._synthetic.slides import TILED_FULL, SlideSpec, write_slide
 from timing import CEILING, compare, copy_ceiling, goal, interleaved_draws, missing, not_measured, paired, tag
-from jpeg_family_files import KINDS, SYNTAXES, WholeFile, write_ct, write_tiles
+from jpeg_family_common import Fns, difference, frame_by_frame, ratio_goal
 
-Fns = dict[str, Callable[[], Any]]
+
 CORES = os.cpu_count() or 1
 SLIDE_FRAMES, SMOKE_SLIDE_FRAMES = 2_000, 50
 TILE = 256
 OURS = "framecodec threads=1"
 WSIDICOM = "wsidicom threads=1"
 OPENSLIDE = "OpenSlide"
-
-
-# ------------------------------------------------------------------------------------------------ one core
-
-
-def _set_affinity(cpus: set[int]) -> None:
-    """Every thread of the process (the ones started later inherit it from their starter) on ``cpus``."""
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            os.sched_setaffinity(int(tid), cpus)
-        except (OSError, ValueError):  # a thread that ended meanwhile
-            pass
-
-
-@pytest.fixture
-def one_core(benchmark: Any) -> Iterator[int | None]:
-    """The group runs on one CPU (the last of those allowed), then on all of them again."""
-    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
-        benchmark.extra_info["cpus"] = "not pinned (no sched_setaffinity here)"
-        yield None
-        return
-    allowed = os.sched_getaffinity(0)
-    cpu = max(allowed)
-    _set_affinity({cpu})
-    benchmark.extra_info["cpus"] = [cpu]
-    try:
-        yield cpu
-    finally:
-        _set_affinity(allowed)
-
-
-# ------------------------------------------------------------------------------------------------ the slide
 
 
 @dataclass
@@ -181,34 +137,6 @@ def _wsidicom_decoder(s: JpegSlide) -> str | None:
     except AttributeError:
         return None
 
-
-def difference(a: Any, b: npt.NDArray[Any], what: str, lossy: bool = True) -> int:
-    """The largest difference of a peer's pixels from ours; refuses a peer whose pixels are not the same
-    image (a misplaced tile, the wrong colour space): lossy, mean difference under 1 level and none over 8."""
-    a = np.asarray(a)
-    assert a.shape == b.shape, f"{what}: shape {a.shape}, not {b.shape}"
-    d = np.abs(a.astype(np.int32) - b.astype(np.int32))
-    worst = int(d.max(initial=0))
-    if lossy:
-        assert float(d.mean()) < 1.0 and worst <= 8, f"{what}: mean difference {d.mean():.2f}, largest {worst}"
-    else:
-        assert worst == 0, f"{what}: differs from the source pixels by up to {worst}"
-    return worst
-
-
-def ratio_goal(benchmark: Any, times: dict[str, list[float]], text: str, peer: str, impl: str, target: float,
-               why: str | None) -> None:  # fmt: skip
-    """The goal ``impl`` at least ``target`` times faster than ``peer``, per round; not measured if the peer is
-    missing. Nothing under --benchmark-disable (no times)."""
-    if not times:
-        return
-    if times.get(peer):
-        goal(benchmark, text, paired(times, peer, impl), target, peer)
-    else:
-        not_measured(benchmark, text, target, why or f"{peer} did not run")
-
-
-# ------------------------------------------------------------------------------------------------ read_region
 
 #: The issue's goals for read_region: edge -> {peer: framecodec at least this many times faster}.
 REGION_GOALS = {512: {WSIDICOM: 2.0, OPENSLIDE: 1.0}, 2048: {WSIDICOM: 1.5, OPENSLIDE: 3.0}}
@@ -319,8 +247,6 @@ def test_random_frames(benchmark: Any, slide: JpegSlide, one_core: int | None, s
                    f"wsidicom read_tile's: {s.label}", READ_TILE, READER_I, 1.0, why[READ_TILE])  # fmt: skip
 
 
-# ------------------------------------------------------------------------------------------------ whole file
-
 PIXEL_ARRAY = "framecodec"
 PYDICOM_PILLOW = "pydicom pixel_array(path), Pillow plugin"
 
@@ -413,8 +339,6 @@ def test_thread_scaling(benchmark: Any, slide: JpegSlide) -> None:
         goal(benchmark, f"{text} ({ours:.2f}x against {ref:.2f}x): {s.label}", per_round, 1.0)
 
 
-# ------------------------------------------------------------------------------------------------ downsample
-
 AREA = 8192  # level-0 pixels on a side
 REDUCE = "Image.reduce"
 
@@ -475,77 +399,3 @@ def test_read_region_downsample(benchmark: Any, slide: JpegSlide, one_core: int 
         benchmark.extra_info["max_difference"] = diffs
 
     interleaved_draws(benchmark, OURS, fns, next_round=draw, check=check, budget=25.0, min_rounds=5, max_rounds=8)
-
-
-# ------------------------------------------------------------------------------------------------ whole files
-
-
-@pytest.fixture(scope="module")
-def whole_files(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Callable[[str, str], WholeFile]:
-    folder = tmp_path_factory.mktemp("jpeg-family-files")
-    made: dict[tuple[str, str], WholeFile] = {}
-
-    def get(syntax: str, kind: str) -> WholeFile:
-        if (syntax, kind) not in made:
-            n = KINDS[kind][1 if smoke else 0]
-            write = write_ct if kind == "ct" else write_tiles
-            made[syntax, kind] = write(folder / f"{kind}-{syntax}.dcm", SYNTAXES[syntax], n)
-        return made[syntax, kind]
-
-    return get
-
-
-def frame_by_frame(decode: Callable[[Any], Any], fragments: list[bytes], shape: tuple[int, ...],
-                   dtype: np.dtype[Any]) -> npt.NDArray[Any]:  # fmt: skip
-    """A library's decode of every codestream (in memory) into one new array."""
-    out = np.empty(shape, dtype)
-    for i, frame in enumerate(fragments):
-        out[i] = decode(frame)
-    return out
-
-
-def _pydicom_name(plugin: str) -> str:
-    return f"pydicom pixel_array(path), {plugin} plugin"
-
-
-@pytest.mark.parametrize("kind", list(KINDS))
-@pytest.mark.parametrize("syntax", list(SYNTAXES))
-def test_whole_file(benchmark: Any, whole_files: Callable[[str, str], WholeFile], one_core: int | None,
-                    syntax: str, kind: str) -> None:  # fmt: skip
-    """The file to one array on one core: ``framecodec.pixel_array(path, threads=1)`` against pydicom's
-    ``pixel_array(path)`` through each plugin it has for the syntax (the goal's first), through framecodec's
-    plugin, and the libraries frame by frame."""
-    f = whole_files(syntax, kind)
-    sx = f.syntax
-    tag(benchmark, f"pixel_array(path), whole file, one core: {f.label}", "framecodec", f.nbytes, 1)
-    benchmark.extra_info.update(baseline="framecodec", compression_ratio=round(f.ratio, 3), syntax=sx.name,
-                                file_bytes=f.path.stat().st_size, items=len(f.fragments), unit="frames",
-                                loadavg=os.getloadavg()[0])  # fmt: skip
-    from pydicom.pixels import get_decoder
-
-    plugins = [sx.plugin] + [p for p in get_decoder(sx.uid).available_plugins if p not in (sx.plugin, "framecodec")]
-    fns: Fns = {"framecodec": lambda: fc.pixel_array(f.path, threads=1)}
-    for plugin in [*plugins, "framecodec"]:
-        why = pydicom_plugin_problem(sx.uid, plugin)
-        if not missing(benchmark, _pydicom_name(plugin), why):
-            fns[_pydicom_name(plugin)] = partial(pydicom_pixel_array, f.path, plugin)
-    for library in (sx.library, sx.imagecodecs):
-        decode, why = FRAME_DECODERS[library]
-        name = f"{library} frame by frame"
-        if not missing(benchmark, name, why) and decode is not None:
-            fns[name] = partial(frame_by_frame, decode, f.fragments, f.pixels.shape, f.pixels.dtype)
-    fns[CEILING] = copy_ceiling(f.nbytes, fresh=True)
-
-    def check(results: dict[str, Any]) -> None:
-        diffs = {}
-        for name, got in results.items():
-            if name != CEILING:
-                diffs[name] = difference(got, f.pixels, name, lossy=False)
-        benchmark.extra_info["max_difference"] = diffs
-
-    check({name: fn() for name, fn in fns.items() if name != CEILING})  # a round of its own: compare() keeps ours only
-    _, times = compare(benchmark, "framecodec", fns, budget=10.0, max_rounds=15)
-    peer = _pydicom_name(sx.plugin)
-    ratio_goal(benchmark, times, f"issue 16: framecodec.pixel_array(path, threads=1) at least {sx.target:g}x pydicom's "
-               f"with the {sx.plugin} plugin ({sx.library}): {f.label}", peer, "framecodec", sx.target,
-               pydicom_plugin_problem(sx.uid, sx.plugin))  # fmt: skip

@@ -1,4 +1,4 @@
-"""The whole files bench_jpeg_family.py decodes against pydicom's own plugins: an Enhanced CT made from
+"""The whole files bench_jpeg_family_files.py decodes against pydicom's own plugins: an Enhanced CT made from
 pydicom-data's real CT slices (flipped so that frames differ) and a slide of RGB tiles, in JPEG 2000 Lossless,
 HTJ2K Lossless and JPEG-LS Lossless, each written by encoders independent of framecodec (slide_codecs.py)."""
 

@@ -24,6 +24,7 @@ add_library(framecodec_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/dataset_walk.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dataset_locate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tile_positions.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tile_resolve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/thread_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/batch_decode.cpp
   ${CMAKE_CURRENT_LIST_DIR}/batch_encode.cpp

@@ -163,7 +163,7 @@ def test_small_requests_slices_and_walk_blocks(range_server: RangeServer, corpus
     """The paths large files take, on small files: reads fetched and decoded in many slices, merged requests
     split, the walk of an empty Basic Offset Table in many blocks whose ends fall inside item headers (odd
     sizes). The module constants are the API's own tuning knobs (docs/remote.md)."""
-    import framecodec._ranges as ranges_module
+    import framecodec._range_fetch as ranges_module
     import framecodec._remote as remote_module
     import framecodec._spans as spans_module
 

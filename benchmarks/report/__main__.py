@@ -44,6 +44,8 @@ TITLES = {
     "remote": "FrameReader over S3 (issue 19): requests and time through a 20 ms proxy, against highdicom and wsidicom "
               "over s3fs",
 }
+# an area is bench_AREA.py, or these files run together into one JSON
+FILES = {"jpeg_family": ["bench_jpeg_family.py", "bench_jpeg_family_files.py"]}
 PYDICOM31_AREAS = ["pipeline"]  # the areas with pydicom 3.1-only peers
 MACHINE, GOALS = "Machine and versions", "Goals of the earlier issues"  # RESULTS.md's first two headings
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.update and not (args.only or args.from_json):
         p.error("--update needs --only AREA (or --from-json DIR): the areas to merge")
-    areas = [a for a in (args.only or AREAS) if (BENCHMARKS / f"bench_{a}.py").exists()]
+    areas = [a for a in (args.only or AREAS) if all((BENCHMARKS / f).exists() for f in bench_files(a))]
     failures: list[str] = []
     if args.from_json:
         jsons = sorted(j for j in args.from_json.glob("*.json") if results.area_of(j)[0] in areas)
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 if _run(python, area, out, args.smoke):
                     jsons.append(out)
                 else:
-                    failures.append(f"bench_{area}.py" + (f" under {env}" if env else ""))
+                    failures.append(" ".join(bench_files(area)) + (f" under {env}" if env else ""))
     res = results.load([j for j in jsons if j.exists()])
     if args.update and args.out.exists():  # an area that failed keeps its section and rows from before
         ran = {results.area_of(j)[0] for j in jsons if j.exists()}
@@ -96,12 +98,16 @@ def _default_31() -> str | None:
     return str(candidate) if candidate.exists() else None
 
 
+def bench_files(area: str) -> list[str]:
+    return FILES.get(area, [f"bench_{area}.py"])
+
+
 def _run(python: str, area: str, out: Path, smoke: bool) -> bool:
-    cmd = [python, "-m", "pytest", str(BENCHMARKS / f"bench_{area}.py"), "-q", "-p", "no:cacheprovider",
+    cmd = [python, "-m", "pytest", *(str(BENCHMARKS / f) for f in bench_files(area)), "-q", "-p", "no:cacheprovider",
            f"--benchmark-json={out}"]  # fmt: skip
     if smoke:
         cmd.append("--benchmark-disable")
-    print(f"running bench_{area}.py ({python})", flush=True)
+    print(f"running {' '.join(bench_files(area))} ({python})", flush=True)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     print(f"  {time.perf_counter() - start:,.0f} s: {done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ''}",
@@ -161,8 +167,9 @@ def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | No
 def _area_lines(area: str, grouped: dict[str, list[results.Group]], made: dict[str, Path | None],
                 notes: dict[str, str]) -> list[str]:  # fmt: skip
     """An area's section under its heading: how to run it, its table, its plot, its commentary."""
-    lines = [f"`python -m benchmarks.report --only {area}`, or "
-             f"`python -m pytest benchmarks/bench_{area}.py --benchmark-json={area}.json`", ""]  # fmt: skip
+    files = " ".join(f"benchmarks/{f}" for f in bench_files(area))
+    lines = [f"`python -m benchmarks.report --only {area}`, or `python -m pytest {files} --benchmark-json={area}.json`",
+             ""]  # fmt: skip
     if grouped.get(area):
         lines += [tables.area_table(grouped[area]), ""]
     plot = made.get(area)

@@ -17,7 +17,7 @@ from .._output import atomic_output, same_file
 tqdm: Any
 try:  # progress bars are drawn by tqdm when it is installed (pip install 'framecodec[progress]')
     from tqdm import tqdm
-except ImportError:  # tested with tqdm hidden (tests/test_cli.py)
+except ImportError:  # tested with tqdm hidden (tests/test_cli_progress.py)
     tqdm = None
 
 __all__ = ["atomic_output", "describe", "same_file"]
