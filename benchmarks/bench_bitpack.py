@@ -83,8 +83,14 @@ def test_unpack_bits_into_out(benchmark: Any, impl: str) -> None:
         "numpy": numpy_into,
         CEILING: copy_ceiling([PIXELS] * N, fresh=False),
     }
-    run(benchmark, f"unpack_bits {SIDE}x{SIDE} frame (into out=)", impl, PIXELS * N, fns,
-        lambda out: all_equal(out, SEG))  # fmt: skip
+    run(
+        benchmark,
+        f"unpack_bits {SIDE}x{SIDE} frame (into out=)",
+        impl,
+        PIXELS * N,
+        fns,
+        lambda out: all_equal(out, SEG),
+    )
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -105,8 +111,14 @@ def test_unpack_bits_at_bit_offset(benchmark: Any, impl: str) -> None:
         "numpy": lambda: [numpy_frame(n) for n in range(N)],
         CEILING: copy_ceiling([n_pixels] * N, fresh=True),
     }
-    run(benchmark, f"unpack_bits {ODD}x{ODD} frame at a bit offset", impl, n_pixels * N, fns,
-        lambda out: all_equal(out, frames_))  # fmt: skip
+    run(
+        benchmark,
+        f"unpack_bits {ODD}x{ODD} frame at a bit offset",
+        impl,
+        n_pixels * N,
+        fns,
+        lambda out: all_equal(out, frames_),
+    )
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -117,8 +129,14 @@ def test_unpack_bits_batch(benchmark: Any, impl: str) -> None:
         "numpy": lambda: [np.unpackbits(BATCH, count=PIXELS * N, bitorder="little")],
         CEILING: copy_ceiling(PIXELS * N, fresh=True),
     }
-    run(benchmark, f"unpack_bits batch of {N} {SIDE}x{SIDE} frames in one call", impl, PIXELS * N, fns,
-        lambda out: all_equal(out, [np.stack(SEG)]))  # fmt: skip
+    run(
+        benchmark,
+        f"unpack_bits batch of {N} {SIDE}x{SIDE} frames in one call",
+        impl,
+        PIXELS * N,
+        fns,
+        lambda out: all_equal(out, [np.stack(SEG)]),
+    )
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -142,5 +160,11 @@ def test_pack_bits_batch(benchmark: Any, impl: str) -> None:
         "numpy": lambda: np.packbits(stack, bitorder="little").tobytes(),
         CEILING: copy_ceiling(PIXELS * N, fresh=False),
     }
-    run(benchmark, f"pack_bits batch of {N} {SIDE}x{SIDE} frames in one call", impl, PIXELS * N, fns,
-        lambda out: out == BATCH.tobytes())  # fmt: skip
+    run(
+        benchmark,
+        f"pack_bits batch of {N} {SIDE}x{SIDE} frames in one call",
+        impl,
+        PIXELS * N,
+        fns,
+        lambda out: out == BATCH.tobytes(),
+    )

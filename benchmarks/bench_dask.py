@@ -98,8 +98,9 @@ def test_to_dask_sum(benchmark: Any, clients: dict[int, Client], files: dict[str
         benchmark.extra_info["overhead"] = paired(times, DASK, IN_PROCESS)
 
 
-def test_transcode_files_scaling(benchmark: Any, clients: dict[int, Client], files: dict[str, Path],
-                                 tmp_path: Path) -> None:  # fmt: skip
+def test_transcode_files_scaling(
+    benchmark: Any, clients: dict[int, Client], files: dict[str, Path], tmp_path: Path
+) -> None:
     paths = sorted(files["cohort"].iterdir())
     nbytes = 0  # decoded bytes, as everywhere
     for p in paths:

@@ -88,12 +88,21 @@ def test_inflate(benchmark: Any, frames: dict[str, list[bytes]], kind: str, impl
     if not times:
         return
     if kind in OVER_ZLIB:
-        goal(benchmark, f"inflate ({INFLATE_BACKEND}) over Python's zlib: {kind}", paired(times, "zlib", impl),
-             OVER_ZLIB[kind], "zlib")  # fmt: skip
+        goal(
+            benchmark,
+            f"inflate ({INFLATE_BACKEND}) over Python's zlib: {kind}",
+            paired(times, "zlib", impl),
+            OVER_ZLIB[kind],
+            "zlib",
+        )
     others = list(INFLATE)
     fastest = [min(times[name][r] for name in others) / times[impl][r] for r in range(len(times[impl]))]
-    goal(benchmark, f"inflate ({INFLATE_BACKEND}) over the fastest of {', '.join(others)} in each round: {kind}",
-         float(np.median(fastest)), 1.0)  # fmt: skip
+    goal(
+        benchmark,
+        f"inflate ({INFLATE_BACKEND}) over the fastest of {', '.join(others)} in each round: {kind}",
+        float(np.median(fastest)),
+        1.0,
+    )
 
 
 # --- encoding: speed and size per level ---------------------------------------------------------------

@@ -202,10 +202,12 @@ def pydicom_path_to_frames(path: Path, n: int) -> int:
 
 
 @pytest.mark.parametrize("table", ["EOT", "empty BOT"])
-@pytest.mark.parametrize("impl", ["framecodec", "pydicom dcmread header only", "pydicom dcmread + generate_frames",
-                                  CEILING])  # fmt: skip
-def test_path_to_frame_table(benchmark: Any, files: dict[str, Path], values: dict[str, Any], table: str,
-                             impl: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "impl", ["framecodec", "pydicom dcmread header only", "pydicom dcmread + generate_frames", CEILING]
+)
+def test_path_to_frame_table(
+    benchmark: Any, files: dict[str, Path], values: dict[str, Any], table: str, impl: str
+) -> None:
     path = files[table]
     n = len(values["EOT"][1]) // 8
     value_bytes = len(values["EOT"][0])  # the same fragments whatever the table
@@ -231,7 +233,8 @@ def test_encapsulate(benchmark: Any, small_frames: list[bytes], impl: str) -> No
     nbytes = sum(map(len, small_frames))
     tag(benchmark, f"encapsulate with BOT, {small_label(len(small_frames))}", impl, nbytes)
     fns: Fns = {
-        "framecodec": lambda: fc.encaps.encapsulate(small_frames), "pydicom": lambda: pd_encapsulate(small_frames)
+        "framecodec": lambda: fc.encaps.encapsulate(small_frames),
+        "pydicom": lambda: pd_encapsulate(small_frames),
     }
     out, _ = compare(benchmark, impl, fns)
     assert len(out) > nbytes

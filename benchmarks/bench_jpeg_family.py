@@ -56,14 +56,21 @@ import pytest
 
 import framecodec as fc
 from framecodec._synthetic.dicom_bytes import JPEG_BASELINE
-from peers import (FRAME_DECODERS, open_openslide, openslide_problem, openslide_region, openslide_rgb,
-                   openslide_version, pydicom_pixel_array, pydicom_plugin_problem)  # fmt: skip
+from framecodec._synthetic.slides import TILED_FULL, SlideSpec, write_slide
+from jpeg_family_common import Fns, difference, frame_by_frame, ratio_goal
+from peers import (
+    FRAME_DECODERS,
+    open_openslide,
+    openslide_problem,
+    openslide_region,
+    openslide_rgb,
+    openslide_version,
+    pydicom_pixel_array,
+    pydicom_plugin_problem,
+)
 from slide_bench import Bench, slide_folder
 from slide_bench import spec as slide_bench_spec
-from framecodec._synthetic.slides import TILED_FULL, SlideSpec, write_slide
 from timing import CEILING, compare, copy_ceiling, goal, interleaved_draws, missing, not_measured, paired, tag
-from jpeg_family_common import Fns, difference, frame_by_frame, ratio_goal
-
 
 CORES = os.cpu_count() or 1
 SLIDE_FRAMES, SMOKE_SLIDE_FRAMES = 2_000, 50
@@ -85,8 +92,7 @@ class JpegSlide(Bench):
 
     @property
     def label(self) -> str:
-        return (f"{self.n:,}-tile JPEG slide (256x256 RGB, Pillow q90 4:2:0, TILED_FULL; "
-                f"{self.ratio:.1f}:1)")  # fmt: skip
+        return f"{self.n:,}-tile JPEG slide (256x256 RGB, Pillow q90 4:2:0, TILED_FULL; {self.ratio:.1f}:1)"
 
     @property
     def openslide(self) -> Any:
@@ -111,8 +117,11 @@ def slide(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Iterator[Jpe
     folder = slide_folder(tmp_path_factory, smoke, "jpeg-family") / "jpeg-420"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    s = JpegSlide("jpeg-full", "jpeg", write_slide(folder / "level0.dcm",
-                                                   slide_spec(SMOKE_SLIDE_FRAMES if smoke else SLIDE_FRAMES)))
+    s = JpegSlide(
+        "jpeg-full",
+        "jpeg",
+        write_slide(folder / "level0.dcm", slide_spec(SMOKE_SLIDE_FRAMES if smoke else SLIDE_FRAMES)),
+    )
     try:
         yield s
     finally:
@@ -120,13 +129,22 @@ def slide(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Iterator[Jpe
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def tag_slide(benchmark: Any, what: str, s: JpegSlide, impl: str, nbytes: int, threads: int = 1, items: int = 1,
-              unit: str = "") -> None:  # fmt: skip
+def tag_slide(
+    benchmark: Any, what: str, s: JpegSlide, impl: str, nbytes: int, threads: int = 1, items: int = 1, unit: str = ""
+) -> None:
     tag(benchmark, f"{what}: {s.label}", impl, nbytes, threads)
-    benchmark.extra_info.update(baseline=impl, items=items, unit=unit, frames=s.n, syntax="JPEG Baseline 4:2:0",
-                                compression_ratio=round(s.ratio, 3), file_bytes=s.path.stat().st_size,
-                                loadavg=os.getloadavg()[0], openslide=openslide_version(),
-                                wsidicom_decoder=_wsidicom_decoder(s))  # fmt: skip
+    benchmark.extra_info.update(
+        baseline=impl,
+        items=items,
+        unit=unit,
+        frames=s.n,
+        syntax="JPEG Baseline 4:2:0",
+        compression_ratio=round(s.ratio, 3),
+        file_bytes=s.path.stat().st_size,
+        loadavg=os.getloadavg()[0],
+        openslide=openslide_version(),
+        wsidicom_decoder=_wsidicom_decoder(s),
+    )
 
 
 def _wsidicom_decoder(s: JpegSlide) -> str | None:
@@ -142,8 +160,9 @@ def _wsidicom_decoder(s: JpegSlide) -> str | None:
 REGION_GOALS = {512: {WSIDICOM: 2.0, OPENSLIDE: 1.0}, 2048: {WSIDICOM: 1.5, OPENSLIDE: 3.0}}
 
 
-def _add_peers(benchmark: Any, s: JpegSlide, fns: Fns, wsidicom: Callable[[Any], Any],
-               openslide: Callable[[Any], Any]) -> dict[str, str | None]:  # fmt: skip
+def _add_peers(
+    benchmark: Any, s: JpegSlide, fns: Fns, wsidicom: Callable[[Any], Any], openslide: Callable[[Any], Any]
+) -> dict[str, str | None]:
     """wsidicom's and OpenSlide's entries, or each recorded as missing; returns why each is missing (or None)."""
     why = {WSIDICOM: s.wsidicom_problem(), OPENSLIDE: openslide_problem()}
     if not missing(benchmark, WSIDICOM, why[WSIDICOM]):
@@ -169,10 +188,17 @@ def test_read_region(benchmark: Any, slide: JpegSlide, one_core: int | None, edg
     def draw() -> None:
         state["xy"] = (int(rng.integers(spec.width - w + 1)), int(rng.integers(spec.height - h + 1)))
 
-    fns: Fns = {OURS: lambda: reader.read_region(state["xy"], size, threads=1),
-                CEILING: copy_ceiling(w * h * 3, fresh=True)}  # fmt: skip
-    why = _add_peers(benchmark, s, fns, lambda wsi: wsi.read_region(state["xy"], 0, size, threads=1, as_array=True),
-                     lambda osr: openslide_region(osr, state["xy"], size))  # fmt: skip
+    fns: Fns = {
+        OURS: lambda: reader.read_region(state["xy"], size, threads=1),
+        CEILING: copy_ceiling(w * h * 3, fresh=True),
+    }
+    why = _add_peers(
+        benchmark,
+        s,
+        fns,
+        lambda wsi: wsi.read_region(state["xy"], 0, size, threads=1, as_array=True),
+        lambda osr: openslide_region(osr, state["xy"], size),
+    )
 
     def check(results: dict[str, Any]) -> None:
         ours = results[OURS]
@@ -186,8 +212,15 @@ def test_read_region(benchmark: Any, slide: JpegSlide, one_core: int | None, edg
 
     times = interleaved_draws(benchmark, OURS, fns, next_round=draw, check=check, budget=8.0, max_rounds=100)
     for peer, target in REGION_GOALS[edge].items():
-        ratio_goal(benchmark, times, f"issue 16: read_region {w} x {h} on one core at least {target:g}x {peer}'s: "
-                   f"{s.label}", peer, OURS, target, why[peer])  # fmt: skip
+        ratio_goal(
+            benchmark,
+            times,
+            f"issue 16: read_region {w} x {h} on one core at least {target:g}x {peer}'s: {s.label}",
+            peer,
+            OURS,
+            target,
+            why[peer],
+        )
 
 
 RANDOM_FRAMES, SMOKE_RANDOM_FRAMES = 200, 10
@@ -201,8 +234,9 @@ def test_random_frames(benchmark: Any, slide: JpegSlide, one_core: int | None, s
     OpenSlide's ``read_region`` of the tile's area, one core."""
     s = slide
     k = SMOKE_RANDOM_FRAMES if smoke else RANDOM_FRAMES
-    tag_slide(benchmark, f"{k} random single frames, one call each, one core", s, READER_I, k * s.frame_bytes, 1, k,
-              "frames")  # fmt: skip
+    tag_slide(
+        benchmark, f"{k} random single frames, one call each, one core", s, READER_I, k * s.frame_bytes, 1, k, "frames"
+    )
     rng = np.random.default_rng(17)
     state: dict[str, Any] = {"idx": [0] * k}
     reader, positions = s.reader, s.slide.positions
@@ -210,8 +244,10 @@ def test_random_frames(benchmark: Any, slide: JpegSlide, one_core: int | None, s
     def draw() -> None:
         state["idx"] = rng.integers(s.n, size=k).tolist()
 
-    fns: Fns = {READER_I: lambda: [reader[i] for i in state["idx"]],
-                CEILING: copy_ceiling([s.frame_bytes] * k, fresh=True)}  # fmt: skip
+    fns: Fns = {
+        READER_I: lambda: [reader[i] for i in state["idx"]],
+        CEILING: copy_ceiling([s.frame_bytes] * k, fresh=True),
+    }
     why = {READ_TILE: s.wsidicom_problem(), OPENSLIDE_TILE: openslide_problem()}
     if not missing(benchmark, READ_TILE, why[READ_TILE]):
         s.wsi  # noqa: B018 - open before the rounds
@@ -239,12 +275,21 @@ def test_random_frames(benchmark: Any, slide: JpegSlide, one_core: int | None, s
     if times and times.get(READ_TILE):
         per_s = {name: k / statistics.median(ts) for name, ts in times.items() if ts and name != CEILING}
         benchmark.extra_info["frames_per_second"] = per_s
-        text = (f"issue 16: random single frames on one core, reader[i] frames/s at least wsidicom read_tile's "
-                f"({per_s[READER_I]:,.0f} against {per_s[READ_TILE]:,.0f}): {s.label}")  # fmt: skip
+        text = (
+            f"issue 16: random single frames on one core, reader[i] frames/s at least wsidicom read_tile's "
+            f"({per_s[READER_I]:,.0f} against {per_s[READ_TILE]:,.0f}): {s.label}"
+        )
         ratio_goal(benchmark, times, text, READ_TILE, READER_I, 1.0, why[READ_TILE])
     else:
-        ratio_goal(benchmark, times, f"issue 16: random single frames on one core, reader[i] frames/s at least "
-                   f"wsidicom read_tile's: {s.label}", READ_TILE, READER_I, 1.0, why[READ_TILE])  # fmt: skip
+        ratio_goal(
+            benchmark,
+            times,
+            f"issue 16: random single frames on one core, reader[i] frames/s at least wsidicom read_tile's: {s.label}",
+            READ_TILE,
+            READER_I,
+            1.0,
+            why[READ_TILE],
+        )
 
 
 PIXEL_ARRAY = "framecodec"
@@ -274,13 +319,22 @@ def test_pixel_array(benchmark: Any, slide: JpegSlide, one_core: int | None) -> 
     def check(results: dict[str, Any]) -> None:
         ours = results[PIXEL_ARRAY]
         assert ours.shape == (s.n, TILE, TILE, 3) and ours.dtype == np.uint8
-        benchmark.extra_info["max_difference"] = {name: difference(got, ours, name) for name, got in results.items()
-                                                  if name not in (PIXEL_ARRAY, CEILING)}  # fmt: skip
+        benchmark.extra_info["max_difference"] = {
+            name: difference(got, ours, name) for name, got in results.items() if name not in (PIXEL_ARRAY, CEILING)
+        }
 
-    times = interleaved_draws(benchmark, PIXEL_ARRAY, fns, check=check, budget=45.0, min_rounds=3, max_rounds=5,
-                              warmup=False)  # fmt: skip
-    ratio_goal(benchmark, times, f"issue 16: framecodec.pixel_array(path, threads=1) at least 2x pydicom's with "
-               f"the Pillow plugin: {s.label}", PYDICOM_PILLOW, PIXEL_ARRAY, 2.0, why)  # fmt: skip
+    times = interleaved_draws(
+        benchmark, PIXEL_ARRAY, fns, check=check, budget=45.0, min_rounds=3, max_rounds=5, warmup=False
+    )
+    ratio_goal(
+        benchmark,
+        times,
+        f"issue 16: framecodec.pixel_array(path, threads=1) at least 2x pydicom's with the Pillow plugin: {s.label}",
+        PYDICOM_PILLOW,
+        PIXEL_ARRAY,
+        2.0,
+        why,
+    )
 
 
 REFERENCE = "imagecodecs jpeg8_decode ThreadPoolExecutor"
@@ -308,8 +362,11 @@ def test_thread_scaling(benchmark: Any, slide: JpegSlide) -> None:
     tag_slide(benchmark, f"thread scaling, pixel_array(path), {CORES} cores", s, every, nbytes, CORES, s.n, "frames")
     benchmark.extra_info["threads_of"] = {one: 1, every: CORES, ref_one: 1, ref_every: CORES}
     decode, why = FRAME_DECODERS["imagecodecs jpeg8_decode (libjpeg-turbo)"]
-    fns: Fns = {every: lambda: fc.pixel_array(s.path, threads=CORES), one: lambda: fc.pixel_array(s.path, threads=1),
-                CEILING: copy_ceiling(nbytes, fresh=True)}  # fmt: skip
+    fns: Fns = {
+        every: lambda: fc.pixel_array(s.path, threads=CORES),
+        one: lambda: fc.pixel_array(s.path, threads=1),
+        CEILING: copy_ceiling(nbytes, fresh=True),
+    }
     pools = {n: ThreadPoolExecutor(n) for n in sorted({1, CORES})}
     if not missing(benchmark, REFERENCE, why) and decode is not None:
         with fc.FrameReader(s.path) as r:
@@ -322,8 +379,9 @@ def test_thread_scaling(benchmark: Any, slide: JpegSlide) -> None:
         for p in pools.values():
             p.shutdown()
     assert out.shape == (s.n, TILE, TILE, 3)
-    text = (f"issue 16: thread scaling ({CORES} threads over 1) of framecodec.pixel_array over the {REFERENCE} "
-            f"reference's")  # fmt: skip
+    text = (
+        f"issue 16: thread scaling ({CORES} threads over 1) of framecodec.pixel_array over the {REFERENCE} reference's"
+    )
     if not times:
         return
     if CORES == 1:
@@ -361,15 +419,25 @@ def test_read_region_downsample(benchmark: Any, slide: JpegSlide, one_core: int 
     s, spec = slide, slide.slide.spec
     area = min(AREA, spec.width, spec.height) // 8 * 8
     out = area // d
-    tag_slide(benchmark, f"read_region downsample={d}: {area:,} x {area:,} level-0 pixels to {out:,} x {out:,}, "
-              "one core", s, OURS, out * out * 3, 1, out * out, "pixels")  # fmt: skip
+    tag_slide(
+        benchmark,
+        f"read_region downsample={d}: {area:,} x {area:,} level-0 pixels to {out:,} x {out:,}, one core",
+        s,
+        OURS,
+        out * out * 3,
+        1,
+        out * out,
+        "pixels",
+    )
     rng = np.random.default_rng(18 + d)
     state = {"xy": (0, 0)}
     reader = s.reader
 
     def draw() -> None:  # on the 8-pixel grid (which the reduced decode needs), random otherwise
-        state["xy"] = (8 * int(rng.integers((spec.width - area) // 8 + 1)),
-                       8 * int(rng.integers((spec.height - area) // 8 + 1)))  # fmt: skip
+        state["xy"] = (
+            8 * int(rng.integers((spec.width - area) // 8 + 1)),
+            8 * int(rng.integers((spec.height - area) // 8 + 1)),
+        )
 
     level0 = (area, area)
     fns: Fns = {
@@ -377,9 +445,13 @@ def test_read_region_downsample(benchmark: Any, slide: JpegSlide, one_core: int 
         f"framecodec level 0 + {REDUCE}": lambda: block_mean(reader.read_region(state["xy"], level0, threads=1), d),
         CEILING: copy_ceiling(out * out * 3, fresh=True),
     }
-    _add_peers(benchmark, s, fns,  # each peer's own image type: wsidicom's and OpenSlide's PIL images
-               lambda wsi: block_mean(wsi.read_region(state["xy"], 0, level0, threads=1, as_array=False), d),
-               lambda osr: block_mean(openslide_region(osr, state["xy"], level0), d))  # fmt: skip
+    _add_peers(
+        benchmark,
+        s,
+        fns,  # each peer's own image type: wsidicom's and OpenSlide's PIL images
+        lambda wsi: block_mean(wsi.read_region(state["xy"], 0, level0, threads=1, as_array=False), d),
+        lambda osr: block_mean(openslide_region(osr, state["xy"], level0), d),
+    )
     named = {WSIDICOM: f"{WSIDICOM} level 0 + {REDUCE}", OPENSLIDE: f"{OPENSLIDE} level 0 + {REDUCE}"}
     fns = {named.get(k, k): f for k, f in fns.items()}
     benchmark.extra_info["missing"] = {named.get(k, k): v for k, v in benchmark.extra_info.get("missing", {}).items()}

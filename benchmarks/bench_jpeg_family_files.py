@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 
 import framecodec as fc
+from jpeg_family_common import Fns, difference, frame_by_frame, ratio_goal
+from jpeg_family_files import KINDS, SYNTAXES, WholeFile, write_ct, write_tiles
 from peers import FRAME_DECODERS, pydicom_pixel_array, pydicom_plugin_problem
 from timing import CEILING, compare, copy_ceiling, missing, tag
-from jpeg_family_files import KINDS, SYNTAXES, WholeFile, write_ct, write_tiles
-from jpeg_family_common import Fns, difference, frame_by_frame, ratio_goal
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +56,24 @@ def _pydicom_name(plugin: str) -> str:
 
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("syntax", list(SYNTAXES))
-def test_whole_file(benchmark: Any, whole_files: Callable[[str, str], WholeFile], one_core: int | None,
-                    syntax: str, kind: str) -> None:  # fmt: skip
+def test_whole_file(
+    benchmark: Any, whole_files: Callable[[str, str], WholeFile], one_core: int | None, syntax: str, kind: str
+) -> None:
     """The file to one array on one core: ``framecodec.pixel_array(path, threads=1)`` against pydicom's
     ``pixel_array(path)`` through each plugin it has for the syntax (the goal's first), through framecodec's
     plugin, and the libraries frame by frame."""
     f = whole_files(syntax, kind)
     sx = f.syntax
     tag(benchmark, f"pixel_array(path), whole file, one core: {f.label}", "framecodec", f.nbytes, 1)
-    benchmark.extra_info.update(baseline="framecodec", compression_ratio=round(f.ratio, 3), syntax=sx.name,
-                                file_bytes=f.path.stat().st_size, items=len(f.fragments), unit="frames",
-                                loadavg=os.getloadavg()[0])  # fmt: skip
+    benchmark.extra_info.update(
+        baseline="framecodec",
+        compression_ratio=round(f.ratio, 3),
+        syntax=sx.name,
+        file_bytes=f.path.stat().st_size,
+        items=len(f.fragments),
+        unit="frames",
+        loadavg=os.getloadavg()[0],
+    )
     from pydicom.pixels import get_decoder
 
     plugins = [sx.plugin] + [p for p in get_decoder(sx.uid).available_plugins if p not in (sx.plugin, "framecodec")]
@@ -92,6 +99,13 @@ def test_whole_file(benchmark: Any, whole_files: Callable[[str, str], WholeFile]
     check({name: fn() for name, fn in fns.items() if name != CEILING})  # a round of its own: compare() keeps ours only
     _, times = compare(benchmark, "framecodec", fns, budget=10.0, max_rounds=15)
     peer = _pydicom_name(sx.plugin)
-    ratio_goal(benchmark, times, f"issue 16: framecodec.pixel_array(path, threads=1) at least {sx.target:g}x pydicom's "
-               f"with the {sx.plugin} plugin ({sx.library}): {f.label}", peer, "framecodec", sx.target,
-               pydicom_plugin_problem(sx.uid, sx.plugin))  # fmt: skip
+    ratio_goal(
+        benchmark,
+        times,
+        f"issue 16: framecodec.pixel_array(path, threads=1) at least {sx.target:g}x pydicom's "
+        f"with the {sx.plugin} plugin ({sx.library}): {f.label}",
+        peer,
+        "framecodec",
+        sx.target,
+        pydicom_plugin_problem(sx.uid, sx.plugin),
+    )

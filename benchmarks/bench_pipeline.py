@@ -50,19 +50,50 @@ from pydicom.dataset import Dataset
 
 import framecodec as fc
 from peers import INFLATE, INFLATE_MISSING, INFLATE_NAMES, pydicom_frame
-from pipeline_data import data  # noqa: F401 - a fixture
-from pipeline_data import (CORES, KINDS, SYNTAXES, DataSet, dcmread_pixel_array, ds_pixel_array, floor,
-                           peer_path_to_array, same, with_inflate, zlib_frames)  # fmt: skip
-from slide_bench import bench  # noqa: F401 - a fixture
-from slide_bench import PYDICOM_PLUGIN, Bench, close_enough, tag_slide
-from timing import (CEILING, compare, copy_ceiling, goal, interleaved_draws, measure, missing, not_measured, paired,
-                    sweep, tag)  # fmt: skip
+from pipeline_data import (
+    CORES,
+    KINDS,
+    SYNTAXES,
+    DataSet,
+    data,  # noqa: F401 - a fixture
+    dcmread_pixel_array,
+    ds_pixel_array,
+    floor,
+    peer_path_to_array,
+    same,
+    with_inflate,
+    zlib_frames,
+)
+from slide_bench import (
+    PYDICOM_PLUGIN,
+    Bench,
+    bench,  # noqa: F401 - a fixture
+    close_enough,
+    tag_slide,
+)
+from timing import (
+    CEILING,
+    compare,
+    copy_ceiling,
+    goal,
+    interleaved_draws,
+    measure,
+    missing,
+    not_measured,
+    paired,
+    sweep,
+    tag,
+)
 
 Fns = dict[str, Callable[[], Any]]
 ALL = f"framecodec threads={CORES}"
 FLOOR = "np.empty + fill (floor)"
-PLUGINS = {"framecodec": "framecodec", "framecodec plugin": "framecodec", "pylibjpeg-rle": "pylibjpeg",
-           "pydicom": "pydicom"}  # fmt: skip
+PLUGINS = {
+    "framecodec": "framecodec",
+    "framecodec plugin": "framecodec",
+    "pylibjpeg-rle": "pylibjpeg",
+    "pydicom": "pydicom",
+}
 #: Too slow for every round: pure Python, 15-30x the others (2.4 s for the RGB tiles).
 APART = {"RLE": {"pydicom": "pydicom's own RLE plugin is pure Python (15-30x slower): timed in rounds of its own"}}
 CASES = [(s, k) for s in SYNTAXES for k in KINDS]
@@ -85,8 +116,13 @@ def problems(d: DataSet, syntax: str, names: list[str], encode: bool = False) ->
 #: The peer each goal names: pylibjpeg-rle's plugin for RLE, pydicom 3.1's own plugin for deflate.
 PEER = {"RLE": ("pylibjpeg", "pylibjpeg-rle"), "deflate": ("pydicom", "pydicom")}
 #: The issue's goals for ``ds.pixel_array`` through our plugin, over the peer's.
-PLUGIN_GOALS = {("RLE", "tiles"): 1.5, ("RLE", "seg"): 1.5, ("RLE", "ct"): 1.5,
-                ("deflate", "tiles"): 1.0, ("deflate", "seg"): 1.5}  # fmt: skip
+PLUGIN_GOALS = {
+    ("RLE", "tiles"): 1.5,
+    ("RLE", "seg"): 1.5,
+    ("RLE", "ct"): 1.5,
+    ("deflate", "tiles"): 1.0,
+    ("deflate", "seg"): 1.5,
+}
 #: The issue's goals for ``framecodec.pixel_array(path, threads=1)``, over the peer's path -> array.
 PATH_GOALS = {("RLE", "tiles"): 3.0, ("RLE", "seg"): 3.0, ("RLE", "ct"): 3.0, ("deflate", "seg"): 1.5}
 #: Within 1.3x of writing the output array, for well-compressed data: the segmentation frames.
@@ -136,8 +172,9 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
     }
     found = problems(d, syntax, list(PATH_NAMES))
     apart = {PATH_NAMES[p]: why for p, why in APART.get(syntax, {}).items()}
-    out, times = compare(benchmark, name, fns, {PATH_NAMES[p]: why for p, why in found.items()}, apart=apart,
-                         budget=8.0)  # fmt: skip
+    out, times = compare(
+        benchmark, name, fns, {PATH_NAMES[p]: why for p, why in found.items()}, apart=apart, budget=8.0
+    )
     if impl not in (FLOOR, CEILING):
         assert same(out, d.pixels)
     if not times:
@@ -149,8 +186,14 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
     elif (syntax, kind) in PATH_GOALS:
         goal(benchmark, text, paired(times, peer, impl), PATH_GOALS[syntax, kind], peer)
     if (syntax, kind) in FLOOR_GOALS:
-        goal(benchmark, f"framecodec.pixel_array(path, threads=1) over np.empty + fill: {d.label}, {syntax}",
-             paired(times, impl, FLOOR), FLOOR_GOALS[syntax, kind], FLOOR, at_most=True)  # fmt: skip
+        goal(
+            benchmark,
+            f"framecodec.pixel_array(path, threads=1) over np.empty + fill: {d.label}, {syntax}",
+            paired(times, impl, FLOOR),
+            FLOOR_GOALS[syntax, kind],
+            FLOOR,
+            at_most=True,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ deflate backends
@@ -183,12 +226,23 @@ def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: 
         return
     backend = fc.backends()["inflate"]
     if kind in BACKEND_GOALS:
-        goal(benchmark, f"framecodec.pixel_array(path, threads=1) ({backend}) over Python's zlib frame by frame: "
-             f"{d.label}, deflate", paired(times, "zlib", impl), BACKEND_GOALS[kind], "zlib")  # fmt: skip
+        goal(
+            benchmark,
+            f"framecodec.pixel_array(path, threads=1) ({backend}) over Python's zlib frame by frame: "
+            f"{d.label}, deflate",
+            paired(times, "zlib", impl),
+            BACKEND_GOALS[kind],
+            "zlib",
+        )
     others = list(INFLATE)
     fastest = [min(times[name][r] for name in others) / times[impl][r] for r in range(len(times[impl]))]
-    goal(benchmark, f"framecodec.pixel_array(path, threads=1) ({backend}) over the fastest of {', '.join(others)} "
-         f"in each round: {d.label}, deflate", statistics.median(fastest), 1.0)  # fmt: skip
+    goal(
+        benchmark,
+        f"framecodec.pixel_array(path, threads=1) ({backend}) over the fastest of {', '.join(others)} "
+        f"in each round: {d.label}, deflate",
+        statistics.median(fastest),
+        1.0,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ threads sweep
@@ -270,15 +324,18 @@ def test_compress(benchmark: Any, data: Callable[[str], DataSet], syntax: str, k
     d = data(kind)
     tag(benchmark, f"compress: {d.label}, {syntax}", impl, d.nbytes, CORES if impl == ALL else 1)
     found = problems(d, syntax, ["framecodec plugin", "pylibjpeg-rle", "pydicom"], encode=True)
-    fns: Fns = {"framecodec": partial(fc_compress, d, syntax, 1), ALL: partial(fc_compress, d, syntax, CORES),
-                **{p: partial(ds_compress, d, syntax, PLUGINS[p]) for p in found}}  # fmt: skip
+    fns: Fns = {
+        "framecodec": partial(fc_compress, d, syntax, 1),
+        ALL: partial(fc_compress, d, syntax, CORES),
+        **{p: partial(ds_compress, d, syntax, PLUGINS[p]) for p in found},
+    }
     if impl == "pydicom" and syntax == "RLE" and not found[impl]:  # pure Python, ~100x slower: one round is enough
         ds = benchmark.pedantic(fns[impl], rounds=1, iterations=1)
     else:
         ds, _ = compare(benchmark, impl, fns, found, apart=APART.get(syntax))
     benchmark.extra_info["encoded_bytes"] = len(ds.PixelData)
     assert ds.file_meta.TransferSyntaxUID == SYNTAXES[syntax]
-    if impl.startswith("framecodec") and impl != "framecodec plugin" or syntax == "deflate":
+    if (impl.startswith("framecodec") and impl != "framecodec plugin") or syntax == "deflate":
         assert ds.PixelData == d.values[syntax]  # the batch engine and zlib at level 6 write the kernels' bytes
     else:
         assert same(fc.pixel_array(ds), d.pixels)
@@ -324,8 +381,7 @@ def test_random_frame(benchmark: Any, bench: Bench) -> None:
         if "wsidicom read_tile" in results:
             assert close_enough(results["wsidicom read_tile"], ours, b.lossy)
 
-    interleaved_draws(benchmark, "framecodec reader[i]", fns, next_round=draw, check=check, budget=5.0,
-                      max_rounds=200)  # fmt: skip
+    interleaved_draws(benchmark, "framecodec reader[i]", fns, next_round=draw, check=check, budget=5.0, max_rounds=200)
 
 
 def test_random_frames(benchmark: Any, bench: Bench) -> None:
@@ -370,8 +426,16 @@ def test_random_frames(benchmark: Any, bench: Bench) -> None:
             if not name.startswith("framecodec") and name != CEILING:
                 assert len(got) == k and all(close_enough(np.asarray(g), o, b.lossy) for g, o in zip(got, ours)), name
 
-    interleaved_draws(benchmark, "framecodec threads=1", fns, next_round=draw, check=check,
-                      budget=30.0 if b.n > 20_000 else 5.0, min_rounds=5, max_rounds=15)  # fmt: skip
+    interleaved_draws(
+        benchmark,
+        "framecodec threads=1",
+        fns,
+        next_round=draw,
+        check=check,
+        budget=30.0 if b.n > 20_000 else 5.0,
+        min_rounds=5,
+        max_rounds=15,
+    )
 
 
 def test_read_region(benchmark: Any, bench: Bench) -> None:

@@ -28,10 +28,10 @@ What is timed (the file in the page cache, unless said otherwise):
   wsidicom's ``PerFrameFunctionalGroupsReader``, which searches the sequence's bytes instead of parsing it.
 - the sweep (``extra_info["sweep"]``, plot "frames", x = 10, 100, 1,000, 10,000 and 100,000 (up to
   ``FRAMECODEC_BENCH_SWEEP``); 10 and 100 under --benchmark-disable): ``fc.encaps.frame_table`` of an in-memory
-  value of small frames with a Basic Offset Table (series "frame_table BOT") and with the Extended Offset Table ("frame_table
-  EOT"), beside pydicom's ``parse_fragments`` / iterating ``generate_frames``; and the open of a JPEG slide,
-  TILED_FULL and TILED_SPARSE ("FrameReader open TILED_FULL" / "... TILED_SPARSE"), beside wsidicom and pydicom
-  (TILED_SPARSE to 10,000 frames: it parses every item, 20 s at 100,000).
+  value of small frames with a Basic Offset Table (series "frame_table BOT") and with the Extended Offset Table
+  ("frame_table EOT"), beside pydicom's ``parse_fragments`` / iterating ``generate_frames``; and the open of a
+  JPEG slide, TILED_FULL and TILED_SPARSE ("FrameReader open TILED_FULL" / "... TILED_SPARSE"), beside wsidicom and
+  pydicom (TILED_SPARSE to 10,000 frames: it parses every item, 20 s at 100,000).
 
 Our benchmark of each group runs the peers once in each of its rounds (timing.interleaved / interleaved_draws);
 ratios (``extra_info["speed-ups"]``, the peer's time over ours) are medians of the per-round ratios. A peer that
@@ -59,16 +59,22 @@ import pytest
 from pydicom.encaps import generate_frames, parse_fragments
 
 import framecodec as fc
+from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
 from framecodec.slide import SlidePositions, tile_positions
 from peers import optional, pydicom_positions, wsidicom_open, wsidicom_problem
 from pipeline_data import fake_jpeg_frames
-from slide_bench import bench  # noqa: F401 - a fixture
-from slide_bench import DEFAULT_FRAMES, Bench, close_enough, slide_folder, spec, tag_slide
-from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
+from slide_bench import (
+    Bench,
+    bench,  # noqa: F401 - a fixture
+    close_enough,
+    slide_folder,
+    spec,
+    tag_slide,
+)
 from timing import compare, goal, goal_time, interleaved_draws, missing, paired, sweep, tag
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tile walk's test data builders
-import wsi_util  # noqa: E402
+import wsi_util
 
 Fns = dict[str, Callable[[], Any]]
 #: The issue's goals for path -> ready reader with every tile position: an upper limit, and over pydicom.
@@ -112,7 +118,7 @@ def read_whole(path: Path) -> None:
 # ------------------------------------------------------------------------------------------------ open
 
 
-def test_open(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the fixture
+def test_open(benchmark: Any, bench: Bench) -> None:
     """Path -> reader with every tile position: ``FrameReader(path).tile_positions`` against wsidicom's
     ``WsiDicom.open(folder)`` + tile index; the issue's absolute goals."""
     b = bench
@@ -135,12 +141,18 @@ def test_open(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the fixture
             b.close_readers()
     if not times:
         return
-    goal_time(benchmark, f"path -> FrameReader with every tile position (median): {b.label}",
-              statistics.median(times["framecodec"]), OPEN_LIMIT[b.tiling])  # fmt: skip
+    goal_time(
+        benchmark,
+        f"path -> FrameReader with every tile position (median): {b.label}",
+        statistics.median(times["framecodec"]),
+        OPEN_LIMIT[b.tiling],
+    )
     if os.environ.get("FRAMECODEC_BENCH_COLD") == "1":
         cold: dict[str, float] = {}
-        runs = {"framecodec": lambda: framecodec_open(b.path),
-                "pydicom dcmread(stop_before_pixels=True)": lambda: pydicom.dcmread(b.path, stop_before_pixels=True)}
+        runs = {
+            "framecodec": lambda: framecodec_open(b.path),
+            "pydicom dcmread(stop_before_pixels=True)": lambda: pydicom.dcmread(b.path, stop_before_pixels=True),
+        }
         if "wsidicom" in fns:
             runs["wsidicom"] = lambda: wsidicom_open(b.folder)
         for name, f in runs.items():
@@ -153,7 +165,7 @@ def test_open(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the fixture
         benchmark.extra_info["cold_method"] = method
 
 
-def test_open_pydicom(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the fixture
+def test_open_pydicom(benchmark: Any, bench: Bench) -> None:
     """Path -> every tile position, against pydicom: ``dcmread(stop_before_pixels=True)`` and each frame's Plane
     Position (Slide) (TILED_SPARSE: ~20 s for 100,000 frames, so 3 rounds, no warm-up round), or the
     TILED_FULL positions from the header in numpy."""
@@ -166,12 +178,25 @@ def test_open_pydicom(benchmark: Any, bench: Bench) -> None:  # noqa: F811 - the
     def check(results: dict[str, Any]) -> None:
         assert np.array_equal(results[PYDICOM_OPEN], results["framecodec"])
 
-    times = interleaved_draws(benchmark, "framecodec", fns, check=check, budget=5.0, min_rounds=3 if slow else 5,
-                              max_rounds=3 if slow else 25, warmup=not slow)  # fmt: skip
+    times = interleaved_draws(
+        benchmark,
+        "framecodec",
+        fns,
+        check=check,
+        budget=5.0,
+        min_rounds=3 if slow else 5,
+        max_rounds=3 if slow else 25,
+        warmup=not slow,
+    )
     target = OPEN_OVER_PYDICOM.get(b.tiling)
     if times and target:
-        goal(benchmark, f"path -> FrameReader with every tile position, over pydicom (dcmread + each frame's "
-             f"Plane Position): {b.label}", paired(times, PYDICOM_OPEN, "framecodec"), target)  # fmt: skip
+        goal(
+            benchmark,
+            f"path -> FrameReader with every tile position, over pydicom (dcmread + each frame's "
+            f"Plane Position): {b.label}",
+            paired(times, PYDICOM_OPEN, "framecodec"),
+            target,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ tile positions
@@ -186,8 +211,9 @@ POSITIONS_APART = {POSITIONS_PYDICOM: "pydicom parses every item: 20 s a read at
 def positions_file(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> tuple[wsi_util.Slide, bytes, Path]:
     """100,000 frames (1,000 under --benchmark-disable): 2 focal planes, 2 optical paths, tiles of 4 x 4 pixels
     (small native Pixel Data), TILED_SPARSE, shuffled; in memory and as a file."""
-    layout = wsi_util.Slide(across=25 if smoke else 250, down=10 if smoke else 100, planes=2, paths=("BF", "FL"),
-                            tile=4)  # fmt: skip
+    layout = wsi_util.Slide(
+        across=25 if smoke else 250, down=10 if smoke else 100, planes=2, paths=("BF", "FL"), tile=4
+    )
     data = wsi_util.big_wsi_file(layout, wsi_util.shuffled(layout.full_order(), 0), explicit=True, extras=False)
     path = tmp_path_factory.mktemp("tiles") / "slide.dcm"
     path.write_bytes(data)
@@ -217,14 +243,19 @@ def wsidicom_positions(data: bytes, n: int) -> tuple[list[int], list[int], Any, 
 
 def same_positions(expected: SlidePositions, cols: Any, rows: Any, zs: Any, paths: Any) -> bool:
     want_paths = [expected.optical_path_identifiers[i] for i in expected.optical_paths.tolist()]
-    return (list(cols) == expected.column_positions.tolist() and list(rows) == expected.row_positions.tolist()
-            and np.array_equal(np.asarray(zs, np.float64), expected.z_offsets) and list(paths) == want_paths)
+    return (
+        list(cols) == expected.column_positions.tolist()
+        and list(rows) == expected.row_positions.tolist()
+        and np.array_equal(np.asarray(zs, np.float64), expected.z_offsets)
+        and list(paths) == want_paths
+    )
 
 
 @pytest.mark.parametrize("source", ["in memory", "from a path"])
 @pytest.mark.parametrize("impl", ["framecodec", POSITIONS_WSIDICOM, POSITIONS_PYDICOM])
-def test_tile_positions(benchmark: Any, positions_file: tuple[wsi_util.Slide, bytes, Path], source: str,
-                        impl: str) -> None:  # fmt: skip
+def test_tile_positions(
+    benchmark: Any, positions_file: tuple[wsi_util.Slide, bytes, Path], source: str, impl: str
+) -> None:
     """Every frame's Plane Position (Slide), focal plane and optical path (wsidicom's reader takes bytes only)."""
     layout, data, path = positions_file
     n = len(layout.full_order())
@@ -249,8 +280,12 @@ def test_tile_positions(benchmark: Any, positions_file: tuple[wsi_util.Slide, by
 
 #: Where a peer's open is still cheap enough to sweep: (peer, tiling) -> the largest frame count.
 #: pydicom parses every Per-Frame Functional Groups item: 70 ms at 1,000 frames, 20 s a read at 100,000.
-PEER_SWEEP_MAX = {("wsidicom", TILED_FULL): 100_000, ("wsidicom", TILED_SPARSE): 100_000,
-                  (PYDICOM_OPEN, TILED_FULL): 100_000, (PYDICOM_OPEN, TILED_SPARSE): 10_000}  # fmt: skip
+PEER_SWEEP_MAX = {
+    ("wsidicom", TILED_FULL): 100_000,
+    ("wsidicom", TILED_SPARSE): 100_000,
+    (PYDICOM_OPEN, TILED_FULL): 100_000,
+    (PYDICOM_OPEN, TILED_SPARSE): 10_000,
+}
 TABLE_PEER = {"BOT": "pydicom parse_fragments", "EOT": "pydicom iterate generate_frames"}
 
 
@@ -259,7 +294,7 @@ def sweep_counts(config: pytest.Config) -> list[int]:
     files); 10 and 100 in the smoke run."""
     if config.getoption("benchmark_disable", default=False):
         return [10, 100]
-    top = int(os.environ.get("FRAMECODEC_BENCH_SWEEP", 100_000))
+    top = int(os.environ.get("FRAMECODEC_BENCH_SWEEP", "100000"))
     return [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= top]
 
 
@@ -270,8 +305,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         cases = [(t, n, i) for t in ("BOT", "EOT") for n in counts for i in ("framecodec", TABLE_PEER[t])]
         metafunc.parametrize(("table", "count", "impl"), cases, ids=[f"{t}-{n}-{i}" for t, n, i in cases])
     elif metafunc.function.__name__ == "test_open_sweep":
-        cases = [(t, n, i) for t in (TILED_FULL, TILED_SPARSE) for n in counts
-                 for i in ("framecodec", "wsidicom", PYDICOM_OPEN) if i == "framecodec" or n <= PEER_SWEEP_MAX[i, t]]
+        cases = [
+            (t, n, i)
+            for t in (TILED_FULL, TILED_SPARSE)
+            for n in counts
+            for i in ("framecodec", "wsidicom", PYDICOM_OPEN)
+            if i == "framecodec" or n <= PEER_SWEEP_MAX[i, t]
+        ]
         metafunc.parametrize(("tiling", "count", "impl"), cases, ids=[f"{t}-{n}-{i}" for t, n, i in cases])
 
 
@@ -303,8 +343,10 @@ def test_frame_table_sweep(benchmark: Any, table: str, count: int, impl: str) ->
         fns: Fns = {"framecodec": lambda: len(fc.encaps.frame_table(bot, count)), peer: lambda: pydicom_table(bot)}
     else:
         eot = (eo.tobytes(), el.tobytes())
-        fns = {"framecodec": lambda: len(fc.encaps.frame_table(ext, count, eo, el)),
-               peer: lambda: sum(1 for _ in generate_frames(ext, number_of_frames=count, extended_offsets=eot))}
+        fns = {
+            "framecodec": lambda: len(fc.encaps.frame_table(ext, count, eo, el)),
+            peer: lambda: sum(1 for _ in generate_frames(ext, number_of_frames=count, extended_offsets=eot)),
+        }
     out, _ = compare(benchmark, impl, fns, budget=2.0, alone=1.0, max_rounds=100)
     assert out == count
 
@@ -327,8 +369,9 @@ def sweep_slide(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Iterat
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_open_sweep(benchmark: Any, sweep_slide: Callable[[str, int], Slide], tiling: str, count: int,
-                    impl: str) -> None:  # fmt: skip
+def test_open_sweep(
+    benchmark: Any, sweep_slide: Callable[[str, int], Slide], tiling: str, count: int, impl: str
+) -> None:
     """Path -> every tile position by frame count (JPEG Baseline slides: the smallest files; open does not decode),
     beside wsidicom and pydicom where they are cheap enough."""
     slide = sweep_slide(tiling, count)
@@ -336,8 +379,11 @@ def test_open_sweep(benchmark: Any, sweep_slide: Callable[[str, int], Slide], ti
     tag(benchmark, f"open sweep: {count:,}-frame {tiling} slide, JPEG Baseline", impl, 0)
     series = {"framecodec": "FrameReader open", "wsidicom": "wsidicom open", PYDICOM_OPEN: "pydicom open"}[impl]
     sweep(benchmark, "frames", f"{series} {tiling}", count)
-    fns: Fns = {"framecodec": lambda: framecodec_open(path), "wsidicom": lambda: wsidicom_open(path.parent),
-                PYDICOM_OPEN: lambda: pydicom_positions(path)}  # fmt: skip
+    fns: Fns = {
+        "framecodec": lambda: framecodec_open(path),
+        "wsidicom": lambda: wsidicom_open(path.parent),
+        PYDICOM_OPEN: lambda: pydicom_positions(path),
+    }
     why: dict[str, str | None] = {"wsidicom": wsidicom_problem()}
     for peer in ("wsidicom", PYDICOM_OPEN):
         if count > PEER_SWEEP_MAX[peer, tiling]:

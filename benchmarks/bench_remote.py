@@ -63,11 +63,24 @@ import numpy as np
 import pytest
 
 import framecodec as fc
-from remote_data import (CASES, DELAY, SYNTAX_LABELS, Case, Impl, Remote, agrees, decoded_bytes, implementations,
-                         is_default_blocks, region_location, remote_problem, sample_frames)  # fmt: skip
+from framecodec._synthetic.slides import Slide, write_slide
+from remote_data import (
+    CASES,
+    DELAY,
+    SYNTAX_LABELS,
+    Case,
+    Impl,
+    Remote,
+    agrees,
+    decoded_bytes,
+    implementations,
+    is_default_blocks,
+    region_location,
+    remote_problem,
+    sample_frames,
+)
 from slide_bench import slide_folder
 from slide_bench import spec as slide_bench_spec
-from framecodec._synthetic.slides import Slide, write_slide
 from timing import goal, goal_time, missing, paired
 
 CORES = os.cpu_count() or 1
@@ -123,8 +136,9 @@ def remote(smoke: bool) -> Iterator[Remote]:
 
 
 @pytest.fixture(scope="module", params=list(CASES))
-def rslide(request: pytest.FixtureRequest, remote: Remote, tmp_path_factory: pytest.TempPathFactory,
-           smoke: bool) -> Iterator[RemoteSlide]:  # fmt: skip
+def rslide(
+    request: pytest.FixtureRequest, remote: Remote, tmp_path_factory: pytest.TempPathFactory, smoke: bool
+) -> Iterator[RemoteSlide]:
     """One slide at a time: written (slides.py's generator, without framecodec), uploaded, deleted afterwards."""
     c: Case = CASES[request.param]
     folder = slide_folder(tmp_path_factory, smoke, "remote") / c.key
@@ -133,8 +147,14 @@ def rslide(request: pytest.FixtureRequest, remote: Remote, tmp_path_factory: pyt
     slide = write_slide(folder / c.object_key, slide_bench_spec(frames, c.syntax, c.tiling))
     remote.upload(slide, c.object_key)
     try:
-        yield RemoteSlide(c, slide, c.object_key, implementations(remote, slide, c.object_key, peers_only=PEERS_ONLY),
-                          remote.proxy.delay, SMOKE_RANDOM_FRAMES if smoke else RANDOM_FRAMES)
+        yield RemoteSlide(
+            c,
+            slide,
+            c.object_key,
+            implementations(remote, slide, c.object_key, peers_only=PEERS_ONLY),
+            remote.proxy.delay,
+            SMOKE_RANDOM_FRAMES if smoke else RANDOM_FRAMES,
+        )
     finally:
         remote.delete(c.object_key)
         slide.path.unlink(missing_ok=True)
@@ -171,8 +191,9 @@ class Rounds:
 Check = Callable[[str, Any], None]
 
 
-def measure_one(remote: Remote, impl: Impl, op: str, args: tuple[Any, ...], check: Check | None,
-                log: dict[str, Any] | None) -> Run:  # fmt: skip
+def measure_one(
+    remote: Remote, impl: Impl, op: str, args: tuple[Any, ...], check: Check | None, log: dict[str, Any] | None
+) -> Run:
     """One operation of one implementation from a fresh reader: the untimed open (``prepare``), then the timed call
     with the proxy's counts reset before it; ``check`` sees the result, ``log`` gets the proxy's request log."""
     with impl.context():
@@ -200,9 +221,16 @@ def measure_one(remote: Remote, impl: Impl, op: str, args: tuple[Any, ...], chec
     return Run(dt, counts, own)
 
 
-def run_round(remote: Remote, impls: dict[str, Impl], op: str, args: Callable[[int], tuple[Any, ...]], turn: int,
-              rounds: Rounds | None, check: Check | None = None,
-              log: dict[str, Any] | None = None) -> None:  # fmt: skip
+def run_round(
+    remote: Remote,
+    impls: dict[str, Impl],
+    op: str,
+    args: Callable[[int], tuple[Any, ...]],
+    turn: int,
+    rounds: Rounds | None,
+    check: Check | None = None,
+    log: dict[str, Any] | None = None,
+) -> None:
     """Every implementation once, in an order rotated by ``turn``; ``args(turn)``: the operation's arguments of this
     round (the same for all)."""
     names = list(impls)
@@ -214,8 +242,14 @@ def run_round(remote: Remote, impls: dict[str, Impl], op: str, args: Callable[[i
             rounds.add(name, run)
 
 
-def measure(benchmark: Any, remote: Remote, impls: dict[str, Impl], op: str, args: Callable[[int], tuple[Any, ...]],
-            check: Check) -> tuple[Rounds, dict[str, Any], Rounds]:  # fmt: skip
+def measure(
+    benchmark: Any,
+    remote: Remote,
+    impls: dict[str, Impl],
+    op: str,
+    args: Callable[[int], tuple[Any, ...]],
+    check: Check,
+) -> tuple[Rounds, dict[str, Any], Rounds]:
     """The checked round (round 0), then ``ROUNDS`` timed rounds under pytest-benchmark (whose own round times, the
     sum of all the implementations, the report does not use). Returns the timed rounds, the checked round's request
     logs and its runs. Under --benchmark-disable the checked round only."""
@@ -292,6 +326,7 @@ def checker(rs: RemoteSlide, op: str, args: Callable[[int], tuple[Any, ...]]) ->
 
 def op_args(rs: RemoteSlide, op: str) -> Callable[[int], tuple[Any, ...]]:
     if op == "frames":
+
         def draw(turn: int) -> tuple[Any, ...]:  # the same frames for every implementation of a round
             rng = np.random.default_rng([SEED, turn])
             return (sorted(rng.choice(rs.n, min(rs.random_frames, rs.n), replace=False).tolist()),)
@@ -320,25 +355,37 @@ def test_remote(benchmark: Any, remote: Remote, rslide: RemoteSlide, op: str) ->
     words, nbytes = what(rs, op)
     group = f"remote {words}: {rs.label}"
     benchmark.group = group
-    benchmark.extra_info.update(bytes=nbytes, threads=CORES, frames=rs.n, tiling=rs.case.tiling,
-                                syntax=SYNTAX_LABELS[rs.case.syntax], file_bytes=rs.file_bytes,
-                                compression_ratio=round(rs.ratio, 3), delay_ms=rs.delay * 1e3,
-                                loadavg=os.getloadavg()[0])  # fmt: skip
+    benchmark.extra_info.update(
+        bytes=nbytes,
+        threads=CORES,
+        frames=rs.n,
+        tiling=rs.case.tiling,
+        syntax=SYNTAX_LABELS[rs.case.syntax],
+        file_bytes=rs.file_bytes,
+        compression_ratio=round(rs.ratio, 3),
+        delay_ms=rs.delay * 1e3,
+        loadavg=os.getloadavg()[0],
+    )
     why = remote_problem()
     if why and not PEERS_ONLY:
         raise AssertionError(f"{why}: FRAMECODEC_BENCH_REMOTE_PEERS_ONLY=1 runs the peers alone")
     impls = dict(rs.impls)
     for name in list(impls):
         if op == "whole" and name != OURS and not is_default_blocks(name):
-            missing(benchmark, name, "whole file with s3fs's default blocks only: 256 KiB blocks would be a "
-                    f"sequential request per 256 KiB ({rs.file_bytes / (256 << 10):,.0f} for this file)")
+            missing(
+                benchmark,
+                name,
+                "whole file with s3fs's default blocks only: 256 KiB blocks would be a "
+                f"sequential request per 256 KiB ({rs.file_bytes / (256 << 10):,.0f} for this file)",
+            )
             del impls[name]
     ours = OURS if OURS in impls else next(iter(impls))
     args = op_args(rs, op)
     rounds, log, first = measure(benchmark, remote, impls, op, args, checker(rs, op, args))
-    benchmark.extra_info["checked_round"] = {n: {"seconds": round(r[0].seconds, 4), **r[0].counts,
-                                                 **({"own": r[0].own} if r[0].own is not None else {})}
-                                             for n, r in first.runs.items()}  # fmt: skip
+    benchmark.extra_info["checked_round"] = {
+        n: {"seconds": round(r[0].seconds, 4), **r[0].counts, **({"own": r[0].own} if r[0].own is not None else {})}
+        for n, r in first.runs.items()
+    }
     benchmark.extra_info["request_log"] = {n: [" ".join(e) for e in entries[:80]] for n, entries in log.items()}
     if not rounds.runs:
         benchmark.extra_info["impl"] = ours
@@ -356,7 +403,9 @@ def record(benchmark: Any, rs: RemoteSlide, op: str, rounds: Rounds, ours: str, 
     names = {n: shown(rounds, n) for n in rounds.runs}
     times = rounds.times()
     benchmark.extra_info.update(
-        impl=names[ours], baseline=names[ours], interleaved_rounds=len(times[ours]),
+        impl=names[ours],
+        baseline=names[ours],
+        interleaved_rounds=len(times[ours]),
         interleaved={names[n]: statistics.median(ts) for n, ts in times.items()},
         requests={n: rounds.median(n) for n in rounds.runs},
         requests_by_method={n: {m: rounds.median(n, m) for m in ("HEAD", "GET", "other")} for n in rounds.runs},
@@ -364,29 +413,50 @@ def record(benchmark: Any, rs: RemoteSlide, op: str, rounds: Rounds, ours: str, 
         own_requests={n: [r.own for r in rs_] for n, rs_ in rounds.runs.items() if rs_[0].own is not None},
         seconds={n: [round(t, 4) for t in ts] for n, ts in times.items()},
         loadavg=os.getloadavg()[0],
-    )  # fmt: skip
+    )
     benchmark.extra_info["speed-ups"] = {names[n]: paired(times, n, ours) for n in times if n != ours}
     if ours != OURS:
         return
     label = group.removeprefix("remote ")
     ours_requests = rounds.median(ours)
     if op == "open":
-        goal(benchmark, f"issue 19: open with the Extended Offset Table in at most {OPEN_REQUESTS} requests "
-             f"(measured {ours_requests:g}; requests / {OPEN_REQUESTS}): {label}", ours_requests / OPEN_REQUESTS, 1.0,
-             at_most=True)  # fmt: skip
+        goal(
+            benchmark,
+            f"issue 19: open with the Extended Offset Table in at most {OPEN_REQUESTS} requests "
+            f"(measured {ours_requests:g}; requests / {OPEN_REQUESTS}): {label}",
+            ours_requests / OPEN_REQUESTS,
+            1.0,
+            at_most=True,
+        )
     elif op == "frames":
-        goal_time(benchmark, f"issue 19: {label.split(':')[0]} under {FRAMES_LIMIT * 1e3:.0f} ms: {rs.label}",
-                  rounds.seconds(ours), FRAMES_LIMIT)  # fmt: skip
+        goal_time(
+            benchmark,
+            f"issue 19: {label.split(':')[0]} under {FRAMES_LIMIT * 1e3:.0f} ms: {rs.label}",
+            rounds.seconds(ours),
+            FRAMES_LIMIT,
+        )
     elif op == "region":
-        goal_time(benchmark, f"issue 19: a {label.split(':')[0]} under {REGION_LIMIT * 1e3:.0f} ms: {rs.label}",
-                  rounds.seconds(ours), REGION_LIMIT)  # fmt: skip
+        goal_time(
+            benchmark,
+            f"issue 19: a {label.split(':')[0]} under {REGION_LIMIT * 1e3:.0f} ms: {rs.label}",
+            rounds.seconds(ours),
+            REGION_LIMIT,
+        )
     peers = [n for n in rounds.runs if n != ours]
     if not peers:
         return
     faster = min(peers, key=rounds.seconds)
     peer_requests = rounds.median(faster)
-    goal(benchmark, f"issue 19: at least {FEWER_REQUESTS:g}x fewer requests than the faster of highdicom and wsidicom "
-         f"({faster}: {peer_requests:g}, framecodec {ours_requests:g}): {label}",
-         peer_requests / max(ours_requests, 1.0), FEWER_REQUESTS)  # fmt: skip
-    goal(benchmark, f"issue 19: at least {LESS_TIME:g}x less time than the faster of highdicom and wsidicom "
-         f"({faster}): {label}", paired(times, faster, ours), LESS_TIME)  # fmt: skip
+    goal(
+        benchmark,
+        f"issue 19: at least {FEWER_REQUESTS:g}x fewer requests than the faster of highdicom and wsidicom "
+        f"({faster}: {peer_requests:g}, framecodec {ours_requests:g}): {label}",
+        peer_requests / max(ours_requests, 1.0),
+        FEWER_REQUESTS,
+    )
+    goal(
+        benchmark,
+        f"issue 19: at least {LESS_TIME:g}x less time than the faster of highdicom and wsidicom ({faster}): {label}",
+        paired(times, faster, ours),
+        LESS_TIME,
+    )

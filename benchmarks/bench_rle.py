@@ -30,8 +30,14 @@ import pytest
 
 import framecodec as fc
 from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
-from peers import (PYDICOM, PYDICOM_RLE_DECODE_WHY, PYDICOM_RLE_ENCODE_WHY, optional, pydicom_rle_decode,
-                   pydicom_rle_encode)  # fmt: skip
+from peers import (
+    PYDICOM,
+    PYDICOM_RLE_DECODE_WHY,
+    PYDICOM_RLE_ENCODE_WHY,
+    optional,
+    pydicom_rle_decode,
+    pydicom_rle_encode,
+)
 from timing import CEILING, compare, copy_ceiling, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them
@@ -97,8 +103,14 @@ class _Runner:
         self._frame[name] = value
 
 
-def run(benchmark: Any, impl: str, fns: Fns, problems: dict[str, str | None], check: Callable[[str, Any], None],
-        budget: float = 3.0) -> None:  # fmt: skip
+def run(
+    benchmark: Any,
+    impl: str,
+    fns: Fns,
+    problems: dict[str, str | None],
+    check: Callable[[str, Any], None],
+    budget: float = 3.0,
+) -> None:
     """framecodec interleaved with every peer that can run and the ceiling (timing.compare), then ``check``."""
     out, _ = compare(benchmark, impl, fns, problems, budget=budget)
     if impl != CEILING:
@@ -111,7 +123,7 @@ def pydicom_decode_problem(f: Frames) -> str | None:
         return PYDICOM_RLE_DECODE_WHY
     try:
         pydicom_rle_decode(f.encoded[0], f.rows, f.cols, f.spp, f.bits)
-    except Exception as e:  # noqa: BLE001 - the reason is recorded
+    except Exception as e:
         return f"{PYDICOM}'s own RLE decoder cannot decode these frames: {e}"
     return None
 
@@ -174,12 +186,14 @@ def test_decode_into_out(benchmark: Any, kind: str, impl: str) -> None:
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     outs = {name: [np.full(f.size, 0, np.uint8) for _ in range(N)] for name in ("framecodec", "imagecodecs")}
     fns: Fns = {
-        "framecodec": lambda: [fc.codecs.rle_decode(e, r, c, s, b, out=o)
-                               for e, o in zip(f.encoded, outs["framecodec"])],
-        "imagecodecs": lambda: [imagecodecs.dicomrle_decode(e, f.dtype, out=o)
-                                for e, o in zip(f.encoded, outs["imagecodecs"])],
+        "framecodec": lambda: [
+            fc.codecs.rle_decode(e, r, c, s, b, out=o) for e, o in zip(f.encoded, outs["framecodec"])
+        ],
+        "imagecodecs": lambda: [
+            imagecodecs.dicomrle_decode(e, f.dtype, out=o) for e, o in zip(f.encoded, outs["imagecodecs"])
+        ],
         CEILING: copy_ceiling([f.size] * N, fresh=False),
-    }  # fmt: skip
+    }
 
     def check(name: str, _: Any) -> None:
         want = f.raw if name == "framecodec" else [f.planar(i) for i in range(N)]
@@ -206,5 +220,6 @@ def test_encode(benchmark: Any, kind: str, impl: str) -> None:
         benchmark.extra_info["encoded_bytes"] = sum(len(o) for o in out)
         assert [fc.codecs.rle_decode(o, r, c, s, b).tobytes() for o in out] == f.raw, name
 
-    run(benchmark, impl, fns, {"pylibjpeg-rle": PYLIBJPEG_RLE_WHY, "pydicom": PYDICOM_RLE_ENCODE_WHY}, check,
-        budget=2.0)  # fmt: skip
+    run(
+        benchmark, impl, fns, {"pylibjpeg-rle": PYLIBJPEG_RLE_WHY, "pydicom": PYDICOM_RLE_ENCODE_WHY}, check, budget=2.0
+    )

@@ -62,12 +62,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
 from slide_bench import slide_folder
 from slide_bench import spec as slide_bench_spec
-from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
 from timing import goal, missing, paired, tag
-from transcode_data import (decoded_bytes, frame_index, mask_bank, run_isolated, sample_indices, seg_grid,
-                            stored_frame)  # fmt: skip
+from transcode_data import decoded_bytes, frame_index, mask_bank, run_isolated, sample_indices, seg_grid, stored_frame
 
 CORES = os.cpu_count() or 1
 ROUNDS = int(os.environ.get("FRAMECODEC_BENCH_TRANSCODE_ROUNDS", "5"))
@@ -93,16 +92,17 @@ class Case:
 
     def label(self, n: int, src_ratio: float, out_ratio: float, nbytes: int) -> str:
         names = {"deflate": "Deflated Image Frame Compression", "jpeg": "JPEG Baseline"}
-        return (f"transcode to {self.to_name}: {n:,}-frame {self.tiling} slide of 256x256 RGB, {names[self.syntax]} "
-                f"({nbytes / 1e9:.2f} GB decoded; file ratio {src_ratio:.2f}:1 in, {out_ratio:.2f}:1 out)")  # fmt: skip
+        return (
+            f"transcode to {self.to_name}: {n:,}-frame {self.tiling} slide of 256x256 RGB, {names[self.syntax]} "
+            f"({nbytes / 1e9:.2f} GB decoded; file ratio {src_ratio:.2f}:1 in, {out_ratio:.2f}:1 out)"
+        )
 
 
 CASES = {
     c.key: c
     for c in (
         Case("deflate-sparse-to-rle", 10_000, 200, "deflate", TILED_SPARSE, "rle", "RLE Lossless", 400),
-        Case("jpeg-full-to-deflate", 2_000, 50, "jpeg", TILED_FULL, "deflate", "Deflated Image Frame Compression",
-             300),  # fmt: skip
+        Case("jpeg-full-to-deflate", 2_000, 50, "jpeg", TILED_FULL, "deflate", "Deflated Image Frame Compression", 300),
     )
 }
 
@@ -186,7 +186,9 @@ def record(benchmark: Any, rounds: Rounds, ours: str, ratios: dict[str, float] |
             shown[name] += f", file ratio {ratios[name]:.2f}:1"
     times = rounds.times()
     benchmark.extra_info.update(
-        impl=shown[ours], baseline=shown[ours], interleaved_rounds=len(times[ours]),
+        impl=shown[ours],
+        baseline=shown[ours],
+        interleaved_rounds=len(times[ours]),
         interleaved={shown[n]: statistics.median(ts) for n, ts in times.items()},
         peak_rss_mb={n: rounds.median(n, "ru_maxrss_mb") for n in rounds.runs},
         peak_rss_max_mb={n: max(r["ru_maxrss_mb"] for r in rs) for n, rs in rounds.runs.items()},
@@ -194,8 +196,10 @@ def record(benchmark: Any, rounds: Rounds, ours: str, ratios: dict[str, float] |
         peak_file_mb={n: rounds.median(n, "file_mb") for n in rounds.runs},
         setup_rss_mb={n: rounds.median(n, "setup_mb") for n in rounds.runs},
         seconds={n: statistics.median(ts) for n, ts in times.items()},
-        runs={n: [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rs]
-              for n, rs in rounds.runs.items()},  # fmt: skip
+        runs={
+            n: [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rs]
+            for n, rs in rounds.runs.items()
+        },
         loadavg=os.getloadavg()[0],
     )
     benchmark.extra_info["speed-ups"] = {shown[n]: paired(times, n, ours) for n in times if n != ours}
@@ -206,8 +210,9 @@ def record(benchmark: Any, rounds: Rounds, ours: str, ratios: dict[str, float] |
 
 
 @pytest.fixture(scope="module", params=list(CASES))
-def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-         smoke: bool) -> Iterator[tuple[Case, Slide]]:  # fmt: skip
+def case(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, smoke: bool
+) -> Iterator[tuple[Case, Slide]]:
     """One slide at a time (written by slides.py's generator, without framecodec), deleted afterwards."""
     c: Case = CASES[request.param]
     folder = slide_folder(tmp_path_factory, smoke, "transcode") / c.key
@@ -248,13 +253,17 @@ def test_transcode_slide(benchmark: Any, case: tuple[Case, Slide], smoke: bool) 
     n = slide.number_of_frames
     nbytes = decoded_bytes(src)
     jobs: dict[str, dict[str, Any]] = {
-        VERIFY: {"op": "transcode", "src": str(src), "dst": str(folder / "out-verify.dcm"), "to": c.to,
-                 "verify": True},
-        NO_VERIFY: {"op": "transcode", "src": str(src), "dst": str(folder / "out-noverify.dcm"), "to": c.to,
-                    "verify": False},
+        VERIFY: {"op": "transcode", "src": str(src), "dst": str(folder / "out-verify.dcm"), "to": c.to, "verify": True},
+        NO_VERIFY: {
+            "op": "transcode",
+            "src": str(src),
+            "dst": str(folder / "out-noverify.dcm"),
+            "to": c.to,
+            "verify": False,
+        },
         MEMORY: {"op": "memory", "src": str(src), "to": c.to, "raw": c.syntax != "jpeg"},
         OLD: {"op": "old", "src": str(src), "dst": str(folder / "out-old.dcm"), "to": c.to, "jpeg": c.syntax == "jpeg"},
-    }  # fmt: skip
+    }
     sizes: dict[str, int] = {}
 
     def check(name: str, job: dict[str, Any]) -> None:
@@ -270,8 +279,13 @@ def test_transcode_slide(benchmark: Any, case: tuple[Case, Slide], smoke: bool) 
     Path(first["dst"]).unlink()
     src_ratio, out_ratio = nbytes / src.stat().st_size, nbytes / sizes[NO_VERIFY]
     tag(benchmark, c.label(n, src_ratio, out_ratio, nbytes), VERIFY, nbytes, CORES)
-    benchmark.extra_info.update(frames=n, source_bytes=src.stat().st_size, output_bytes=sizes,
-                                source_ratio=round(src_ratio, 3), output_ratio=round(out_ratio, 3))  # fmt: skip
+    benchmark.extra_info.update(
+        frames=n,
+        source_bytes=src.stat().st_size,
+        output_bytes=sizes,
+        source_ratio=round(src_ratio, 3),
+        output_ratio=round(out_ratio, 3),
+    )
     rounds = measure(benchmark, jobs, check)
     benchmark.extra_info["output_bytes"] = sizes
     if not rounds.runs:
@@ -281,10 +295,23 @@ def test_transcode_slide(benchmark: Any, case: tuple[Case, Slide], smoke: bool) 
     label = c.label(n, src_ratio, out_ratio, nbytes)
     for name in (VERIFY, NO_VERIFY):
         rss = rounds.median(name, "ru_maxrss_mb")
-        goal(benchmark, f"issue 17: peak RSS of {name} under {c.rss_goal_mb} MB (measured {rss:,.0f} MB; "
-             f"peak RSS / {c.rss_goal_mb} MB): {label}", rss / c.rss_goal_mb, 1.0, at_most=True)  # fmt: skip
-        goal(benchmark, f"issue 17: time of {name} at most {TIME_GOAL}x decode + encode in memory (pixel_array + "
-             f"compress): {label}", paired(times, name, MEMORY), TIME_GOAL, MEMORY, at_most=True)  # fmt: skip
+        goal(
+            benchmark,
+            f"issue 17: peak RSS of {name} under {c.rss_goal_mb} MB (measured {rss:,.0f} MB; "
+            f"peak RSS / {c.rss_goal_mb} MB): {label}",
+            rss / c.rss_goal_mb,
+            1.0,
+            at_most=True,
+        )
+        goal(
+            benchmark,
+            f"issue 17: time of {name} at most {TIME_GOAL}x decode + encode in memory (pixel_array + "
+            f"compress): {label}",
+            paired(times, name, MEMORY),
+            TIME_GOAL,
+            MEMORY,
+            at_most=True,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ segmentation
@@ -320,8 +347,13 @@ def test_segmentation_writer(benchmark: Any, tmp_path_factory: pytest.TempPathFa
     jobs: dict[str, dict[str, Any]] = {
         SEG_DEFLATE: {**base, "to": "deflate", "batch": BATCH, "dst": str(folder / "seg-deflate.dcm")},
         SEG_DEFLATE_ONE: {**base, "to": "deflate", "batch": 1, "dst": str(folder / "seg-deflate-one.dcm")},
-        SEG_LIBDEFLATE: {**base, "to": "deflate", "batch": BATCH, "backend": "libdeflate",
-                         "dst": str(folder / "seg-libdeflate.dcm")},
+        SEG_LIBDEFLATE: {
+            **base,
+            "to": "deflate",
+            "batch": BATCH,
+            "backend": "libdeflate",
+            "dst": str(folder / "seg-libdeflate.dcm"),
+        },
         SEG_RLE: {**base, "to": "rle", "batch": BATCH, "dst": str(folder / "seg-rle.dcm")},
         SEG_EXPLICIT: {**base, "to": "explicit", "batch": BATCH, "dst": str(folder / "seg-explicit.dcm")},
     }
@@ -341,11 +373,23 @@ def test_segmentation_writer(benchmark: Any, tmp_path_factory: pytest.TempPathFa
             got = stored_frame(path, i)
             assert np.array_equal(got, bank[index[i]]), f"{name}: frame {i} differs from the generator's"
 
-    tag(benchmark, f"write {n:,} 1-bit {SEG_TILE}x{SEG_TILE} segmentation frames from a generator "
-        f"({across} x {down} tiles; masks from {source.split(' (')[0]})", SEG_DEFLATE, nbytes, CORES)  # fmt: skip
+    tag(
+        benchmark,
+        f"write {n:,} 1-bit {SEG_TILE}x{SEG_TILE} segmentation frames from a generator "
+        f"({across} x {down} tiles; masks from {source.split(' (')[0]})",
+        SEG_DEFLATE,
+        nbytes,
+        CORES,
+    )
     foreground = float(bank.reshape(BANK, -1).mean(axis=1)[index].mean())
-    benchmark.extra_info.update(frames=n, tile=SEG_TILE, distinct_masks=BANK, mask_source=source,
-                                foreground=round(foreground, 4), highdicom_frames=n)  # fmt: skip
+    benchmark.extra_info.update(
+        frames=n,
+        tile=SEG_TILE,
+        distinct_masks=BANK,
+        mask_source=source,
+        foreground=round(foreground, 4),
+        highdicom_frames=n,
+    )
     try:
         rounds = measure(benchmark, jobs, check)
     finally:

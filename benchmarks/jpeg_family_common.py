@@ -13,7 +13,6 @@ import pytest
 
 from timing import goal, not_measured, paired
 
-
 Fns = dict[str, Callable[[], Any]]
 
 
@@ -57,8 +56,9 @@ def difference(a: Any, b: npt.NDArray[Any], what: str, lossy: bool = True) -> in
     return worst
 
 
-def ratio_goal(benchmark: Any, times: dict[str, list[float]], text: str, peer: str, impl: str, target: float,
-               why: str | None) -> None:  # fmt: skip
+def ratio_goal(
+    benchmark: Any, times: dict[str, list[float]], text: str, peer: str, impl: str, target: float, why: str | None
+) -> None:
     """The goal ``impl`` at least ``target`` times faster than ``peer``, per round; not measured if the peer is
     missing. Nothing under --benchmark-disable (no times)."""
     if not times:
@@ -69,8 +69,9 @@ def ratio_goal(benchmark: Any, times: dict[str, list[float]], text: str, peer: s
         not_measured(benchmark, text, target, why or f"{peer} did not run")
 
 
-def frame_by_frame(decode: Callable[[Any], Any], fragments: list[bytes], shape: tuple[int, ...],
-                   dtype: np.dtype[Any]) -> npt.NDArray[Any]:  # fmt: skip
+def frame_by_frame(
+    decode: Callable[[Any], Any], fragments: list[bytes], shape: tuple[int, ...], dtype: np.dtype[Any]
+) -> npt.NDArray[Any]:
     """A library's decode of every codestream (in memory) into one new array."""
     out = np.empty(shape, dtype)
     for i, frame in enumerate(fragments):

@@ -13,8 +13,14 @@ import numpy.typing as npt
 import pydicom
 
 import framecodec as fc
-from framecodec._synthetic.dicom_bytes import (HTJ2K_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_LS_LOSSLESS, atomic_file,
-                                              write_dataset_part10, write_encapsulated_pixel_data)  # fmt: skip
+from framecodec._synthetic.dicom_bytes import (
+    HTJ2K_LOSSLESS,
+    JPEG_2000_LOSSLESS,
+    JPEG_LS_LOSSLESS,
+    atomic_file,
+    write_dataset_part10,
+    write_encapsulated_pixel_data,
+)
 from framecodec._synthetic.slide_codecs import encode as encode_frame
 from framecodec._synthetic.slides import TILED_FULL, SlideSpec, many_frames_spec, write_slide
 from framecodec._synthetic.volume_headers import ENHANCED_CT, enhanced_ct_header, per_frame_functional_groups
@@ -36,14 +42,35 @@ class Syntax:
 SYNTAXES = {
     s.key: s
     for s in (
-        Syntax("j2k", JPEG_2000_LOSSLESS, "JPEG 2000 Lossless", "pylibjpeg", "pylibjpeg-openjpeg", 1.5,
-               "imagecodecs jpeg2k_decode (OpenJPEG)"),
-        Syntax("htj2k", HTJ2K_LOSSLESS, "HTJ2K Lossless", "pylibjpeg", "pylibjpeg-openjpeg", 3.0,
-               "imagecodecs htj2k_decode (OpenJPH)"),
-        Syntax("jpegls", JPEG_LS_LOSSLESS, "JPEG-LS Lossless", "pyjpegls", "pyjpegls", 1.5,
-               "imagecodecs jpegls_decode (CharLS)"),
+        Syntax(
+            "j2k",
+            JPEG_2000_LOSSLESS,
+            "JPEG 2000 Lossless",
+            "pylibjpeg",
+            "pylibjpeg-openjpeg",
+            1.5,
+            "imagecodecs jpeg2k_decode (OpenJPEG)",
+        ),
+        Syntax(
+            "htj2k",
+            HTJ2K_LOSSLESS,
+            "HTJ2K Lossless",
+            "pylibjpeg",
+            "pylibjpeg-openjpeg",
+            3.0,
+            "imagecodecs htj2k_decode (OpenJPH)",
+        ),
+        Syntax(
+            "jpegls",
+            JPEG_LS_LOSSLESS,
+            "JPEG-LS Lossless",
+            "pyjpegls",
+            "pyjpegls",
+            1.5,
+            "imagecodecs jpegls_decode (CharLS)",
+        ),
     )
-}  # fmt: skip
+}
 KINDS = {"ct": (40, 3), "tiles": (120, 6)}  # frames in a measuring run, under --benchmark-disable
 CT_SOURCES = ("693_UNCR.dcm", "eCT_Supplemental.dcm", "explicit_VR-UN.dcm", "J2K_pixelrep_mismatch.dcm")
 
@@ -118,8 +145,14 @@ def write_ct(path: Path, syntax: Syntax, n: int) -> WholeFile:
         f.write(per_frame_functional_groups(ENHANCED_CT, 512, n))
         write_encapsulated_pixel_data(f, (encoded[i] for i in order), n, "basic")
     source = f"{len(slices)} real slices of pydicom-data" if names else "synthetic: pydicom-data is not installed"
-    return WholeFile(syntax, "ct", path, np.stack([distinct[i] for i in order]), [encoded[i] for i in order],
-                     f"{n} 512x512 uint16 CT frames ({source})")  # fmt: skip
+    return WholeFile(
+        syntax,
+        "ct",
+        path,
+        np.stack([distinct[i] for i in order]),
+        [encoded[i] for i in order],
+        f"{n} 512x512 uint16 CT frames ({source})",
+    )
 
 
 def write_tiles(path: Path, syntax: Syntax, n: int) -> WholeFile:
@@ -128,5 +161,11 @@ def write_tiles(path: Path, syntax: Syntax, n: int) -> WholeFile:
     with fc.FrameReader(path) as r:
         fragments = [bytes(r.raw(i)) for i in range(n)]
     colour = {"j2k": ", YBR_RCT", "htj2k": ", YBR_RCT", "jpegls": ", RGB"}[syntax.key]
-    return WholeFile(syntax, "tiles", path, np.stack([s.frame(i) for i in range(n)]), fragments,
-                     f"{n} 256x256 RGB tiles{colour} (synthetic tissue, 60%)")  # fmt: skip
+    return WholeFile(
+        syntax,
+        "tiles",
+        path,
+        np.stack([s.frame(i) for i in range(n)]),
+        fragments,
+        f"{n} 256x256 RGB tiles{colour} (synthetic tissue, 60%)",
+    )

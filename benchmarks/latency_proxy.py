@@ -65,8 +65,14 @@ class _State:
 
     def reset(self) -> None:
         with self.lock:
-            self.counts = {"requests": 0, **{m: 0 for m in METHODS}, "other": 0, "bytes_down": 0, "bytes_up": 0,
-                           "connections": 0}  # fmt: skip
+            self.counts = {
+                "requests": 0,
+                **{m: 0 for m in METHODS},
+                "other": 0,
+                "bytes_down": 0,
+                "bytes_up": 0,
+                "connections": 0,
+            }
             self.log = []
 
     def request(self, method: str, target: str, range_header: str) -> None:
@@ -177,8 +183,9 @@ async def _responses(upstream: asyncio.StreamReader, client: asyncio.StreamWrite
         await client.drain()
 
 
-async def _connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int, delay: float,
-                      state: _State) -> None:  # fmt: skip
+async def _connection(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int, delay: float, state: _State
+) -> None:
     state.add("connections", 1)
     try:
         up_reader, up_writer = await asyncio.open_connection(host, port)
@@ -211,8 +218,9 @@ def _serve_proxy(host: str, port: int, delay: float) -> None:
     asyncio.set_event_loop(loop)
 
     async def start() -> asyncio.Server:
-        return await asyncio.start_server(lambda r, w: _connection(r, w, host, port, delay, state), "127.0.0.1", 0,
-                                          limit=MAX_HEAD * 4)  # fmt: skip
+        return await asyncio.start_server(
+            lambda r, w: _connection(r, w, host, port, delay, state), "127.0.0.1", 0, limit=MAX_HEAD * 4
+        )
 
     server = loop.run_until_complete(start())
     _answer(server.sockets[0].getsockname()[1])
@@ -244,8 +252,9 @@ class _Child:
 
     def __init__(self, args: list[str], what: str, timeout: float) -> None:
         self.what = what
-        self.process = subprocess.Popen([sys.executable, str(HERE), *args], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, bufsize=1)  # fmt: skip
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
         self._lock = threading.Lock()
         self.first = self._read(timeout)
 
@@ -309,8 +318,9 @@ class LatencyProxy(_Service):
         self._child: _Child | None = None
 
     def start(self) -> Self:
-        self._child = _Child(["proxy", self.upstream[0], str(self.upstream[1]), repr(self.delay)], "the latency proxy",
-                             30)  # fmt: skip
+        self._child = _Child(
+            ["proxy", self.upstream[0], str(self.upstream[1]), repr(self.delay)], "the latency proxy", 30
+        )
         self.port = int(self._child.first)
         return self
 
@@ -340,9 +350,12 @@ class LatencyProxy(_Service):
 
     def storage_options(self, moto: MotoS3, **extra: Any) -> dict[str, Any]:
         """s3fs options that reach ``moto``'s bucket through this proxy."""
-        return {"key": moto.KEY, "secret": moto.SECRET, "client_kwargs": {"endpoint_url": self.endpoint,
-                "region_name": moto.REGION}, **extra}  # fmt: skip
-
+        return {
+            "key": moto.KEY,
+            "secret": moto.SECRET,
+            "client_kwargs": {"endpoint_url": self.endpoint, "region_name": moto.REGION},
+            **extra,
+        }
 
 
 # ------------------------------------------------------------------------------------------------ moto
@@ -407,14 +420,21 @@ class MotoS3(_Service):
     def client(self) -> Any:
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=self.KEY,
-                            aws_secret_access_key=self.SECRET, region_name=self.REGION)  # fmt: skip
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.KEY,
+            aws_secret_access_key=self.SECRET,
+            region_name=self.REGION,
+        )
 
     def storage_options(self) -> dict[str, Any]:
         """s3fs options that reach the bucket directly (no proxy)."""
-        return {"key": self.KEY, "secret": self.SECRET, "client_kwargs": {"endpoint_url": self.endpoint,
-                "region_name": self.REGION}}  # fmt: skip
-
+        return {
+            "key": self.KEY,
+            "secret": self.SECRET,
+            "client_kwargs": {"endpoint_url": self.endpoint, "region_name": self.REGION},
+        }
 
 
 def probe() -> None:

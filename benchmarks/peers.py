@@ -63,9 +63,11 @@ _inflaters: dict[str, tuple[Callable[[Any, int], Any] | None, str | None]] = {
     "zlib": (lambda c, n: zlib.decompress(c, -15, n), None),
     "isal": (None if isal_zlib is None else lambda c, n: isal_zlib.decompress(c, -15, n), _isal_why),
     "zlib-ng": (None if zlib_ng is None else lambda c, n: zlib_ng.decompress(c, -15, n), _zlib_ng_why),
-    "deflate (libdeflate)": (None if deflate_pkg is None else lambda c, n: deflate_pkg.deflate_decompress(c, n),
-                             _deflate_why),
-}  # fmt: skip
+    "deflate (libdeflate)": (
+        None if deflate_pkg is None else lambda c, n: deflate_pkg.deflate_decompress(c, n),
+        _deflate_why,
+    ),
+}
 #: Every deflate peer's name, installed or not, in the order the tables show them.
 INFLATE_NAMES = list(_inflaters)
 #: The installed peers: name -> raw inflate of a frame whose decoded size is known, as their APIs allow.
@@ -116,8 +118,9 @@ def wsidicom_open(folder: Path) -> None:
 
 def wsidicom_tile(wsi: Any, xy: tuple[int, int], tile: tuple[int, int]) -> npt.NDArray[Any]:
     """The tile whose top-left pixel is ``xy``, from an open ``WsiDicom``."""
-    return np.asarray(wsi.read_tile(0, (xy[0] // tile[0], xy[1] // tile[1]), crop_to_image_boundary=False,
-                                    as_array=True))  # fmt: skip
+    return np.asarray(
+        wsi.read_tile(0, (xy[0] // tile[0], xy[1] // tile[1]), crop_to_image_boundary=False, as_array=True)
+    )
 
 
 def pydicom_positions(path: Path) -> npt.NDArray[np.int64]:
@@ -130,10 +133,12 @@ def pydicom_positions(path: Path) -> npt.NDArray[np.int64]:
         f = np.arange(n, dtype=np.int64)
         return np.stack([f % across * columns, f // across * rows], axis=1)
     xy = [
-        (item.PlanePositionSlideSequence[0].ColumnPositionInTotalImagePixelMatrix,
-         item.PlanePositionSlideSequence[0].RowPositionInTotalImagePixelMatrix)
+        (
+            item.PlanePositionSlideSequence[0].ColumnPositionInTotalImagePixelMatrix,
+            item.PlanePositionSlideSequence[0].RowPositionInTotalImagePixelMatrix,
+        )
         for item in ds.PerFrameFunctionalGroupsSequence
-    ]  # fmt: skip
+    ]
     return np.array(xy, np.int64) - 1
 
 
@@ -184,8 +189,10 @@ def openslide_version() -> str:
     4.0.1"."""
     if openslide_module is None:
         return "OpenSlide not installed"
-    return (f"openslide-python {openslide_module.__version__}, OpenSlide "
-            f"{getattr(openslide_module, '__library_version__', '?')}")  # fmt: skip
+    return (
+        f"openslide-python {openslide_module.__version__}, OpenSlide "
+        f"{getattr(openslide_module, '__library_version__', '?')}"
+    )
 
 
 def open_openslide(path: Path) -> Any:

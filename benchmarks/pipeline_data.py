@@ -4,8 +4,8 @@ Made once per session in a temporary directory from ``frames.py``: 1,000 240x240
 512x512 1-bit segmentation frames and 100 512x512 int16 CT-like frames (a few frames each under
 ``--benchmark-disable``), each written by ``files.write_frames_file`` as an RLE Lossless and as a Deflated Image
 Frame Compression file (a tiled VL WSI, a binary Segmentation, an Enhanced CT of 12 bits stored; frames encoded
-with framecodec's kernels at level 6, a Basic Offset Table). ``DataSet.decode_problem`` / ``encode_problem`` say why a pydicom plugin cannot
-decode or encode a data set here (the reason the benchmarks record for a missing peer).
+with framecodec's kernels at level 6, a Basic Offset Table). ``DataSet.decode_problem`` / ``encode_problem`` say
+why a pydicom plugin cannot decode or encode a data set here (the reason the benchmarks record for a missing peer).
 
 Also ``fake_jpeg_frames``: many small frames that look like JPEG to a scanner (no 0xFF inside), for the frame
 table benchmarks of bench_encaps.py and the frame-count sweep of bench_reader.py.
@@ -31,8 +31,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 from pydicom.uid import UID, generate_uid
 
-from framecodec._synthetic import files
 import framecodec as fc
+from framecodec._synthetic import files
 from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 
 CORES = os.cpu_count() or 1
@@ -61,14 +61,50 @@ class Kind:
 KINDS = {
     k.key: k
     for k in (
-        Kind("tiles", microscopy_tile, 1000, 12, "{n:,} 240x240 RGB tiles", "1.2.840.10008.5.1.4.1.1.77.1.6",
-             240, 240, 3, 8, 0, "RGB"),
-        Kind("seg", segmentation_frame, 400, 8, "{n:,} 512x512 1-bit seg frames", "1.2.840.10008.5.1.4.1.1.66.4",
-             512, 512, 1, 1, 0, "MONOCHROME2"),
-        Kind("ct", ct_frame, 100, 4, "{n:,} 512x512 int16 CT frames", "1.2.840.10008.5.1.4.1.1.2.1",
-             512, 512, 1, 16, 1, "MONOCHROME2"),
+        Kind(
+            "tiles",
+            microscopy_tile,
+            1000,
+            12,
+            "{n:,} 240x240 RGB tiles",
+            "1.2.840.10008.5.1.4.1.1.77.1.6",
+            240,
+            240,
+            3,
+            8,
+            0,
+            "RGB",
+        ),
+        Kind(
+            "seg",
+            segmentation_frame,
+            400,
+            8,
+            "{n:,} 512x512 1-bit seg frames",
+            "1.2.840.10008.5.1.4.1.1.66.4",
+            512,
+            512,
+            1,
+            1,
+            0,
+            "MONOCHROME2",
+        ),
+        Kind(
+            "ct",
+            ct_frame,
+            100,
+            4,
+            "{n:,} 512x512 int16 CT frames",
+            "1.2.840.10008.5.1.4.1.1.2.1",
+            512,
+            512,
+            1,
+            16,
+            1,
+            "MONOCHROME2",
+        ),
     )
-}  # fmt: skip
+}
 SYNTAXES = {"RLE": UID(fc.RLELossless), "deflate": UID(fc.DeflatedImageFrameCompression)}
 SYNTAX_NAMES = {"RLE": "RLE Lossless", "deflate": "Deflated Image Frame Compression"}
 
@@ -128,9 +164,12 @@ class DataSet:
         key = ("decode", syntax, plugin)
         if key not in self._problems:
             self._problems[key] = _problem(
-                "decod", syntax, plugin, self.label,
+                "decod",
+                syntax,
+                plugin,
+                self.label,
                 lambda: pydicom_pixel_array(self.dataset(syntax), index=0, decoding_plugin=plugin),
-            )  # fmt: skip
+            )
         return self._problems[key]
 
     def encode_problem(self, syntax: str, plugin: str) -> str | None:
@@ -138,9 +177,12 @@ class DataSet:
         key = ("encode", syntax, plugin)
         if key not in self._problems:
             self._problems[key] = _problem(
-                "encod", syntax, plugin, self.label,
+                "encod",
+                syntax,
+                plugin,
+                self.label,
                 lambda: self.header(1).compress(SYNTAXES[syntax], self.pixels[0], encoding_plugin=plugin),
-            )  # fmt: skip
+            )
         return self._problems[key]
 
 
@@ -161,7 +203,7 @@ def _problem(what: str, syntax: str, plugin: str, label: str, probe: Callable[[]
         return f"{PYDICOM}'s {name} {what}er has no available plugin {plugin!r} ({coder.available_plugins})"
     try:
         probe()
-    except Exception as e:  # noqa: BLE001 - the reason goes into the skip message
+    except Exception as e:
         why = " ".join(line.strip() for line in str(e).splitlines() if line.strip() and "See Part" not in line)
         why = why if len(why) < 200 else why[:197] + "..."
         return f"{PYDICOM}'s {plugin!r} plugin cannot {what}e the {label} as {syntax}: {why or type(e).__name__}"
@@ -181,8 +223,6 @@ def data(tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> Callable[[str
         return made[key]
 
     return get
-
-
 
 
 def same(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> bool:

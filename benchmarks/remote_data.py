@@ -42,8 +42,8 @@ import numpy as np
 import numpy.typing as npt
 
 import framecodec as fc
+from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide
 from latency_proxy import LatencyProxy, MotoS3
-from framecodec._synthetic.slides import RLE, TILED_FULL, TILED_SPARSE, Slide
 
 BUCKET = "framecodec-bench"
 DELAY = float(os.environ.get("FRAMECODEC_BENCH_REMOTE_LATENCY_MS", "20")) / 1000
@@ -69,8 +69,10 @@ class Case:
 
 #: The issue's slides: a 10,000-frame TILED_SPARSE slide (RLE Lossless: both peers decode it, and the pixels can
 #: be compared exactly) and a 10,000-frame TILED_FULL JPEG Baseline slide; 300 frames each in the smoke run.
-CASES = {c.key: c for c in (Case("rle-sparse", "rle", TILED_SPARSE, 10_000, 300),
-                             Case("jpeg-full", "jpeg", TILED_FULL, 10_000, 300))}  # fmt: skip
+CASES = {
+    c.key: c
+    for c in (Case("rle-sparse", "rle", TILED_SPARSE, 10_000, 300), Case("jpeg-full", "jpeg", TILED_FULL, 10_000, 300))
+}
 
 
 def decoded_bytes(slide: Slide) -> int:
@@ -242,11 +244,21 @@ class Highdicom(Impl):
 
     def region(self, h: Any, location: tuple[int, int], size: tuple[int, int]) -> npt.NDArray[Any]:
         (x, y), (w, hgt) = location, size
-        return np.asarray(h[1].get_total_pixel_matrix(
-            row_start=y, row_end=y + hgt, column_start=x, column_end=x + w, as_indices=True, dtype=np.uint8,
-            apply_real_world_transform=False, apply_modality_transform=False, apply_voi_transform=False,
-            apply_palette_color_lut=False, apply_icc_profile=False,
-        ))  # fmt: skip
+        return np.asarray(
+            h[1].get_total_pixel_matrix(
+                row_start=y,
+                row_end=y + hgt,
+                column_start=x,
+                column_end=x + w,
+                as_indices=True,
+                dtype=np.uint8,
+                apply_real_world_transform=False,
+                apply_modality_transform=False,
+                apply_voi_transform=False,
+                apply_palette_color_lut=False,
+                apply_icc_profile=False,
+            )
+        )
 
     def whole(self, h: Any) -> Any:
         return h[1].get_stored_frames()
@@ -268,8 +280,11 @@ class Wsidicom(Impl):
         from wsidicom.config import Settings
 
         logging.getLogger("wsidicom").setLevel(logging.ERROR)
-        wsi = WsiDicom.open(self.url, file_options=self.options,
-                            settings=Settings(decoded_frame_cache_size=0, encoded_frame_cache_size=0))  # fmt: skip
+        wsi = WsiDicom.open(
+            self.url,
+            file_options=self.options,
+            settings=Settings(decoded_frame_cache_size=0, encoded_frame_cache_size=0),
+        )
         wsi.levels.base_level.focal_planes  # noqa: B018 - builds the tile index (it reads the positions lazily)
         return wsi
 

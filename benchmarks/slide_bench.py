@@ -32,9 +32,18 @@ import numpy.typing as npt
 import pytest
 
 import framecodec as fc
+from framecodec._synthetic.slides import (
+    DEFLATE,
+    JPEG_BASELINE,
+    RLE,
+    TILED_FULL,
+    TILED_SPARSE,
+    Slide,
+    SlideSpec,
+    many_frames_spec,
+    write_slide,
+)
 from peers import PYDICOM, open_wsidicom, wsidicom_problem, wsidicom_tile
-from framecodec._synthetic.slides import (DEFLATE, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
-                                         many_frames_spec, write_slide)  # fmt: skip
 
 SMOKE_FRAMES = 200
 DEFAULT_FRAMES = 10_000
@@ -55,9 +64,16 @@ def measuring_frames(smoke: bool) -> int:
 def spec(frames: int, syntax: str, tiling: str) -> SlideSpec:
     """The benchmarks' slide of ``frames`` 256 x 256 tiles; ``tiling`` TILED_SPARSE (shuffled) or TILED_FULL."""
     return many_frames_spec(
-        frames, 256, transfer_syntax=SYNTAXES[syntax], tiling=tiling, shuffle=tiling == TILED_SPARSE,
-        offset_table="extended", mosaic=64, tissue=0.3, background_noise=1,
-    )  # fmt: skip
+        frames,
+        256,
+        transfer_syntax=SYNTAXES[syntax],
+        tiling=tiling,
+        shuffle=tiling == TILED_SPARSE,
+        offset_table="extended",
+        mosaic=64,
+        tissue=0.3,
+        background_noise=1,
+    )
 
 
 @dataclass
@@ -141,8 +157,10 @@ class Bench:
             return f"{PYDICOM} has no {SYNTAX_LABELS[self.syntax]} decoder (pydicom 3.1 adds one)"
         if plugin and plugin not in decoder.available_plugins:
             later = " (pydicom 3.1 has its own)" if self.syntax == "deflate" else ""
-            return (f"{PYDICOM}'s {SYNTAX_LABELS[self.syntax]} decoder has no {plugin!r} plugin{later}; available: "
-                    f"{', '.join(decoder.available_plugins)}")  # fmt: skip
+            return (
+                f"{PYDICOM}'s {SYNTAX_LABELS[self.syntax]} decoder has no {plugin!r} plugin{later}; available: "
+                f"{', '.join(decoder.available_plugins)}"
+            )
         return None
 
     def close_readers(self) -> None:
@@ -174,8 +192,10 @@ def bench(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     shutil.rmtree(folder / name, ignore_errors=True)
     syntax, tiling = name.split("-")
     (folder / name).mkdir(parents=True)
-    slide = write_slide(folder / name / "level0.dcm",
-                        spec(measuring_frames(smoke), syntax, TILED_SPARSE if tiling == "sparse" else TILED_FULL))
+    slide = write_slide(
+        folder / name / "level0.dcm",
+        spec(measuring_frames(smoke), syntax, TILED_SPARSE if tiling == "sparse" else TILED_FULL),
+    )
     b = Bench(name, syntax, slide)
     try:
         yield b
@@ -186,13 +206,24 @@ def bench(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             folder.rmdir()
 
 
-def tag_slide(benchmark: Any, what: str, b: Bench, impl: str, nbytes: int, threads: int = 1, items: int = 1,
-              unit: str = "") -> None:  # fmt: skip
+def tag_slide(
+    benchmark: Any, what: str, b: Bench, impl: str, nbytes: int, threads: int = 1, items: int = 1, unit: str = ""
+) -> None:
     """timing.tag's fields for a benchmark on slide ``b``, and the slide's (the report groups by them)."""
     benchmark.group = f"{what}: {b.label}"
-    benchmark.extra_info.update(impl=impl, bytes=nbytes, threads=threads, items=items, unit=unit, slide=b.name,
-                                frames=b.n, tiling=b.tiling, syntax=SYNTAX_LABELS[b.syntax],
-                                file_bytes=b.path.stat().st_size, loadavg=os.getloadavg()[0])  # fmt: skip
+    benchmark.extra_info.update(
+        impl=impl,
+        bytes=nbytes,
+        threads=threads,
+        items=items,
+        unit=unit,
+        slide=b.name,
+        frames=b.n,
+        tiling=b.tiling,
+        syntax=SYNTAX_LABELS[b.syntax],
+        file_bytes=b.path.stat().st_size,
+        loadavg=os.getloadavg()[0],
+    )
 
 
 def close_enough(a: npt.NDArray[Any], b: npt.NDArray[Any], lossy: bool) -> bool:

@@ -104,7 +104,11 @@ def measure(benchmark: Any, fn: Callable[[], Any], budget: float = 3.0, max_roun
 
 
 def interleaved(
-    benchmark: Any, impl: str, fn: Callable[[], Any], peers: dict[str, Callable[[], object]], budget: float = 5.0,
+    benchmark: Any,
+    impl: str,
+    fn: Callable[[], Any],
+    peers: dict[str, Callable[[], object]],
+    budget: float = 5.0,
     max_rounds: int = 25,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Times ``fn`` with pytest-benchmark; every round also runs each peer once, timed here, some before
@@ -148,8 +152,15 @@ def interleaved(
 
 
 def compare(
-    benchmark: Any, impl: str, fns: dict[str, Callable[[], Any]], problems: dict[str, str | None] | None = None, *,
-    apart: dict[str, str] | None = None, ours: str = "framecodec", budget: float = 3.0, alone: float = 1.5,
+    benchmark: Any,
+    impl: str,
+    fns: dict[str, Callable[[], Any]],
+    problems: dict[str, str | None] | None = None,
+    *,
+    apart: dict[str, str] | None = None,
+    ours: str = "framecodec",
+    budget: float = 3.0,
+    alone: float = 1.5,
     max_rounds: int = 25,
 ) -> tuple[Any, dict[str, list[float]]]:
     """The usual group: ``fns`` has every implementation of the group (ours, the peers, the ceiling) by name, and
@@ -178,9 +189,16 @@ def compare(
 
 
 def interleaved_draws(
-    benchmark: Any, impl: str, fns: dict[str, Callable[[], Any]], *, next_round: Callable[[], None] | None = None,
-    check: Callable[[dict[str, Any]], None] | None = None, budget: float = 5.0, min_rounds: int = 5,
-    max_rounds: int = 25, warmup: bool = True,
+    benchmark: Any,
+    impl: str,
+    fns: dict[str, Callable[[], Any]],
+    *,
+    next_round: Callable[[], None] | None = None,
+    check: Callable[[dict[str, Any]], None] | None = None,
+    budget: float = 5.0,
+    min_rounds: int = 5,
+    max_rounds: int = 25,
+    warmup: bool = True,
 ) -> dict[str, list[float]]:
     """``interleaved`` for benchmarks whose inputs change every round (a random frame, region or draw of frames):
     times ``fns[impl]`` with pytest-benchmark and every other entry of ``fns`` once per round, by hand, some

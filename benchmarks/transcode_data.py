@@ -32,8 +32,25 @@ RUNNER = BENCHMARKS / "transcode_runner.py"
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
 
 #: skimage.data's images that load from the package itself (no pooch download), grey or colour.
-SKIMAGE_IMAGES = ("camera", "coins", "moon", "page", "text", "clock", "horse", "cell", "brick", "grass", "gravel",
-                  "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field")  # fmt: skip
+SKIMAGE_IMAGES = (
+    "camera",
+    "coins",
+    "moon",
+    "page",
+    "text",
+    "clock",
+    "horse",
+    "cell",
+    "brick",
+    "grass",
+    "gravel",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "immunohistochemistry",
+    "hubble_deep_field",
+)
 #: pydicom's own test files (inside the pydicom package): the fallback without scikit-image.
 PYDICOM_IMAGES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb.dcm", "US1_UNCR.dcm", "rtdose.dcm")
 
@@ -50,7 +67,7 @@ def real_images(tile: int) -> tuple[list[npt.NDArray[np.float32]], str]:
         for name in SKIMAGE_IMAGES:
             try:
                 images.append(np.asarray(getattr(skimage.data, name)()))
-            except Exception:  # noqa: BLE001 - an image that needs a download (pooch) here: use the others
+            except Exception:
                 continue
         version = getattr(sys.modules["skimage"], "__version__", "?")
         source = f"scikit-image {version} data ({len(images)} images: {', '.join(SKIMAGE_IMAGES)})"
@@ -142,8 +159,9 @@ def highdicom_source(tile: int, across: int, down: int) -> Any:
     (slides.py's) whose total pixel matrix is ``across`` x ``down`` tiles, MONOCHROME2."""
     from framecodec._synthetic.slides import TILED_FULL, SlideSpec, header
 
-    spec = SlideSpec(width=across * tile, height=down * tile, tile=tile, tiling=TILED_FULL, samples=1,
-                     transfer_syntax=EXPLICIT)  # fmt: skip
+    spec = SlideSpec(
+        width=across * tile, height=down * tile, tile=tile, tiling=TILED_FULL, samples=1, transfer_syntax=EXPLICIT
+    )
     ds = header(spec, across * down, instance="bench_transcode source")
     ds.ContainerIdentifier = "FC-CONTAINER"
     return ds
@@ -154,9 +172,12 @@ def segment_description() -> Any:
     from pydicom.sr.codedict import codes
 
     return hd.seg.SegmentDescription(
-        segment_number=1, segment_label="mask", segmented_property_category=codes.SCT.Tissue,
-        segmented_property_type=codes.SCT.Tissue, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-    )  # fmt: skip
+        segment_number=1,
+        segment_label="mask",
+        segmented_property_category=codes.SCT.Tissue,
+        segmented_property_type=codes.SCT.Tissue,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -251,4 +272,3 @@ def run_isolated(job: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
         raise RuntimeError(f"{job['op']} failed (exit {done.returncode}): {done.stderr[-3000:]}{done.stdout[-1000:]}")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
-

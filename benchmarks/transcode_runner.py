@@ -84,8 +84,18 @@ def _image_pixel_header(src: str, rgb: bool) -> Any:
     """A data set with the source's Image Pixel attributes and nothing else (no Pixel Data)."""
     from pydicom import dcmread
 
-    tags = [0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011, 0x00280100, 0x00280101,
-            0x00280102, 0x00280103]  # fmt: skip
+    tags = [
+        0x00280002,
+        0x00280004,
+        0x00280006,
+        0x00280008,
+        0x00280010,
+        0x00280011,
+        0x00280100,
+        0x00280101,
+        0x00280102,
+        0x00280103,
+    ]
     ds = dcmread(src, stop_before_pixels=True, specific_tags=tags)
     if rgb:  # the JPEG frames are decoded to RGB, as transcode decodes them
         ds.PhotometricInterpretation = "RGB"
@@ -106,8 +116,9 @@ def memory(job: dict[str, Any]) -> Op:
 
 
 def old(job: dict[str, Any]) -> Op:
-    import framecodec as fc
     from pydicom import dcmread, dcmwrite
+
+    import framecodec as fc
 
     def op() -> dict[str, Any]:
         ds = dcmread(job["src"], defer_size="1 MB")  # the Pixel Data stays in the file until it is needed
@@ -182,11 +193,24 @@ def seg_highdicom(job: dict[str, Any]) -> Op:
         for i, frame in enumerate(frames()):
             tiles[i // across, :, i % across, :] = frame
         seg = hd.seg.Segmentation(
-            [source], matrix[None], "BINARY", [description], generate_uid(), 1, generate_uid(), 1, "framecodec",
-            "bench_transcode", "1", "1", tile_pixel_array=True, tile_size=(tile, tile),
-            dimension_organization_type="TILED_FULL", omit_empty_frames=False,
+            [source],
+            matrix[None],
+            "BINARY",
+            [description],
+            generate_uid(),
+            1,
+            generate_uid(),
+            1,
+            "framecodec",
+            "bench_transcode",
+            "1",
+            "1",
+            tile_pixel_array=True,
+            tile_size=(tile, tile),
+            dimension_organization_type="TILED_FULL",
+            omit_empty_frames=False,
             transfer_syntax_uid=ExplicitVRLittleEndian,
-        )  # fmt: skip
+        )
         seg.save_as(job["dst"])
         return {"output_bytes": Path(job["dst"]).stat().st_size, "frames": int(seg.NumberOfFrames)}
 
@@ -194,16 +218,20 @@ def seg_highdicom(job: dict[str, Any]) -> Op:
 
 
 OPS: dict[str, Callable[[dict[str, Any]], Op]] = {
-    "transcode": transcode, "memory": memory, "old": old, "seg_writer": seg_writer, "seg_highdicom": seg_highdicom,
-}  # fmt: skip
+    "transcode": transcode,
+    "memory": memory,
+    "old": old,
+    "seg_writer": seg_writer,
+    "seg_highdicom": seg_highdicom,
+}
 
 
 def main(argv: list[str]) -> None:
     inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     job = json.loads(argv[1])
     import numpy  # noqa: F401 - every operation's imports before the timing
-    import pydicom  # noqa: F401
-    import pydicom.encaps  # noqa: F401
+    import pydicom
+    import pydicom.encaps
     import pydicom.pixels  # noqa: F401
 
     import framecodec  # noqa: F401
@@ -220,10 +248,14 @@ def main(argv: list[str]) -> None:
     sampler.sample()
     end = status_kb()
     result.update(
-        seconds=seconds, ru_maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        hwm_mb=end["VmHWM"] / 1024, setup_mb=setup["VmRSS"] / 1024, anon_mb=sampler.peak["RssAnon"] / 1024,
-        file_mb=sampler.peak["RssFile"] / 1024, inherited_mb=inherited / 1024,
-    )  # fmt: skip
+        seconds=seconds,
+        ru_maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        hwm_mb=end["VmHWM"] / 1024,
+        setup_mb=setup["VmRSS"] / 1024,
+        anon_mb=sampler.peak["RssAnon"] / 1024,
+        file_mb=sampler.peak["RssFile"] / 1024,
+        inherited_mb=inherited / 1024,
+    )
     print(json.dumps(result))
 
 

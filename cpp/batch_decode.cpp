@@ -276,7 +276,8 @@ void FrameDecoder::decode_whole(const FrameJob& job, FrameCodec codec, const Fra
                                 DeflateBackend inflate) {
   switch (codec) {
     case FrameCodec::deflate:
-      if (inflate == DeflateBackend::libdeflate) return decode_deflate_libdeflate(inflater_, joined_, stored_, job, layout);
+      if (inflate == DeflateBackend::libdeflate)
+        return decode_deflate_libdeflate(inflater_, joined_, stored_, job, layout);
       return decode_deflate_zlib(inflater_.zlib(), window_, job, layout);
     case FrameCodec::rle: return decode_rle(joined_, job, layout);
     case FrameCodec::uncompressed: return decode_stored(job, layout, true);
@@ -296,7 +297,8 @@ void check_region(const FrameJob& job, const FrameLayout& layout) {
                                 std::to_string(t.y) + ") is not inside its " + std::to_string(layout.columns) + " x " +
                                 std::to_string(layout.rows) + " pixels");
   if (t.x % t.scale || t.y % t.scale)
-    throw std::invalid_argument("frame " + std::to_string(job.frame) + ": the rectangle's corner must be a multiple "
+    throw std::invalid_argument("frame " + std::to_string(job.frame) +
+                                ": the rectangle's corner must be a multiple "
                                 "of the scale");
 }
 
@@ -309,7 +311,8 @@ void check_layout(const FrameLayout& f) {
   if (b == 0 || b > 64 || (b != 1 && b % 8))
     throw std::invalid_argument("bits allocated must be 1 or a multiple of 8 up to 64, got " + std::to_string(b));
   if (b == 1 && f.samples_per_pixel != 1)
-    throw std::invalid_argument("bits allocated 1 needs samples per pixel 1, got " + std::to_string(f.samples_per_pixel));
+    throw std::invalid_argument("bits allocated 1 needs samples per pixel 1, got " +
+                                std::to_string(f.samples_per_pixel));
   checked_mul(pixels(f), bytes_per_sample(f));
 }
 
@@ -322,7 +325,8 @@ size_t output_frame_size(const FrameLayout& f) { return checked_mul(pixels(f), b
 std::vector<FrameFailure> decode_frames(const FrameJob* jobs, size_t n, FrameCodec codec, const FrameLayout& layout,
                                         DeflateBackend inflate, unsigned threads) {
   check_layout(layout);
-  if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
+  if (codec == FrameCodec::rle)
+    rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
   if (codec == FrameCodec::deflate) check_backend(inflate);
   std::vector<FrameFailure> failures;
   std::mutex failures_lock;

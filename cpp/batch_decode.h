@@ -62,8 +62,8 @@ struct FrameJob {
   uint64_t frame = 0;                 // its index in the data set, for messages
   const ConstBytes* parts = nullptr;  // its fragments in order (native: one span covering the frame)
   size_t nparts = 0;
-  uint8_t bit_offset = 0;             // native Bits Allocated 1: the frame's first bit in parts[0][0]
-  uint8_t* out = nullptr;             // output_frame_size(layout) bytes; unused when `region`
+  uint8_t bit_offset = 0;  // native Bits Allocated 1: the frame's first bit in parts[0][0]
+  uint8_t* out = nullptr;  // output_frame_size(layout) bytes; unused when `region`
   // A region job decodes target's rectangle of the frame (cropped, and reduced for target.scale > 1) into
   // target.out instead of the whole frame into out; see image_codec.h.
   bool region = false;

@@ -13,9 +13,9 @@ namespace framecodec {
 namespace {
 
 struct Worker {
-  FrameDeflater deflater;              // its deflater is made on first use, at the batch's level
-  std::vector<uint8_t> packed;         // a bit-packed 1-bit frame
-  std::vector<uint8_t> scratch;        // the encoder's worst case, copied out at the real size
+  FrameDeflater deflater;        // its deflater is made on first use, at the batch's level
+  std::vector<uint8_t> packed;   // a bit-packed 1-bit frame
+  std::vector<uint8_t> scratch;  // the encoder's worst case, copied out at the real size
 };
 
 }  // namespace

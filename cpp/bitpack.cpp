@@ -112,10 +112,9 @@ void pack_bits(ConstBytes values, MutBytes out) {
 void unpack_bits(ConstBytes packed, size_t bit_offset, MutBytes out) {
   const size_t count = out.size;
   if (bit_offset > SIZE_MAX - count || packed.size < packed_size(bit_offset + count))
-    throw std::invalid_argument("unpack_bits: " + std::to_string(count) + " bits at bit offset " +
-                                std::to_string(bit_offset) + " need " +
-                                std::to_string(packed_size(bit_offset + count)) + " bytes, got " +
-                                std::to_string(packed.size));
+    throw std::invalid_argument(
+        "unpack_bits: " + std::to_string(count) + " bits at bit offset " + std::to_string(bit_offset) + " need " +
+        std::to_string(packed_size(bit_offset + count)) + " bytes, got " + std::to_string(packed.size));
   const uint8_t* p = packed.data + bit_offset / 8;
   const size_t avail = packed.size - bit_offset / 8;
   const unsigned shift = bit_offset % 8;

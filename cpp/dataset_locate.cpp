@@ -44,9 +44,9 @@ PixelDataLocation locate_pixel_data(ByteSource& src) {
     } else if (e.tag == kExtendedOffsetTableTag || e.tag == kExtendedOffsetTableLengthsTag) {
       bool lengths = e.tag == kExtendedOffsetTableLengthsTag;
       if (e.length % 8 != 0)
-        data_set_error(std::string(lengths ? "Extended Offset Table Lengths (7FE0,0002)"
-                                           : "Extended Offset Table (7FE0,0001)") +
-                       at_offset(pos) + " has length " + std::to_string(e.length) + ", not a multiple of 8");
+        data_set_error(
+            std::string(lengths ? "Extended Offset Table Lengths (7FE0,0002)" : "Extended Offset Table (7FE0,0001)") +
+            at_offset(pos) + " has length " + std::to_string(e.length) + ", not a multiple of 8");
       std::vector<uint64_t>& v = lengths ? loc.extended_lengths : loc.extended_offsets;
       (lengths ? loc.has_extended_lengths : loc.has_extended_offsets) = true;
       v.resize(e.length / 8);

@@ -142,14 +142,17 @@ uint64_t DataSetReader::skip_sequence(uint64_t pos, bool explicit_vr, int depth)
     data_set_error("sequences nested more than " + std::to_string(kMaxSequenceDepth) + " deep" + at_offset(pos));
   while (true) {
     if (size_ - pos < 8)
-      data_set_error("truncated data set: a sequence of undefined length is not closed by a sequence delimiter "
-                     "before the end of the data" + at_offset(pos));
+      data_set_error(
+          "truncated data set: a sequence of undefined length is not closed by a sequence delimiter "
+          "before the end of the data" +
+          at_offset(pos));
     const uint8_t* p = view(pos, 8);
     uint32_t tag = load_tag_le(p);
     uint32_t len = load_le32(p + 4);
     if (tag == kSequenceDelimitationTag) return pos + 8;
     if (tag != kItemTag)
-      data_set_error("unexpected tag " + format_tag(tag) + at_offset(pos) + " in a sequence: expected an item "
+      data_set_error("unexpected tag " + format_tag(tag) + at_offset(pos) +
+                     " in a sequence: expected an item "
                      "(FFFE,E000) or the sequence delimiter (FFFE,E0DD)");
     if (len == kUndefinedLength) {
       pos = skip_item(pos + 8, explicit_vr, depth);  // an item is not a level: its sequences are
@@ -165,8 +168,10 @@ uint64_t DataSetReader::skip_sequence(uint64_t pos, bool explicit_vr, int depth)
 uint64_t DataSetReader::skip_item(uint64_t pos, bool explicit_vr, int depth) {
   while (true) {
     if (size_ - pos < 8)
-      data_set_error("truncated data set: an item of undefined length is not closed by an item delimiter before "
-                     "the end of the data" + at_offset(pos));
+      data_set_error(
+          "truncated data set: an item of undefined length is not closed by an item delimiter before "
+          "the end of the data" +
+          at_offset(pos));
     Element e = header(pos, explicit_vr);
     if (e.tag == kItemDelimitationTag) return e.value;
     if (e.tag == kItemTag || e.tag == kSequenceDelimitationTag)

@@ -34,20 +34,41 @@ std::string at_offset(uint64_t pos);
 inline bool known_vr(const uint8_t* p, bool* long_length) {
   constexpr auto vr = [](char a, char b) { return (static_cast<unsigned>(a) << 8) | static_cast<unsigned>(b); };
   switch ((static_cast<unsigned>(p[0]) << 8) | p[1]) {
-    case vr('O', 'B'): case vr('O', 'D'): case vr('O', 'F'): case vr('O', 'L'): case vr('O', 'V'):
-    case vr('O', 'W'): case vr('S', 'Q'): case vr('S', 'V'): case vr('U', 'C'): case vr('U', 'N'):
-    case vr('U', 'R'): case vr('U', 'T'): case vr('U', 'V'):
-      *long_length = true;
-      return true;
-    case vr('A', 'E'): case vr('A', 'S'): case vr('A', 'T'): case vr('C', 'S'): case vr('D', 'A'):
-    case vr('D', 'S'): case vr('D', 'T'): case vr('F', 'L'): case vr('F', 'D'): case vr('I', 'S'):
-    case vr('L', 'O'): case vr('L', 'T'): case vr('P', 'N'): case vr('S', 'H'): case vr('S', 'L'):
-    case vr('S', 'S'): case vr('S', 'T'): case vr('T', 'M'): case vr('U', 'I'): case vr('U', 'L'):
-    case vr('U', 'S'):
-      *long_length = false;
-      return true;
-    default:
-      return false;
+    case vr('O', 'B'):
+    case vr('O', 'D'):
+    case vr('O', 'F'):
+    case vr('O', 'L'):
+    case vr('O', 'V'):
+    case vr('O', 'W'):
+    case vr('S', 'Q'):
+    case vr('S', 'V'):
+    case vr('U', 'C'):
+    case vr('U', 'N'):
+    case vr('U', 'R'):
+    case vr('U', 'T'):
+    case vr('U', 'V'): *long_length = true; return true;
+    case vr('A', 'E'):
+    case vr('A', 'S'):
+    case vr('A', 'T'):
+    case vr('C', 'S'):
+    case vr('D', 'A'):
+    case vr('D', 'S'):
+    case vr('D', 'T'):
+    case vr('F', 'L'):
+    case vr('F', 'D'):
+    case vr('I', 'S'):
+    case vr('L', 'O'):
+    case vr('L', 'T'):
+    case vr('P', 'N'):
+    case vr('S', 'H'):
+    case vr('S', 'L'):
+    case vr('S', 'S'):
+    case vr('S', 'T'):
+    case vr('T', 'M'):
+    case vr('U', 'I'):
+    case vr('U', 'L'):
+    case vr('U', 'S'): *long_length = false; return true;
+    default: return false;
   }
 }
 // A string value without its padding: trailing spaces and NULs, leading spaces; as a view of p, or a copy.

@@ -29,8 +29,8 @@ inline void feed(Byte*& next, size_t& left, Bytef*& zn, uInt& za) {
 // Turns inflate()'s hard errors into exceptions; Z_OK and Z_BUF_ERROR (no progress yet) fall through.
 void throw_on_zlib_error(int ret, const z_stream& z, size_t consumed) {
   if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT)
-    throw DecodeError(std::string("corrupt deflate stream: ") + (z.msg ? z.msg : "invalid data") +
-                      " (at input byte " + std::to_string(consumed) + ")");
+    throw DecodeError(std::string("corrupt deflate stream: ") + (z.msg ? z.msg : "invalid data") + " (at input byte " +
+                      std::to_string(consumed) + ")");
   if (ret == Z_MEM_ERROR) throw std::bad_alloc();
 }
 
@@ -43,14 +43,16 @@ size_t deflate_bound(size_t n) {
 }
 
 Deflater::Deflater(int level) : s_(std::make_unique<z_stream>()), level_(level) {
-  if (level < -1 || level > 9) throw std::invalid_argument("deflate level must be -1 or 0..9, got " + std::to_string(level));
+  if (level < -1 || level > 9)
+    throw std::invalid_argument("deflate level must be -1 or 0..9, got " + std::to_string(level));
   if (deflateInit2(s_.get(), level, Z_DEFLATED, kRawWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
 }
 
 Deflater::~Deflater() { deflateEnd(s_.get()); }
 
 size_t Deflater::compress(ConstBytes in, MutBytes out) {
-  if (out.size < deflate_bound(in.size)) throw std::invalid_argument("deflate output buffer smaller than deflate_bound()");
+  if (out.size < deflate_bound(in.size))
+    throw std::invalid_argument("deflate output buffer smaller than deflate_bound()");
   if (deflateReset(s_.get()) != Z_OK) throw std::runtime_error("zlib deflateReset failed");
   z_stream& z = *s_;
   z.avail_in = z.avail_out = 0;  // the chunk feeder below refills only empty windows
@@ -192,8 +194,8 @@ void Inflater::decompress(const ConstBytes* parts, size_t nparts, size_t size, M
                           " bytes decoded but the stream has no end-of-stream block");
     }
   } else if (got != size) {
-    throw DecodeError("deflate stream ended after " + std::to_string(got) + " of the expected " +
-                      std::to_string(size) + " bytes");
+    throw DecodeError("deflate stream ended after " + std::to_string(got) + " of the expected " + std::to_string(size) +
+                      " bytes");
   }
 
   // Sup 244 A.4.n: an odd-length stream is followed by one 0x00 pad byte; anything else is an error.

@@ -19,8 +19,9 @@ namespace {
 constexpr int kDefaultLevel = 6;  // what -1 means, for both backends (zlib's Z_DEFAULT_COMPRESSION)
 
 [[noreturn]] void not_built() {
-  throw std::invalid_argument("framecodec was built without libdeflate (install libdeflate-dev and rebuild); "
-                              "use backend \"zlib\"");
+  throw std::invalid_argument(
+      "framecodec was built without libdeflate (install libdeflate-dev and rebuild); "
+      "use backend \"zlib\"");
 }
 
 }  // namespace
@@ -62,7 +63,8 @@ size_t deflate_bound(DeflateBackend b, size_t n) {
   std::vector<uint8_t> window(std::min<size_t>(std::max<size_t>(size, 1), 32 << 10));
   zlib.decompress(&in, 1, size, {window.data(), window.size()}, [](void*, size_t, const uint8_t*, size_t) {});
   throw DecodeError("libdeflate rejected this deflate stream but zlib decodes it to the expected " +
-                    std::to_string(size) + " bytes: the two decoders disagree (please report it; "
+                    std::to_string(size) +
+                    " bytes: the two decoders disagree (please report it; "
                     "FRAMECODEC_INFLATE=zlib decodes with zlib)");
 }
 

@@ -20,7 +20,7 @@ const char* codestream_name(Codestream c) {
 
 bool starts_frame(const uint8_t* d, uint64_t offset, uint64_t length, Codestream c) {
   const uint8_t* p = d + offset;
-  if (c == Codestream::jpeg) return length >= 2 && p[0] == 0xFF && p[1] == 0xD8;  // PS3.5 A.4.1: SOI
+  if (c == Codestream::jpeg) return length >= 2 && p[0] == 0xFF && p[1] == 0xD8;       // PS3.5 A.4.1: SOI
   return length >= 4 && p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF && p[3] == 0x51;  // A.4.4: SOC then SIZ
 }
 

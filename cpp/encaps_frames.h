@@ -40,7 +40,7 @@ struct FrameTable {
   std::vector<uint64_t> lengths;          // each fragment's length (from the EOT when it gave one)
   std::vector<uint64_t> frame_fragments;  // number_of_frames + 1 entries: frame i is fragments [ff[i], ff[i+1])
   FrameSource source = FrameSource::single_frame;
-  uint64_t first_item = 0;                // as FragmentScan
+  uint64_t first_item = 0;  // as FragmentScan
   uint64_t end = 0;
   bool has_delimiter = false;
 };
@@ -48,8 +48,8 @@ struct FrameTable {
 // Scans the value at `offset` in `buf` (see scan_fragments) and assigns its fragments to
 // `number_of_frames` (>= 1) frames. With `eot` (may be null) the Extended Offset Table is used: its
 // entries must number the frames, start at 0, increase, and each frame must fit before the next; its first
-// and last frames are checked against the data here, the others by verify_extended_frames when read. Otherwise a filled Basic Offset Table
-// is used with the same checks (its first offset must be 0). Without either, as many fragments as
+// and last frames are checked against the data here, the others by verify_extended_frames when read. Otherwise a filled
+// Basic Offset Table is used with the same checks (its first offset must be 0). Without either, as many fragments as
 // frames are one frame each, a single frame takes all fragments, and more fragments than frames are
 // split where a fragment begins with the start marker of `codestream`. Every frame has at least one
 // fragment. Throws EncapsulationError naming the frame and the cause when the tables and the data

@@ -50,8 +50,8 @@ inline ItemHeader read_item(ConstBytes buf, uint64_t pos) {
 }
 
 struct FragmentScan {
-  std::vector<uint64_t> offsets;        // each fragment's value, from the start of the buffer (past its 8-byte item header)
-  std::vector<uint64_t> lengths;        // each fragment's value length (odd lengths are reported as they are)
+  std::vector<uint64_t> offsets;  // each fragment's value, from the start of the buffer (past its 8-byte item header)
+  std::vector<uint64_t> lengths;  // each fragment's value length (odd lengths are reported as they are)
   std::vector<uint64_t> basic_offsets;  // the Basic Offset Table's uint32 values; empty when the table is empty
   uint64_t first_item = 0;              // the item tag after the Basic Offset Table
   uint64_t end = 0;                     // just past the sequence delimiter item, or the end of the buffer without one

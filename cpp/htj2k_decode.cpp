@@ -110,9 +110,27 @@ std::string openjph_says() {
 // ---- the codestream's structure --------------------------------------------------------------------------------
 
 enum : uint32_t {
-  SOC = 0xFF4F, CAP = 0xFF50, SIZ = 0xFF51, COD = 0xFF52, COC = 0xFF53, TLM = 0xFF55, PRF = 0xFF56, PLM = 0xFF57,
-  PLT = 0xFF58, CPF = 0xFF59, QCD = 0xFF5C, QCC = 0xFF5D, RGN = 0xFF5E, POC = 0xFF5F, PPM = 0xFF60, PPT = 0xFF61,
-  CRG = 0xFF63, COM = 0xFF64, SOT = 0xFF90, SOD = 0xFF93, EOC = 0xFFD9,
+  SOC = 0xFF4F,
+  CAP = 0xFF50,
+  SIZ = 0xFF51,
+  COD = 0xFF52,
+  COC = 0xFF53,
+  TLM = 0xFF55,
+  PRF = 0xFF56,
+  PLM = 0xFF57,
+  PLT = 0xFF58,
+  CPF = 0xFF59,
+  QCD = 0xFF5C,
+  QCC = 0xFF5D,
+  RGN = 0xFF5E,
+  POC = 0xFF5F,
+  PPM = 0xFF60,
+  PPT = 0xFF61,
+  CRG = 0xFF63,
+  COM = 0xFF64,
+  SOT = 0xFF90,
+  SOD = 0xFF93,
+  EOC = 0xFFD9,
 };
 
 [[noreturn]] void corrupt(const std::string& why) { throw DecodeError("corrupt HTJ2K codestream: " + why); }
@@ -169,8 +187,8 @@ void check_quantization(const uint8_t* q, size_t size, uint32_t levels, bool rev
 
 // OpenJPH 0.9.0 reads nothing for the packet of a precinct that has no code-block in any of its subbands, where the
 // encoder wrote a byte (an empty packet, ISO 15444-1 B.10), so every packet after it in the tile-part is misread:
-// wrong pixels or an error (later OpenJPH releases read it). Such precincts occur at a resolution level above 0 whose last
-// precinct holds one even sample in both directions (257 x 257 with 128 x 128 precincts) and in whole levels when
+// wrong pixels or an error (later OpenJPH releases read it). Such precincts occur at a resolution level above 0 whose
+// last precinct holds one even sample in both directions (257 x 257 with 128 x 128 precincts) and in whole levels when
 // there are more levels than the tile has sizes (16 x 16 with 5 levels). The test is separable: along one axis of
 // a tile, the (high-pass empty, low-pass empty) pairs of its precincts at level r, as bits 1 << (hi | lo << 1),
 // with OpenJPH's own arithmetic (resolution::finalize_alloc, subband::get_cb_indices). Only the first, the last and
@@ -230,8 +248,9 @@ Header Htj2kDecoder::State::walk(ConstBytes in, const ImageFrame& f) {
     corrupt("SIZ length does not fit its component count");
   const uint8_t* s = siz.body;
   if (!(be16(s) & 0x4000))
-    throw Unsupported("the codestream is JPEG 2000 Part 1, not HTJ2K (its SIZ has no Part 15 capability)"
-                                ", which OpenJPH 0.9.0 cannot decode");
+    throw Unsupported(
+        "the codestream is JPEG 2000 Part 1, not HTJ2K (its SIZ has no Part 15 capability)"
+        ", which OpenJPH 0.9.0 cannot decode");
   Header h;
   h.x1 = be32(s + 2), h.y1 = be32(s + 6), h.x0 = be32(s + 10), h.y0 = be32(s + 14);
   const uint32_t tw = be32(s + 18), th = be32(s + 22), tx0 = be32(s + 26), ty0 = be32(s + 30);
@@ -246,8 +265,8 @@ Header Htj2kDecoder::State::walk(ConstBytes in, const ImageFrame& f) {
                       (components == 1 ? "" : "s") + ", the data set " + std::to_string(f.samples) +
                       " samples per pixel");
   // Image and tiles within 2^31 keep OpenJPH's 32-bit tile arithmetic from wrapping (A.5.1 allows 2^32 - 1).
-  if (h.x1 > 0x80000000u || h.y1 > 0x80000000u || !tw || !th || tw > 0x80000000u || th > 0x80000000u ||
-      tx0 > h.x0 || ty0 > h.y0 || tx0 + tw <= h.x0 || ty0 + th <= h.y0)
+  if (h.x1 > 0x80000000u || h.y1 > 0x80000000u || !tw || !th || tw > 0x80000000u || th > 0x80000000u || tx0 > h.x0 ||
+      ty0 > h.y0 || tx0 + tw <= h.x0 || ty0 + th <= h.y0)
     corrupt("SIZ gives an impossible tile grid");
   for (size_t c = 0; c < components; ++c) {
     const uint8_t* p = s + 36 + 3 * c;
@@ -282,7 +301,13 @@ Header Htj2kDecoder::State::walk(ConstBytes in, const ImageFrame& f) {
         break;
       case COC: ++cocs; break;
       case QCC: ++qccs; break;
-      case CAP: case PRF: case CPF: case TLM: case PLM: case CRG: case COM: break;
+      case CAP:
+      case PRF:
+      case CPF:
+      case TLM:
+      case PLM:
+      case CRG:
+      case COM: break;
       case RGN: unsupported("a region of interest (RGN)");
       case POC: unsupported("progression order changes (POC)");
       case PPM: unsupported("packed packet headers (PPM)");
@@ -297,8 +322,7 @@ Header Htj2kDecoder::State::walk(ConstBytes in, const ImageFrame& f) {
   h.levels = cod[5];
   const unsigned xcb = cod[6], ycb = cod[7], style = cod[8], wavelet = cod[9];
   if (cod[1] > 4) corrupt("unknown progression order");
-  if (be16(cod + 2) != 1)
-    unsupported(std::to_string(be16(cod + 2)) + " quality layers (it decodes one)");
+  if (be16(cod + 2) != 1) unsupported(std::to_string(be16(cod + 2)) + " quality layers (it decodes one)");
   if (cod[4] > 1) unsupported("a Part 2 multi-component transform");
   if (cod[4] && components < 3) corrupt("a colour transform with fewer than 3 components");
   if (h.levels > 32 || xcb > 8 || ycb > 8 || xcb + ycb > 8) corrupt("COD gives impossible levels or code-blocks");
@@ -460,7 +484,7 @@ template <class T>
 void put_row(const int32_t* const* lines, const std::vector<Range>& range, size_t x0, size_t count, unsigned shift,
              bool sgn, uint8_t* out) {
   const size_t nc = range.size();
-  const auto put = nc == 1 ? (sgn ? put_row<T, true, 1> : put_row<T, false, 1>)
+  const auto put = nc == 1   ? (sgn ? put_row<T, true, 1> : put_row<T, false, 1>)
                    : nc == 3 ? (sgn ? put_row<T, true, 3> : put_row<T, false, 3>)
                              : (sgn ? put_row<T, true, 0> : put_row<T, false, 0>);
   put(lines, range.data(), nc, x0, count, shift, out);
@@ -486,10 +510,12 @@ bool Htj2kDecoder::supports(const ImageFrame& f, const ImageTarget& t) const {
 }
 
 void Htj2kDecoder::decode(ConstBytes in, const ImageFrame& f, const ImageTarget& t) {
-  if (!f.rows || !f.columns || !f.samples || (f.bits_allocated != 8 && f.bits_allocated != 16 &&
-      f.bits_allocated != 32) || !f.bits_stored || f.bits_stored > f.bits_allocated)
-    throw std::invalid_argument("HTJ2K: the frame needs rows, columns, samples, Bits Allocated 8, 16 or 32 and "
-                                "Bits Stored within it");
+  if (!f.rows || !f.columns || !f.samples ||
+      (f.bits_allocated != 8 && f.bits_allocated != 16 && f.bits_allocated != 32) || !f.bits_stored ||
+      f.bits_stored > f.bits_allocated)
+    throw std::invalid_argument(
+        "HTJ2K: the frame needs rows, columns, samples, Bits Allocated 8, 16 or 32 and "
+        "Bits Stored within it");
   if ((t.scale != 1 && t.scale != 2 && t.scale != 4 && t.scale != 8) || !t.width || !t.height ||
       t.x + t.width > f.columns || t.y + t.height > f.rows || t.x % t.scale || t.y % t.scale)
     throw std::invalid_argument("HTJ2K: the target rectangle is not inside the frame or its scale is not 1, 2, 4, 8");
@@ -497,8 +523,8 @@ void Htj2kDecoder::decode(ConstBytes in, const ImageFrame& f, const ImageTarget&
   const Header h = s.walk(in, f);
   unsigned skip = 0;
   while ((1u << skip) < t.scale) ++skip;
-  const bool native = t.scale == 1 || (skip <= h.levels && h.x0 % t.scale == 0 && h.y0 % t.scale == 0 &&
-                                       supports(f, t));
+  const bool native =
+      t.scale == 1 || (skip <= h.levels && h.x0 % t.scale == 0 && h.y0 % t.scale == 0 && supports(f, t));
   const unsigned scale = native ? t.scale : 1;
   // The rows and columns to pull: of the reduced image natively, else of the full one into scratch.
   const size_t x0 = t.x / scale, y0 = t.y / scale;

@@ -1,4 +1,5 @@
-// HTJ2K (PS3.5 8.2.14; .201 / .202 / .203) with OpenJPH: reduced resolutions natively (skipped resolution levels), crops by reading only the lines wanted.
+// HTJ2K (PS3.5 8.2.14; .201 / .202 / .203) with OpenJPH: reduced resolutions natively (skipped resolution levels),
+// crops by reading only the lines wanted.
 #pragma once
 #include <memory>
 #include <string>

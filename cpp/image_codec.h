@@ -27,9 +27,9 @@ struct ImageFrame {
   size_t rows = 0, columns = 0, samples = 1;
   size_t bits_allocated = 8;  // 8, 16 or 32: the output container
   size_t bits_stored = 8;
-  bool is_signed = false;     // Pixel Representation 1
-  bool ybr = false;           // the Photometric Interpretation is one of the YBR_* family
-  bool raw = false;           // keep the stored colour components (pydicom's raw=True): no YCbCr -> RGB
+  bool is_signed = false;  // Pixel Representation 1
+  bool ybr = false;        // the Photometric Interpretation is one of the YBR_* family
+  bool raw = false;        // keep the stored colour components (pydicom's raw=True): no YCbCr -> RGB
 };
 
 // The rectangle of a frame to decode, in full-resolution frame pixels, and where its pixels go. `scale` 1, 2,

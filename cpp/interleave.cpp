@@ -49,8 +49,8 @@ FC_AVX2 size_t interleave2_avx2(const uint8_t* a, const uint8_t* b, size_t n, ui
   return i;
 }
 
-FC_AVX2 size_t interleave4_avx2(const uint8_t* a, const uint8_t* b, const uint8_t* c,
-                                                        const uint8_t* d, size_t n, uint8_t* o) {
+FC_AVX2 size_t interleave4_avx2(const uint8_t* a, const uint8_t* b, const uint8_t* c, const uint8_t* d, size_t n,
+                                uint8_t* o) {
   size_t i = 0;
   for (; i + 32 <= n; i += 32, o += 128) {
     __m256i x = load(a + i), y = load(b + i), z = load(c + i), w = load(d + i);
@@ -82,8 +82,7 @@ struct Masks3 {
 };
 constexpr Masks3 kMasks3{};
 
-FC_AVX2 size_t interleave3_avx2(const uint8_t* a, const uint8_t* b, const uint8_t* c,
-                                                        size_t n, uint8_t* o) {
+FC_AVX2 size_t interleave3_avx2(const uint8_t* a, const uint8_t* b, const uint8_t* c, size_t n, uint8_t* o) {
   __m256i m[3][3];
   for (int t = 0; t < 3; ++t)
     for (int j = 0; j < 3; ++j)
@@ -149,9 +148,9 @@ __attribute__((target("ssse3"))) size_t extract3_ssse3(const uint8_t* in, size_t
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m128i* v = reinterpret_cast<const __m128i*>(in + 3 * i);
-    const __m128i x = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(_mm_loadu_si128(v), m0),
-                                                _mm_shuffle_epi8(_mm_loadu_si128(v + 1), m1)),
-                                   _mm_shuffle_epi8(_mm_loadu_si128(v + 2), m2));
+    const __m128i x = _mm_or_si128(
+        _mm_or_si128(_mm_shuffle_epi8(_mm_loadu_si128(v), m0), _mm_shuffle_epi8(_mm_loadu_si128(v + 1), m1)),
+        _mm_shuffle_epi8(_mm_loadu_si128(v + 2), m2));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(plane + i), x);
   }
   return i;

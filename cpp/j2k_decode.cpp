@@ -101,8 +101,8 @@ Siz read_siz(ConstBytes in) {
   s.ty0 = be32(p + 36);
   s.components = be16(p + 40);
   if (be16(p + 4) != 38 + 3 * s.components || n < 42 + 3 * s.components)
-    throw DecodeError("the JPEG 2000 SIZ marker segment is malformed (Lsiz " + std::to_string(be16(p + 4)) +
-                      " for " + std::to_string(s.components) + " components)");
+    throw DecodeError("the JPEG 2000 SIZ marker segment is malformed (Lsiz " + std::to_string(be16(p + 4)) + " for " +
+                      std::to_string(s.components) + " components)");
   // A.5.1: a non-empty image whose first tile holds its first sample (XTOsiz <= XOsiz < XTOsiz + XTsiz).
   if (s.x1 <= s.x0 || s.y1 <= s.y0 || s.tw == 0 || s.th == 0 || s.tx0 > s.x0 || s.ty0 > s.y0 ||
       uint64_t{s.tx0} + s.tw <= s.x0 || uint64_t{s.ty0} + s.th <= s.y0)
@@ -146,8 +146,8 @@ void walk(Siz& s, std::vector<uint32_t>& tiles) {
           throw malformed("ends without EOC after a last tile-part of Psot 0: truncated", n);
         break;
       }
-      if (part + psot <= at + 2 || part + psot > n) throw malformed("has a tile-part (Psot " + std::to_string(psot) +
-                                                                    ") past the end of the data", part);
+      if (part + psot <= at + 2 || part + psot > n)
+        throw malformed("has a tile-part (Psot " + std::to_string(psot) + ") past the end of the data", part);
       at = part + psot;
       continue;
     }
@@ -316,7 +316,7 @@ PutRow pick_sign(bool is_signed, size_t samples) {
 }
 
 PutRow pick(size_t bytes, bool is_signed, size_t samples) {
-  return bytes == 1 ? pick_sign<uint8_t>(is_signed, samples)
+  return bytes == 1   ? pick_sign<uint8_t>(is_signed, samples)
          : bytes == 2 ? pick_sign<uint16_t>(is_signed, samples)
                       : pick_sign<uint32_t>(is_signed, samples);
 }
@@ -346,10 +346,10 @@ inline int64_t floor_div(int64_t a, int64_t b) {
 }  // namespace
 
 struct J2kDecoder::State {
-  std::string errors;            // OpenJPEG's messages for the frame being decoded
-  std::vector<uint32_t> tiles;   // walk()'s count of tile-parts
-  std::vector<int32_t> full;     // the fallback's full-resolution rectangle, corrected samples
-  std::vector<int64_t> sums;     // the fallback's column sums of one block row
+  std::string errors;           // OpenJPEG's messages for the frame being decoded
+  std::vector<uint32_t> tiles;  // walk()'s count of tile-parts
+  std::vector<int32_t> full;    // the fallback's full-resolution rectangle, corrected samples
+  std::vector<int64_t> sums;    // the fallback's column sums of one block row
   std::vector<const int32_t*> rows;
 
   // Decodes rectangle (x, y, width, height) of the frame at 1 / 2^reduce into d. Returns false when OpenJPEG
@@ -478,8 +478,7 @@ void J2kDecoder::decode(ConstBytes codestream, const ImageFrame& f, const ImageT
   // (B-14), which are the target's blocks when the image offset and the rectangle's corner are multiples of 2^r.
   const unsigned reduce = t.scale == 8 ? 3 : t.scale == 4 ? 2 : t.scale == 2 ? 1 : 0;
   if (reduce == 0 || (aligned(f, t) && siz.x0 % t.scale == 0 && siz.y0 % t.scale == 0)) {
-    if (s.run(codestream, siz, f, t.x, t.y, t.width, t.height, reduce, {t.out, t.stride, out_w, out_h, bytes}))
-      return;
+    if (s.run(codestream, siz, f, t.x, t.y, t.width, t.height, reduce, {t.out, t.stride, out_w, out_h, bytes})) return;
   }
 
   // Otherwise the rectangle at full resolution as 32-bit corrected samples, then the mean of each block, rounded

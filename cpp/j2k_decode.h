@@ -1,4 +1,6 @@
-// JPEG 2000 (PS3.5 8.2.4; .90 / .91) and, as the fallback when OpenJPH is missing, HTJ2K (.201-.203) with OpenJPEG: crops (opj_set_decode_area) and reduced resolutions (resolution levels) natively; the inverse multi-component transform (YBR_RCT / YBR_ICT) applied by OpenJPEG, so those frames come out RGB.
+// JPEG 2000 (PS3.5 8.2.4; .90 / .91) and, as the fallback when OpenJPH is missing, HTJ2K (.201-.203) with OpenJPEG:
+// crops (opj_set_decode_area) and reduced resolutions (resolution levels) natively; the inverse multi-component
+// transform (YBR_RCT / YBR_ICT) applied by OpenJPEG, so those frames come out RGB.
 #pragma once
 #include <memory>
 #include <string>

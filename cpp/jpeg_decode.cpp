@@ -23,11 +23,11 @@
 #include "errors.h"
 
 #ifdef FRAMECODEC_HAVE_LIBJPEG_TURBO
-#include <csetjmp>
-#include <cstdio>  // jpeglib.h uses FILE and size_t without including their headers
-
 #include <jerror.h>
 #include <jpeglib.h>
+
+#include <csetjmp>
+#include <cstdio>  // jpeglib.h uses FILE and size_t without including their headers
 #endif
 
 namespace framecodec {
@@ -305,8 +305,9 @@ void JpegDecoder::decode(ConstBytes codestream, const ImageFrame& f, const Image
   forget_tables(s);
   if (!lj_header(&s, codestream.data, codestream.size)) {
     if (s.err.pub.msg_code == JERR_BAD_PRECISION && c.data_precision == 12)
-      throw std::invalid_argument("12-bit JPEG (PS3.5 8.2.1, Process 4) is not decoded by this build: its "
-                                  "libjpeg-turbo decodes 8-bit samples only");
+      throw std::invalid_argument(
+          "12-bit JPEG (PS3.5 8.2.1, Process 4) is not decoded by this build: its "
+          "libjpeg-turbo decodes 8-bit samples only");
     fail(s);
   }
   // jpeg_read_header refuses any precision but 8 (this libjpeg-turbo's BITS_IN_JSAMPLE); checked again anyway.
@@ -379,8 +380,9 @@ JpegDecoder::JpegDecoder() = default;
 JpegDecoder::~JpegDecoder() = default;
 bool JpegDecoder::supports(const ImageFrame&, const ImageTarget&) const { return false; }
 void JpegDecoder::decode(ConstBytes, const ImageFrame&, const ImageTarget&) {
-  throw std::invalid_argument("framecodec was built without libjpeg-turbo (apt-get install libjpeg62-turbo-dev and "
-                              "rebuild)");
+  throw std::invalid_argument(
+      "framecodec was built without libjpeg-turbo (apt-get install libjpeg62-turbo-dev and "
+      "rebuild)");
 }
 
 #endif

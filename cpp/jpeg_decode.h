@@ -1,4 +1,6 @@
-// JPEG baseline and extended 8-bit (PS3.5 8.2.1; 1.2.840.10008.1.2.4.50 / .51) with libjpeg-turbo's libjpeg API: crops (jpeg_crop_scanline, jpeg_skip_scanlines) and reduced resolutions (DCT scaling 1/2, 1/4, 1/8) natively; YCbCr converted to RGB by libjpeg unless raw, following pydicom's reading of the colour markers.
+// JPEG baseline and extended 8-bit (PS3.5 8.2.1; 1.2.840.10008.1.2.4.50 / .51) with libjpeg-turbo's libjpeg API: crops
+// (jpeg_crop_scanline, jpeg_skip_scanlines) and reduced resolutions (DCT scaling 1/2, 1/4, 1/8) natively; YCbCr
+// converted to RGB by libjpeg unless raw, following pydicom's reading of the colour markers.
 #pragma once
 #include <memory>
 #include <string>

@@ -103,8 +103,8 @@ inline Out widen(uint32_t v, unsigned shift) {
 // from one pixel and one component to the next in src (interleaved: samples and 1; planar: 1 and rows *
 // columns). In may equal Out and src the target itself (sign extension in place, row by row).
 template <class In, class Out, bool kSign>
-void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, const ImageFrame& f,
-             const ImageTarget& t, unsigned shift) {
+void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, const ImageFrame& f, const ImageTarget& t,
+             unsigned shift) {
   const size_t n = f.columns * f.samples, samples = f.samples;
   for (size_t y = 0; y < f.rows; ++y) {
     const uint8_t* s = src + y * src_row;
@@ -122,8 +122,8 @@ void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, con
 }
 
 template <class In, class Out>
-void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, const ImageFrame& f,
-             const ImageTarget& t, unsigned shift) {
+void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, const ImageFrame& f, const ImageTarget& t,
+             unsigned shift) {
   if (shift)
     convert<In, Out, true>(src, src_row, pixel, plane, f, t, shift);
   else
@@ -131,8 +131,8 @@ void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, con
 }
 
 template <class In>
-void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, const ImageFrame& f,
-             const ImageTarget& t, unsigned shift, size_t container) {
+void convert(const uint8_t* src, size_t src_row, size_t pixel, size_t plane, const ImageFrame& f, const ImageTarget& t,
+             unsigned shift, size_t container) {
   if (container == 1)
     convert<In, uint8_t>(src, src_row, pixel, plane, f, t, shift);
   else if (container == 2)
@@ -189,8 +189,9 @@ void JpegLsDecoder::decode(ConstBytes codestream, const ImageFrame& f, const Ima
     mismatch(std::to_string(bits) + " bits per sample",
              std::to_string(f.bits_allocated) + " (Bits Allocated)" + (bits < 2 || bits > 16 ? "" : ": too few"));
   if (transform != charls::color_transformation::none)
-    throw DecodeError("the JPEG-LS codestream uses an HP colour transformation (APP8 \"mrfx\"), which is not "
-                      "supported in DICOM (PS3.5 8.2.3)");
+    throw DecodeError(
+        "the JPEG-LS codestream uses an HP colour transformation (APP8 \"mrfx\"), which is not "
+        "supported in DICOM (PS3.5 8.2.3)");
 
   if (!ends_with_marker) {  // the header is read from the codestream as it is, for CharLS's own errors
     std::vector<uint8_t>& copy = state_->source;

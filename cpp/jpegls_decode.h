@@ -1,4 +1,5 @@
-// JPEG-LS lossless and near-lossless (PS3.5 8.2.3; .80 / .81) with CharLS: whole frames only (the engine crops and reduces).
+// JPEG-LS lossless and near-lossless (PS3.5 8.2.3; .80 / .81) with CharLS: whole frames only (the engine crops and
+// reduces).
 #pragma once
 #include <memory>
 #include <string>

@@ -31,8 +31,6 @@ inline void store_le64(uint8_t* p, uint64_t v) {
 }
 
 // A data element tag as one number, group in the high half: (7FE0,0010) is 0x7FE00010.
-inline uint32_t load_tag_le(const uint8_t* p) {
-  return (static_cast<uint32_t>(load_le16(p)) << 16) | load_le16(p + 2);
-}
+inline uint32_t load_tag_le(const uint8_t* p) { return (static_cast<uint32_t>(load_le16(p)) << 16) | load_le16(p + 2); }
 
 }  // namespace framecodec

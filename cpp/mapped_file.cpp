@@ -1,7 +1,6 @@
 #include "mapped_file.h"
 
 #include <sys/mman.h>
-
 #include <unistd.h>
 
 #include <algorithm>

@@ -73,8 +73,9 @@ RegularFile::RegularFile(const std::string& path) : path_(path) {
     uint8_t b;
     if (::pread(fd_, &b, 1, 0) > 0) {
       ::close(fd_);
-      fail(EINVAL, "the file system reports a size of 0 for a file that holds data (a special file system?): "
-                   "copy it to a regular file to read it");
+      fail(EINVAL,
+           "the file system reports a size of 0 for a file that holds data (a special file system?): "
+           "copy it to a regular file to read it");
     }
   }
 }

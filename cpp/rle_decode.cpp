@@ -66,9 +66,7 @@ struct Segment {
   size_t count = 0;    // segments in the frame
 };
 
-std::string name(const Segment& s) {
-  return "segment " + std::to_string(s.number) + " of " + std::to_string(s.count);
-}
+std::string name(const Segment& s) { return "segment " + std::to_string(s.number) + " of " + std::to_string(s.count); }
 
 [[noreturn]] void run_past_end(const Segment& s, const uint8_t* header, size_t run, bool literal) {
   const size_t at = static_cast<size_t>(header - s.begin);

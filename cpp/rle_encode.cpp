@@ -133,8 +133,8 @@ size_t rle_encode(ConstBytes pixels, const RleFrame& f, RleInput kind, MutBytes 
                                 (kind == RleInput::PackedBits ? " packed" : "") + " bytes, got " +
                                 std::to_string(pixels.size));
   if (out.size < rle_encode_bound(f))
-    throw std::invalid_argument("rle_encode: output must hold " + std::to_string(rle_encode_bound(f)) +
-                                " bytes, got " + std::to_string(out.size));
+    throw std::invalid_argument("rle_encode: output must hold " + std::to_string(rle_encode_bound(f)) + " bytes, got " +
+                                std::to_string(out.size));
 
   const size_t rows = f.rows, cols = f.columns;
   const size_t bps = rle_bytes_per_sample(f);

@@ -26,9 +26,7 @@ size_t checked_mul(size_t a, size_t b, const RleFrame& f) {
 
 // Encoded size bound of one segment: each row of n bytes encodes to at most n + n/3 + 2 bytes (see
 // rle_encode.cpp), plus one pad byte.
-size_t segment_bound(const RleFrame& f) {
-  return checked_mul(f.rows, f.columns + f.columns / 3 + 2, f) + 1;
-}
+size_t segment_bound(const RleFrame& f) { return checked_mul(f.rows, f.columns + f.columns / 3 + 2, f) + 1; }
 
 }  // namespace
 

@@ -32,9 +32,9 @@ struct Job {
   void (*work)(void* context) = nullptr;  // takes tasks until none is left; never throws
   void* context = nullptr;
   // The pool's bookkeeping, under its lock.
-  unsigned seats = 0;     // pool workers that may still join
-  unsigned active = 0;    // pool workers working on it now
-  Job* later = nullptr;   // the next job offered to the workers (a list in the job, so offering allocates nothing)
+  unsigned seats = 0;    // pool workers that may still join
+  unsigned active = 0;   // pool workers working on it now
+  Job* later = nullptr;  // the next job offered to the workers (a list in the job, so offering allocates nothing)
 };
 
 // Offers `job` to up to `helpers` pool workers (starting them if the pool has fewer), runs job.work here too,

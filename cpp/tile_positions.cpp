@@ -73,7 +73,8 @@ class TileWalk : tile_detail::TileFacts {
       if (!undefined && pos == end) return pos;
       if (end - pos < 8)
         data_set_error(undefined ? "truncated data set: an item of undefined length is not closed by an item "
-                                   "delimiter before the end of the data" + at_offset(pos)
+                                   "delimiter before the end of the data" +
+                                       at_offset(pos)
                                  : "an element header" + at_offset(pos) + " runs past the end of its item at offset " +
                                        std::to_string(end));
       Element e = r_.header(pos, explicit_vr);
@@ -106,7 +107,8 @@ class TileWalk : tile_detail::TileFacts {
       if (!undefined && pos == end) return pos;
       if (end - pos < 8)
         data_set_error(undefined ? "truncated data set: a sequence of undefined length is not closed by a sequence "
-                                   "delimiter before the end of the data" + at_offset(pos)
+                                   "delimiter before the end of the data" +
+                                       at_offset(pos)
                                  : "an item header" + at_offset(pos) + " runs past the end of its sequence at offset " +
                                        std::to_string(end));
       const uint8_t* p = r_.view(pos, 8);
@@ -117,7 +119,8 @@ class TileWalk : tile_detail::TileFacts {
         return pos + 8;
       }
       if (tag != kItemTag)
-        data_set_error("unexpected tag " + format_tag(tag) + at_offset(pos) + " in a sequence: expected an item "
+        data_set_error("unexpected tag " + format_tag(tag) + at_offset(pos) +
+                       " in a sequence: expected an item "
                        "(FFFE,E000) or the sequence delimiter (FFFE,E0DD)");
       if (len == kUndefinedLength) {
         pos = on_item(pos + 8, end, true);
@@ -271,9 +274,9 @@ class TileWalk : tile_detail::TileFacts {
       return e.value + e.length;
     });
     if (!has_column || !has_row)
-      data_set_error("the Plane Position (Slide) Sequence (0048,021A) item" + at_offset(pos - 8) + " has no " +
-                     tag_name(has_column ? kRowPositionInTotalImagePixelMatrixTag
-                                        : kColumnPositionInTotalImagePixelMatrixTag));
+      data_set_error(
+          "the Plane Position (Slide) Sequence (0048,021A) item" + at_offset(pos - 8) + " has no " +
+          tag_name(has_column ? kRowPositionInTotalImagePixelMatrixTag : kColumnPositionInTotalImagePixelMatrixTag));
     g->has_position = true;
     return after;
   }

@@ -81,13 +81,18 @@ void TileFacts::resolve() {
 // then the optical paths in the order of the Optical Path Sequence, continuing across the instances of a
 // concatenation from Concatenation Frame Offset Number (0020,9228).
 void TileFacts::place_tiled_full(uint64_t n, std::vector<int32_t>* planes_out, std::vector<int32_t>* paths_out) {
-  struct Needed { int64_t value; uint32_t tag; };
+  struct Needed {
+    int64_t value;
+    uint32_t tag;
+  };
   for (Needed a : {Needed{out_.rows, kRowsTag}, Needed{out_.columns, kColumnsTag},
                    Needed{out_.total_pixel_matrix_columns, kTotalPixelMatrixColumnsTag},
                    Needed{out_.total_pixel_matrix_rows, kTotalPixelMatrixRowsTag}})
     if (a.value <= 0)
-      data_set_error("Dimension Organization Type is TILED_FULL without explicit positions, which places its frames "
-                     "by " + tag_name(a.tag) + ", but it is " + (a.value < 0 ? "absent" : "0"));
+      data_set_error(
+          "Dimension Organization Type is TILED_FULL without explicit positions, which places its frames "
+          "by " +
+          tag_name(a.tag) + ", but it is " + (a.value < 0 ? "absent" : "0"));
   const int64_t planes = out_.total_pixel_matrix_focal_planes < 0 ? 1 : out_.total_pixel_matrix_focal_planes;
   int64_t paths = out_.number_of_optical_paths;
   if (paths < 0) paths = std::max<int64_t>(1, static_cast<int64_t>(out_.optical_path_identifiers.size()));
@@ -115,9 +120,9 @@ void TileFacts::place_tiled_full(uint64_t n, std::vector<int32_t>* planes_out, s
       data_set_error("frame " + std::to_string(i) + " is past the last tile of the TILED_FULL grid: " +
                      std::to_string(across) + " x " + std::to_string(down) + " tiles, " + std::to_string(planes) +
                      " focal plane(s) and " + std::to_string(paths) + " optical path(s)" +
-                     (out_.concatenation_frame_offset ? " from Concatenation Frame Offset Number " +
-                                                            std::to_string(out_.concatenation_frame_offset)
-                                                      : std::string()));
+                     (out_.concatenation_frame_offset
+                          ? " from Concatenation Frame Offset Number " + std::to_string(out_.concatenation_frame_offset)
+                          : std::string()));
     const uint64_t x = 1 + column * tile_columns;
     const uint64_t y = 1 + row * tile_rows;
     if (x > kMaxSL || y > kMaxSL)

@@ -59,5 +59,9 @@ def grey_native(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ybr_deflate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write(tmp_path_factory.mktemp("decode"), "ybr.dcm", Layout(6, 9, samples=3, photometric="YBR_FULL",
-                                                                       frames=10), DEFLATE)  # fmt: skip
+    return write(
+        tmp_path_factory.mktemp("decode"),
+        "ybr.dcm",
+        Layout(6, 9, samples=3, photometric="YBR_FULL", frames=10),
+        DEFLATE,
+    )

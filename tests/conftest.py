@@ -10,18 +10,15 @@ from hypothesis import strategies as st
 
 import framecodec as fc
 
-settings.register_profile(
-    "framecodec", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("framecodec", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("framecodec")
 
 # the remote-reading tests' servers (an HTTP range server, moto's S3) and files, defined once for the whole session
-from remote_corpus import corpus  # noqa: E402, F401
-from remote_servers import moto_s3, range_server, s3  # noqa: E402, F401
-
 # fixtures shared by several test files, defined next to their helpers
 from cli_util import grey_native, ybr_deflate  # noqa: E402, F401
 from faults_util import dicom_path  # noqa: E402, F401
+from remote_corpus import corpus  # noqa: E402, F401
+from remote_servers import moto_s3, range_server, s3  # noqa: E402, F401
 
 
 def make_bytes(kind: str, size: int, seed: int) -> bytes:
@@ -94,6 +91,11 @@ def by_backend(syntaxes: Iterable[Any], ids: Sequence[str] | None = None, deflat
             out.append(pytest.param(*(value if isinstance(value, tuple) else (value,)), id=name))
             continue
         for backend in ("libdeflate", "zlib"):
-            out.append(pytest.param(*(value if isinstance(value, tuple) else (value,)), id=f"{name}-{backend}",
-                                    marks=pytest.mark.inflate(backend)))  # fmt: skip
+            out.append(
+                pytest.param(
+                    *(value if isinstance(value, tuple) else (value,)),
+                    id=f"{name}-{backend}",
+                    marks=pytest.mark.inflate(backend),
+                )
+            )
     return out

@@ -31,11 +31,21 @@ from pydicom.encaps import encapsulate_extended, generate_frames
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, RLE, Layout, base_dataset, encode_frames,
-    make_pixels, native_dataset, save, to_bytes,
-)  # fmt: skip
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    IMPLICIT,
+    RLE,
+    Layout,
+    base_dataset,
+    encode_frames,
+    make_pixels,
+    native_dataset,
+    save,
+    to_bytes,
+)
 from encaps_util import DELIMITER, ITEM, item
-
 
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"  # decoded by pydicom, not the engine: FrameReader's other path
@@ -101,8 +111,15 @@ def native(layout: Layout, ts: str, seed: int = 0) -> Built:
     return Built(data, ref, ends, starts, None, False, start)
 
 
-def encapsulated(ts: str, layout: Layout, codestreams: list[bytes], reference: npt.NDArray[Any], *,
-                 fragments: int = 1, table: str = "basic") -> Built:  # fmt: skip
+def encapsulated(
+    ts: str,
+    layout: Layout,
+    codestreams: list[bytes],
+    reference: npt.NDArray[Any],
+    *,
+    fragments: int = 1,
+    table: str = "basic",
+) -> Built:
     """The frames in ``fragments`` items each (even lengths, PS3.5 A.4), with a Basic, an empty or an Extended
     Offset Table; pydicom writes the value and its sequence delimiter."""
     ds = base_dataset(layout, ts)

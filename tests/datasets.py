@@ -19,14 +19,12 @@ import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.dataset import validate_file_meta
+from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.encaps import encapsulate, encapsulate_extended
 from pydicom.uid import UID, generate_uid
 
@@ -38,8 +36,14 @@ RLE = "1.2.840.10008.1.2.5"
 ENCAPSULATED_UNCOMPRESSED = "1.2.840.10008.1.2.1.98"
 NATIVE = [EXPLICIT, IMPLICIT, BIG_ENDIAN]
 ENCAPSULATED = [DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED]
-NAMES = {IMPLICIT: "implicit", EXPLICIT: "explicit", BIG_ENDIAN: "big", DEFLATE: "deflate", RLE: "rle",
-         ENCAPSULATED_UNCOMPRESSED: "encaps-uncompressed"}  # fmt: skip
+NAMES = {
+    IMPLICIT: "implicit",
+    EXPLICIT: "explicit",
+    BIG_ENDIAN: "big",
+    DEFLATE: "deflate",
+    RLE: "rle",
+    ENCAPSULATED_UNCOMPRESSED: "encaps-uncompressed",
+}
 
 # Multi-frame Grayscale Word / True Color Secondary Capture, Segmentation: the SOP class matters to nobody here.
 SOP_CLASS = "1.2.840.10008.5.1.4.1.1.7.3"
@@ -175,8 +179,9 @@ def base_dataset(layout: Layout, transfer_syntax: str) -> Dataset:
     return ds
 
 
-def native_dataset(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str = EXPLICIT,
-                   garbage: int | None = None) -> Dataset:  # fmt: skip
+def native_dataset(
+    arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str = EXPLICIT, garbage: int | None = None
+) -> Dataset:
     """``arr`` stored as native Pixel Data in one of the three native transfer syntaxes."""
     ds = base_dataset(layout, transfer_syntax)
     byteorder = ">" if transfer_syntax == BIG_ENDIAN else "<"
@@ -230,8 +235,9 @@ def rle_frame(values: npt.NDArray[Any], layout: Layout) -> bytes:
     return header + b"".join(segments)
 
 
-def encode_frames(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str, garbage: int | None = None,
-                  level: int = 6) -> list[bytes]:  # fmt: skip
+def encode_frames(
+    arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str, garbage: int | None = None, level: int = 6
+) -> list[bytes]:
     """Each frame of ``arr`` encoded for an encapsulated transfer syntax by the reference encoders."""
     values = stored_values(arr, layout, garbage)
     if transfer_syntax == RLE:
@@ -262,9 +268,17 @@ def encapsulated_value(frames: Sequence[bytes], fragments_per_frame: int = 1, bo
     return b"\xfe\xff\x00\xe0" + struct.pack("<I", len(table)) + table + b"".join(items)
 
 
-def encapsulated_dataset(arr: npt.NDArray[Any], layout: Layout, transfer_syntax: str, *, garbage: int | None = None,
-                         fragments_per_frame: int = 1, bot: bool = True, extended: bool = False,
-                         frames: Sequence[bytes] | None = None) -> Dataset:  # fmt: skip
+def encapsulated_dataset(
+    arr: npt.NDArray[Any],
+    layout: Layout,
+    transfer_syntax: str,
+    *,
+    garbage: int | None = None,
+    fragments_per_frame: int = 1,
+    bot: bool = True,
+    extended: bool = False,
+    frames: Sequence[bytes] | None = None,
+) -> Dataset:
     """``arr`` (or the given encoded ``frames``) in encapsulated Pixel Data."""
     ds = base_dataset(layout, transfer_syntax)
     if frames is None:
@@ -411,9 +425,9 @@ def _native_twin(ds: Dataset) -> Dataset:
 def independent_plugin(transfer_syntax: str) -> str:
     """The plugin of pydicom's that decodes ``transfer_syntax`` for a reference: pydicom's own for RLE (and for
     Deflated Image Frame Compression on pydicom 3.1), else for the JPEG family the first installed of
-    Pillow (JPEG 8/12-bit), pylibjpeg, pyjpegls, Pillow, GDCM. "" for the native syntaxes (Deflated Explicit VR Little Endian too: no plugins there) and
-    for those pydicom has no decoder of its own for (3.0's Deflated Image Frame Compression, Encapsulated
-    Uncompressed): :func:`reference` decodes those itself. Never "framecodec"."""
+    Pillow (JPEG 8/12-bit), pylibjpeg, pyjpegls, Pillow, GDCM. "" for the native syntaxes (Deflated Explicit VR
+    Little Endian too: no plugins there) and for those pydicom has no decoder of its own for (3.0's Deflated Image
+    Frame Compression, Encapsulated Uncompressed): :func:`reference` decodes those itself. Never "framecodec"."""
     if transfer_syntax == ENCAPSULATED_UNCOMPRESSED:
         return ""
     if transfer_syntax == RLE:
@@ -449,7 +463,7 @@ def reference(source: Any, index: Any = None, raw: bool = False, **kwargs: Any) 
     ts = _transfer_syntax(source)
     plugin = plugin or independent_plugin(ts)
     bits = int(_read(source).BitsAllocated) if ts == RLE and not PYDICOM_31 else 0
-    if ts in (DEFLATE, ENCAPSULATED_UNCOMPRESSED) and not plugin or bits == 1:  # 3.0 refuses 1-bit RLE
+    if (ts in (DEFLATE, ENCAPSULATED_UNCOMPRESSED) and not plugin) or bits == 1:  # 3.0 refuses 1-bit RLE
         arr = pixel_array(_native_twin(_read(source)), raw=raw, **kwargs)
     else:
         if isinstance(source, io.IOBase):

@@ -7,7 +7,6 @@ import numpy as np
 
 import framecodec as fc
 
-
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 J2K = "1.2.840.10008.1.2.4.90"
 RLE = "1.2.840.10008.1.2.5"

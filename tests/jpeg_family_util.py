@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,17 +22,46 @@ from pydicom.encaps import encapsulate, generate_frames
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 from framecodec._synthetic.slides import (
-    HTJ2K, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED,
-    JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, RLE, SYNTAX_NAMES, TILED_SPARSE, SlideSpec, encode_tile,
-)  # fmt: skip
+    HTJ2K,
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    JPEG_2000,
+    JPEG_2000_LOSSLESS,
+    JPEG_BASELINE,
+    JPEG_EXTENDED,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+    RLE,
+    SYNTAX_NAMES,
+    TILED_SPARSE,
+    SlideSpec,
+    encode_tile,
+)
 
-FAMILY = (JPEG_BASELINE, JPEG_EXTENDED, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_2000,
-          HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K)  # fmt: skip
+FAMILY = (
+    JPEG_BASELINE,
+    JPEG_EXTENDED,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+    JPEG_2000_LOSSLESS,
+    JPEG_2000,
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    HTJ2K,
+)
 #: pydicom's plugin whose decode is the reference, by transfer syntax: Pillow (libjpeg-turbo, framecodec's JPEG
 #: library), pylibjpeg-openjpeg (OpenJPEG: J2K, and HTJ2K), pyjpegls (CharLS).
-PLUGIN = {JPEG_BASELINE: "pillow", JPEG_EXTENDED: "pillow", JPEG_LS_LOSSLESS: "pyjpegls",
-          JPEG_LS_NEAR_LOSSLESS: "pyjpegls", JPEG_2000_LOSSLESS: "pylibjpeg", JPEG_2000: "pylibjpeg",
-          HTJ2K_LOSSLESS: "pylibjpeg", HTJ2K_LOSSLESS_RPCL: "pylibjpeg", HTJ2K: "pylibjpeg"}  # fmt: skip
+PLUGIN = {
+    JPEG_BASELINE: "pillow",
+    JPEG_EXTENDED: "pillow",
+    JPEG_LS_LOSSLESS: "pyjpegls",
+    JPEG_LS_NEAR_LOSSLESS: "pyjpegls",
+    JPEG_2000_LOSSLESS: "pylibjpeg",
+    JPEG_2000: "pylibjpeg",
+    HTJ2K_LOSSLESS: "pylibjpeg",
+    HTJ2K_LOSSLESS_RPCL: "pylibjpeg",
+    HTJ2K: "pylibjpeg",
+}
 JPEG = (JPEG_BASELINE, JPEG_EXTENDED)
 #: pylibjpeg-libjpeg (IJG libjpeg) against libjpeg-turbo, measured on pydicom's 8-bit JPEG files and the generated
 #: slides: at most 3 apart in YCbCr (raw) and 6 in RGB (the 4:2:2 slide; color3d_jpeg_baseline.dcm 5), more
@@ -91,8 +121,16 @@ def real_files() -> tuple[RealFile, ...]:
         except Exception:  # not DICOM, no file meta: not one of ours
             continue
         if syntax in FAMILY and "PixelData" not in ds and "Rows" in ds:
-            found.append(RealFile(path, syntax, int(ds.get("BitsStored", 0)), int(ds.get("SamplesPerPixel", 1)),
-                                  str(ds.get("PhotometricInterpretation", "")), int(ds.get("NumberOfFrames") or 1)))  # fmt: skip
+            found.append(
+                RealFile(
+                    path,
+                    syntax,
+                    int(ds.get("BitsStored", 0)),
+                    int(ds.get("SamplesPerPixel", 1)),
+                    str(ds.get("PhotometricInterpretation", "")),
+                    int(ds.get("NumberOfFrames") or 1),
+                )
+            )
     return tuple(sorted(found, key=lambda f: (FAMILY.index(f.syntax), f.name)))
 
 
@@ -117,7 +155,9 @@ def ycc_to_rgb(ycc: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.clip(np.stack([r, g, b], axis=-1), 0, 255).astype(np.uint8)
 
 
-def pydicom_reference(path: str | os.PathLike[str], syntax: str, raw: bool, plugin: str | None = None) -> npt.NDArray[Any]:
+def pydicom_reference(
+    path: str | os.PathLike[str], syntax: str, raw: bool, plugin: str | None = None
+) -> npt.NDArray[Any]:
     """pydicom's pixel_array of ``path`` by ``plugin`` (default: the reference plugin of ``syntax``), as pydicom
     returns it (shape, dtype). JPEG without ``raw``: where pydicom converts YCbCr to RGB itself, the same YCbCr
     converted by libjpeg-turbo's formula (:func:`ycc_to_rgb`), since framecodec lets libjpeg-turbo convert as
@@ -129,7 +169,7 @@ def pydicom_reference(path: str | os.PathLike[str], syntax: str, raw: bool, plug
             ycc = pydicom_pixel_array(os.fspath(path), decoding_plugin=plugin, raw=True)
             if not np.array_equal(ycc, arr):  # pydicom converted: YBR_FULL(_422) or its JPEG colour rule
                 arr = ycc_to_rgb(ycc)
-    except Exception as e:  # noqa: BLE001 - any failure of pydicom's is a reason to skip, said in full
+    except Exception as e:
         raise NoReference(f"pydicom's {plugin!r} plugin cannot decode it: {type(e).__name__}: {e}") from e
     return arr
 
@@ -148,26 +188,55 @@ def skip_reason(f: RealFile) -> str | None:
 _S = SlideSpec(width=700, height=500, tile=256)
 SLIDES: dict[str, SlideSpec] = {
     "jpeg-420": _S.but(transfer_syntax=JPEG_BASELINE, jpeg_subsampling="4:2:0", seed=21),
-    "jpeg-444-sparse": _S.but(transfer_syntax=JPEG_BASELINE, jpeg_subsampling="4:4:4", tiling=TILED_SPARSE, shuffle=True,
-                              missing=[(1, 1, 0, 0)], offset_table="empty", seed=22),
+    "jpeg-444-sparse": _S.but(
+        transfer_syntax=JPEG_BASELINE,
+        jpeg_subsampling="4:4:4",
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        missing=[(1, 1, 0, 0)],
+        offset_table="empty",
+        seed=22,
+    ),
     "jpeg-422-eot": _S.but(transfer_syntax=JPEG_BASELINE, offset_table="extended", seed=23),
     "jpeg-grey": _S.but(transfer_syntax=JPEG_BASELINE, samples=1, seed=24),
     "j2k-rct": _S.but(transfer_syntax=JPEG_2000_LOSSLESS, seed=25),
-    "j2k-rgb-sparse": _S.but(transfer_syntax=JPEG_2000_LOSSLESS, mct=False, tiling=TILED_SPARSE, shuffle=True,
-                             missing=[(2, 0, 0, 0)], offset_table="extended", seed=26),
+    "j2k-rgb-sparse": _S.but(
+        transfer_syntax=JPEG_2000_LOSSLESS,
+        mct=False,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        missing=[(2, 0, 0, 0)],
+        offset_table="extended",
+        seed=26,
+    ),
     "j2k-ict": _S.but(transfer_syntax=JPEG_2000, offset_table="empty", seed=27),
     "j2k-grey12": _S.but(transfer_syntax=JPEG_2000_LOSSLESS, samples=1, bits_stored=12, seed=28),
     "htj2k-rct": _S.but(transfer_syntax=HTJ2K_LOSSLESS, seed=29),
-    "htj2k-rpcl-grey16": _S.but(transfer_syntax=HTJ2K_LOSSLESS_RPCL, samples=1, bits_stored=16, tiling=TILED_SPARSE,
-                                shuffle=True, offset_table="empty", seed=30),
+    "htj2k-rpcl-grey16": _S.but(
+        transfer_syntax=HTJ2K_LOSSLESS_RPCL,
+        samples=1,
+        bits_stored=16,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        offset_table="empty",
+        seed=30,
+    ),
     "htj2k-grey12": _S.but(transfer_syntax=HTJ2K_LOSSLESS, samples=1, bits_stored=12, offset_table="extended", seed=31),
     "htj2k-ict": _S.but(transfer_syntax=HTJ2K, seed=32),
     "jpegls-rgb": _S.but(transfer_syntax=JPEG_LS_LOSSLESS, seed=33),
-    "jpegls-grey16-sparse": _S.but(transfer_syntax=JPEG_LS_LOSSLESS, samples=1, bits_stored=16, tiling=TILED_SPARSE,
-                                   shuffle=True, missing=[(0, 1, 0, 0)], offset_table="extended", seed=34),
+    "jpegls-grey16-sparse": _S.but(
+        transfer_syntax=JPEG_LS_LOSSLESS,
+        samples=1,
+        bits_stored=16,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        missing=[(0, 1, 0, 0)],
+        offset_table="extended",
+        seed=34,
+    ),
     "jpegls-grey12": _S.but(transfer_syntax=JPEG_LS_LOSSLESS, samples=1, bits_stored=12, offset_table="empty", seed=35),
     "jpegls-near": _S.but(transfer_syntax=JPEG_LS_NEAR_LOSSLESS, seed=36),
-}  # fmt: skip
+}
 #: Syntaxes without a native reduction, for read_region(downsample=): averaged, so exact (±0).
 OTHER_SLIDES: dict[str, SlideSpec] = {
     "rle-sparse": _S.but(transfer_syntax=RLE, tiling=TILED_SPARSE, shuffle=True, missing=[(1, 0, 0, 0)], seed=37),
@@ -192,9 +261,13 @@ FRAME_TOLERANCE = {HTJ2K: 1}
 #: but centred on each block's first pixel rather than its middle (a (d - 1) / 2 pixel shift), hence 5-12 levels
 #: off the box mean on this noisy tissue. Bounds: the measured mean x 1.5, the 99th percentile x 1.3, rounded up.
 REDUCED_TOLERANCE = {  # (family, d): (mean, 99th percentile), 8-bit levels
-    ("jpeg", 2): (1.3, 6), ("jpeg", 4): (2.4, 11), ("jpeg", 8): (2.4, 15),
-    ("j2k", 2): (7.5, 33), ("j2k", 4): (18.0, 68), ("j2k", 8): (16.0, 98),
-}  # fmt: skip
+    ("jpeg", 2): (1.3, 6),
+    ("jpeg", 4): (2.4, 11),
+    ("jpeg", 8): (2.4, 15),
+    ("j2k", 2): (7.5, 33),
+    ("j2k", 4): (18.0, 68),
+    ("j2k", 8): (16.0, 98),
+}
 
 
 def reduced_family(syntax: str) -> str | None:
@@ -230,8 +303,16 @@ def block_mean(level0: npt.NDArray[Any], mask: npt.NDArray[np.bool_], d: int, fi
 
 # ------------------------------------------------------------------------------------- damaged frames
 
-_FRAME_HEADER = {JPEG_BASELINE: (0xC0, 0xC1, 0xC2), JPEG_2000_LOSSLESS: (0x51,), JPEG_2000: (0x51,),
-                 HTJ2K_LOSSLESS: (0x51,), HTJ2K_LOSSLESS_RPCL: (0x51,), HTJ2K: (0x51,), JPEG_LS_LOSSLESS: (0xF7,), JPEG_LS_NEAR_LOSSLESS: (0xF7,)}  # fmt: skip
+_FRAME_HEADER = {
+    JPEG_BASELINE: (0xC0, 0xC1, 0xC2),
+    JPEG_2000_LOSSLESS: (0x51,),
+    JPEG_2000: (0x51,),
+    HTJ2K_LOSSLESS: (0x51,),
+    HTJ2K_LOSSLESS_RPCL: (0x51,),
+    HTJ2K: (0x51,),
+    JPEG_LS_LOSSLESS: (0xF7,),
+    JPEG_LS_NEAR_LOSSLESS: (0xF7,),
+}
 
 
 def flip_frame_header(codestream: bytes, syntax: str) -> bytes:

@@ -22,7 +22,6 @@ from rle.utils import encode_pixel_data as pylibjpeg_rle_encode
 
 import framecodec as fc
 
-
 PYDICOM_31 = tuple(int(x) for x in pydicom.__version__.split(".")[:2]) >= (3, 1)
 
 
@@ -183,8 +182,12 @@ def reference_frames(case: Case, tsyntax: str) -> list[bytes]:
             src = native if case.bits == 1 else frame.astype(frame.dtype.newbyteorder("<")).tobytes()
             out.append(
                 pylibjpeg_rle_encode(
-                    src, rows=case.rows, columns=case.cols, samples_per_pixel=case.spp,
-                    bits_allocated=case.bits, byteorder="<",
+                    src,
+                    rows=case.rows,
+                    columns=case.cols,
+                    samples_per_pixel=case.spp,
+                    bits_allocated=case.bits,
+                    byteorder="<",
                 )
             )
     return out

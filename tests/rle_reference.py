@@ -16,10 +16,8 @@ from datasets import PYDICOM_31
 # refuse 2 and 4 samples per pixel, which the tests compare too), which 3.1 moved and renamed. The one place the
 # tests pick them by version; a pydicom with neither layout fails here, loudly.
 if PYDICOM_31:
-    from pydicom.pixels.decoders.native import _rle_decode_frame as pydicom_decode
     from pydicom.pixels.encoders.native import _encode_rle_frame as _pydicom_encode_frame
 else:
-    from pydicom.pixels.decoders.rle import _rle_decode_frame as pydicom_decode
     from pydicom.pixels.encoders.native import _encode_frame as _pydicom_encode_frame
 
 #: pydicom's own RLE decoder reads Bits Allocated 1 from 3.1 on (3.0's raises NotImplementedError).
@@ -29,7 +27,21 @@ DTYPES = {1: np.uint8, 8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
 
 # Every supported (bits allocated, samples per pixel) with 1 to 4 samples; the segment count
 # samples x bytes per sample stays at most 15 (64 bits x 2 samples would need 16).
-LAYOUTS = [(1, 1), (8, 1), (8, 2), (8, 3), (8, 4), (16, 1), (16, 2), (16, 3), (16, 4), (32, 1), (32, 2), (32, 3), (64, 1)]
+LAYOUTS = [
+    (1, 1),
+    (8, 1),
+    (8, 2),
+    (8, 3),
+    (8, 4),
+    (16, 1),
+    (16, 2),
+    (16, 3),
+    (16, 4),
+    (32, 1),
+    (32, 2),
+    (32, 3),
+    (64, 1),
+]
 
 PIXEL_KINDS = ["constant", "random", "runs", "pairs", "sparse_pairs", "ramp"]
 
@@ -42,9 +54,7 @@ def bytes_per_sample(bits: int) -> int:
     return max(1, bits // 8)
 
 
-def ref_decode(
-    data: bytes, rows: int, cols: int, spp: int, bits: int, order: str = ">", planar: bool = False
-) -> bytes:
+def ref_decode(data: bytes, rows: int, cols: int, spp: int, bits: int, order: str = ">", planar: bool = False) -> bytes:
     """PS3.5 G.3.2 decoding, with the acceptance rules framecodec documents: a segment may decode long
     (trimmed) and may end in one 0x00 pad byte; anything else that leaves a plane short is an error."""
     bps = bytes_per_sample(bits)
@@ -185,8 +195,11 @@ def make_pixels(kind: str, rows: int, cols: int, spp: int, bits: int, seed: int)
     elif kind == "sparse_pairs":  # literal stretches of 1-300 bytes between two-byte repeats, per byte plane
         planes = (np.cumsum(rng.integers(1, 256, (dtype.itemsize, rows * cols * spp)), axis=1) % 256).astype(np.uint8)
         # half the gaps make literal stretches of about 128 and 256 bytes, where run splitting matters
-        gaps = np.where(rng.random(planes.shape[1]) < 0.5, rng.integers(1, 300, planes.shape[1]),
-                        rng.choice([129, 130, 131, 258, 259], planes.shape[1]))
+        gaps = np.where(
+            rng.random(planes.shape[1]) < 0.5,
+            rng.integers(1, 300, planes.shape[1]),
+            rng.choice([129, 130, 131, 258, 259], planes.shape[1]),
+        )
         at = np.cumsum(gaps)
         at = at[at < planes.shape[1] - 1]
         planes[:, at + 1] = planes[:, at]

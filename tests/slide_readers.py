@@ -97,9 +97,17 @@ import numpy as np
 import numpy.typing as npt
 
 from framecodec._synthetic.slides import (
-    EXPLICIT, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, TILED_FULL, Slide, SlideSpec, many_frames_spec,
-    photometric_interpretation, write_slide,
-)  # fmt: skip
+    EXPLICIT,
+    JPEG_2000,
+    JPEG_2000_LOSSLESS,
+    JPEG_BASELINE,
+    TILED_FULL,
+    Slide,
+    SlideSpec,
+    many_frames_spec,
+    photometric_interpretation,
+    write_slide,
+)
 
 #: The transfer syntaxes OpenSlide 4.0 (libdicom 1.x) decodes in DICOM: native RGB, JPEG baseline, JPEG 2000.
 OPENSLIDE_SYNTAXES = frozenset({EXPLICIT, JPEG_BASELINE, JPEG_2000_LOSSLESS, JPEG_2000})
@@ -120,8 +128,9 @@ def openslide_refuses(spec: SlideSpec) -> str | None:
     return None
 
 
-def openslide_region(path: str | os.PathLike[str], location: tuple[int, int],
-                     size: tuple[int, int]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:  # fmt: skip
+def openslide_region(
+    path: str | os.PathLike[str], location: tuple[int, int], size: tuple[int, int]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
     """OpenSlide's pixels of the region at ``location`` (x, y, level-0 pixels) of ``size`` (width, height) of
     level 0: (RGB (height, width, 3) uint8, where alpha is 255). ``read_region`` returns premultiplied RGBA:
     pixels outside the image or of a missing tile are transparent (0, 0, 0, 0); compare the RGB where the mask
@@ -138,14 +147,20 @@ def benchmark_jpeg_spec(frames: int = 2000, tile: int = 256, **changes: Any) -> 
     by default: 50 x 40 tiles, 12,716 x 10,190 pixels, 22 MB), Pillow quality 90, 4:2:0 as scanners write
     (YBR_FULL_422), TILED_FULL with a Basic Offset Table, a mosaic of 64 distinct tiles (many_frames_spec):
     wsidicom and OpenSlide both open it."""
-    options: dict[str, Any] = {"transfer_syntax": JPEG_BASELINE, "jpeg_subsampling": "4:2:0", "jpeg_quality": 90,
-                               "tiling": TILED_FULL, "offset_table": "basic"}  # fmt: skip
+    options: dict[str, Any] = {
+        "transfer_syntax": JPEG_BASELINE,
+        "jpeg_subsampling": "4:2:0",
+        "jpeg_quality": 90,
+        "tiling": TILED_FULL,
+        "offset_table": "basic",
+    }
     options.update(changes)
     return many_frames_spec(frames, tile, **options)
 
 
-def write_benchmark_jpeg_slide(folder: str | os.PathLike[str], frames: int = 2000, tile: int = 256,
-                               **changes: Any) -> Slide:  # fmt: skip
+def write_benchmark_jpeg_slide(
+    folder: str | os.PathLike[str], frames: int = 2000, tile: int = 256, **changes: Any
+) -> Slide:
     """Write :func:`benchmark_jpeg_spec` as ``folder``/level0.dcm (about 1.5 s for 2,000 frames) and return it.
     ``folder`` should hold this slide only: wsidicom opens a folder, and OpenSlide adds every file of the
     folder with the same Series Instance UID (and fails on one it cannot read)."""
@@ -154,8 +169,9 @@ def write_benchmark_jpeg_slide(folder: str | os.PathLike[str], frames: int = 200
     return write_slide(folder / "level0.dcm", benchmark_jpeg_spec(frames, tile, **changes))
 
 
-def wsidicom_region(source: Any, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0,
-                    optical_path: int = 0) -> npt.NDArray[np.uint8]:  # fmt: skip
+def wsidicom_region(
+    source: Any, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0, optical_path: int = 0
+) -> npt.NDArray[np.uint8]:
     """wsidicom's pixels of the region at ``location`` (x, y: 0-based, from the top-left corner of the total
     pixel matrix) of ``size`` (width, height) of the base level (level 0), as an array (height, width[, samples]).
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from benchmarks.report import plots, results, tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,25 +27,57 @@ def write(folder: Path, name: str, benchmarks: list[dict[str, Any]]) -> Path:
 
 
 def test_tables_goals_and_plots(tmp_path: Path) -> None:
-    deflate = write(tmp_path, "deflate.json", [
-        bench("inflate RGB tile", "framecodec", 0.002, bytes=4_000_000, threads=1,
-              interleaved={"framecodec": 0.001, "zlib": 0.003, "copy (ceiling)": 0.0005},
-              missing={"isal": "not installed"},
-              goals=[{"goal": "≥2x zlib", "ratio": 3.0, "target": 2.0, "at_most": False},
-                     {"goal": "≥1x isal", "ratio": None, "target": 1.0, "at_most": False, "why": "isal missing"}]),
-        bench("inflate RGB tile", "zlib-ng", 0.004, bytes=4_000_000),  # timed in rounds of its own
-        bench("inflate CT", "framecodec", 0.01, bytes=1_000_000, goals=[
-            {"goal": "≥1x the fastest", "ratio": 0.9, "target": 1.0, "at_most": False}]),
-    ])  # fmt: skip
-    reader = write(tmp_path, "reader.json", [
-        bench(f"open {n}", "framecodec", 1e-5 * n, sweep={"plot": "frames", "series": "open", "x": n},
-              goals=[{"goal": "open under 100 ms", "seconds": 1e-5 * n, "target": 0.1, "at_most": True}])
-        for n in (10, 100, 100_000)
-    ])  # fmt: skip
-    pipeline = write(tmp_path, "pipeline@pydicom-3.1.json", [
-        bench(f"decode, {t} threads", "framecodec", 1.0 / t, sweep={"plot": "threads", "series": "framecodec", "x": t})
-        for t in (1, 2)
-    ])  # fmt: skip
+    deflate = write(
+        tmp_path,
+        "deflate.json",
+        [
+            bench(
+                "inflate RGB tile",
+                "framecodec",
+                0.002,
+                bytes=4_000_000,
+                threads=1,
+                interleaved={"framecodec": 0.001, "zlib": 0.003, "copy (ceiling)": 0.0005},
+                missing={"isal": "not installed"},
+                goals=[
+                    {"goal": "≥2x zlib", "ratio": 3.0, "target": 2.0, "at_most": False},
+                    {"goal": "≥1x isal", "ratio": None, "target": 1.0, "at_most": False, "why": "isal missing"},
+                ],
+            ),
+            bench("inflate RGB tile", "zlib-ng", 0.004, bytes=4_000_000),  # timed in rounds of its own
+            bench(
+                "inflate CT",
+                "framecodec",
+                0.01,
+                bytes=1_000_000,
+                goals=[{"goal": "≥1x the fastest", "ratio": 0.9, "target": 1.0, "at_most": False}],
+            ),
+        ],
+    )
+    reader = write(
+        tmp_path,
+        "reader.json",
+        [
+            bench(
+                f"open {n}",
+                "framecodec",
+                1e-5 * n,
+                sweep={"plot": "frames", "series": "open", "x": n},
+                goals=[{"goal": "open under 100 ms", "seconds": 1e-5 * n, "target": 0.1, "at_most": True}],
+            )
+            for n in (10, 100, 100_000)
+        ],
+    )
+    pipeline = write(
+        tmp_path,
+        "pipeline@pydicom-3.1.json",
+        [
+            bench(
+                f"decode, {t} threads", "framecodec", 1.0 / t, sweep={"plot": "threads", "series": "framecodec", "x": t}
+            )
+            for t in (1, 2)
+        ],
+    )
     res = results.load([deflate, reader, pipeline])
     areas = results.by_area(res.groups)
     assert set(areas) == {"deflate", "reader", "pipeline"}
@@ -68,9 +99,11 @@ def test_tables_goals_and_plots(tmp_path: Path) -> None:
     opens = [line for line in lines if "open under 100 ms" in line]
     assert len(opens) == 3 and opens[-1].endswith("| **no** |")  # 1 s for 100,000 frames
 
-    for make, name in ((lambda p: plots.frames_plot(res.points, p), "f.png"),
-                       (lambda p: plots.threads_plot(res.points, p), "t.png"),
-                       (lambda p: plots.throughput_plot(areas["deflate"], p, "MB/s"), "m.png")):  # fmt: skip
+    for make, name in (
+        (lambda p: plots.frames_plot(res.points, p), "f.png"),
+        (lambda p: plots.threads_plot(res.points, p), "t.png"),
+        (lambda p: plots.throughput_plot(areas["deflate"], p, "MB/s"), "m.png"),
+    ):
         path = make(tmp_path / name)
         assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
     assert plots.frames_plot([], tmp_path / "none.png") is None
@@ -87,23 +120,28 @@ def test_an_empty_benchmark_json_is_no_results(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", ["--only nothing"])
 def test_report_usage(bad: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.report", *bad.split()], cwd=ROOT, capture_output=True,
-                          text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.report", *bad.split()], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 2 and "invalid choice" in done.stderr
 
 
 def test_kernel_goals_from_group_medians(tmp_path: Path) -> None:
     from benchmarks.report import goals
 
-    path = write(tmp_path, "rle.json", [
-        bench("rle decode RGB tile", "framecodec", 0.001),
-        bench("rle decode RGB tile", "imagecodecs", 0.004),
-        bench("rle decode RGB tile", "pylibjpeg-rle", 0.002),  # the faster peer: 2.0x
-        bench("rle decode CT", "framecodec", 0.002, missing={"imagecodecs": "not installed"}),
-        bench("rle decode CT", "pylibjpeg-rle", 0.0022),  # 1.1x: missed
-        bench("rle encode RGB tile", "framecodec", 0.001, missing={"pylibjpeg-rle": "not installed"}),
-        bench("rle encode RGB tile", "pydicom", 0.06),  # 60x
-    ])  # fmt: skip
+    path = write(
+        tmp_path,
+        "rle.json",
+        [
+            bench("rle decode RGB tile", "framecodec", 0.001),
+            bench("rle decode RGB tile", "imagecodecs", 0.004),
+            bench("rle decode RGB tile", "pylibjpeg-rle", 0.002),  # the faster peer: 2.0x
+            bench("rle decode CT", "framecodec", 0.002, missing={"imagecodecs": "not installed"}),
+            bench("rle decode CT", "pylibjpeg-rle", 0.0022),  # 1.1x: missed
+            bench("rle encode RGB tile", "framecodec", 0.001, missing={"pylibjpeg-rle": "not installed"}),
+            bench("rle encode RGB tile", "pydicom", 0.06),  # 60x
+        ],
+    )
     found = {(g.text.split(": ")[-1], g.target): g for g in goals.evaluate(results.load([path]).groups)}
     assert found[("rle decode RGB tile", 1.3)].ratio == pytest.approx(2.0) and found[("rle decode RGB tile", 1.3)].met
     assert found[("rle decode CT", 1.3)].ratio == pytest.approx(1.1) and found[("rle decode CT", 1.3)].met is False
@@ -112,9 +150,13 @@ def test_kernel_goals_from_group_medians(tmp_path: Path) -> None:
 
 
 def test_encoders_show_their_compression_ratio(tmp_path: Path) -> None:
-    path = write(tmp_path, "deflate.json", [
-        bench("deflate levels CT", "zlib 6", 0.01, bytes=1000, encoded_bytes=250),
-        bench("deflate levels CT", "libdeflate 12", 0.05, bytes=1000, encoded_bytes=200),
-    ])  # fmt: skip
+    path = write(
+        tmp_path,
+        "deflate.json",
+        [
+            bench("deflate levels CT", "zlib 6", 0.01, bytes=1000, encoded_bytes=250),
+            bench("deflate levels CT", "libdeflate 12", 0.05, bytes=1000, encoded_bytes=200),
+        ],
+    )
     text = tables.area_table(results.load([path]).groups)
     assert "zlib 6 (4.00:1)" in text and "libdeflate 12 (5.00:1)" in text

@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 import framecodec as fc
-from datasets import RLE, Layout, assert_identical, reference
 from cli_util import cli, listing, run_main, write
-
+from datasets import RLE, Layout, assert_identical, reference
 
 SPECS: dict[str, tuple[list[str], Any]] = {
     "all": ([], None),
@@ -77,7 +76,10 @@ def test_decode_failures(ybr_deflate: Path, tmp_path: Path) -> None:
     assert listing(tmp_path) == ["broken.dcm"]  # no OUT, no temporary file
     r = cli("decode", ybr_deflate, "-o", tmp_path / "no" / "such" / "folder.npy")
     assert r.returncode == 1
-    assert r.stderr == f"framecodec: {ybr_deflate}: cannot write {tmp_path}/no/such/folder.npy: No such file or directory\n"
+    assert (
+        r.stderr
+        == f"framecodec: {ybr_deflate}: cannot write {tmp_path}/no/such/folder.npy: No such file or directory\n"
+    )
     copy = tmp_path / "copy.dcm"
     shutil.copy(ybr_deflate, copy)
     r = cli("decode", copy, "-o", copy)

@@ -24,12 +24,21 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments
 
 import framecodec as fc
+from cli_util import cli, write
 from conftest import BACKENDS
 from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, RLE, Layout, dataset, make_pixels,
-    reference, save,
-)  # fmt: skip
-from cli_util import cli, write
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    IMPLICIT,
+    RLE,
+    Layout,
+    dataset,
+    make_pixels,
+    reference,
+    save,
+)
 
 
 def _fragments(value: bytes) -> list[bytes]:
@@ -67,8 +76,12 @@ INFO_CASES = {
     "native 1-bit": (Layout(9, 7, bits=1, frames=5), EXPLICIT, {}, None),
     "rle rgb": (Layout(8, 10, samples=3, frames=4), RLE, {}, ("basic", "basic")),
     "deflate extended": (Layout(8, 10, bits=16, frames=4), DEFLATE, {"extended": True}, ("extended", "extended")),
-    "uncompressed empty bot": (Layout(8, 10, frames=4), ENCAPSULATED_UNCOMPRESSED, {"bot": False},
-                               ("empty", "one_per_frame")),  # fmt: skip
+    "uncompressed empty bot": (
+        Layout(8, 10, frames=4),
+        ENCAPSULATED_UNCOMPRESSED,
+        {"bot": False},
+        ("empty", "one_per_frame"),
+    ),
     "rle two fragments": (Layout(8, 10, frames=3), RLE, {"fragments_per_frame": 2}, ("basic", "basic")),
 }
 
@@ -169,7 +182,10 @@ def test_info_a_bad_file_among_good_ones(tmp_path: Path) -> None:
     assert str(good) in r.stdout and "RLE Lossless" in r.stdout
     errors = r.stderr.strip().splitlines()
     assert len(errors) == 2
-    assert errors[0].startswith(f"framecodec: {bad}: ") and errors[1] == f"framecodec: {missing}: No such file or directory"
+    assert (
+        errors[0].startswith(f"framecodec: {bad}: ")
+        and errors[1] == f"framecodec: {missing}: No such file or directory"
+    )
     r = cli("info", "--json", bad, good)
     assert r.returncode == 1
     results = json.loads(r.stdout)
@@ -210,15 +226,25 @@ def test_info_tiled_full(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     tiling = json.loads(r.stdout)[0]["tiling"]
     assert tiling == {
-        "dimension_organization": "TILED_FULL", "total_columns": 30, "total_rows": 20, "tile_columns": 16,
-        "tile_rows": 12, "tiles": 8, "tiles_across": 2, "tiles_down": 2, "focal_planes": 2, "optical_paths": 1,
-        "optical_path_identifiers": ["1"], "error": None,
-    }  # fmt: skip
+        "dimension_organization": "TILED_FULL",
+        "total_columns": 30,
+        "total_rows": 20,
+        "tile_columns": 16,
+        "tile_rows": 12,
+        "tiles": 8,
+        "tiles_across": 2,
+        "tiles_down": 2,
+        "focal_planes": 2,
+        "optical_paths": 1,
+        "optical_path_identifiers": ["1"],
+        "error": None,
+    }
     with fc.FrameReader(path) as reader:
         assert len(reader.geometry.focal_plane_z) == tiling["focal_planes"]
     text = cli("info", path).stdout
-    assert ("TILED_FULL, total pixel matrix 30 x 20, 8 tiles of 16 x 12 (2 across, 2 down), 2 focal planes, "
-            "1 optical path") in text  # fmt: skip
+    assert (
+        "TILED_FULL, total pixel matrix 30 x 20, 8 tiles of 16 x 12 (2 across, 2 down), 2 focal planes, 1 optical path"
+    ) in text
 
 
 def test_info_tiled_sparse(tmp_path: Path) -> None:
@@ -227,10 +253,19 @@ def test_info_tiled_sparse(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     tiling = json.loads(r.stdout)[0]["tiling"]
     assert tiling == {
-        "dimension_organization": "TILED_SPARSE", "total_columns": 30, "total_rows": 20, "tile_columns": 16,
-        "tile_rows": 12, "tiles": 8, "tiles_across": None, "tiles_down": None, "focal_planes": 2,
-        "optical_paths": 1, "optical_path_identifiers": ["1"], "error": None,
-    }  # fmt: skip
+        "dimension_organization": "TILED_SPARSE",
+        "total_columns": 30,
+        "total_rows": 20,
+        "tile_columns": 16,
+        "tile_rows": 12,
+        "tiles": 8,
+        "tiles_across": None,
+        "tiles_down": None,
+        "focal_planes": 2,
+        "optical_paths": 1,
+        "optical_path_identifiers": ["1"],
+        "error": None,
+    }
     with fc.FrameReader(path) as reader:
         assert reader.geometry.focal_plane_z == (0.0, 0.5)
 

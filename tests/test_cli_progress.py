@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 import framecodec as fc
+from cli_util import listing
 from datasets import EXPLICIT, Layout, assert_identical, dataset, save
 from framecodec.cli import _common
-from cli_util import listing
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,9 @@ def _start_on_pty(args: list[Any]) -> tuple[subprocess.Popen[bytes], int]:
 
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "framecodec", *map(str, args)], stderr=follower,
-                            stdout=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "framecodec", *map(str, args)], stderr=follower, stdout=subprocess.DEVNULL
+    )
     os.close(follower)
     return proc, leader
 
@@ -74,8 +75,9 @@ def test_interrupted_transcode_leaves_nothing(how: str, large: Path, tmp_path: P
     removes the temporary file, and no OUT appears."""
     out = tmp_path / "out"
     out.mkdir()
-    proc, leader = _start_on_pty(["transcode", large, out / "large.dcm", "--to", "deflate", "--level", "9",
-                                  "--threads", "1"])  # fmt: skip
+    proc, leader = _start_on_pty(
+        ["transcode", large, out / "large.dcm", "--to", "deflate", "--level", "9", "--threads", "1"]
+    )
     try:
         shown = _read_pty(leader, b"frame", timeout=30)
         assert b"large.dcm" in shown and b"/120 [" in shown, shown
@@ -94,8 +96,9 @@ def test_killed_transcode_never_leaves_a_half_written_output(large: Path, tmp_pa
     --quiet no bar is drawn even on a terminal."""
     out = tmp_path / "out"
     out.mkdir()
-    proc, leader = _start_on_pty(["transcode", "-q", large, out / "large.dcm", "--to", "deflate", "--level", "9",
-                                  "--threads", "1"])  # fmt: skip
+    proc, leader = _start_on_pty(
+        ["transcode", "-q", large, out / "large.dcm", "--to", "deflate", "--level", "9", "--threads", "1"]
+    )
     try:
         _wait_for_temporary(out, proc)
         assert _read_pty(leader, b"frame", timeout=1.5) == b""  # past the bar's one-second delay

@@ -18,17 +18,33 @@ import pydicom
 import pytest
 
 import framecodec as fc
-from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, PYDICOM_31, RLE, Layout, assert_identical,
-    dataset, make_pixels, native_dataset, reference, save,
-)  # fmt: skip
 from cli_util import cli, listing, run_main, write
-
+from datasets import (
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    IMPLICIT,
+    PYDICOM_31,
+    RLE,
+    Layout,
+    assert_identical,
+    dataset,
+    make_pixels,
+    native_dataset,
+    reference,
+    save,
+)
 
 DEFLATED_DATA_SET = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
 
 
-SYNTAXES = {"explicit": EXPLICIT, "rle": RLE, "deflate": DEFLATE, "encapsulated-uncompressed": ENCAPSULATED_UNCOMPRESSED}
+SYNTAXES = {
+    "explicit": EXPLICIT,
+    "rle": RLE,
+    "deflate": DEFLATE,
+    "encapsulated-uncompressed": ENCAPSULATED_UNCOMPRESSED,
+}
 
 
 LAYOUTS = {
@@ -109,7 +125,9 @@ def test_transcode_options(tmp_path: Path) -> None:
     assert renamed.SOPInstanceUID == renamed.file_meta.MediaStorageSOPInstanceUID
     if fc.codecs.libdeflate_version is not None:
         small = tmp_path / "small.dcm"
-        assert cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
+        assert (
+            cli("transcode", src, small, "--to", "deflate", "--backend", "libdeflate", "--level", "12").returncode == 0
+        )
         assert_identical(fc.pixel_array(small), reference(src))
         data = small.read_bytes()
         frames = fc.encaps.iter_frames(data, fc.encaps.locate_pixel_data(small).frame_table(data))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from datasets import EXPLICIT, RLE, Layout
 from cli_util import cli, listing, run_main, write
+from datasets import EXPLICIT, RLE, Layout
 
 
 @pytest.mark.parametrize("command", [[], ["info"], ["decode"], ["transcode"], ["bench"], ["demo"]])
@@ -84,8 +84,9 @@ def test_bench_prints_the_table() -> None:
 
 
 @pytest.mark.parametrize("spec", ["5:2", "3:3", "20:", "-1:0", "9:9:2"])
-def test_decode_a_selection_of_no_frame_is_a_usage_error(spec: str, ybr_deflate: Path, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_decode_a_selection_of_no_frame_is_a_usage_error(
+    spec: str, ybr_deflate: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out.npy"
     code, stdout, stderr = run_main(capsys, "decode", ybr_deflate, "-o", out, f"--frames={spec}")
     assert (code, stdout) == (2, "")

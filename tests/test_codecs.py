@@ -54,8 +54,9 @@ def test_the_libraries_are_the_systems() -> None:
         assert CODECS["jpeg"] == f"libjpeg-turbo {turbo}"
     if CODECS["htj2k"]:
         assert CODECS["htj2k"].startswith(("OpenJPH ", "OpenJPEG "))
-    out = subprocess.run([sys.executable, "-m", "framecodec", "--version"], capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "framecodec", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert all(v is None or v in out for v in CODECS.values()), out
 
 
@@ -162,10 +163,15 @@ def encode(codec: str, pixels: npt.NDArray[np.uint8]) -> bytes:
     return bytes(imagecodecs.htj2k_encode(pixels))
 
 
-@pytest.mark.parametrize(("uid", "codec", "first"), [("1.2.840.10008.1.2.4.50", "jpeg", True),
-                                                      ("1.2.840.10008.1.2.4.90", "j2k", True),
-                                                      ("1.2.840.10008.1.2.4.201", "htj2k", True),
-                                                      ("1.2.840.10008.1.2.4.80", "jpegls", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("uid", "codec", "first"),
+    [
+        ("1.2.840.10008.1.2.4.50", "jpeg", True),
+        ("1.2.840.10008.1.2.4.90", "j2k", True),
+        ("1.2.840.10008.1.2.4.201", "htj2k", True),
+        ("1.2.840.10008.1.2.4.80", "jpegls", False),
+    ],
+)
 def test_the_plugin_goes_first_but_for_jpeg_ls(uid: str, codec: str, first: bool) -> None:
     """Ours first where it is the faster decoder or gives the slide tools' JPEG pixels; after pydicom's own for
     JPEG-LS, where Debian's CharLS is slower than pyjpegls' (the values are the same). unregister() restores

@@ -20,12 +20,27 @@ from hypothesis import strategies as st
 from pydicom.encaps import encapsulate, encapsulate_extended
 
 import framecodec as fc
-from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, PYDICOM_31, RLE, Layout,
-    assert_identical, dataset, frame_bytes, make_pixels, native_dataset, native_pixel_data, reference,
-    stored_values, to_bytes,
-)  # fmt: skip
 from conftest import BACKENDS, NO_LIBDEFLATE
+from datasets import (
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    NAMES,
+    PYDICOM_31,
+    RLE,
+    Layout,
+    assert_identical,
+    dataset,
+    frame_bytes,
+    make_pixels,
+    native_dataset,
+    native_pixel_data,
+    reference,
+    stored_values,
+    to_bytes,
+)
 from encaps_util import pydicom_fragments
 
 CASES = {
@@ -97,7 +112,7 @@ def test_compress(case: tuple[Layout, int | None], ts: str, tmp_path: Path) -> N
         assert frags == [pad(zlib.compress(f, 6, wbits=-15)) for f in native]
     elif ts == ENCAPSULATED_UNCOMPRESSED:
         assert frags == [pad(f) for f in native]
-    if ts == RLE and (layout.bits > 1 or PYDICOM_31) or ts == DEFLATE and PYDICOM_31:
+    if (ts == RLE and (layout.bits > 1 or PYDICOM_31)) or (ts == DEFLATE and PYDICOM_31):
         assert_identical(reference(ds, decoding_plugin="pydicom"), ref)  # pydicom's own decoder
     assert_identical(fc.pixel_array(ds), ref)
     assert_identical(fc.pixel_array(ds, raw=True), ref_raw)
@@ -179,7 +194,9 @@ def test_engine_encode_arguments() -> None:
 
 @pytest.mark.parametrize("decoder", BACKENDS)
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
-def test_compress_with_libdeflate(case: tuple[Layout, int | None], decoder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compress_with_libdeflate(
+    case: tuple[Layout, int | None], decoder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """backend="libdeflate": every level 0-12, each frame one raw deflate stream that Python's zlib decodes to the
     native frame, decoded back by pixel_array with each inflate backend; zlib stays the default encoder."""
     if fc.codecs.libdeflate_version is None:
@@ -294,7 +311,7 @@ def test_decompress(case: tuple[Layout, int | None], ts: str) -> None:
         expected = reference(twin, raw=not as_rgb)  # YBR_FULL converted by pydicom, or not
         assert ds.file_meta.TransferSyntaxUID == EXPLICIT and ds.SOPInstanceUID == src.SOPInstanceUID
         elem = ds["PixelData"]
-        assert not elem.is_undefined_length and elem.VR == ("OB" if layout.bits <= 8 else "OW")
+        assert not elem.is_undefined_length and ("OB" if layout.bits <= 8 else "OW") == elem.VR
         assert "ExtendedOffsetTable" not in ds and "ExtendedOffsetTableLengths" not in ds
         converted = as_rgb and layout.pi == "YBR_FULL"
         assert ds.PhotometricInterpretation == ("RGB" if converted else layout.pi)
@@ -344,14 +361,24 @@ def layouts(draw: st.DrawFn) -> Layout:
     bits = draw(st.sampled_from([1, 8, 16, 32]))
     samples = 1 if bits == 1 else draw(st.sampled_from([1, 3]))
     return Layout(
-        rows=draw(st.integers(1, 40)), columns=draw(st.integers(1, 40)), samples=samples, bits=bits,
-        stored=None if bits == 1 else draw(st.integers(1, bits)), signed=bits > 1 and draw(st.booleans()),
-        planar=draw(st.integers(0, 1)) if samples == 3 else 0, frames=draw(st.integers(1, 4)),
-    )  # fmt: skip
+        rows=draw(st.integers(1, 40)),
+        columns=draw(st.integers(1, 40)),
+        samples=samples,
+        bits=bits,
+        stored=None if bits == 1 else draw(st.integers(1, bits)),
+        signed=bits > 1 and draw(st.booleans()),
+        planar=draw(st.integers(0, 1)) if samples == 3 else 0,
+        frames=draw(st.integers(1, 4)),
+    )
 
 
-@given(layout=layouts(), ts=st.sampled_from(ENCAPSULATED), garbage=st.none() | st.integers(0, 99),
-       seed=st.integers(0, 99), ext=st.booleans())  # fmt: skip
+@given(
+    layout=layouts(),
+    ts=st.sampled_from(ENCAPSULATED),
+    garbage=st.none() | st.integers(0, 99),
+    seed=st.integers(0, 99),
+    ext=st.booleans(),
+)
 def test_hypothesis_compress_round_trip(layout: Layout, ts: str, garbage: int | None, seed: int, ext: bool) -> None:
     src = native_dataset(make_pixels(layout, seed), layout, garbage=garbage)
     ref = reference(src)

@@ -20,8 +20,8 @@ import pytest
 from pydicom.dataset import Dataset
 
 import framecodec as fc
+from damaged_files_util import CASES, Built, _codestream, _cut, _frames, encapsulated, jpeg, native, rle
 from datasets import EXPLICIT, RLE, Layout, assert_identical, encode_frames, make_pixels, to_bytes
-from damaged_files_util import Built, CASES, _codestream, _cut, _frames, encapsulated, jpeg, native, rle
 
 
 @pytest.fixture(scope="module", params=list(CASES))
@@ -166,8 +166,9 @@ def test_read_region_over_whole_tiles(tmp_path: Path) -> None:
 
 
 def cli(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "framecodec", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "framecodec", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("case", ["rle basic offset table", "native explicit int16", "jpeg three fragments, markers"])
@@ -180,8 +181,9 @@ def test_info_shows_a_truncated_file(case: str, tmp_path: Path) -> None:
     assert r.returncode == 1
     assert r.stdout.startswith(f"{path}\n  transfer syntax ")  # the header, shown
     assert f"  frames            {k} of {b.n} whole: the file is truncated; it ends at byte {cut}" in r.stdout
-    assert r.stderr.startswith(f"framecodec: {path}: the file is truncated: {k} of {b.n} frames are whole (it ends "
-                               f"at byte {cut}")  # fmt: skip
+    assert r.stderr.startswith(
+        f"framecodec: {path}: the file is truncated: {k} of {b.n} frames are whole (it ends at byte {cut}"
+    )
     r = cli("info", "--json", path)
     got = json.loads(r.stdout)[0]
     assert r.returncode == 1 and (got["frames"], got["whole_frames"]) == (b.n, k)

@@ -13,8 +13,8 @@ import pydicom
 import pytest
 
 import framecodec as fc
-from datasets import Layout, assert_identical, make_pixels, native_dataset, save, to_bytes
 from damaged_files_util import _cut, jpeg, rle
+from datasets import Layout, assert_identical, make_pixels, native_dataset, save, to_bytes
 
 
 def test_an_offset_table_that_disagrees_with_the_items_still_raises(tmp_path: Path) -> None:

@@ -23,8 +23,8 @@ from distributed import Client, LocalCluster
 
 import framecodec as fc
 import framecodec.reader as reader_module
-from framecodec._synthetic import slides
 from datasets import DEFLATE, EXPLICIT, RLE, Layout, assert_identical, dataset, make_pixels, reference, save
+from framecodec._synthetic import slides
 from framecodec.dask import region_to_dask, stack_files, to_dask, transcode_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def local_cluster(**options: Any) -> Iterator[LocalCluster]:
     finally:
         try:
             cluster.close(timeout=30)
-        except Exception:  # noqa: BLE001 - its processes end with this one's (daemonic); the test's result stands
+        except Exception:
             pass
 
 
@@ -69,7 +69,10 @@ def test_to_dask_runs_on_the_worker_processes_and_equals_pixel_array(client: Cli
     cases = {
         "seg": (seg(tmp_path), 7),
         "ct": (ct(tmp_path, "ct.dcm", 9), 4),
-        "rgb": (Path(slides.write_slide(tmp_path / "s.dcm", slides.SlideSpec(tile=64, transfer_syntax=RLE)).path), None),
+        "rgb": (
+            Path(slides.write_slide(tmp_path / "s.dcm", slides.SlideSpec(tile=64, transfer_syntax=RLE)).path),
+            None,
+        ),
     }
     for name, (path, per_chunk) in cases.items():
         arr = to_dask(path, frames_per_chunk=per_chunk)
@@ -131,9 +134,19 @@ def test_graphs_carry_no_pixel_data(tmp_path: Path) -> None:
 def test_region_to_dask_equals_read_region(client: Client, tmp_path: Path) -> None:
     specs = {
         "full": slides.SlideSpec(width=900, height=650, tile=128, transfer_syntax=DEFLATE),
-        "sparse": slides.SlideSpec(width=700, height=500, tile=(96, 80), tiling=slides.TILED_SPARSE, missing=0.3,
-                                   focal_planes=2, optical_paths=2, shuffle=True, samples=1, transfer_syntax=RLE),
-    }  # fmt: skip
+        "sparse": slides.SlideSpec(
+            width=700,
+            height=500,
+            tile=(96, 80),
+            tiling=slides.TILED_SPARSE,
+            missing=0.3,
+            focal_planes=2,
+            optical_paths=2,
+            shuffle=True,
+            samples=1,
+            transfer_syntax=RLE,
+        ),
+    }
     for name, spec in specs.items():
         path = Path(slides.write_slide(tmp_path / f"{name}.dcm", spec).path)
         with fc.FrameReader(path) as r:
@@ -151,8 +164,9 @@ def test_region_to_dask_equals_read_region(client: Client, tmp_path: Path) -> No
             region_to_dask(path, chunk=(0, 10))
 
 
-def test_region_to_dask_refuses_a_matrix_far_larger_than_its_tiles(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_region_to_dask_refuses_a_matrix_far_larger_than_its_tiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A header claiming a total pixel matrix of 2**32 - 1 x 2**32 - 1 pixels over one 16 x 16 tile: 2**40
     # chunks, which Dask would walk on every compute (even of arr[0:10, 0:10]). Refused at once, naming both.
     import struct
@@ -169,8 +183,10 @@ def test_region_to_dask_refuses_a_matrix_far_larger_than_its_tiles(tmp_path: Pat
     hostile.write_bytes(bytes(data))
     with fc.FrameReader(hostile) as r:
         assert (r.geometry.total_columns, r.geometry.total_rows) == (0xFFFFFFFF, 0xFFFFFFFF)
-    refused = (r"Columns 4294967295 x \(0048,0007\) Rows 4294967295 \(far larger than its tiles.*1099511627776 chunks "
-               r"of 4096 x 4096.*tiles \(1 of 16 x 16\) cover 16 x 16")
+    refused = (
+        r"Columns 4294967295 x \(0048,0007\) Rows 4294967295 \(far larger than its tiles.*1099511627776 chunks "
+        r"of 4096 x 4096.*tiles \(1 of 16 x 16\) cover 16 x 16"
+    )
     with pytest.raises(ValueError, match=refused):
         region_to_dask(hostile)
     with pytest.raises(ValueError, match="far larger than its tiles"):
@@ -212,11 +228,15 @@ def test_stack_files(client: Client, tmp_path: Path) -> None:
     assert arr.shape == (3, 40, 64, 80)
     assert_identical(client.compute(arr).result(), np.stack([fc.pixel_array(p) for p in paths]))
     longer = seg(tmp_path, "longer.dcm", frames=50)
-    with pytest.raises(ValueError, match=r"longer\.dcm has 50 frames \(40 in the first\), unlike the first file .*s0\.dcm"):
+    with pytest.raises(
+        ValueError, match=r"longer\.dcm has 50 frames \(40 in the first\), unlike the first file .*s0\.dcm"
+    ):
         stack_files(paths + [longer])
     joined = stack_files(paths[:1] + [longer], concatenate=True)
     assert joined.shape == (90, 64, 80)
-    assert_identical(client.compute(joined).result(), np.concatenate([fc.pixel_array(paths[0]), fc.pixel_array(longer)]))
+    assert_identical(
+        client.compute(joined).result(), np.concatenate([fc.pixel_array(paths[0]), fc.pixel_array(longer)])
+    )
     other = ct(tmp_path, "ct.dcm", 40)
     with pytest.raises(ValueError, match=r"ct\.dcm has frames of shape \(64, 64\) \(\(64, 80\) in the first\)"):
         stack_files([paths[0], other], concatenate=True)
@@ -245,7 +265,9 @@ def test_readers_pickle_by_path(tmp_path: Path) -> None:
         size = len(pickle.dumps(r))
         assert size < 24 * 1000 + 8_000 and "ExtendedOffsetTable" in r._frames.ds
         again = pickle.loads(pickle.dumps(r))
-        assert again.frame_table.source == "extended" and np.array_equal(again.frame_table.lengths, r.frame_table.lengths)
+        assert again.frame_table.source == "extended" and np.array_equal(
+            again.frame_table.lengths, r.frame_table.lengths
+        )
         assert_identical(again[[0, 999]], r[[0, 999]])
     os.utime(path, ns=(0, 0))  # the file changed (as far as can be told) after the reader was pickled
     with pytest.raises(OSError, match="changed since its FrameReader was pickled"):
@@ -264,8 +286,12 @@ def test_adapters_unpickle_without_their_file_and_open_it_on_first_use(tmp_path:
     # The scheduler unpickles the graph, the adapter with it, but need not see the files: unpickling maps
     # nothing; the file is opened where a chunk is first read, once.
     path = ct(tmp_path, "ct.dcm", 6)
-    slide = Path(slides.write_slide(tmp_path / "s.dcm", slides.SlideSpec(width=300, height=200, tile=64,
-                                                                         tiling=slides.TILED_SPARSE)).path)  # fmt: skip
+    slide = Path(
+        slides.write_slide(
+            tmp_path / "s.dcm", slides.SlideSpec(width=300, height=200, tile=64, tiling=slides.TILED_SPARSE)
+        ).path
+    )
+
     def array(source: Path) -> Any:
         return to_dask(source, frames_per_chunk=2) if source == path else region_to_dask(source, chunk=(128, 128))
 
@@ -408,8 +434,9 @@ def test_a_file_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
         with local_cluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             with Client(cluster) as c:
                 c.register_plugin(plugin)
-                rows = transcode_files([killer, *good], out, to="rle", client=c,
-                                       progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+                rows = transcode_files(
+                    [killer, *good], out, to="rle", client=c, progress=lambda done, total: calls.append((done, total))
+                )
                 # the nanny restarts the last killed worker: closing mid-restart is what can wait forever
                 c.wait_for_workers(1, timeout=60)
     assert [Path(r.file).name for r in rows] == ["killer.dcm", *(p.name for p in good)]
@@ -426,8 +453,19 @@ def test_cli_transcode_on_a_dask_cluster(client: Client, tmp_path: Path) -> None
     bad = tmp_path / "bad.dcm"
     bad.write_bytes(b"DICM" * 10)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "framecodec", "transcode", str(good), str(bad), str(out), "--to", "rle",
-           "--dask", client.scheduler.address]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "framecodec",
+        "transcode",
+        str(good),
+        str(bad),
+        str(out),
+        "--to",
+        "rle",
+        "--dask",
+        client.scheduler.address,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
@@ -454,8 +492,17 @@ def test_adapters_take_any_numpy_index(tmp_path: Path) -> None:
         whole = r.read_region((0, 0), (300, 200))
         frames = fd._Frames(fd._Opener(r), whole_frames.shape, r.dtype, 1, False)
         region = fd._Region(fd._Opener(r), whole.shape, r.dtype, 1, False, 0, 0, None)
-        keys = [(7,), (-1, 5), (slice(None, None, -1), 3), (slice(2, None, 3), slice(None, 10, 4)), ([4, 0, 9], 1),
-                (slice(None), [3, -1]), (5, slice(190, 3, -7), 2), ([0, 150], [299, 1]), (slice(50, 10), 0)]  # fmt: skip
+        keys = [
+            (7,),
+            (-1, 5),
+            (slice(None, None, -1), 3),
+            (slice(2, None, 3), slice(None, 10, 4)),
+            ([4, 0, 9], 1),
+            (slice(None), [3, -1]),
+            (5, slice(190, 3, -7), 2),
+            ([0, 150], [299, 1]),
+            (slice(50, 10), 0),
+        ]
         for key in keys:
             first, rest = key[0], key[1:]
             outer = whole[first][(slice(None), *rest)] if np.ndim(first) or isinstance(first, slice) else whole[key]

@@ -125,8 +125,12 @@ def test_backends_of_this_build(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_backend_arguments_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = fc.codecs.deflate(b"x" * 100)
-    for call in (lambda b: fc.codecs.inflate(stream, 100, backend=b), lambda b: fc.codecs.deflate(b"x", backend=b),
-                 lambda b: fc.codecs.deflate_bound(10, backend=b), lambda b: fc.codecs.decode_frame(stream, "deflate", 10, 10, 1, 8, backend=b)):  # fmt: skip
+    for call in (
+        lambda b: fc.codecs.inflate(stream, 100, backend=b),
+        lambda b: fc.codecs.deflate(b"x", backend=b),
+        lambda b: fc.codecs.deflate_bound(10, backend=b),
+        lambda b: fc.codecs.decode_frame(stream, "deflate", 10, 10, 1, 8, backend=b),
+    ):
         with pytest.raises(ValueError, match='backend must be "zlib" or "libdeflate", got "isal"'):
             call("isal")
         with pytest.raises(TypeError, match="backend must be"):

@@ -152,8 +152,13 @@ def test_corrupt(backend: str) -> None:
 # What zlib refuses and libdeflate 1.14 reads (docs/errors.md): reserved length symbols and distance codes,
 # more code lengths than the codes have, a code-length repeat past the last length, a one-codeword code-length
 # code. No encoder writes them; a stream that has them decodes to exactly the frame's size or is refused.
-LENIENT = ("invalid literal/length code", "invalid distance code", "too many length or distance symbols",
-           "invalid bit length repeat", "invalid code lengths set")  # fmt: skip
+LENIENT = (
+    "invalid literal/length code",
+    "invalid distance code",
+    "too many length or distance symbols",
+    "invalid bit length repeat",
+    "invalid code lengths set",
+)
 
 
 def agree(zlib_says: tuple[str, Any], libdeflate_says: tuple[str, Any]) -> bool:
@@ -194,16 +199,26 @@ def bad_streams() -> dict[str, tuple[bytes, int]]:
     sync = zlib.compressobj(6, zlib.DEFLATED, -15)
     partial = sync.compress(DATA) + sync.flush(zlib.Z_SYNC_FLUSH)
     cases: dict[str, tuple[bytes, int]] = {
-        "empty": (b"", 10), "empty size 0": (b"", 0), "block type 3": (b"\x07\x00\x00", 10),
-        "short": (STREAM, len(DATA) + 1), "long": (STREAM, len(DATA) - 1), "long size 0": (STREAM, 0),
-        "bomb": (zlib_raw(bytes(50 << 20), 9), 4096), "no end of stream": (partial, len(DATA)),
+        "empty": (b"", 10),
+        "empty size 0": (b"", 0),
+        "block type 3": (b"\x07\x00\x00", 10),
+        "short": (STREAM, len(DATA) + 1),
+        "long": (STREAM, len(DATA) - 1),
+        "long size 0": (STREAM, 0),
+        "bomb": (zlib_raw(bytes(50 << 20), 9), 4096),
+        "no end of stream": (partial, len(DATA)),
         "stored bad nlen": (b"\x01\x05\x00\x05\x00hello", 5),
-    }  # fmt: skip
+    }
     for tail in (b"\x01", b"\x00\x00", b"\x00\x01", b"junk"):
         cases[f"tail {tail!r}"] = (STREAM + tail, len(DATA))
     runs, runs_size = ends_in_a_zero_byte()
-    streams = {"dynamic": (small, 3000), "stored": (stored, 3000), "fixed": (fixed_stream, 1200),
-               "runs": (runs, runs_size), "zeros": (zlib_raw(bytes(90_000)), 90_000)}  # fmt: skip
+    streams = {
+        "dynamic": (small, 3000),
+        "stored": (stored, 3000),
+        "fixed": (fixed_stream, 1200),
+        "runs": (runs, runs_size),
+        "zeros": (zlib_raw(bytes(90_000)), 90_000),
+    }
     for name, (s, n) in streams.items():
         for cut in {*range(1, len(s), max(1, len(s) // 40)), *range(max(1, len(s) - 6), len(s))}:
             cases[f"{name} cut at {cut}"] = (s[:cut], n)

@@ -14,7 +14,6 @@ import framecodec as fc
 from conftest import BACKENDS, NO_LIBDEFLATE
 from deflate_util import HAVE_LIBDEFLATE, outcome, zlib_raw
 
-
 LAYOUTS = {  # (rows, columns, samples, bits allocated, planar)
     "1-bit": (61, 67, 1, 1, False),  # 4087 pixels: the packed frame ends inside a byte
     "int16": (40, 30, 1, 16, False),
@@ -66,8 +65,9 @@ def split(stream: bytes, parts: int) -> list[bytes]:
     return pieces
 
 
-def decode_table(frames: list[list[bytes]], layout: tuple[int, int, int, int, bool], backend: str,
-                 threads: int = 2) -> np.ndarray:  # fmt: skip
+def decode_table(
+    frames: list[list[bytes]], layout: tuple[int, int, int, int, bool], backend: str, threads: int = 2
+) -> np.ndarray:
     """frames (each a list of fragments) through the batch engine, as pixel_array calls it."""
     rows, cols, spp, bits, planar = layout
     buffer = b"".join(f for frame in frames for f in frame)
@@ -75,8 +75,21 @@ def decode_table(frames: list[list[bytes]], layout: tuple[int, int, int, int, bo
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint64)
     ff = np.concatenate([[0], np.cumsum([len(frame) for frame in frames])]).astype(np.uint64)
     out = np.empty(len(frames) * rows * cols * spp * max(1, bits // 8), np.uint8)
-    fc._core._decode_frames(buffer, "deflate", rows, cols, spp, bits, out, offsets, lengths, ff, planar=planar,
-                            threads=threads, backend=backend)  # fmt: skip
+    fc._core._decode_frames(
+        buffer,
+        "deflate",
+        rows,
+        cols,
+        spp,
+        bits,
+        out,
+        offsets,
+        lengths,
+        ff,
+        planar=planar,
+        threads=threads,
+        backend=backend,
+    )
     return out
 
 
@@ -102,8 +115,12 @@ def test_batch_errors_same_on_both_backends(name: str) -> None:
     layout = LAYOUTS[name]
     pixels = [frame_pixels(layout, seed) for seed in range(5)]
     streams = [fc.codecs.deflate(stored_frame(p, layout), 6) for p in pixels]
-    breaks = {"truncated": lambda s: s[: len(s) // 2], "tail": lambda s: s + b"\x00\x07",
-              "long": lambda s: zlib_raw(bytes(len(s) * 50 + 99999)), "garbage": lambda s: bytes(len(s))}  # fmt: skip
+    breaks = {
+        "truncated": lambda s: s[: len(s) // 2],
+        "tail": lambda s: s + b"\x00\x07",
+        "long": lambda s: zlib_raw(bytes(len(s) * 50 + 99999)),
+        "garbage": lambda s: bytes(len(s)),
+    }
     for how, bad in breaks.items():
         broken = list(streams)
         broken[1], broken[3] = bad(broken[1]), bad(broken[3])

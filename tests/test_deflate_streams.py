@@ -19,7 +19,6 @@ import framecodec as fc
 from conftest import BACKENDS, KINDS, NO_LIBDEFLATE, frames, make_bytes
 from deflate_util import HAVE_LIBDEFLATE, zlib_raw
 
-
 LEVELS = {"zlib": [-1, *range(10)], "libdeflate": [-1, *range(13)]}
 levels = st.integers(-1, 12)  # clipped to 9 for zlib by level_for
 
@@ -51,7 +50,7 @@ def test_same_stream_as_python_zlib_when_same_zlib(data: bytes, level: int) -> N
     # encoder whatever the build has, so that frames stay byte-identical to pydicom's (Python's zlib).
     # Not at level 0: zlib sizes stored blocks by the output space offered per call, and Python
     # offers its output in chunks where we offer the whole buffer (so our stored blocks are larger).
-    if zlib.ZLIB_RUNTIME_VERSION != fc.codecs.zlib_version:
+    if fc.codecs.zlib_version != zlib.ZLIB_RUNTIME_VERSION:
         pytest.skip(f"Python links zlib {zlib.ZLIB_RUNTIME_VERSION}, framecodec {fc.codecs.zlib_version}")
     assert fc.codecs.deflate(data, level) == fc.codecs.deflate(data, level, "zlib") == zlib_raw(data, level)
 

@@ -207,8 +207,9 @@ def test_pickled_reader_reopens_in_another_process(tmp_path: Path) -> None:
         "print(reader.transfer_syntax)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-c", code, str(out)], input=blob, capture_output=True, env=env,
-                          timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out)], input=blob, capture_output=True, env=env, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip() == DEFLATED
     assert_identical(np.load(out), arr[[4, 2, 0]])
@@ -378,8 +379,14 @@ def test_inflating_200_mb_keeps_peak_rss_small(tmp_path: Path) -> None:
             f.write(b"\x00")
     assert path.stat().st_size < 1 << 20
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(path)], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     opened, control = map(int, done.stdout.split())
     assert control > 150e6, f"the measurement does not see a 200 MB array ({control / 1e6:.0f} MB)"

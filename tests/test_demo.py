@@ -34,8 +34,7 @@ sys.exit(main(sys.argv[1:]))
 
 def demo(*args: str, without_extras: bool = False) -> subprocess.CompletedProcess[str]:
     launch = ["-c", WITHOUT_EXTRAS] if without_extras else ["-m", "framecodec"]
-    return subprocess.run([sys.executable, *launch, "demo", *args], capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    return subprocess.run([sys.executable, *launch, "demo", *args], capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +49,9 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_runs_and_verifies() -> None:
     r = subprocess.run(
         [sys.executable, "-m", "framecodec", "demo", "--frames", "6", "--size", "96"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Deflated Image Frame" in r.stdout

@@ -14,6 +14,7 @@ from pydicom.encaps import encapsulate_extended as pd_encapsulate_extended
 from pydicom.encaps import generate_frames, parse_fragments
 
 import framecodec as fc
+from encaps_scan_util import J2K, JPEG_BASELINE, RLE, frames_of
 from encaps_util import (
     DELIMITER,
     ITEM,
@@ -21,7 +22,6 @@ from encaps_util import (
     pydicom_fragments,
     value,
 )
-from encaps_scan_util import J2K, JPEG_BASELINE, RLE, frames_of
 
 
 def test_bad_arguments() -> None:
@@ -150,8 +150,10 @@ tag_st = st.sampled_from([0xFFFEE000, 0xFFFEE000, 0xFFFEE000, 0xFFFEE0DD, 0xFFFE
 @st.composite
 def item_sequences(draw):
     """Mostly well-formed item sequences with occasional wrong tags, lengths and truncation."""
-    parts = [item(struct.pack(f"<{k}I", *draw(st.lists(st.integers(0, 300), min_size=k, max_size=k))))
-             for k in [draw(st.sampled_from([0, 0, 0, 1, 2, 3]))]]
+    parts = [
+        item(struct.pack(f"<{k}I", *draw(st.lists(st.integers(0, 300), min_size=k, max_size=k))))
+        for k in [draw(st.sampled_from([0, 0, 0, 1, 2, 3]))]
+    ]
     for _ in range(draw(st.integers(0, 6))):
         tag = draw(tag_st)
         body = draw(st.binary(max_size=24))

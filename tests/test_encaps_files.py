@@ -27,9 +27,16 @@ def uncompressed_multiframe(path: Path) -> np.ndarray:
     """A 6-frame 8-bit 160x160 grey image with texture, so each JPEG frame is several kilobytes."""
     rng = np.random.default_rng(42)
     yy, xx = np.mgrid[0:160, 0:160]
-    pixels = np.stack(
-        [((np.sin(xx / (5 + f)) + np.cos(yy / (7 + f))) * 60 + 128 + rng.normal(0, 12, xx.shape)) for f in range(FRAMES)]
-    ).clip(0, 255).astype(np.uint8)
+    pixels = (
+        np.stack(
+            [
+                ((np.sin(xx / (5 + f)) + np.cos(yy / (7 + f))) * 60 + 128 + rng.normal(0, 12, xx.shape))
+                for f in range(FRAMES)
+            ]
+        )
+        .clip(0, 255)
+        .astype(np.uint8)
+    )
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian

@@ -10,6 +10,7 @@ from pydicom.encaps import encapsulate_extended as pd_encapsulate_extended
 from pydicom.encaps import generate_frames, get_frame
 
 import framecodec as fc
+from encaps_scan_util import J2K, JPEG_BASELINE, RLE, frames_of, random_frames
 from encaps_util import (
     DELIMITER,
     fake_j2k,
@@ -18,8 +19,6 @@ from encaps_util import (
     split_even,
     value,
 )
-from encaps_scan_util import J2K, JPEG_BASELINE, RLE, frames_of, random_frames
-
 
 JPEG_LS = "1.2.840.10008.1.2.4.80"
 HTJ2K = "1.2.840.10008.1.2.4.201"
@@ -174,7 +173,11 @@ def test_extended_offset_table_disagreements() -> None:
     expect(eo[:2], el[:2], "Extended Offset Table has 2 entries but there are 3 frames")
     expect(eo, el[:2], "2 entries")
     expect([0, 13, 26], el, r"frame 1: the Extended Offset Table length 6 at offset 13 runs past the next frame's item")
-    expect([0, 13, 26], [4, 5, 2], r"frame 1: .*\(byte 21\) does not land on an item tag: the item before it runs to byte 34")
+    expect(
+        [0, 13, 26],
+        [4, 5, 2],
+        r"frame 1: .*\(byte 21\) does not land on an item tag: the item before it runs to byte 34",
+    )
     expect([0, 26, 12], el, r"frame 2: .*does not increase")
     expect([4, 12, 26], el, r"frame 0: .*not 0")
     expect([0, 12, 260], el, r"frame 2: .*past the end")
@@ -207,7 +210,10 @@ def test_extended_offset_table_middle_frames_checked_when_read() -> None:
     bad[20:24] = b"\xfe\xff\x00\xe1"  # frame 1's item tag (8-byte BOT item + frame 0's item) is now (FFFE,E100)
     t = fc.encaps.frame_table(bad, 4, eo, el)
     assert bytes(fc.encaps.frame_bytes(bad, t, 0)) == b"aaaa" and bytes(fc.encaps.frame_bytes(bad, t, 3)) == b"dd"
-    with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table offset \(byte 20\) does not land on an item tag"):
+    with pytest.raises(
+        fc.EncapsulationError,
+        match=r"frame 1: the Extended Offset Table offset \(byte 20\) does not land on an item tag",
+    ):
         fc.encaps.frame_bytes(bad, t, 1)
     with pytest.raises(fc.EncapsulationError, match="frame 1:"):
         list(fc.encaps.iter_frames(bad, t))
@@ -215,12 +221,16 @@ def test_extended_offset_table_middle_frames_checked_when_read() -> None:
     bad = bytearray(buf)
     bad[24:28] = (4).to_bytes(4, "little")  # frame 1's item claims 4 bytes, the EOT 6
     t = fc.encaps.frame_table(bad, 4, eo, el)
-    with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table length 6 exceeds its fragment's length 4"):
+    with pytest.raises(
+        fc.EncapsulationError, match=r"frame 1: the Extended Offset Table length 6 exceeds its fragment's length 4"
+    ):
         fc.encaps.frame_bytes(bad, t, 1)
     bad = bytearray(buf)
     bad[8 + 12 + 4 : 8 + 12 + 8] = (8).to_bytes(4, "little")  # frame 1's item claims 8 bytes, not 6
     t = fc.encaps.frame_table(bad, 4, eo, el)
-    with pytest.raises(fc.EncapsulationError, match=r"frame 2: .*does not land on an item tag: the item before it runs to byte 36"):
+    with pytest.raises(
+        fc.EncapsulationError, match=r"frame 2: .*does not land on an item tag: the item before it runs to byte 36"
+    ):
         fc.encaps.frame_bytes(bad, t, 1)
 
 

@@ -11,13 +11,13 @@ from pydicom.encaps import encapsulate as pd_encapsulate
 from pydicom.encaps import parse_fragments
 
 import framecodec as fc
+from encaps_scan_util import frames_of, random_frames
 from encaps_util import (
     DELIMITER,
     frame_items_bot,
     pydicom_fragments,
     value,
 )
-from encaps_scan_util import frames_of, random_frames
 
 
 def check_scan_against_pydicom(buffer: bytes, prefix: int = 0) -> fc.encaps.FragmentTable:

@@ -63,9 +63,7 @@ def test_delimiter_appends_the_sequence_delimiter() -> None:
         plain = fc.encaps.encapsulate(frames, table)
         assert fc.encaps.encapsulate(frames, table, delimiter=True) == plain + DELIMITER
     value, eot, lengths = fc.encaps.encapsulate_extended(frames, delimiter=True)
-    assert (value, eot, lengths) == (
-        lambda v, o, n: (v + DELIMITER, o, n)
-    )(*pd_encapsulate_extended(frames))
+    assert (value, eot, lengths) == (lambda v, o, n: (v + DELIMITER, o, n))(*pd_encapsulate_extended(frames))
     scanned = fc.encaps.scan_fragments(fc.encaps.encapsulate(frames, delimiter=True))
     assert scanned.has_delimiter and len(scanned) == 5
 

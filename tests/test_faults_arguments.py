@@ -22,8 +22,14 @@ from framecodec.slide import tile_positions
 
 def path_readers() -> list:
     """Every function that takes a path: the header walks (FileSource) and the memory-mapped readers."""
-    return [fc.encaps.locate_pixel_data, tile_positions, fc.pixel_array, fc.FrameReader, fc._core.MappedFile,
-            lambda p: list(fc.iter_pixels(p))]  # fmt: skip
+    return [
+        fc.encaps.locate_pixel_data,
+        tile_positions,
+        fc.pixel_array,
+        fc.FrameReader,
+        fc._core.MappedFile,
+        lambda p: list(fc.iter_pixels(p)),
+    ]
 
 
 @pytest.mark.parametrize("read", path_readers())
@@ -56,8 +62,9 @@ def test_a_fifo_is_refused_at_once(reader: str, tmp_path: Path) -> None:
     # process with a timeout, so that a regression fails instead of hanging the suite.
     fifo = tmp_path / "pipe.dcm"
     os.mkfifo(fifo)
-    done = subprocess.run([sys.executable, "-c", FIFO_SCRIPT, str(fifo), reader], capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", FIFO_SCRIPT, str(fifo), reader], capture_output=True, text=True, timeout=60
+    )
     assert done.stdout.startswith("OSError") and "not a regular file but a FIFO" in done.stdout, done
 
 
@@ -113,11 +120,27 @@ def overlapping_calls(buf: bytearray, packed: bytes, deflated: bytes, rle: bytes
         ("unpack_bits", lambda at: fc.codecs.unpack_bits(place(packed), n, out=memoryview(buf)[at : at + n])),
         ("inflate", lambda at: fc.codecs.inflate(place(deflated), n, out=memoryview(buf)[at : at + n])),
         ("rle_decode", lambda at: fc.codecs.rle_decode(place(rle), 8, 8, 1, 8, out=memoryview(buf)[at : at + n])),
-        ("decode_frame", lambda at: fc.codecs.decode_frame(place(deflated), "deflate", 8, 8, 1, 8,
-                                                   out=memoryview(buf)[at : at + n])),  # fmt: skip
-        ("_decode_frames", lambda at: fc._core._decode_frames(
-            place(deflated), "deflate", 8, 8, 1, 8, memoryview(buf)[at : at + n], np.array([0], np.uint64),
-            np.array([len(deflated)], np.uint64)) or memoryview(buf)[at : at + n]),  # fmt: skip
+        (
+            "decode_frame",
+            lambda at: fc.codecs.decode_frame(place(deflated), "deflate", 8, 8, 1, 8, out=memoryview(buf)[at : at + n]),
+        ),
+        (
+            "_decode_frames",
+            lambda at: (
+                fc._core._decode_frames(
+                    place(deflated),
+                    "deflate",
+                    8,
+                    8,
+                    1,
+                    8,
+                    memoryview(buf)[at : at + n],
+                    np.array([0], np.uint64),
+                    np.array([len(deflated)], np.uint64),
+                )
+                or memoryview(buf)[at : at + n]
+            ),
+        ),
     ]
 
 
@@ -144,8 +167,12 @@ def test_a_closed_mmap_says_it_is_closed(dicom_path: Path) -> None:
     with open(dicom_path, "rb") as f:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     mm.close()
-    for call in (fc.encaps.locate_pixel_data, fc.encaps.scan_fragments, lambda b: fc.codecs.unpack_bits(b, 8),
-                 tile_positions):
+    for call in (
+        fc.encaps.locate_pixel_data,
+        fc.encaps.scan_fragments,
+        lambda b: fc.codecs.unpack_bits(b, 8),
+        tile_positions,
+    ):
         with pytest.raises(ValueError, match="cannot be read: mmap closed or invalid"):
             call(mm)
     released = memoryview(b"abcd")
@@ -195,14 +222,24 @@ def test_a_frame_table_reads_only_the_buffer_it_was_made_from(dicom_path: Path) 
     assert bytes(fc.encaps.frame_bytes(np.frombuffer(a, np.uint8), table, 0)) == b"ab"
     # A file: the table made over one map does not read a second map of the same file (another address).
     loc = fc.encaps.locate_pixel_data(dicom_path)
-    with open(dicom_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as one, \
-            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as two:  # fmt: skip
+    with (
+        open(dicom_path, "rb") as f,
+        mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as one,
+        mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as two,
+    ):
         t1 = loc.frame_table(one)
         first = bytes(fc.encaps.frame_bytes(one, t1, 0))
         with pytest.raises(ValueError, match="made from another buffer"):
             fc.encaps.frame_bytes(two, t1, 0)
         assert bytes(fc.encaps.frame_bytes(two, loc.frame_table(two), 0)) == first  # its own table
     # A table made by hand knows no buffer: it is used as given (as before).
-    by_hand = fc.encaps.FrameTable(table.offsets, table.lengths, table.frame_fragments, table.source, table.first_item,
-                            table.end, table.has_delimiter)  # fmt: skip
+    by_hand = fc.encaps.FrameTable(
+        table.offsets,
+        table.lengths,
+        table.frame_fragments,
+        table.source,
+        table.first_item,
+        table.end,
+        table.has_delimiter,
+    )
     assert bytes(fc.encaps.frame_bytes(b, by_hand, 0)) == b"XY"

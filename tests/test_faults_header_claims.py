@@ -21,10 +21,13 @@ import pytest
 import framecodec as fc
 from datasets import DEFLATE, RLE, Layout, base_dataset, encapsulated_value, to_bytes
 
-
 HUGE = 65535  # Rows and Columns: 4 GiB per 8-bit frame
-IMAGE_SYNTAXES = {"jpeg": "1.2.840.10008.1.2.4.50", "j2k": "1.2.840.10008.1.2.4.90",
-                  "htj2k": "1.2.840.10008.1.2.4.201", "jpegls": "1.2.840.10008.1.2.4.80"}  # fmt: skip
+IMAGE_SYNTAXES = {
+    "jpeg": "1.2.840.10008.1.2.4.50",
+    "j2k": "1.2.840.10008.1.2.4.90",
+    "htj2k": "1.2.840.10008.1.2.4.201",
+    "jpegls": "1.2.840.10008.1.2.4.80",
+}
 ENCAPSULATED_UNCOMPRESSED = "1.2.840.10008.1.2.1.98"
 
 
@@ -78,8 +81,9 @@ for name, decode in [
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="VmHWM is read from /proc/self/status (Linux)")
-@pytest.mark.parametrize(("rows", "spp", "bits", "planar"), [(8192, 3, 8, 1), (23170, 1, 1, 0)],
-                         ids=["planar", "one_bit"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("rows", "spp", "bits", "planar"), [(8192, 3, 8, 1), (23170, 1, 1, 0)], ids=["planar", "one_bit"]
+)
 def test_a_tiny_deflate_frame_claiming_a_huge_frame_costs_no_scratch_memory(
     tmp_path: Path, rows: int, spp: int, bits: int, planar: int
 ) -> None:
@@ -94,8 +98,12 @@ def test_a_tiny_deflate_frame_claiming_a_huge_frame_costs_no_scratch_memory(
     path = tmp_path / "huge_frame.dcm"
     path.write_bytes(data)
     claim = rows * rows * spp if bits == 8 else (rows * rows + 7) // 8
-    run = subprocess.run([sys.executable, "-c", SCRATCH_SCRIPT, str(path), str(rows), str(spp), str(bits),
-                          str(planar), stream.hex()], capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", SCRATCH_SCRIPT, str(path), str(rows), str(spp), str(bits), str(planar), stream.hex()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert len(lines) == 3, run.stdout
@@ -103,7 +111,8 @@ def test_a_tiny_deflate_frame_claiming_a_huge_frame_costs_no_scratch_memory(
         name, growth, message = line.split("\t")
         assert int(growth) < claim // 4, f"{name}: the peak RSS grew by {int(growth)} bytes for a {claim}-byte claim"
         assert f"its {len(stream)} bytes of deflate data can decode to at most {1032 * len(stream) + 258} bytes" in (
-            message), line  # fmt: skip
+            message
+        ), line
         assert f"claims {claim} bytes per frame" in message, line
         if name == "pixel_array":
             assert message.startswith("frame 0: "), line
@@ -112,8 +121,11 @@ def test_a_tiny_deflate_frame_claiming_a_huge_frame_costs_no_scratch_memory(
 def engine_codecs() -> list:
     """deflate, RLE, Encapsulated Uncompressed and each image codec this build decodes."""
     built = fc.backends()["codecs"]
-    params = [pytest.param(DEFLATE, id="deflate"), pytest.param(RLE, id="rle"),
-              pytest.param(ENCAPSULATED_UNCOMPRESSED, id="uncompressed")]  # fmt: skip
+    params = [
+        pytest.param(DEFLATE, id="deflate"),
+        pytest.param(RLE, id="rle"),
+        pytest.param(ENCAPSULATED_UNCOMPRESSED, id="uncompressed"),
+    ]
     for codec, syntax in IMAGE_SYNTAXES.items():
         reason = f"this build has no {codec} decoder" if not built.get(codec) else ""
         params.append(pytest.param(syntax, id=codec, marks=pytest.mark.skipif(bool(reason), reason=reason)))
@@ -136,8 +148,9 @@ def no_huge_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("syntax", engine_codecs())
 @pytest.mark.parametrize("frame_size", [6, 100])
-def test_a_small_file_claiming_terabytes_is_refused_before_allocating(tmp_path: Path, syntax: str, frame_size: int,
-                                                                      no_huge_arrays: None) -> None:  # fmt: skip
+def test_a_small_file_claiming_terabytes_is_refused_before_allocating(
+    tmp_path: Path, syntax: str, frame_size: int, no_huge_arrays: None
+) -> None:
     # Before: pixel_array allocated 1000 x 65535 x 65535 bytes (3.9 TiB) from the header first: a MemoryError, or
     # where memory overcommits an allocation and a late error. 100-byte frames pass RLE's 64-byte header.
 

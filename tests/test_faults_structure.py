@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import framecodec as fc
-from framecodec.slide import tile_positions
 from datasets import DEFLATE, RLE, Layout, base_dataset, dataset, encapsulated_value, make_pixels, to_bytes
+from framecodec.slide import tile_positions
 
 
 @pytest.mark.parametrize("huge", [2**63, 2**64 - 1])
@@ -28,7 +28,9 @@ def test_offsets_of_2_63_and_more_are_refused_for_what_they_are(huge: int) -> No
     for offsets, lengths in (([0, huge], [2, 2]), ((0, huge), (2, 2)), ([0, 10], [2, huge])):
         with pytest.raises(fc.EncapsulationError, match=rf"frame 1: the Extended Offset Table (offset|length) {huge}"):
             fc.encaps.frame_table(buf, 2, offsets, lengths)
-    with pytest.raises(ValueError, match=r"extended_offsets\[1\] is 18446744073709551616, more than an unsigned 64-bit"):
+    with pytest.raises(
+        ValueError, match=r"extended_offsets\[1\] is 18446744073709551616, more than an unsigned 64-bit"
+    ):
         fc.encaps.frame_table(buf, 2, [0, 2**64], [2, 2])
     with pytest.raises(ValueError, match=r"extended_lengths must not be negative: extended_lengths\[0\] is -2"):
         fc.encaps.frame_table(buf, 2, [0, 10], [-2, 2])
@@ -40,7 +42,9 @@ def test_offsets_of_2_63_and_more_are_refused_for_what_they_are(huge: int) -> No
         fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, [16, huge], [2, 2])
     with pytest.raises(ValueError, match="offsets must not be negative"):
         fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, np.array([16, -1]), [2, 2])
-    with pytest.raises(fc.EncapsulationError, match=rf"frame 1: its data \(2 bytes at offset {huge}\) runs past the end"):
+    with pytest.raises(
+        fc.EncapsulationError, match=rf"frame 1: its data \(2 bytes at offset {huge}\) runs past the end"
+    ):
         fc._core._decode_frames(buf, "uncompressed", 1, 1, 1, 8, out, np.array([16, huge], np.uint64), [2, 2])
     with pytest.raises(fc.EncapsulationError, match=r"puts its item outside the 28-byte data"):
         fc._core._verify_extended_frames(buf, np.array([huge, 26], np.uint64), np.array([2, 2], np.uint64), 0, 1)
@@ -54,8 +58,11 @@ def test_an_extended_offset_table_length_shorter_than_its_item_is_refused() -> N
     for i in (0, 1, 2):  # the first and last frames are checked by frame_table, the others when read
         short = lengths.copy()
         short[i] -= 2
-        with pytest.raises(fc.EncapsulationError, match=rf"frame {i}: the Extended Offset Table length {short[i]} is "
-                                                         rf"shorter than its fragment's length {lengths[i]}"):  # fmt: skip
+        with pytest.raises(
+            fc.EncapsulationError,
+            match=rf"frame {i}: the Extended Offset Table length {short[i]} is "
+            rf"shorter than its fragment's length {lengths[i]}",
+        ):
             table = fc.encaps.frame_table(buf, 3, eo, short)
             fc.encaps.frame_bytes(buf, table, i)
     # One byte short of an item that ends in the 0x00 pad byte: an odd codestream's own length, accepted.
@@ -75,6 +82,7 @@ def test_an_extended_offset_table_length_shorter_than_its_item_is_refused() -> N
 def nested_sequences(levels: int) -> bytes:
     """An explicit VR data set whose first element is `levels` sequences of undefined length, each in the item
     (of undefined length) of the one around it, then encapsulated Pixel Data."""
+
     def el(tag: int, vr: bytes, value: bytes, length: int | None = None) -> bytes:
         n = len(value) if length is None else length
         if tag >> 16 == 0xFFFE:
@@ -199,8 +207,11 @@ def test_tiled_full_optical_paths_past_the_optical_path_sequence_are_refused() -
     p = tile_positions(w.to_bytes(ds))
     assert [p.optical_path_identifiers[i] for i in p.optical_paths] == ["p"] * 4 + ["q"] * 4
     ds.OpticalPathSequence = DicomSequence(list(ds.OpticalPathSequence)[:1])
-    with pytest.raises(fc.EncapsulationError, match=r"frame 4 of the TILED_FULL order is on optical path 1, but the "
-                                                     r"Optical Path Sequence \(0048,0105\) has 1 item"):  # fmt: skip
+    with pytest.raises(
+        fc.EncapsulationError,
+        match=r"frame 4 of the TILED_FULL order is on optical path 1, but the "
+        r"Optical Path Sequence \(0048,0105\) has 1 item",
+    ):
         tile_positions(w.to_bytes(ds))
 
 
@@ -208,8 +219,12 @@ REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
 
 
 def regression_inputs(*targets: str) -> list:
-    return [pytest.param(t, p, id=f"{t}/{p.name}") for t in targets for p in sorted((REGRESSIONS / t).glob("*"))
-            if p.is_file()]  # fmt: skip
+    return [
+        pytest.param(t, p, id=f"{t}/{p.name}")
+        for t in targets
+        for p in sorted((REGRESSIONS / t).glob("*"))
+        if p.is_file()
+    ]
 
 
 @pytest.mark.parametrize(("target", "path"), regression_inputs("locate", "tile_positions", "batch"))
@@ -243,6 +258,9 @@ def test_extended_offsets_closer_than_an_item_header_are_refused() -> None:
     # Found by fuzz_encaps: two offsets 3 bytes apart made `next - offset - 8` wrap around, so the length check
     # passed and the table held a frame running past the end of the buffer (caught only when it was read).
     buf = fc.encaps.encapsulate([b"aaaa", b"bb", b"cc"], offset_table="none")
-    with pytest.raises(fc.EncapsulationError, match=r"frame 1: the Extended Offset Table offsets 12 and 15 \(frame 2\) "
-                                                     r"are 3 bytes apart, too close for an item header"):  # fmt: skip
+    with pytest.raises(
+        fc.EncapsulationError,
+        match=r"frame 1: the Extended Offset Table offsets 12 and 15 \(frame 2\) "
+        r"are 3 bytes apart, too close for an item header",
+    ):
         fc.encaps.frame_table(buf, 3, [0, 12, 15], [4, 2, 2])

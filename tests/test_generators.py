@@ -39,7 +39,7 @@ def packed(frame: npt.NDArray[np.uint8]) -> bytes:
 def test_tiles_compress_like_stained_tissue() -> None:
     """Deflate gains 5-30% on an H&E tile (noise and texture everywhere), for every seed."""
     ratios = [deflate_ratio(microscopy_tile(seed).tobytes()) for seed in range(32)]
-    assert 1.05 <= min(ratios) and max(ratios) <= 1.3, (min(ratios), max(ratios))
+    assert min(ratios) >= 1.05 and max(ratios) <= 1.3, (min(ratios), max(ratios))
 
 
 def test_tiles_have_no_flat_colour() -> None:
@@ -49,7 +49,7 @@ def test_tiles_have_no_flat_colour() -> None:
         assert tile.shape == (240, 240, 3) and tile.dtype == np.uint8
         blocks = tile.astype(np.float32).reshape(15, 16, 15, 16, 3)
         assert (blocks.std(axis=(1, 3)) > 1).all(), seed
-        assert 0 < tile.min() and tile.max() < 255
+        assert tile.min() > 0 and tile.max() < 255
 
 
 def test_tiles_look_stained() -> None:
@@ -77,7 +77,7 @@ def test_large_tiles_keep_the_scale() -> None:
 @pytest.mark.parametrize("series", [0, 1, 2, 3])
 def test_segmentation_frames_compress_like_masks(series: int) -> None:
     ratios = [deflate_ratio(packed(segmentation_frame(i, series=series))) for i in range(64)]
-    assert 20 <= min(ratios) and max(ratios) <= 60, (min(ratios), max(ratios))
+    assert min(ratios) >= 20 and max(ratios) <= 60, (min(ratios), max(ratios))
 
 
 @pytest.mark.parametrize("series", [0, 1])
@@ -87,7 +87,7 @@ def test_segmentation_frames_change_slowly(series: int) -> None:
     frames = np.stack([segmentation_frame(i, series=series) for i in range(64)])
     assert frames.dtype == np.uint8 and set(np.unique(frames)) == {0, 1}
     step = (frames[1:] != frames[:-1]).mean(axis=(1, 2))
-    assert 0.001 <= step.min() and step.max() <= 0.03, (step.min(), step.max())
+    assert step.min() >= 0.001 and step.max() <= 0.03, (step.min(), step.max())
     far = (frames[32:] != frames[:32]).mean(axis=(1, 2))
     assert (far > 3 * step[:32]).all()
     assert 0.02 < frames.mean() < 0.5  # neither empty nor mostly filled
@@ -110,7 +110,7 @@ def test_ct_frames_are_a_body_in_air() -> None:
         assert ct.shape == (512, 512) and ct.dtype == np.int16
         for corner in (ct[:40, :40], ct[:40, -40:], ct[-40:, :40], ct[-40:, -40:]):
             assert (corner == -1000).all()  # air, exactly: no noise outside the body
-        assert -2048 <= ct.min() and ct.max() <= 2047  # Bits Stored 12, signed
+        assert ct.min() >= -2048 and ct.max() <= 2047  # Bits Stored 12, signed
         body = ct[150:360, 150:360]
         soft = body[(body > -200) & (body < 300)]
         assert soft.size > body.size / 3 and abs(float(np.median(soft)) - 40) < 10
@@ -121,7 +121,7 @@ def test_ct_frames_are_a_body_in_air() -> None:
 
 def test_ct_frames_compress_as_documented() -> None:
     ratios = [deflate_ratio(ct_frame(seed).tobytes()) for seed in range(8)]
-    assert 3.3 <= min(ratios) and max(ratios) <= 4.2, ratios
+    assert min(ratios) >= 3.3 and max(ratios) <= 4.2, ratios
 
 
 # ------------------------------------------------------------------------------------------------- files

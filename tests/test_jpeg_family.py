@@ -24,15 +24,41 @@ import pytest
 
 import framecodec as fc
 from framecodec._synthetic import slides
-from jpeg_family_util import (
-    DAMAGE, FRAME_TOLERANCE, HTJ2K, JPEG, LIBJPEG_BOUND, OTHER_SLIDES, REDUCED_TOLERANCE, SLIDES, NoReference, RealFile,
-    block_mean, covered, frames_of, other_frame, pydicom_reference, real_files, reduced_family, skip_reason, with_frame,
-)  # fmt: skip
 from framecodec._synthetic.slides import (
-    HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED,
-    JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, Slide, SlideSpec, write_slide,
-)  # fmt: skip
-from slide_readers import openslide_refuses, openslide_region, wsidicom_region, write_benchmark_jpeg_slide
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    JPEG_2000,
+    JPEG_2000_LOSSLESS,
+    JPEG_BASELINE,
+    JPEG_EXTENDED,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+    Slide,
+    SlideSpec,
+    write_slide,
+)
+from jpeg_family_util import (
+    DAMAGE,
+    FRAME_TOLERANCE,
+    HTJ2K,
+    JPEG,
+    LIBJPEG_BOUND,
+    OTHER_SLIDES,
+    REDUCED_TOLERANCE,
+    SLIDES,
+    NoReference,
+    RealFile,
+    block_mean,
+    covered,
+    frames_of,
+    other_frame,
+    pydicom_reference,
+    real_files,
+    reduced_family,
+    skip_reason,
+    with_frame,
+)
+from slide_readers import openslide_refuses, openslide_region, write_benchmark_jpeg_slide, wsidicom_region
 
 REAL = real_files()
 
@@ -40,13 +66,20 @@ REAL = real_files()
 def assert_equal(got: npt.NDArray[Any], expected: npt.NDArray[Any], tolerance: int = 0, what: str = "") -> None:
     """Same shape and dtype; values equal (or within ``tolerance``), saying where they differ."""
     __tracebackhide__ = True
-    assert got.shape == expected.shape and got.dtype == expected.dtype, (what, got.shape, got.dtype, expected.shape,
-                                                                         expected.dtype)  # fmt: skip
+    assert got.shape == expected.shape and got.dtype == expected.dtype, (
+        what,
+        got.shape,
+        got.dtype,
+        expected.shape,
+        expected.dtype,
+    )
     diff = np.abs(got.astype(np.int64) - expected.astype(np.int64))
     if diff.max(initial=0) > tolerance:
         where = np.argwhere(diff > tolerance)
-        raise AssertionError(f"{what}: {len(where)} samples differ by more than {tolerance} (max {diff.max()}), "
-                             f"first at {tuple(where[0])}: {got[tuple(where[0])]} != {expected[tuple(where[0])]}")  # fmt: skip
+        raise AssertionError(
+            f"{what}: {len(where)} samples differ by more than {tolerance} (max {diff.max()}), "
+            f"first at {tuple(where[0])}: {got[tuple(where[0])]} != {expected[tuple(where[0])]}"
+        )
 
 
 def reference_of(f: RealFile, raw: bool) -> npt.NDArray[Any]:
@@ -66,7 +99,14 @@ def test_the_real_files_cover_the_family() -> None:
     """pydicom ships files of every syntax but HTJ2K; pydicom-data (or pydicom's download cache) has the HTJ2K
     ones since 2024 (HTJ2KLossless_08_RGB.dcm, HTJ2K_08_RGB.dcm; pydicom-data 1.0.0 on PyPI does not)."""
     found = {f.syntax for f in REAL}
-    missing = {JPEG_BASELINE, JPEG_EXTENDED, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_2000} - found
+    missing = {
+        JPEG_BASELINE,
+        JPEG_EXTENDED,
+        JPEG_LS_LOSSLESS,
+        JPEG_LS_NEAR_LOSSLESS,
+        JPEG_2000_LOSSLESS,
+        JPEG_2000,
+    } - found
     assert not missing, missing
     if not found & {HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K}:
         pytest.skip("no real HTJ2K file: pydicom-data has none (pip install it from github.com/pydicom/pydicom-data)")
@@ -103,8 +143,12 @@ def test_frame_reader_and_iter_pixels(f: RealFile) -> None:
         assert_equal(r.read(), expected, tolerance=tol, what="read()")
         assert_equal(np.stack(list(r)), frames, tolerance=tol, what="iteration")
     assert_equal(np.stack(list(fc.iter_pixels(f.path))), frames, tolerance=tol, what="iter_pixels")
-    assert_equal(np.stack(list(fc.iter_pixels(f.path, raw=True))), reference_of(f, True).reshape(frames.shape),
-                 tolerance=tol, what="iter_pixels(raw=True)")  # fmt: skip
+    assert_equal(
+        np.stack(list(fc.iter_pixels(f.path, raw=True))),
+        reference_of(f, True).reshape(frames.shape),
+        tolerance=tol,
+        what="iter_pixels(raw=True)",
+    )
 
 
 @pytest.mark.parametrize("raw", [False, True], ids=["rgb", "raw"])
@@ -157,11 +201,25 @@ def test_slide_frames(family: dict[str, Slide], name: str) -> None:
 # Regions of the 700 x 500 slides (256 x 256 tiles: 3 x 2, the last column 188 wide, the last row 244 high):
 # single pixels at the corners, tile-aligned, across four tiles, hanging past the matrix or before it, wholly
 # outside, the whole matrix.
-REGIONS = [((0, 0), (1, 1)), ((699, 499), (1, 1)), ((255, 255), (2, 2)), ((256, 0), (256, 256)),
-           ((200, 180), (150, 170)), ((0, 0), (700, 500)), ((600, 400), (300, 300)), ((-10, -5), (40, 30)),
-           ((650, 0), (100, 500)), ((512, 256), (188, 244)), ((800, 600), (10, 10)), ((3, 1), (697, 498))]  # fmt: skip
-INSIDE = [(loc, size) for loc, size in REGIONS
-          if loc[0] >= 0 and loc[1] >= 0 and loc[0] + size[0] <= 700 and loc[1] + size[1] <= 500]  # fmt: skip
+REGIONS = [
+    ((0, 0), (1, 1)),
+    ((699, 499), (1, 1)),
+    ((255, 255), (2, 2)),
+    ((256, 0), (256, 256)),
+    ((200, 180), (150, 170)),
+    ((0, 0), (700, 500)),
+    ((600, 400), (300, 300)),
+    ((-10, -5), (40, 30)),
+    ((650, 0), (100, 500)),
+    ((512, 256), (188, 244)),
+    ((800, 600), (10, 10)),
+    ((3, 1), (697, 498)),
+]
+INSIDE = [
+    (loc, size)
+    for loc, size in REGIONS
+    if loc[0] >= 0 and loc[1] >= 0 and loc[0] + size[0] <= 700 and loc[1] + size[1] <= 500
+]
 
 
 @pytest.mark.parametrize("name", [*SLIDES, *OTHER_SLIDES])
@@ -209,7 +267,10 @@ def test_benchmark_jpeg_slide_opens_in_wsidicom_and_openslide(tmp_path: Path) ->
     pytest.importorskip("wsidicom")
     pytest.importorskip("openslide")
     s = write_benchmark_jpeg_slide(tmp_path / "bench")
-    assert s.number_of_frames == 2000 and pydicom.dcmread(s.path, stop_before_pixels=True).PhotometricInterpretation == "YBR_FULL_422"
+    assert (
+        s.number_of_frames == 2000
+        and pydicom.dcmread(s.path, stop_before_pixels=True).PhotometricInterpretation == "YBR_FULL_422"
+    )
     location, size = (s.spec.width - 700, s.spec.height - 600), (700, 600)  # the partial tiles of the corner
     expected = s.expected_region(location, size)
     with fc.FrameReader(s.path) as r:
@@ -223,9 +284,14 @@ def test_benchmark_jpeg_slide_opens_in_wsidicom_and_openslide(tmp_path: Path) ->
 def reduced_regions(d: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """(location in level-0 pixels, size in output pixels): the whole matrix (its last blocks partial),
     tile-aligned across tiles, unaligned, past the bottom-right corner, before the top-left, one pixel."""
-    return [((0, 0), (-(-700 // d), -(-500 // d))), ((128, 64), (512 // d, 384 // d)),
-            ((3, 5), (max(1, 301 // d), max(1, 203 // d))), ((600, 400), (160 // d, 160 // d)),
-            ((-16, -8), (64 // d, 32 // d)), ((256, 256), (1, 1))]  # fmt: skip
+    return [
+        ((0, 0), (-(-700 // d), -(-500 // d))),
+        ((128, 64), (512 // d, 384 // d)),
+        ((3, 5), (max(1, 301 // d), max(1, 203 // d))),
+        ((600, 400), (160 // d, 160 // d)),
+        ((-16, -8), (64 // d, 32 // d)),
+        ((256, 256), (1, 1)),
+    ]
 
 
 @pytest.mark.parametrize("d", [1, 2, 4, 8])
@@ -257,20 +323,32 @@ def test_read_region_downsample(family: dict[str, Slide], name: str, d: int) -> 
     if pooled and family_of is not None:
         diff = np.concatenate(pooled)
         mean, p99 = REDUCED_TOLERANCE[(family_of, d)]
-        assert diff.mean() <= mean and np.percentile(diff, 99) <= p99, (diff.mean(), np.percentile(diff, 99), diff.max())
+        assert diff.mean() <= mean and np.percentile(diff, 99) <= p99, (
+            diff.mean(),
+            np.percentile(diff, 99),
+            diff.max(),
+        )
 
 
 # -------------------------------------------------------------------------------------- damaged frames
 
 #: One small slide per syntax (512 x 256 of 128 x 128 tiles: 8 frames), RGB; frame K is damaged.
-DAMAGED = {"jpeg": JPEG_BASELINE, "j2k-lossless": JPEG_2000_LOSSLESS, "j2k": JPEG_2000, "htj2k-lossless": HTJ2K_LOSSLESS,
-           "htj2k": HTJ2K, "jpegls": JPEG_LS_LOSSLESS, "jpegls-near": JPEG_LS_NEAR_LOSSLESS}  # fmt: skip
+DAMAGED = {
+    "jpeg": JPEG_BASELINE,
+    "j2k-lossless": JPEG_2000_LOSSLESS,
+    "j2k": JPEG_2000,
+    "htj2k-lossless": HTJ2K_LOSSLESS,
+    "htj2k": HTJ2K,
+    "jpegls": JPEG_LS_LOSSLESS,
+    "jpegls-near": JPEG_LS_NEAR_LOSSLESS,
+}
 K = 5  # no number a message names otherwise (1, 3, 8, 16, 64, 128)
 
 
 def small_slide(folder: Path, syntax: str, samples: int = 3) -> Slide:
-    spec = SlideSpec(width=512, height=256, tile=128, transfer_syntax=syntax, samples=samples,
-                     jpeg_subsampling="4:2:0", seed=40)  # fmt: skip
+    spec = SlideSpec(
+        width=512, height=256, tile=128, transfer_syntax=syntax, samples=samples, jpeg_subsampling="4:2:0", seed=40
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return write_slide(folder / f"{slides.SYNTAX_NAMES[syntax]}-{samples}.dcm", spec)
 

@@ -7,8 +7,9 @@ import copy
 import ctypes
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -32,15 +33,17 @@ FILES = {  # different files: each codec of the engine, colour, 16-bit, 1-bit, s
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("load")
-    return {name: Path(save(dataset(make_pixels(layout, i), layout, ts), folder / f"{name}.dcm"))
-            for i, (name, (layout, ts)) in enumerate(FILES.items())}  # fmt: skip
+    return {
+        name: Path(save(dataset(make_pixels(layout, i), layout, ts), folder / f"{name}.dcm"))
+        for i, (name, (layout, ts)) in enumerate(FILES.items())
+    }
 
 
 def jobs(files: dict[str, Path]) -> list[Callable[[], Any]]:
     """Work that goes through the batch API, the reader, the pydicom plugin and the encoders: each returns
     something to compare with its single-threaded result."""
     out: list[Callable[[], Any]] = []
-    for name, path in files.items():
+    for _name, path in files.items():
         out.append(lambda p=path: fc.pixel_array(p, threads=2))  # the batch engine, its own worker pool
         out.append(lambda p=path: np.stack(list(fc.iter_pixels(p, batch=2))))
 
@@ -82,7 +85,7 @@ def test_sixteen_threads_at_once_give_the_single_threaded_results(files: dict[st
                 try:
                     if not same(work[j](), expected[j]):
                         failures.append(f"thread {t}: job {j} gave another result")
-                except Exception as e:  # noqa: BLE001 - reported below
+                except Exception as e:
                     failures.append(f"thread {t}: job {j} raised {e!r}")
                 done[t] += 1
 
@@ -125,9 +128,12 @@ def repeated_calls(files: dict[str, Path], keep: list[Any] | None = None) -> Cal
             fc.codecs.rle_decode(rle, 64, 64, 1, 8),
             fc.codecs.unpack_bits(deflated, 1000, bit_offset=i % 8),
         ]
-        for bad in (lambda: fc.codecs.inflate(deflated[:-9], 4096),
-                    lambda: fc.codecs.rle_decode(bytes(corrupt), 64, 64, 1, 8),
-                    lambda: fc.encaps.frame_table(value[:-3], 2), lambda: fc.codecs.unpack_bits(b"", 9)):  # fmt: skip
+        for bad in (
+            lambda: fc.codecs.inflate(deflated[:-9], 4096),
+            lambda: fc.codecs.rle_decode(bytes(corrupt), 64, 64, 1, 8),
+            lambda: fc.encaps.frame_table(value[:-3], 2),
+            lambda: fc.codecs.unpack_bits(b"", 9),
+        ):
             try:
                 bad()
             except ValueError:

@@ -48,9 +48,7 @@ def dicom_file(ts: str | None, body: bytes) -> bytes:
 
 def undefined_sequence(tag: int, items: list[bytes], explicit: bool = True, vr: str = "SQ") -> bytes:
     """A sequence of undefined length whose items (data sets) also have undefined length."""
-    inner = b"".join(
-        element(0xFFFEE000, "", b"", length=UNDEFINED) + it + element(0xFFFEE00D, "", b"") for it in items
-    )
+    inner = b"".join(element(0xFFFEE000, "", b"", length=UNDEFINED) + it + element(0xFFFEE00D, "", b"") for it in items)
     return element(tag, vr, b"", explicit, length=UNDEFINED) + inner + element(0xFFFEE0DD, "", b"")
 
 
@@ -137,7 +135,8 @@ def body_with_sequences(explicit: bool) -> bytes:
     defined_seq = element(0x00082112, "SQ", defined, explicit) if explicit else element(0x00082112, "", defined, False)
     # an item of undefined length holding encapsulated Pixel Data, as an Icon Image Sequence does
     icon = undefined_sequence(
-        0x00880200, [element(0x00280010, "US", b"\x01\x00", explicit) + pixel_data_element(explicit) + ENCAPS + DELIMITER],
+        0x00880200,
+        [element(0x00280010, "US", b"\x01\x00", explicit) + pixel_data_element(explicit) + ENCAPS + DELIMITER],
         explicit,
     )
     return (
@@ -233,13 +232,16 @@ def test_the_location_and_its_table_are_native_objects_that_pickle() -> None:
     frames = [b"\xff\xd8" + bytes([i]) * (10 + i) + b"\xff\xd9" for i in range(3)]
     enc, eot, lengths = fc.encaps.encapsulate_extended(frames)
     head = element(0x00280008, "IS", b"3 ") + element(0x7FE00001, "OV", eot)
-    data = dicom_file(JPEGBaseline8Bit,
-                      head + element(0x7FE00002, "OV", lengths) + pixel_data_element() + enc + DELIMITER)  # fmt: skip
+    data = dicom_file(
+        JPEGBaseline8Bit, head + element(0x7FE00002, "OV", lengths) + pixel_data_element() + enc + DELIMITER
+    )
     loc = fc.encaps.locate_pixel_data(data)
     with pytest.raises(AttributeError):
         loc.offset = 0  # type: ignore[misc]
     again = pickle.loads(pickle.dumps(loc))
-    assert again == loc and again != fc.encaps.locate_pixel_data(dicom_file(JPEGBaseline8Bit, pixel_data_element() + enc))
+    assert again == loc and again != fc.encaps.locate_pixel_data(
+        dicom_file(JPEGBaseline8Bit, pixel_data_element() + enc)
+    )
     assert again.extended_offsets.tolist() == list(struct.unpack("<3Q", eot))
     assert again.frame_table(data) == loc.frame_table(data)
     assert "offset=" in repr(loc) and "extended offset table of 3" in repr(loc)
@@ -311,7 +313,9 @@ def test_errors() -> None:
     with pytest.raises(fc.EncapsulationError, match="deflated"):
         fc.encaps.locate_pixel_data(dicom_file("1.2.840.10008.1.2.1.99", b"\x01\x02"))
     with pytest.raises(fc.EncapsulationError, match=r"\(0010,0010\) at offset \d+ has no valid VR"):
-        fc.encaps.locate_pixel_data(dicom_file(ExplicitVRLittleEndian, element(0x00080016, "UI", b"12") + b"\x10\x00\x10\x00\x00\x00\x02\x00AB"))
+        fc.encaps.locate_pixel_data(
+            dicom_file(ExplicitVRLittleEndian, element(0x00080016, "UI", b"12") + b"\x10\x00\x10\x00\x00\x00\x02\x00AB")
+        )
     with pytest.raises(fc.EncapsulationError, match=r"\(0040,A160\) at offset \d+ with VR UT has undefined length"):
         fc.encaps.locate_pixel_data(
             dicom_file(ExplicitVRLittleEndian, element(0x0040A160, "UT", b"", length=UNDEFINED))

@@ -14,8 +14,9 @@ import pkgutil
 import types
 from pathlib import Path
 
-import framecodec
 import pytest
+
+import framecodec
 
 SUBMODULES = sorted(info.name for info in pkgutil.iter_modules(framecodec.__path__))
 
@@ -51,21 +52,53 @@ def test_no_public_name_is_a_submodule_name() -> None:
 
 #: The names users call (issue 20): the tiers below them are public modules, not top-level names.
 USER_TIER = {
-    "Backends", "DecodeError", "DeflatedImageFrameCompression", "EncapsulatedUncompressedExplicitVRLittleEndian",
-    "EncapsulationError", "FrameReader", "FrameWriter", "RLELossless", "backends", "compress", "decompress",
-    "iter_pixels", "pixel_array", "register", "transcode", "unregister", "write_index",
-}  # fmt: skip
+    "Backends",
+    "DecodeError",
+    "DeflatedImageFrameCompression",
+    "EncapsulatedUncompressedExplicitVRLittleEndian",
+    "EncapsulationError",
+    "FrameReader",
+    "FrameWriter",
+    "RLELossless",
+    "backends",
+    "compress",
+    "decompress",
+    "iter_pixels",
+    "pixel_array",
+    "register",
+    "transcode",
+    "unregister",
+    "write_index",
+}
 TIERS = {
     "codecs": {
-        "decode_frame", "default_threads", "deflate", "deflate_bound", "inflate", "libdeflate_version", "pack_bits",
-        "rle_decode", "rle_encode", "unpack_bits", "zlib_version",
+        "decode_frame",
+        "default_threads",
+        "deflate",
+        "deflate_bound",
+        "inflate",
+        "libdeflate_version",
+        "pack_bits",
+        "rle_decode",
+        "rle_encode",
+        "unpack_bits",
+        "zlib_version",
     },
     "encaps": {
-        "EncapsulationError", "FragmentTable", "FrameTable", "PixelDataLocation", "encapsulate",
-        "encapsulate_extended", "frame_bytes", "frame_table", "iter_frames", "locate_pixel_data", "scan_fragments",
+        "EncapsulationError",
+        "FragmentTable",
+        "FrameTable",
+        "PixelDataLocation",
+        "encapsulate",
+        "encapsulate_extended",
+        "frame_bytes",
+        "frame_table",
+        "iter_frames",
+        "locate_pixel_data",
+        "scan_fragments",
     },
     "slide": {"PositionSource", "SlideGeometry", "SlidePositions", "tile_positions"},
-}  # fmt: skip
+}
 
 
 def test_top_level_is_the_user_tier() -> None:
@@ -197,7 +230,9 @@ def test_the_modules_import_each_other_without_a_cycle() -> None:
 def test_no_library_module_imports_the_command_line() -> None:
     graph = package_graph()
     library = [m for m in graph if m != "framecodec.cli" and not m.startswith("framecodec.cli.")]
-    importers = {m: sorted(t for t in graph[m] if t == "framecodec.cli" or t.startswith("framecodec.cli."))
-                 for m in library if m != "framecodec.__main__"}  # fmt: skip
+    importers = {
+        m: sorted(t for t in graph[m] if t == "framecodec.cli" or t.startswith("framecodec.cli."))
+        for m in library
+        if m != "framecodec.__main__"
+    }
     assert {m: t for m, t in importers.items() if t} == {}
-

@@ -18,20 +18,50 @@ import pydicom
 import pytest
 
 import framecodec as fc
-from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, NATIVE, RLE, Layout, assert_identical, dataset,
-    make_pixels, native_dataset, reference, save, to_bytes,
-)  # fmt: skip
 from conftest import by_backend
+from datasets import (
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    NAMES,
+    NATIVE,
+    RLE,
+    Layout,
+    assert_identical,
+    dataset,
+    make_pixels,
+    native_dataset,
+    reference,
+    save,
+    to_bytes,
+)
 
-
-INDEXES = [0, 3, -1, -4, np.int64(2), slice(1, 3), slice(None, None, -2), slice(5, 9), [3, 0, 3], (1,), range(1, 3),
-           np.array([2, 1]), np.array([1], dtype=np.uint8), [], np.zeros(0, dtype=np.int64)]  # fmt: skip
+INDEXES = [
+    0,
+    3,
+    -1,
+    -4,
+    np.int64(2),
+    slice(1, 3),
+    slice(None, None, -2),
+    slice(5, 9),
+    [3, 0, 3],
+    (1,),
+    range(1, 3),
+    np.array([2, 1]),
+    np.array([1], dtype=np.uint8),
+    [],
+    np.zeros(0, dtype=np.int64),
+]
 INDEX_SYNTAXES = [EXPLICIT, BIG_ENDIAN, DEFLATE, RLE]
 
 
-@pytest.mark.parametrize("layout", [Layout(6, 5, bits=16, stored=12, signed=True, frames=4), Layout(5, 7, bits=1, frames=4)],
-                         ids=["int16", "bits1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "layout",
+    [Layout(6, 5, bits=16, stored=12, signed=True, frames=4), Layout(5, 7, bits=1, frames=4)],
+    ids=["int16", "bits1"],
+)
 @pytest.mark.parametrize("ts", by_backend(INDEX_SYNTAXES, [NAMES[t] for t in INDEX_SYNTAXES]))
 def test_index_forms(layout: Layout, ts: str) -> None:
     arr = make_pixels(layout)
@@ -57,11 +87,18 @@ def test_index_on_single_frame() -> None:
 
 @pytest.mark.parametrize(
     ("index", "error", "match"),
-    [(4, IndexError, "frame index 4 out of range for 4 frames"), (-5, IndexError, "frame index -5"),
-     ([0, 9], IndexError, "frame index 9"), (1.0, TypeError, "float"), (True, TypeError, "bool"),
-     (np.array([2**64 - 1], dtype=np.uint64), IndexError, "frame index 18446744073709551615"),
-     (["1"], TypeError, "integers"), (np.array([1.5]), TypeError, "integers"), ([[1]], ValueError, "one-dimensional")],
-)  # fmt: skip
+    [
+        (4, IndexError, "frame index 4 out of range for 4 frames"),
+        (-5, IndexError, "frame index -5"),
+        ([0, 9], IndexError, "frame index 9"),
+        (1.0, TypeError, "float"),
+        (True, TypeError, "bool"),
+        (np.array([2**64 - 1], dtype=np.uint64), IndexError, "frame index 18446744073709551615"),
+        (["1"], TypeError, "integers"),
+        (np.array([1.5]), TypeError, "integers"),
+        ([[1]], ValueError, "one-dimensional"),
+    ],
+)
 def test_bad_index(index: Any, error: type[Exception], match: str) -> None:
     layout = Layout(3, 3, frames=4)
     with pytest.raises(error, match=match):
@@ -104,8 +141,12 @@ def test_bad_out(ts: str) -> None:
         fc.pixel_array(ds, out=bytearray(280))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
-                                          ["explicit", "deflate", "rle", "encaps-uncompressed"]))  # fmt: skip
+@pytest.mark.parametrize(
+    "ts",
+    by_backend(
+        [EXPLICIT, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["explicit", "deflate", "rle", "encaps-uncompressed"]
+    ),
+)
 def test_threads_agree(ts: str) -> None:
     layout = Layout(16, 12, samples=3, bits=16, planar=1, frames=37)
     arr = make_pixels(layout)
@@ -143,10 +184,22 @@ def test_sources(ts: str, tmp_path: Path) -> None:
         fc.pixel_array(12)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("ts", by_backend([EXPLICIT, BIG_ENDIAN, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
-                                          ["explicit", "big", "deflate", "rle", "encaps-uncompressed"]))  # fmt: skip
-@pytest.mark.parametrize("layout", [Layout(4, 6, samples=3, photometric="YBR_FULL", frames=7), Layout(5, 7, bits=1, frames=7),
-                                    Layout(3, 4, bits=16, stored=9, signed=True)], ids=["ybr", "bits1", "single"])  # fmt: skip
+@pytest.mark.parametrize(
+    "ts",
+    by_backend(
+        [EXPLICIT, BIG_ENDIAN, DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED],
+        ["explicit", "big", "deflate", "rle", "encaps-uncompressed"],
+    ),
+)
+@pytest.mark.parametrize(
+    "layout",
+    [
+        Layout(4, 6, samples=3, photometric="YBR_FULL", frames=7),
+        Layout(5, 7, bits=1, frames=7),
+        Layout(3, 4, bits=16, stored=9, signed=True),
+    ],
+    ids=["ybr", "bits1", "single"],
+)
 def test_iter_pixels(ts: str, layout: Layout, tmp_path: Path) -> None:
     arr = make_pixels(layout)
     ds = dataset(arr, layout, ts, garbage=1)

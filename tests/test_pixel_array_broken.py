@@ -20,17 +20,36 @@ import pytest
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 import framecodec as fc
-from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, NATIVE, RLE, Layout,
-    assert_identical, dataset, encapsulated_dataset, encode_frames, make_pixels, native_dataset, reference,
-    to_bytes,
-)  # fmt: skip
 from conftest import by_backend
+from datasets import (
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    NAMES,
+    NATIVE,
+    RLE,
+    Layout,
+    assert_identical,
+    dataset,
+    encapsulated_dataset,
+    encode_frames,
+    make_pixels,
+    native_dataset,
+    reference,
+    to_bytes,
+)
 
 ALL = NATIVE + ENCAPSULATED
 
 
-LABELS = {"Rows": "Rows", "Columns": "Columns", "SamplesPerPixel": "Samples per Pixel", "BitsAllocated": "Bits Allocated"}
+LABELS = {
+    "Rows": "Rows",
+    "Columns": "Columns",
+    "SamplesPerPixel": "Samples per Pixel",
+    "BitsAllocated": "Bits Allocated",
+}
 ATTRIBUTES = {"Rows": "rows", "Columns": "columns", "SamplesPerPixel": "samples", "BitsAllocated": "bits"}
 MISMATCHES = [("Rows", 8), ("Columns", 7), ("SamplesPerPixel", 3), ("BitsAllocated", 8), ("BitsAllocated", 32)]
 
@@ -107,8 +126,18 @@ def test_more_frames_than_present(ts: str, table: str) -> None:
             fc.pixel_array(source)
 
 
-@pytest.mark.parametrize("keyword", ["Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored",
-                                     "PixelRepresentation", "PhotometricInterpretation"])  # fmt: skip
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "Rows",
+        "Columns",
+        "SamplesPerPixel",
+        "BitsAllocated",
+        "BitsStored",
+        "PixelRepresentation",
+        "PhotometricInterpretation",
+    ],
+)
 @pytest.mark.parametrize("ts", by_backend([EXPLICIT, DEFLATE, RLE], ["explicit", "deflate", "rle"]))
 def test_missing_attribute(ts: str, keyword: str) -> None:
     layout = Layout(3, 4, frames=2)
@@ -152,7 +181,9 @@ def test_corrupt_frames(ts: str, how: str, bad: list[int]) -> None:
         frames[k] = corrupt(frames[k], ts, how)
     ds = encapsulated_dataset(arr, layout, ts, frames=frames)
     first, others = min(bad), len(bad) - 1
-    match = rf"^frame {first}: " + (rf".*\({others} more frames? failed, the next is frame {sorted(bad)[1]}\)" if others else "")
+    match = rf"^frame {first}: " + (
+        rf".*\({others} more frames? failed, the next is frame {sorted(bad)[1]}\)" if others else ""
+    )
     for _ in range(5):  # which worker finishes first must not matter
         with pytest.raises(fc.DecodeError, match=match):
             fc.pixel_array(ds, threads=2)
@@ -169,7 +200,8 @@ def test_corrupt_frames(ts: str, how: str, bad: list[int]) -> None:
 @pytest.mark.parametrize("ts", by_backend(ALL, [NAMES[t] for t in ALL]))
 def test_truncated_file(ts: str, tmp_path: Path) -> None:
     """Cut at every byte: a ValueError (DecodeError and EncapsulationError are ValueErrors), never an array; only
-    encapsulated data cut just before its sequence delimiter decodes, as a value without one is read (docs/codecs.md)."""
+    encapsulated data cut just before its sequence delimiter decodes, as a value without one is read
+    (docs/codecs.md)."""
     layout = Layout(6, 6, bits=16, frames=3)
     data = to_bytes(dataset(make_pixels(layout), layout, ts))
     whole = len(data) - 8 if ts in ENCAPSULATED else len(data)

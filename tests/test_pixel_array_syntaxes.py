@@ -23,11 +23,26 @@ from hypothesis import strategies as st
 from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 import framecodec as fc
-from datasets import (
-    DEFLATE, ENCAPSULATED, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, NATIVE, PYDICOM_31, RLE, Layout,
-    assert_identical, dataset, encapsulated_dataset, make_pixels, native_dataset, reference, save, to_bytes,
-)  # fmt: skip
 from conftest import by_backend
+from datasets import (
+    DEFLATE,
+    ENCAPSULATED,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    NAMES,
+    NATIVE,
+    PYDICOM_31,
+    RLE,
+    Layout,
+    assert_identical,
+    dataset,
+    encapsulated_dataset,
+    make_pixels,
+    native_dataset,
+    reference,
+    save,
+    to_bytes,
+)
 from encaps_util import pydicom_fragments
 
 ALL = NATIVE + ENCAPSULATED
@@ -87,7 +102,9 @@ def test_identical_to_pydicom(case: tuple[Layout, int | None], ts: str) -> None:
         assert_identical(fc.pixel_array(pydicom.dcmread(io.BytesIO(data)), raw=raw), ref)
 
 
-@pytest.mark.parametrize("ts", by_backend([DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "rle", "encaps-uncompressed"]))
+@pytest.mark.parametrize(
+    "ts", by_backend([DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "rle", "encaps-uncompressed"])
+)
 def test_extended_offset_table(ts: str) -> None:
     layout = Layout(7, 9, bits=16, frames=5)
     arr = make_pixels(layout)
@@ -171,7 +188,9 @@ def test_other_syntaxes_handed_to_pydicom_unchanged(monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.parametrize("fragments", [2, 3])
-@pytest.mark.parametrize("ts", by_backend([DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "rle", "encaps-uncompressed"]))
+@pytest.mark.parametrize(
+    "ts", by_backend([DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED], ["deflate", "rle", "encaps-uncompressed"])
+)
 def test_frames_of_several_fragments(ts: str, fragments: int) -> None:
     layout = Layout(9, 11, samples=3, bits=16, frames=4)
     arr = make_pixels(layout)
@@ -191,10 +210,15 @@ def layouts(draw: st.DrawFn) -> Layout:
     bits = draw(st.sampled_from([1, 8, 16, 32]))
     samples = 1 if bits == 1 else draw(st.sampled_from([1, 3]))
     return Layout(
-        rows=draw(st.integers(1, 40)), columns=draw(st.integers(1, 40)), samples=samples, bits=bits,
-        stored=None if bits == 1 else draw(st.integers(1, bits)), signed=bits > 1 and draw(st.booleans()),
-        planar=draw(st.integers(0, 1)) if samples == 3 else 0, frames=draw(st.integers(1, 4)),
-    )  # fmt: skip
+        rows=draw(st.integers(1, 40)),
+        columns=draw(st.integers(1, 40)),
+        samples=samples,
+        bits=bits,
+        stored=None if bits == 1 else draw(st.integers(1, bits)),
+        signed=bits > 1 and draw(st.booleans()),
+        planar=draw(st.integers(0, 1)) if samples == 3 else 0,
+        frames=draw(st.integers(1, 4)),
+    )
 
 
 @given(layout=layouts(), ts=st.sampled_from(NATIVE), garbage=st.none() | st.integers(0, 99), seed=st.integers(0, 99))

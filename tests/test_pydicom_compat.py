@@ -25,9 +25,9 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels.common import CoderBase, RunnerBase
 from pydicom.pixels.decoders import base as decoders
-from pydicom.pixels.decoders.base import DecodeRunner, Decoder
+from pydicom.pixels.decoders.base import Decoder, DecodeRunner
 from pydicom.pixels.encoders import base as encoders
-from pydicom.pixels.encoders.base import EncodeRunner, Encoder
+from pydicom.pixels.encoders.base import Encoder, EncodeRunner
 from pydicom.uid import UID, ExplicitVRLittleEndian, RLELossless
 
 import framecodec as fc
@@ -67,7 +67,7 @@ def test_uid_dictionary_layout() -> None:
 
 @only_31
 def test_uid_entry_we_add_on_30_is_pydicom_31s() -> None:
-    assert compat.DEFLATED_IMAGE_FRAME_ENTRY == pydicom._uid_dict.UID_dictionary["1.2.840.10008.1.2.8.1"]
+    assert pydicom._uid_dict.UID_dictionary["1.2.840.10008.1.2.8.1"] == compat.DEFLATED_IMAGE_FRAME_ENTRY
 
 
 @only_30
@@ -96,7 +96,7 @@ def test_coder_tables(table_name: str, module: types.ModuleType, kind: type, get
     for uid, value in table.items():
         assert isinstance(uid, UID)
         assert isinstance(value, tuple) and len(value) == 2
-        assert isinstance(value[0], kind) and isinstance(value[1], str) and value[0].UID == uid
+        assert isinstance(value[0], kind) and isinstance(value[1], str) and uid == value[0].UID
     # get_decoder / get_encoder look only there
     fake = UID("1.2.826.0.1.3680043.10.1234.1")
     coder = kind(fake)
@@ -176,8 +176,17 @@ def test_frame_options_match_the_pydicom_line() -> None:
 def test_runner_attributes_the_plugins_use() -> None:
     for cls in (DecodeRunner, EncodeRunner):
         for name in (
-            "transfer_syntax", "rows", "columns", "samples_per_pixel", "bits_allocated", "number_of_frames",
-            "planar_configuration", "pixel_representation", "get_option", "set_option", "is_array",
+            "transfer_syntax",
+            "rows",
+            "columns",
+            "samples_per_pixel",
+            "bits_allocated",
+            "number_of_frames",
+            "planar_configuration",
+            "pixel_representation",
+            "get_option",
+            "set_option",
+            "is_array",
         ):
             assert hasattr(cls, name), (cls.__name__, name)
     assert issubclass(Decoder, CoderBase) and issubclass(Encoder, CoderBase)

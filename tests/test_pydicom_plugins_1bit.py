@@ -16,9 +16,18 @@ import pytest
 from pydicom.pixels import get_decoder
 
 from pydicom_plugins_util import (
-    DEFLATE, TSYNTAXES, TS_IDS, UNCOMPRESSED, _case, encoded_dataset, fragments, frame_props, only_30, only_31,
+    DEFLATE,
+    TS_IDS,
+    TSYNTAXES,
+    UNCOMPRESSED,
+    _case,
+    encoded_dataset,
+    fragments,
+    frame_props,
+    only_30,
+    only_31,
     same,
-)  # fmt: skip
+)
 from pydicom_plugins_util import registered as _registered  # noqa: F401  (an autouse fixture)
 
 
@@ -50,7 +59,7 @@ def test_1bit_as_buffer_on_31_is_packed(tsyntax: str) -> None:
         frame, props = decoder.as_buffer(ds, index=i, decoding_plugin="framecodec")
         assert bytes(frame) == case.frame_native(i)
         assert frame_props(props, i)["bits_allocated"] == 1
-    for i, (frame, props) in enumerate(decoder.iter_buffer(ds, decoding_plugin="framecodec")):
+    for i, (frame, _props) in enumerate(decoder.iter_buffer(ds, decoding_plugin="framecodec")):
         assert bytes(frame) == case.frame_native(i)
     arr, props = decoder.as_array(ds, decoding_plugin="framecodec")
     same(arr, case.expected())

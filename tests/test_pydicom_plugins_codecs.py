@@ -19,9 +19,21 @@ from pydicom.pixels import get_decoder, get_encoder, pixel_array
 import framecodec as fc
 from conftest import NO_LIBDEFLATE
 from pydicom_plugins_util import (
-    CASES, Case, DEFLATE, PYDICOM_31, RLE, TSYNTAXES, _case, encoded_dataset, fragments, one_bit_on_30, only_30,
-    only_31, reference_frames, same,
-)  # fmt: skip
+    CASES,
+    DEFLATE,
+    PYDICOM_31,
+    RLE,
+    TSYNTAXES,
+    Case,
+    _case,
+    encoded_dataset,
+    fragments,
+    one_bit_on_30,
+    only_30,
+    only_31,
+    reference_frames,
+    same,
+)
 from pydicom_plugins_util import registered as _registered  # noqa: F401  (an autouse fixture)
 
 
@@ -33,7 +45,10 @@ def test_rle_decode_matches_pydicom_and_pylibjpeg(name: str) -> None:
     same(ours, case.expected())
     if not one_bit_on_30(case):  # pydicom 3.0.x's RLE decoder refuses Bits Allocated 1
         same(pixel_array(ds, decoding_plugin="pydicom"), ours)
-        same(pixel_array(ds, decoding_plugin="pydicom", raw=True), pixel_array(ds, decoding_plugin="framecodec", raw=True))
+        same(
+            pixel_array(ds, decoding_plugin="pydicom", raw=True),
+            pixel_array(ds, decoding_plugin="framecodec", raw=True),
+        )
     if case.bits != 1 or not PYDICOM_31:  # pydicom 3.1's pylibjpeg plugin refuses RLE with Bits Allocated 1
         same(pixel_array(ds, decoding_plugin="pylibjpeg"), ours)
 
@@ -104,7 +119,9 @@ def test_deflate_encoder_is_pythons_zlib(name: str, level: int | None) -> None:
     """Byte-identical to zlib.compressobj(level, wbits=-15) on the native (1-bit: packed) frame; pydicom
     3.1's encoder is that call with zlib's default level."""
     case = _case(name)
-    big = Case("big", np.tile(case.stored, (1, 40, 40) + (1,) * (case.stored.ndim - 3)), case.bits, case.bits_stored, case.pi)
+    big = Case(
+        "big", np.tile(case.stored, (1, 40, 40) + (1,) * (case.stored.ndim - 3)), case.bits, case.bits_stored, case.pi
+    )
     for c in (case, big):  # big: over 64 KiB a frame, where zlib's stored blocks (level 0) are split
         ds = c.dataset()
         opts = {} if level is None else {"deflate_level": level}
@@ -169,5 +186,10 @@ def test_deflate_backend_option_is_checked() -> None:
     case = _case("single16")
     for backend, level in (("isal", 6), ("zlib", 12), ("libdeflate", 13), (None, 6)):
         with pytest.raises(RuntimeError, match="deflate_backend" if level < 10 else "deflate_level"):
-            case.dataset().compress(DEFLATE, case.array_for_compress(), encoding_plugin="framecodec",
-                                    deflate_backend=backend, deflate_level=level)  # fmt: skip
+            case.dataset().compress(
+                DEFLATE,
+                case.array_for_compress(),
+                encoding_plugin="framecodec",
+                deflate_backend=backend,
+                deflate_level=level,
+            )

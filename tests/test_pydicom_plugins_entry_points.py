@@ -24,9 +24,22 @@ from rle.utils import decode_pixel_data as pylibjpeg_rle_decode
 
 from conftest import by_backend
 from pydicom_plugins_util import (
-    CASES, Case, DEFLATE, PYDICOM_31, RLE, TSYNTAXES, TS_IDS, UNCOMPRESSED, _case, encoded_dataset, fragments,
-    one_bit_on_30, only_30, only_31, same,
-)  # fmt: skip
+    CASES,
+    DEFLATE,
+    PYDICOM_31,
+    RLE,
+    TS_IDS,
+    TSYNTAXES,
+    UNCOMPRESSED,
+    Case,
+    _case,
+    encoded_dataset,
+    fragments,
+    one_bit_on_30,
+    only_30,
+    only_31,
+    same,
+)
 from pydicom_plugins_util import registered as _registered  # noqa: F401  (an autouse fixture)
 
 
@@ -179,7 +192,9 @@ def images(draw: st.DrawFn) -> tuple[Case, str]:
     frames, rows, cols = draw(st.integers(1, 3)), draw(st.integers(2, 24)), draw(st.integers(2, 24))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     # RLE's encoding profile (PS3.5 Table 8.2.2-1) has no signed RGB
-    dtype = {1: np.uint8, 8: np.uint8, 16: draw(st.sampled_from([np.uint16, np.int16] if spp == 1 else [np.uint16]))}[bits]
+    dtype = {1: np.uint8, 8: np.uint8, 16: draw(st.sampled_from([np.uint16, np.int16] if spp == 1 else [np.uint16]))}[
+        bits
+    ]
     shape = (frames, rows, cols) + ((spp,) if spp > 1 else ())
     if bits == 1:
         stored = rng.integers(0, 2, shape, dtype=np.uint8)

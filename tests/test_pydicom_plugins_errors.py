@@ -17,9 +17,19 @@ from pydicom.pixels import get_decoder, iter_pixels, pixel_array
 
 from conftest import BACKENDS, by_backend
 from pydicom_plugins_util import (
-    Case, DEFLATE, PYDICOM_31, RLE, TSYNTAXES, TS_IDS, UNCOMPRESSED, encoded_dataset, only_30, only_31,
-    reference_frames, same,
-)  # fmt: skip
+    DEFLATE,
+    PYDICOM_31,
+    RLE,
+    TS_IDS,
+    TSYNTAXES,
+    UNCOMPRESSED,
+    Case,
+    encoded_dataset,
+    only_30,
+    only_31,
+    reference_frames,
+    same,
+)
 from pydicom_plugins_util import registered as _registered  # noqa: F401  (an autouse fixture)
 
 

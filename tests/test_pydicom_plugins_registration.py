@@ -20,10 +20,19 @@ from pydicom.uid import UID
 import framecodec as fc
 from framecodec import _pydicom_compat as compat
 from pydicom_plugins_util import (
-    DEFLATE, PYDICOM_31, RLE, TSYNTAXES, UNCOMPRESSED, _case, encoded_dataset, frame_props, only_30, only_31, same,
-)  # fmt: skip
+    DEFLATE,
+    PYDICOM_31,
+    RLE,
+    TSYNTAXES,
+    UNCOMPRESSED,
+    _case,
+    encoded_dataset,
+    frame_props,
+    only_30,
+    only_31,
+    same,
+)
 from pydicom_plugins_util import registered as _registered  # noqa: F401  (an autouse fixture)
-
 
 _ORDER_SCRIPT = """
 import json, pydicom
@@ -150,7 +159,11 @@ def test_plugin_module_interface() -> None:
         assert plugin.DECODER_DEPENDENCIES[uid] == () and plugin.ENCODER_DEPENDENCIES[uid] == ()
     # The JPEG family: decoders when the build has the codec's library, never encoders.
     built = {codec for codec, library in fc.backends()["codecs"].items() if library}
-    for uid, codec in (("1.2.840.10008.1.2.4.50", "jpeg"), ("1.2.840.10008.1.2.4.80", "jpegls"),
-                       ("1.2.840.10008.1.2.4.90", "j2k"), ("1.2.840.10008.1.2.4.201", "htj2k")):  # fmt: skip
+    for uid, codec in (
+        ("1.2.840.10008.1.2.4.50", "jpeg"),
+        ("1.2.840.10008.1.2.4.80", "jpegls"),
+        ("1.2.840.10008.1.2.4.90", "j2k"),
+        ("1.2.840.10008.1.2.4.201", "htj2k"),
+    ):
         assert plugin.is_available(uid) == (codec in built) and uid not in plugin.ENCODER_DEPENDENCIES
     assert not plugin.is_available(pydicom.uid.JPEGLosslessSV1)  # no decoder here: pydicom's

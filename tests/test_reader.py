@@ -24,9 +24,19 @@ from pydicom.encaps import generate_frames
 import framecodec as fc
 from conftest import by_backend
 from datasets import (
-    DEFLATE, ENCAPSULATED, EXPLICIT, IMPLICIT, NAMES, RLE, Layout, assert_identical, dataset, make_pixels, reference,
+    DEFLATE,
+    ENCAPSULATED,
+    EXPLICIT,
+    IMPLICIT,
+    NAMES,
+    RLE,
+    Layout,
+    assert_identical,
+    dataset,
+    make_pixels,
+    reference,
     save,
-)  # fmt: skip
+)
 
 SYNTAXES = [EXPLICIT, IMPLICIT] + ENCAPSULATED
 LAYOUTS = {
@@ -52,7 +62,7 @@ def test_random_access_equals_full_decode(tmp_path: Path, ts: str, name: str) ->
     path, ref = write(tmp_path, layout, ts)
     with fc.FrameReader(path) as r:
         n = layout.frames
-        assert len(r) == n and r.shape == ref.shape[-len(r.shape):] and r.dtype == ref.dtype
+        assert len(r) == n and r.shape == ref.shape[-len(r.shape) :] and r.dtype == ref.dtype
         assert r.transfer_syntax == ts
         assert_identical(r.read(), ref)
         frames = ref if n > 1 else ref[None]
@@ -108,7 +118,9 @@ def test_jpeg_frames_raw(tmp_path: Path) -> None:
     n = int(ds.get("NumberOfFrames", 1) or 1)
     with fc.FrameReader(path) as r:
         assert len(r) == n and r.frame_table is not None
-        assert [bytes(r.raw(i)) for i in range(n)] == [bytes(f) for f in generate_frames(ds.PixelData, number_of_frames=n)]
+        assert [bytes(r.raw(i)) for i in range(n)] == [
+            bytes(f) for f in generate_frames(ds.PixelData, number_of_frames=n)
+        ]
         # The references: Pillow's libjpeg-turbo decode of each codestream (RGB, and YCbCr kept with draft),
         # and pydicom's Pillow plugin named (pydicom 3.0.x converts YCbCr itself: 1 level apart at most).
         from PIL import Image
@@ -144,7 +156,7 @@ def test_threads_read_at_once(tmp_path: Path) -> None:
                     np.testing.assert_array_equal(r[idx], ref[idx])
                     i = int(idx[0])
                     np.testing.assert_array_equal(r[i], ref[i])
-            except BaseException as e:  # noqa: BLE001 - reported below
+            except BaseException as e:
                 errors.append(e)
 
         threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
@@ -194,8 +206,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
 # --- TILED_FULL geometry ------------------------------------------------------------------------------
 
 
-def tiled_full(tmp_path: Path, total: tuple[int, int], tile: tuple[int, int], planes: int = 1, paths: int = 1,
-               ts: str = DEFLATE) -> tuple[Path, np.ndarray]:  # fmt: skip
+def tiled_full(
+    tmp_path: Path, total: tuple[int, int], tile: tuple[int, int], planes: int = 1, paths: int = 1, ts: str = DEFLATE
+) -> tuple[Path, np.ndarray]:
     """A TILED_FULL RGB image: the frames of `planes` x `paths` total pixel matrices, row by row of tiles
     (PS3.3 C.7.6.17.3); returns the path and the matrices (paths, planes, rows, columns, 3)."""
     (width, height), (tw, th) = total, tile
@@ -226,8 +239,15 @@ def test_tiled_full_positions_and_regions(tmp_path: Path) -> None:
         for p in range(2):
             for z in range(2):
                 m = matrices[p, z]
-                for (x, y), (w, h) in [((0, 0), (70, 45)), ((10, 5), (30, 20)), ((60, 40), (10, 5)), ((15, 11), (2, 2))]:
-                    assert_identical(r.read_region((x, y), (w, h), focal_plane=z, optical_path=p), m[y : y + h, x : x + w])
+                for (x, y), (w, h) in [
+                    ((0, 0), (70, 45)),
+                    ((10, 5), (30, 20)),
+                    ((60, 40), (10, 5)),
+                    ((15, 11), (2, 2)),
+                ]:
+                    assert_identical(
+                        r.read_region((x, y), (w, h), focal_plane=z, optical_path=p), m[y : y + h, x : x + w]
+                    )
         # past the matrix's edge: white; an empty region; a bad plane
         region = r.read_region((60, 40), (20, 10))
         assert_identical(region[:5, :10], matrices[0, 0, 40:45, 60:70])
@@ -245,7 +265,10 @@ def test_tiled_full_with_wrong_frame_count(tmp_path: Path) -> None:
     ds = pydicom.dcmread(path)
     ds.TotalPixelMatrixColumns = 70  # 5 x 3 tiles, the file has 3 x 3
     save(ds, path)
-    with fc.FrameReader(path) as r, pytest.raises(ValueError, match="Number of Frames 9 does not match TILED_FULL's 15"):
+    with (
+        fc.FrameReader(path) as r,
+        pytest.raises(ValueError, match="Number of Frames 9 does not match TILED_FULL's 15"),
+    ):
         r.tile_positions
 
 
@@ -258,8 +281,9 @@ def test_not_a_tiled_image(tmp_path: Path) -> None:
 # --- TILED_SPARSE geometry ----------------------------------------------------------------------------
 
 
-def tiled_sparse(tmp_path: Path, total: tuple[int, int], tile: tuple[int, int], planes: int, paths: int,
-                 keep: float, seed: int) -> tuple[Path, np.ndarray, np.ndarray]:  # fmt: skip
+def tiled_sparse(
+    tmp_path: Path, total: tuple[int, int], tile: tuple[int, int], planes: int, paths: int, keep: float, seed: int
+) -> tuple[Path, np.ndarray, np.ndarray]:
     """A TILED_SPARSE RGB image with tiles missing and frames shuffled; each frame's Plane Position (Slide)
     (1-based, PS3.3 C.8.12.6.1), Z offset and Optical Path Identification in its Per-Frame Functional Groups.
     Returns the path, the matrices (paths, planes, rows, columns, 3) and which tile positions are present."""
@@ -271,8 +295,14 @@ def tiled_sparse(tmp_path: Path, total: tuple[int, int], tile: tuple[int, int], 
     matrices = rng.integers(0, 256, (paths, planes, height, width, 3), dtype=np.uint8)
     padded = np.zeros((paths, planes, height + th, width + tw, 3), np.uint8)
     padded[:, :, :height, :width] = matrices
-    entries = [(p, z, x, y) for p in range(paths) for z in range(planes)
-               for y in range(0, height, th) for x in range(0, width, tw) if rng.random() < keep]  # fmt: skip
+    entries = [
+        (p, z, x, y)
+        for p in range(paths)
+        for z in range(planes)
+        for y in range(0, height, th)
+        for x in range(0, width, tw)
+        if rng.random() < keep
+    ]
     order = rng.permutation(len(entries))
     entries = [entries[i] for i in order]
     tiles = np.stack([padded[p, z, y : y + th, x : x + tw] for p, z, x, y in entries])
@@ -317,8 +347,10 @@ def test_tiled_sparse_regions(tmp_path: Path) -> None:
                 for (x, y), (w, h) in [((0, 0), (50, 37)), ((7, 3), (30, 20)), ((40, 30), (10, 7))]:
                     got = r.read_region((x, y), (w, h), focal_plane=z, optical_path=p, threads=1)
                     assert_identical(got, expected[y : y + h, x : x + w])
-                assert (r.read_region((0, 0), (50, 37), focal_plane=z, optical_path=p, fill=0) == np.where(
-                    covered[..., None], m, np.uint8(0))).all()  # fmt: skip
+                assert (
+                    r.read_region((0, 0), (50, 37), focal_plane=z, optical_path=p, fill=0)
+                    == np.where(covered[..., None], m, np.uint8(0))
+                ).all()
 
 
 def test_tiled_sparse_position_outside_the_matrix(tmp_path: Path) -> None:

@@ -23,30 +23,92 @@ from pydicom.encaps import get_frame
 import framecodec as fc
 from framecodec._synthetic import slides
 from framecodec._synthetic.slides import (
-    DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    JPEG_BASELINE,
+    RLE,
+    TILED_FULL,
+    TILED_SPARSE,
+    Slide,
+    SlideSpec,
     write_slide,
-)  # fmt: skip
+)
 from slide_readers import wsidicom_region
 
 wsidicom = pytest.importorskip("wsidicom")
 
 SPECS: dict[str, SlideSpec] = {
     "full-rgb": SlideSpec(width=1000, height=700, tile=256, transfer_syntax=EXPLICIT),
-    "full-planes-mono": SlideSpec(width=600, height=330, tile=(128, 96), focal_planes=2, optical_paths=3, samples=1,
-                                  transfer_syntax=RLE, offset_table="empty", seed=3),
-    "full-planes-deflate": SlideSpec(width=500, height=300, tile=(96, 128), focal_planes=3, optical_paths=2,
-                                     transfer_syntax=DEFLATE, offset_table="extended", seed=8),
-    "sparse-rgb": SlideSpec(width=1000, height=700, tile=(240, 160), tiling=TILED_SPARSE, focal_planes=2,
-                            optical_paths=2, shuffle=True, missing=0.3, transfer_syntax=RLE, offset_table="extended",
-                            seed=1),
-    "sparse-mono": SlideSpec(width=700, height=500, tile=128, tiling=TILED_SPARSE, shuffle=True, samples=1,
-                             missing=[(1, 1, 0, 0), (5, 0, 0, 0), (5, 3, 0, 0), (0, 2, 0, 0)], seed=2),
-    "sparse-planes-encaps": SlideSpec(width=450, height=350, tile=128, tiling=TILED_SPARSE, focal_planes=3,
-                                      optical_paths=2, shuffle=True, missing=0.25,
-                                      transfer_syntax=ENCAPSULATED_UNCOMPRESSED, seed=9),
-    "sparse-mosaic": SlideSpec(width=2000, height=1300, tile=256, tiling=TILED_SPARSE, shuffle=True, missing=0.1,
-                               mosaic=6, transfer_syntax=DEFLATE, offset_table="empty", seed=5),
-}  # fmt: skip
+    "full-planes-mono": SlideSpec(
+        width=600,
+        height=330,
+        tile=(128, 96),
+        focal_planes=2,
+        optical_paths=3,
+        samples=1,
+        transfer_syntax=RLE,
+        offset_table="empty",
+        seed=3,
+    ),
+    "full-planes-deflate": SlideSpec(
+        width=500,
+        height=300,
+        tile=(96, 128),
+        focal_planes=3,
+        optical_paths=2,
+        transfer_syntax=DEFLATE,
+        offset_table="extended",
+        seed=8,
+    ),
+    "sparse-rgb": SlideSpec(
+        width=1000,
+        height=700,
+        tile=(240, 160),
+        tiling=TILED_SPARSE,
+        focal_planes=2,
+        optical_paths=2,
+        shuffle=True,
+        missing=0.3,
+        transfer_syntax=RLE,
+        offset_table="extended",
+        seed=1,
+    ),
+    "sparse-mono": SlideSpec(
+        width=700,
+        height=500,
+        tile=128,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        samples=1,
+        missing=[(1, 1, 0, 0), (5, 0, 0, 0), (5, 3, 0, 0), (0, 2, 0, 0)],
+        seed=2,
+    ),
+    "sparse-planes-encaps": SlideSpec(
+        width=450,
+        height=350,
+        tile=128,
+        tiling=TILED_SPARSE,
+        focal_planes=3,
+        optical_paths=2,
+        shuffle=True,
+        missing=0.25,
+        transfer_syntax=ENCAPSULATED_UNCOMPRESSED,
+        seed=9,
+    ),
+    "sparse-mosaic": SlideSpec(
+        width=2000,
+        height=1300,
+        tile=256,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        missing=0.1,
+        mosaic=6,
+        transfer_syntax=DEFLATE,
+        offset_table="empty",
+        seed=5,
+    ),
+}
 WSIDICOM_READS = {EXPLICIT, RLE, JPEG_BASELINE}  # wsidicom has no decoder for deflate or encapsulated uncompressed
 SPARSE = [n for n, s in SPECS.items() if s.tiling == TILED_SPARSE]
 
@@ -67,8 +129,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Slide]:
 @pytest.fixture(scope="module")
 def wsi(written: dict[str, Slide]) -> Iterator[dict[str, Any]]:
     logging.getLogger("wsidicom").setLevel(logging.ERROR)
-    opened = {n: wsidicom.WsiDicom.open(s.path.parent) for n, s in written.items()
-              if s.spec.transfer_syntax in WSIDICOM_READS}  # fmt: skip
+    opened = {
+        n: wsidicom.WsiDicom.open(s.path.parent) for n, s in written.items() if s.spec.transfer_syntax in WSIDICOM_READS
+    }
     yield opened
     for w in opened.values():
         w.close()
@@ -161,13 +224,20 @@ def test_sparse_positions_as_pydicom_reads_them(written: dict[str, Slide]) -> No
     expected = []
     for item in ds.PerFrameFunctionalGroupsSequence:
         pos = item.PlanePositionSlideSequence[0]
-        expected.append((pos.ColumnPositionInTotalImagePixelMatrix - 1, pos.RowPositionInTotalImagePixelMatrix - 1,
-                         float(pos.ZOffsetInSlideCoordinateSystem),
-                         item.OpticalPathIdentificationSequence[0].OpticalPathIdentifier))  # fmt: skip
+        expected.append(
+            (
+                pos.ColumnPositionInTotalImagePixelMatrix - 1,
+                pos.RowPositionInTotalImagePixelMatrix - 1,
+                float(pos.ZOffsetInSlideCoordinateSystem),
+                item.OpticalPathIdentificationSequence[0].OpticalPathIdentifier,
+            )
+        )
     with fc.FrameReader(s.path) as r:
         geo = r.geometry
-        got = [(x, y, geo.focal_plane_z[f], geo.optical_path_identifiers[p])
-               for (x, y), f, p in zip(r.tile_positions.tolist(), geo.focal_planes, geo.optical_paths)]  # fmt: skip
+        got = [
+            (x, y, geo.focal_plane_z[f], geo.optical_path_identifiers[p])
+            for (x, y), f, p in zip(r.tile_positions.tolist(), geo.focal_planes, geo.optical_paths)
+        ]
     assert got == expected
 
 
@@ -192,8 +262,9 @@ def test_frames_are_the_tiles_written(written: dict[str, Slide], name: str) -> N
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_read_region_equals_wsidicom_and_the_reference(written: dict[str, Slide], wsi: dict[str, Any],
-                                                       name: str) -> None:  # fmt: skip
+def test_read_region_equals_wsidicom_and_the_reference(
+    written: dict[str, Slide], wsi: dict[str, Any], name: str
+) -> None:
     s = written[name]
     with fc.FrameReader(s.path) as r:
         for f, p in planes(s.spec):
@@ -225,8 +296,9 @@ def test_missing_tiles_take_the_fill(written: dict[str, Slide], name: str) -> No
     with fc.FrameReader(s.path) as r:
         for f, p, ty, tx in np.argwhere(~s.present)[:4].tolist():
             (tw, th) = spec.tile_size
-            region = r.read_region((tx * tw - 5, ty * th - 5), (tw + 10, th + 10), focal_plane=f, optical_path=p,
-                                   fill=fill)  # fmt: skip
+            region = r.read_region(
+                (tx * tw - 5, ty * th - 5), (tw + 10, th + 10), focal_plane=f, optical_path=p, fill=fill
+            )
             hole = region[5 : 5 + min(th, spec.height - ty * th), 5 : 5 + min(tw, spec.width - tx * tw)]
             assert (hole == np.asarray(fill, np.uint8)).all()
             expected = s.region((tx * tw - 5, ty * th - 5), (tw + 10, th + 10), f, p)
@@ -242,8 +314,9 @@ def test_read_region_threads(written: dict[str, Slide], name: str) -> None:
     expected = s.region(location, size, *planes(spec)[-1])
     with fc.FrameReader(s.path, threads=4) as r:
         for threads in (1, 3, None):
-            got = r.read_region(location, size, focal_plane=planes(spec)[-1][0], optical_path=planes(spec)[-1][1],
-                                threads=threads)  # fmt: skip
+            got = r.read_region(
+                location, size, focal_plane=planes(spec)[-1][0], optical_path=planes(spec)[-1][1], threads=threads
+            )
             assert np.array_equal(got, expected), threads
 
 
@@ -255,8 +328,10 @@ def test_read_region_of_jpeg_equals_pillow_and_wsidicom(tmp_path: Path) -> None:
     s = write_slide(tmp_path / "s.dcm", SlideSpec(width=700, height=450, tile=256, transfer_syntax=JPEG_BASELINE))
     ds = pydicom.dcmread(s.path)
     n = int(ds.NumberOfFrames)
-    tiles = [np.asarray(Image.open(io.BytesIO(get_frame(ds.PixelData, i, number_of_frames=n))).convert("RGB"))
-             for i in range(n)]  # fmt: skip
+    tiles = [
+        np.asarray(Image.open(io.BytesIO(get_frame(ds.PixelData, i, number_of_frames=n))).convert("RGB"))
+        for i in range(n)
+    ]
     (tw, th), (nx, ny) = s.spec.tile_size, s.spec.tiled
     mosaic = np.zeros((ny * th, nx * tw, 3), np.uint8)
     for i, (x, y) in enumerate(s.positions.tolist()):
@@ -311,8 +386,12 @@ def test_frames_past_4_gib_through_the_extended_offset_table(big: Slide) -> None
         assert np.array_equal(table.offsets.astype(np.int64), s.frame_offsets)
         for i in [0, int(past[0]) - 1, int(past[0]), int(past[len(past) // 2]), s.number_of_frames - 1]:
             f.seek(loc.offset)  # pydicom reads the frame through the Extended Offset Table, from the file
-            theirs = get_frame(f, i, number_of_frames=s.number_of_frames,
-                               extended_offsets=(ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths))  # fmt: skip
+            theirs = get_frame(
+                f,
+                i,
+                number_of_frames=s.number_of_frames,
+                extended_offsets=(ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths),
+            )
             assert bytes(r.raw(i)) == theirs, i
             frame = r[i]
             assert frame.shape == (2048, 2048, 3)

@@ -34,9 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TIMEOUT = 300  # seconds a block may take (the Dask block starts a local cluster of processes)
 # The subprocesses import the framecodec this test imported (a relative PYTHONPATH would not hold in their folder).
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
-    [str(Path(framecodec.__file__).resolve().parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
-)}  # fmt: skip
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(framecodec.__file__).resolve().parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    ),
+}
 
 _BLOCK = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 # The marker and its argument on one line, then nothing but white space up to the fence.
@@ -107,8 +110,11 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo-files")
     r = subprocess.run(
         [sys.executable, "-m", "framecodec", "demo", "--files", str(folder)],
-        capture_output=True, text=True, timeout=TIMEOUT, env=ENV,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=ENV,
+    )
     assert r.returncode == 0, f"framecodec demo --files failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
     for name in ("slide.dcm", "seg.dcm", "ct.dcm"):
         assert (folder / name).is_file(), f"framecodec demo --files wrote no {name}: {sorted(folder.iterdir())}"
@@ -137,7 +143,9 @@ def test_block_runs(block: Block, demo_files: Path, tmp_path: Path) -> None:
     finally:
         if server is not None:
             server.stop()
-    assert r.returncode == 0, f"{block.id} failed ({r.returncode}):\n{code}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+    assert r.returncode == 0, (
+        f"{block.id} failed ({r.returncode}):\n{code}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+    )
 
 
 _FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?(?:x\b| (?:ms|MB|GB)\b))")

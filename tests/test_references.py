@@ -14,10 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import framecodec.pydicom_plugin as plugin
 import numpy as np
 import pydicom
 import pytest
+from pydicom.data import get_testdata_file
+from pydicom.encaps import generate_frames
+from pydicom.pixels.utils import pixel_array
+
+import framecodec.pydicom_plugin as plugin
 from datasets import (
     BIG_ENDIAN,
     DEFLATE,
@@ -32,17 +36,12 @@ from datasets import (
     make_pixels,
     reference,
     save,
-)  # fmt: skip
-from pydicom.data import get_testdata_file
-from pydicom.encaps import generate_frames
-from pydicom.pixels.utils import pixel_array
+)
 
 SYNTAXES = [RLE, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, BIG_ENDIAN]
 LAYOUTS = {
     "grey8": Layout(5, 7, frames=3),
-    "bits1": Layout(
-        5, 7, bits=1, frames=3
-    ),  # 3.0 has no RLE decoder of Bits Allocated 1
+    "bits1": Layout(5, 7, bits=1, frames=3),  # 3.0 has no RLE decoder of Bits Allocated 1
     "rgb-planar": Layout(4, 6, samples=3, planar=1, frames=2),
     "int16-stored12": Layout(6, 5, bits=16, stored=12, signed=True, frames=2),
     "single": Layout(6, 5),
@@ -82,9 +81,7 @@ def test_the_counter_sees_framecodec(plugin_calls: list[str], tmp_path: Path) ->
 
 @pytest.mark.parametrize("ts", SYNTAXES, ids=[NAMES[t] for t in SYNTAXES])
 @pytest.mark.parametrize("name", LAYOUTS)
-def test_reference_never_reaches_framecodec(
-    plugin_calls: list[str], tmp_path: Path, ts: str, name: str
-) -> None:
+def test_reference_never_reaches_framecodec(plugin_calls: list[str], tmp_path: Path, ts: str, name: str) -> None:
     layout = LAYOUTS[name]
     arr = make_pixels(layout)
     ds = dataset(arr, layout, ts)
@@ -93,19 +90,17 @@ def test_reference_never_reaches_framecodec(
     for source in (path, ds, io.BytesIO(data)):
         got = reference(source, raw=True)
         assert got.shape == layout.shape
+        np.testing.assert_array_equal(got, arr)  # the source pixels (big endian: pydicom's '>' dtype)
         np.testing.assert_array_equal(
-            got, arr
-        )  # the source pixels (big endian: pydicom's '>' dtype)
-        np.testing.assert_array_equal(reference(source, [layout.frames - 1, 0], raw=True),
-                                      arr.reshape((layout.frames,) + layout.frame_shape)[[-1, 0]])  # fmt: skip
+            reference(source, [layout.frames - 1, 0], raw=True),
+            arr.reshape((layout.frames,) + layout.frame_shape)[[-1, 0]],
+        )
     assert plugin_calls == []
     with pytest.raises(ValueError, match="never decodes with framecodec"):
         reference(path, decoding_plugin="framecodec")
 
 
-def test_ybr_reference_converts_as_pydicom(
-    plugin_calls: list[str], tmp_path: Path
-) -> None:
+def test_ybr_reference_converts_as_pydicom(plugin_calls: list[str], tmp_path: Path) -> None:
     """Without raw, the Encapsulated Uncompressed / Deflated YBR_FULL frames are converted by pydicom as native
     ones are."""
     layout = Layout(4, 6, samples=3, photometric="YBR_FULL", frames=3)
@@ -141,15 +136,10 @@ def test_jpeg_family_references(plugin_calls: list[str], tmp_path: Path) -> None
     layout = Layout(16, 24, frames=2)
     src = save(dataset(make_pixels(layout), layout, EXPLICIT), tmp_path / "native.dcm")
     jpeg = tmp_path / "jpeg.dcm"
-    subprocess.run(
-        ["dcmcjpeg", "+eb", str(src), str(jpeg)], check=True, capture_output=True
-    )
+    subprocess.run(["dcmcjpeg", "+eb", str(src), str(jpeg)], check=True, capture_output=True)
     ds = pydicom.dcmread(jpeg)
     pillow = np.stack(
-        [
-            np.asarray(Image.open(io.BytesIO(f)))
-            for f in generate_frames(ds.PixelData, number_of_frames=2)
-        ]
+        [np.asarray(Image.open(io.BytesIO(f))) for f in generate_frames(ds.PixelData, number_of_frames=2)]
     )
     assert_identical(reference(jpeg), pillow)
     assert plugin_calls == []

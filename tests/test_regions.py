@@ -22,9 +22,17 @@ from framecodec._synthetic.slides import DEFLATE, EXPLICIT, RLE, TILED_FULL, TIL
 SPECS: dict[str, SlideSpec] = {
     "full-rle": SlideSpec(width=1000, height=700, tile=128, transfer_syntax=RLE, tiling=TILED_FULL),
     "full-deflate-mono": SlideSpec(width=610, height=430, tile=(96, 64), transfer_syntax=DEFLATE, samples=1, seed=4),
-    "sparse-native": SlideSpec(width=700, height=500, tile=128, tiling=TILED_SPARSE, shuffle=True, missing=0.3,
-                               transfer_syntax=EXPLICIT, seed=6),
-}  # fmt: skip
+    "sparse-native": SlideSpec(
+        width=700,
+        height=500,
+        tile=128,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        missing=0.3,
+        transfer_syntax=EXPLICIT,
+        seed=6,
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +82,9 @@ REGIONS = [  # (x, y), (width, height) in output pixels
 @pytest.mark.parametrize("name", list(SPECS))
 @pytest.mark.parametrize("d", [1, 2, 4, 8])
 @pytest.mark.parametrize("where", REGIONS, ids=[f"{w[0]}-{w[1]}" for w in REGIONS])
-def test_region_equals_block_means_of_the_canvas(written: dict[str, Slide], name: str, d: int,
-                                                 where: tuple[tuple[int, int], tuple[int, int]]) -> None:  # fmt: skip
+def test_region_equals_block_means_of_the_canvas(
+    written: dict[str, Slide], name: str, d: int, where: tuple[tuple[int, int], tuple[int, int]]
+) -> None:
     slide = written[name]
     (x, y), (w, h) = where
     x, y = x * d if d > 1 and x % 8 == 0 else x, y * d if d > 1 and y % 8 == 0 else y  # aligned and not
@@ -131,9 +140,26 @@ def test_region_engine_refuses_bad_rectangles(tmp_path: Path, written: dict[str,
         args: dict[str, Any] = dict(offsets=table.offsets, lengths=table.lengths, frame_fragments=None)
         region = fc._core._decode_region  # type: ignore[attr-defined]
         buffer = reader._open().buffer
-        for rect, place, why in (([0, 0, 129, 10], [0, 0], "not inside"), ([0, 0, 10, 10], [1, 0], "do not fit"),
-                                 ([1, 0, 8, 8], [0, 0], "multiple of the scale")):  # fmt: skip
+        for rect, place, why in (
+            ([0, 0, 129, 10], [0, 0], "not inside"),
+            ([0, 0, 10, 10], [1, 0], "do not fit"),
+            ([1, 0, 8, 8], [0, 0], "multiple of the scale"),
+        ):
             scale = 2 if "scale" in why else 1
             with pytest.raises(ValueError, match=why):
-                region(buffer, "rle", 128, 128, 3, 8, out.reshape(-1), 10, 10, frames=np.array([0]),
-                       rects=np.array([rect]), places=np.array([place]), scale=scale, **args)  # fmt: skip
+                region(
+                    buffer,
+                    "rle",
+                    128,
+                    128,
+                    3,
+                    8,
+                    out.reshape(-1),
+                    10,
+                    10,
+                    frames=np.array([0]),
+                    rects=np.array([rect]),
+                    places=np.array([place]),
+                    scale=scale,
+                    **args,
+                )

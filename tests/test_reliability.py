@@ -21,8 +21,9 @@ from datasets import RLE, Layout, dataset, make_pixels, save
 
 
 def cli(*args: Any, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "framecodec", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "framecodec", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def float_file(path: Path, double: bool) -> np.ndarray:
@@ -138,12 +139,11 @@ sys.exit(main(["transcode", {str(src)!r}, {str(out)!r}, "--to", "explicit"]))
     assert sorted(os.listdir(tmp_path)) == ["in.dcm", "out.dcm"]
 
 
-
 def test_region_to_dask_refuses_a_non_integer_plane(tmp_path: Path) -> None:
     """As read_region: a float focal plane or optical path passes the range check and would match no frame."""
     pytest.importorskip("dask")
-    from framecodec.dask import region_to_dask
     from framecodec._synthetic.slides import SlideSpec, write_slide
+    from framecodec.dask import region_to_dask
 
     path = tmp_path / "slide.dcm"
     write_slide(path, SlideSpec(tile=16, width=40, height=30))

@@ -27,15 +27,26 @@ import pytest
 import framecodec as fc
 from datasets import assert_identical, reference
 from remote_corpus import (
-    ALL, MANY, SLIDE_FILES, Entry, check_pickle, check_same, many_file, native_many_file,
-)  # fmt: skip
+    ALL,
+    MANY,
+    SLIDE_FILES,
+    Entry,
+    check_pickle,
+    check_same,
+    many_file,
+    native_many_file,
+)
 from remote_servers import MotoS3
 
 fsspec = pytest.importorskip("fsspec", reason="fsspec is not installed: remote reading needs it")
 
 #: Files also read through an fsspec file object (S3File): one of each tiling and offset table.
-FILE_OBJECT_SUBSET = ["explicit-1bit-off-bytes", "deflate-empty-bot", "slide-jpeg444-sparse-empty-bot",
-                      "jpeg-3-fragments-empty-bot"]  # fmt: skip
+FILE_OBJECT_SUBSET = [
+    "explicit-1bit-off-bytes",
+    "deflate-empty-bot",
+    "slide-jpeg444-sparse-empty-bot",
+    "jpeg-3-fragments-empty-bot",
+]
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +114,9 @@ def test_a_file_object_reader_pickles_or_says_why(corpus: dict[str, Entry]) -> N
 
 
 @pytest.mark.parametrize("name", FILE_OBJECT_SUBSET)
-def test_fsspec_file_object_reads_equal_local_reads(s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry],
-                                                    name: str) -> None:  # fmt: skip
+def test_fsspec_file_object_reads_equal_local_reads(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry], name: str
+) -> None:
     fs = s3.filesystem()
     with fs.open(s3_urls[name], "rb") as f, local(corpus[name]) as loc, fc.FrameReader(f) as remote:
         assert remote.path == s3_urls[name]  # read through its filesystem, by URL
@@ -112,11 +124,12 @@ def test_fsspec_file_object_reads_equal_local_reads(s3: MotoS3, s3_urls: dict[st
         check_pickle(remote, loc)  # the file's filesystem carries its storage options
 
 
-def test_remote_reads_equal_pydicoms_own_decoders(s3: MotoS3, s3_urls: dict[str, str],
-                                                  corpus: dict[str, Entry]) -> None:  # fmt: skip
+def test_remote_reads_equal_pydicoms_own_decoders(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry]
+) -> None:
     """Not only the local reader: pydicom's own decoders, chosen by name (framecodec puts its plugins first)."""
-    from jpeg_family_util import pydicom_reference
     from framecodec._synthetic.slides import JPEG_2000_LOSSLESS, JPEG_BASELINE
+    from jpeg_family_util import pydicom_reference
 
     so = s3.storage_options
     with fc.FrameReader(s3_urls["rle-rgb-bot"], storage_options=so) as r:
@@ -135,7 +148,7 @@ def test_remote_reads_equal_pydicoms_own_decoders(s3: MotoS3, s3_urls: dict[str,
 
 
 def test_a_file_url_is_a_local_path(corpus: dict[str, Entry]) -> None:
-    """"file://" is not read by ranges: it names a local file, memory-mapped as a path is."""
+    """ "file://" is not read by ranges: it names a local file, memory-mapped as a path is."""
     entry = corpus["deflate-eot"]
     with fc.FrameReader(f"file://{entry.path}") as r, local(entry) as loc:
         assert r.remote is False
@@ -150,8 +163,9 @@ def test_a_closed_remote_reader(s3: MotoS3, s3_urls: dict[str, str]) -> None:
         r.read()
 
 
-def test_transcode_an_s3_object_to_a_local_file(s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry],
-                                                tmp_path: Path) -> None:  # fmt: skip
+def test_transcode_an_s3_object_to_a_local_file(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry], tmp_path: Path
+) -> None:
     out = fc.transcode(s3_urls["deflate-eot"], tmp_path / "rle.dcm", "rle", storage_options=s3.storage_options)
     with fc.FrameReader(out) as r, local(corpus["deflate-eot"]) as loc:
         assert r.transfer_syntax == "1.2.840.10008.1.2.5"
@@ -166,15 +180,17 @@ def test_transcode_an_s3_object_to_a_local_file(s3: MotoS3, s3_urls: dict[str, s
 
 
 @pytest.mark.parametrize("name", ["many-eot", "slide-j2k-full-eot", "rle-eot"])
-def test_opening_a_file_with_an_extended_offset_table_takes_few_requests(s3: MotoS3, s3_urls: dict[str, str],
-                                                                         name: str) -> None:  # fmt: skip
+def test_opening_a_file_with_an_extended_offset_table_takes_few_requests(
+    s3: MotoS3, s3_urls: dict[str, str], name: str
+) -> None:
     with fc.FrameReader(s3_urls[name], storage_options=s3.storage_options) as r:
         assert 1 <= r.requests <= 4, r.requests
         assert r.bytes_read <= 2 << 20
 
 
-def test_200_random_frames_take_far_fewer_than_200_requests(s3: MotoS3, s3_urls: dict[str, str],
-                                                            corpus: dict[str, Entry]) -> None:  # fmt: skip
+def test_200_random_frames_take_far_fewer_than_200_requests(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry]
+) -> None:
     pick = np.random.default_rng(5).choice(MANY, 200, replace=False)
     with fc.FrameReader(s3_urls["many-eot"], storage_options=s3.storage_options) as r, local(corpus["many-eot"]) as loc:
         before = r.requests
@@ -182,8 +198,9 @@ def test_200_random_frames_take_far_fewer_than_200_requests(s3: MotoS3, s3_urls:
         assert r.requests - before < 20, r.requests - before
 
 
-def test_an_overlapping_region_is_served_partly_from_the_cache(s3: MotoS3, s3_urls: dict[str, str],
-                                                               corpus: dict[str, Entry]) -> None:  # fmt: skip
+def test_an_overlapping_region_is_served_partly_from_the_cache(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry]
+) -> None:
     url, so = s3_urls["cache-slide"], s3.storage_options
     a, b, size = (100, 100), (300, 250), (400, 300)
     with fc.FrameReader(url, storage_options=so) as r, local(corpus["cache-slide"]) as loc:
@@ -289,8 +306,9 @@ def test_write_index_of_a_local_file_and_a_file_object_reader_uses_it(corpus: di
         assert_identical(indexed[[MANY - 1, 0, 1234]], loc[[MANY - 1, 0, 1234]])
 
 
-def test_a_local_file_with_an_index_beside_it_is_read_where_the_index_says(corpus: dict[str, Entry],
-                                                                          tmp_path: Path) -> None:  # fmt: skip
+def test_a_local_file_with_an_index_beside_it_is_read_where_the_index_says(
+    corpus: dict[str, Entry], tmp_path: Path
+) -> None:
     """No offset table: mapped, the open would touch every item header; with NAME.fcidx beside it, the file is read
     with pread where the index places the frames, and equals the mapped read; a pickled reader opens it again and
     refuses it once it has changed; a file that changed since its index is mapped again, with a warning."""
@@ -322,8 +340,12 @@ def test_a_stale_local_index(corpus: dict[str, Entry], tmp_path: Path) -> None:
     path.write_bytes(corpus["many-empty-bot"].data)
     where = fc.write_index(path)
     many_file(tmp_path, "walked.dcm", extended=False, seed=3)  # rewritten: other frames, other size
-    with open(path, "rb") as f, pytest.warns(UserWarning, match="index"), fc.FrameReader(f) as r, \
-            fc.FrameReader(path, index=False) as loc:  # fmt: skip
+    with (
+        open(path, "rb") as f,
+        pytest.warns(UserWarning, match="index"),
+        fc.FrameReader(f) as r,
+        fc.FrameReader(path, index=False) as loc,
+    ):
         assert_identical(r.read(), loc.read())
     with open(path, "rb") as f, pytest.raises(ValueError, match="index"):
         fc.FrameReader(f, index=where)
@@ -357,8 +379,9 @@ def test_write_index_of_an_s3_object(s3: MotoS3, corpus: dict[str, Entry], tmp_p
         fc.FrameReader(url, storage_options=so, index=where)
 
 
-def test_write_index_to_a_local_destination_for_an_s3_object(s3: MotoS3, corpus: dict[str, Entry],
-                                                             tmp_path: Path) -> None:  # fmt: skip
+def test_write_index_to_a_local_destination_for_an_s3_object(
+    s3: MotoS3, corpus: dict[str, Entry], tmp_path: Path
+) -> None:
     entry = corpus["many-empty-bot"]
     url, so = s3.put("indexed/local-index.dcm", entry.data), s3.storage_options
     where = fc.write_index(url, tmp_path / "x.fcidx", storage_options=so)
@@ -371,16 +394,21 @@ def test_write_index_to_a_local_destination_for_an_s3_object(s3: MotoS3, corpus:
 # ------------------------------------------------------------------------------------------------------ Dask
 
 
-def test_dask_workers_read_from_s3(s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry],
-                                   tmp_path: Path) -> None:  # fmt: skip
+def test_dask_workers_read_from_s3(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry], tmp_path: Path
+) -> None:
     pytest.importorskip("dask.array", reason="dask[array] is not installed")
     distributed = pytest.importorskip("distributed", reason="distributed is not installed")
     from framecodec.dask import region_to_dask, stack_files, to_dask, transcode_files
 
     so = s3.storage_options
     slide = "slide-rle-planes-sparse-eot"
-    cluster_options: dict[str, Any] = {"n_workers": 2, "processes": True, "threads_per_worker": 1,
-                                       "dashboard_address": ":0"}  # fmt: skip
+    cluster_options: dict[str, Any] = {
+        "n_workers": 2,
+        "processes": True,
+        "threads_per_worker": 1,
+        "dashboard_address": ":0",
+    }
     with distributed.LocalCluster(**cluster_options) as cluster, distributed.Client(cluster) as client:
         arr = to_dask(s3_urls["many-eot"], storage_options=so, frames_per_chunk=500)
         with local(corpus["many-eot"]) as loc:
@@ -397,8 +425,9 @@ def test_dask_workers_read_from_s3(s3: MotoS3, s3_urls: dict[str, str], corpus: 
         with local(corpus["rle-eot"]) as loc:
             assert_identical(client.compute(stacked).result(timeout=120), np.stack([loc.read()] * 3))
         sources = ["rle-eot", "deflate-eot"]
-        rows = transcode_files([s3_urls[n] for n in sources], tmp_path / "out", "rle", client=client,
-                               storage_options=so)  # fmt: skip
+        rows = transcode_files(
+            [s3_urls[n] for n in sources], tmp_path / "out", "rle", client=client, storage_options=so
+        )
         assert [r.status for r in rows] == ["ok", "ok"], rows
         for name, row in zip(sources, rows):
             assert row.input_bytes == len(corpus[name].data)
@@ -431,8 +460,9 @@ def options(s3: MotoS3) -> list[str]:
     return out
 
 
-def test_cli_info_of_an_s3_object(s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry],
-                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_info_of_an_s3_object(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry], capsys: pytest.CaptureFixture[str]
+) -> None:
     url = s3_urls["slide-jpeg-grey-eot"]
     code, out, err = run_main(capsys, "info", "--json", url, *options(s3))
     assert code == 0, err
@@ -441,8 +471,9 @@ def test_cli_info_of_an_s3_object(s3: MotoS3, s3_urls: dict[str, str], corpus: d
         assert info["file"] == url and info["frames"] == len(loc)
         assert info["transfer_syntax"] == loc.transfer_syntax
     # and in a process of its own, as a user types it
-    r = subprocess.run([sys.executable, "-m", "framecodec", "info", url, *options(s3)], capture_output=True,
-                       text=True, timeout=120)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "framecodec", "info", url, *options(s3)], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert url in r.stdout
     # without the options the endpoint is AWS's, where the bucket is not: a failure, reported
@@ -450,18 +481,21 @@ def test_cli_info_of_an_s3_object(s3: MotoS3, s3_urls: dict[str, str], corpus: d
     assert code == 1 and "no/such.dcm" in err
 
 
-def test_cli_decode_of_an_s3_object(s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry], tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_decode_of_an_s3_object(
+    s3: MotoS3, s3_urls: dict[str, str], corpus: dict[str, Entry], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "frames.npy"
-    code, _, err = run_main(capsys, "decode", s3_urls["many-eot"], "-o", out, "--frames", "10:2000:7", "-q",
-                            *options(s3))  # fmt: skip
+    code, _, err = run_main(
+        capsys, "decode", s3_urls["many-eot"], "-o", out, "--frames", "10:2000:7", "-q", *options(s3)
+    )
     assert code == 0, err
     with local(corpus["many-eot"]) as loc:
         assert_identical(np.load(out), loc[10:2000:7])
 
 
-def test_cli_index_of_an_s3_object(s3: MotoS3, corpus: dict[str, Entry], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_index_of_an_s3_object(
+    s3: MotoS3, corpus: dict[str, Entry], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     entry = corpus["many-empty-bot"]
     url = s3.put("cli/many.dcm", entry.data)
     code, _, err = run_main(capsys, "index", url, *options(s3))
@@ -475,8 +509,9 @@ def test_cli_index_of_an_s3_object(s3: MotoS3, corpus: dict[str, Entry], tmp_pat
         assert r.bytes_read < len(entry.data) / 3
 
 
-def test_cli_index_of_a_local_file(corpus: dict[str, Entry], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_index_of_a_local_file(
+    corpus: dict[str, Entry], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "many.dcm"
     path.write_bytes(corpus["many-empty-bot"].data)
     code, _, err = run_main(capsys, "index", path)

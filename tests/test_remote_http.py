@@ -19,8 +19,14 @@ import pytest
 import framecodec as fc
 from datasets import assert_identical
 from remote_corpus import (
-    ALL, MANY, Entry, check_pickle, check_same, many_file, native_many_file,
-)  # fmt: skip
+    ALL,
+    MANY,
+    Entry,
+    check_pickle,
+    check_same,
+    many_file,
+    native_many_file,
+)
 from remote_servers import RangeServer
 
 fsspec = pytest.importorskip("fsspec", reason="fsspec is not installed: remote reading needs it")
@@ -46,18 +52,21 @@ def gets(server: RangeServer) -> list[tuple[int, bool]]:
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_http_reads_equal_local_reads(served: tuple[RangeServer, dict[str, str]], corpus: dict[str, Entry],
-                                      name: str) -> None:  # fmt: skip
+def test_http_reads_equal_local_reads(
+    served: tuple[RangeServer, dict[str, str]], corpus: dict[str, Entry], name: str
+) -> None:
     server, urls = served
     with local(corpus[name]) as loc, fc.FrameReader(urls[name]) as remote:
         check_same(remote, loc, corpus[name], url=urls[name])
         check_pickle(remote, loc)
 
 
-@pytest.mark.parametrize("name", ["deflate-3-fragments-bot", "slide-jpeg444-sparse-empty-bot",
-                                  "explicit-1bit-off-bytes"])  # fmt: skip
-def test_an_fsspec_http_file_object(served: tuple[RangeServer, dict[str, str]], corpus: dict[str, Entry],
-                                    name: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["deflate-3-fragments-bot", "slide-jpeg444-sparse-empty-bot", "explicit-1bit-off-bytes"]
+)
+def test_an_fsspec_http_file_object(
+    served: tuple[RangeServer, dict[str, str]], corpus: dict[str, Entry], name: str
+) -> None:
     _, urls = served
     with fsspec.open(urls[name], "rb").open() as f, local(corpus[name]) as loc, fc.FrameReader(f) as remote:
         check_same(remote, loc, corpus[name], full=False)
@@ -67,8 +76,9 @@ def test_an_fsspec_http_file_object(served: tuple[RangeServer, dict[str, str]], 
 
 
 @pytest.mark.parametrize("name", ["many-eot", "slide-jpeg-grey-eot", "deflate-eot"])
-def test_opening_a_file_with_an_extended_offset_table(range_server: RangeServer, corpus: dict[str, Entry],
-                                                      name: str) -> None:  # fmt: skip
+def test_opening_a_file_with_an_extended_offset_table(
+    range_server: RangeServer, corpus: dict[str, Entry], name: str
+) -> None:
     url = range_server.put("f.dcm", corpus[name].data)
     with fc.FrameReader(url) as r:
         assert range_server.count() <= 4, range_server.log
@@ -114,8 +124,9 @@ def test_a_repeated_and_an_overlapping_region(range_server: RangeServer, corpus:
     assert overlap_bytes < alone_bytes, (overlap_bytes, alone_bytes)
 
 
-def test_threads_reading_one_reader_at_once(served: tuple[RangeServer, dict[str, str]],
-                                            corpus: dict[str, Entry]) -> None:  # fmt: skip
+def test_threads_reading_one_reader_at_once(
+    served: tuple[RangeServer, dict[str, str]], corpus: dict[str, Entry]
+) -> None:
     """Several Python threads share one remote reader (its connection pool, cache and counters)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -143,8 +154,9 @@ def test_a_header_longer_than_the_first_request(range_server: RangeServer, tmp_p
     frames' positions come from the whole header."""
     from framecodec._synthetic import slides
 
-    spec = slides.many_frames_spec(8000, tile=16, tiling=slides.TILED_SPARSE, shuffle=True,
-                                   transfer_syntax=slides.DEFLATE, mosaic=8, samples=1)  # fmt: skip
+    spec = slides.many_frames_spec(
+        8000, tile=16, tiling=slides.TILED_SPARSE, shuffle=True, transfer_syntax=slides.DEFLATE, mosaic=8, samples=1
+    )
     s = slides.write_slide(tmp_path / "long-header.dcm", spec)
     data = s.path.read_bytes()
     assert data.rfind(b"\xe0\x7f\x10\x00") > 1 << 20  # the Pixel Data starts past the first MiB
@@ -158,8 +170,9 @@ def test_a_header_longer_than_the_first_request(range_server: RangeServer, tmp_p
         assert_identical(r[pick], loc[pick])
 
 
-def test_small_requests_slices_and_walk_blocks(range_server: RangeServer, corpus: dict[str, Entry],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_small_requests_slices_and_walk_blocks(
+    range_server: RangeServer, corpus: dict[str, Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The paths large files take, on small files: reads fetched and decoded in many slices, merged requests
     split, the walk of an empty Basic Offset Table in many blocks whose ends fall inside item headers (odd
     sizes). The module constants are the API's own tuning knobs (docs/remote.md)."""
@@ -177,14 +190,15 @@ def test_small_requests_slices_and_walk_blocks(range_server: RangeServer, corpus
         with fc.FrameReader(url, index=False) as r, local(corpus[name]) as loc:
             assert_identical(r.read(), loc.read())
             ranges = [e.range for e in range_server.log if e.range is not None and not e.range.startswith("bytes=0-")]
-            sizes = [int(b) - int(a) + 1 for a, b in (r[len("bytes="):].split("-") for r in ranges)]
+            sizes = [int(b) - int(a) + 1 for a, b in (r[len("bytes=") :].split("-") for r in ranges)]
             assert sizes and max(sizes) <= 70_001 + 100_000, max(sizes)  # split (a frame may pass the limit)
             if corpus[name].slide is not None:
                 spec = corpus[name].slide.spec  # type: ignore[union-attr]
                 whole = ((0, 0), (spec.width, spec.height))
                 assert_identical(r.read_region(*whole), loc.read_region(*whole))
-                assert_identical(r.read_region((5, 3), (700, 500), downsample=2),
-                                 loc.read_region((5, 3), (700, 500), downsample=2))  # fmt: skip
+                assert_identical(
+                    r.read_region((5, 3), (700, 500), downsample=2), loc.read_region((5, 3), (700, 500), downsample=2)
+                )
 
 
 # ------------------------------------------------------------------------------------------------- faults
@@ -279,8 +293,9 @@ def test_a_fault_during_the_walk_is_retried(range_server: RangeServer, corpus: d
         assert_identical(r.read(), loc.read())
 
 
-def test_a_fault_reading_the_sidecar_index_is_retried(range_server: RangeServer, corpus: dict[str, Entry],
-                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_a_fault_reading_the_sidecar_index_is_retried(
+    range_server: RangeServer, corpus: dict[str, Entry], tmp_path: Path
+) -> None:
     """A 500 answering the look for NAME.fcidx is a failed request like any other: retried (or the index passed
     over and the Pixel Data walked), never the transport's own exception, nor an index taken for absent when it
     is there."""
@@ -324,8 +339,11 @@ def test_a_missing_object_is_file_not_found(range_server: RangeServer) -> None:
         fc.FrameReader(range_server.url("no/such.dcm"))
 
 
-@pytest.mark.parametrize(("same_size", "etag"), [(True, True), (False, True), (False, False)],
-                         ids=["same-size", "other-size", "other-size-no-etag"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("same_size", "etag"),
+    [(True, True), (False, True), (False, False)],
+    ids=["same-size", "other-size", "other-size-no-etag"],
+)
 def test_an_object_replaced_after_open(tmp_path: Path, same_size: bool, etag: bool) -> None:
     """Frames beyond the first MiB read after the object was replaced: ESTALE, never the new object's bytes. A
     server without ETags can tell a replacement only by its size (Content-Range): a same-size replacement there
@@ -393,8 +411,9 @@ def test_an_index_beside_an_http_object(range_server: RangeServer, corpus: dict[
         fc.FrameReader(url, index=where)
 
 
-def test_no_index_beside_an_object_with_an_offset_table_is_looked_for(range_server: RangeServer,
-                                                                      corpus: dict[str, Entry]) -> None:  # fmt: skip
+def test_no_index_beside_an_object_with_an_offset_table_is_looked_for(
+    range_server: RangeServer, corpus: dict[str, Entry]
+) -> None:
     url = range_server.put("eot.dcm", corpus["many-eot"].data)
     with fc.FrameReader(url):
         assert ("GET", "eot.dcm.fcidx") not in range_server.requests
@@ -404,10 +423,12 @@ def test_no_index_beside_an_object_with_an_offset_table_is_looked_for(range_serv
 # ---------------------------------------------------------------------------------------- damaged objects
 
 
-@pytest.mark.parametrize("name", ["explicit-grey8", "deflate-eot", "rle-2-fragments-bot", "deflate-empty-bot",
-                                  "many-empty-bot"])  # fmt: skip
-def test_an_object_cut_short_reads_as_the_file_cut_short(range_server: RangeServer, corpus: dict[str, Entry],
-                                                         tmp_path: Path, name: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["explicit-grey8", "deflate-eot", "rle-2-fragments-bot", "deflate-empty-bot", "many-empty-bot"]
+)
+def test_an_object_cut_short_reads_as_the_file_cut_short(
+    range_server: RangeServer, corpus: dict[str, Entry], tmp_path: Path, name: str
+) -> None:
     """A copy that stopped early: the local reader opens it and reads its whole frames (whole_frames, truncation);
     the remote reader must do the same, and refuse the missing frames with the same error."""
     full = corpus[name].data

@@ -29,17 +29,27 @@ def test_whole_object_head_and_404(range_server: RangeServer) -> None:
     assert h.headers["ETag"] == etag
     assert requests.get(range_server.url("nope"), timeout=10).status_code == 404
     assert requests.head(range_server.url("nope"), timeout=10).status_code == 404
-    assert range_server.requests == {("GET", "a/b.dcm"): 1, ("HEAD", "a/b.dcm"): 1, ("GET", "nope"): 1,
-                                     ("HEAD", "nope"): 1}  # fmt: skip
+    assert range_server.requests == {
+        ("GET", "a/b.dcm"): 1,
+        ("HEAD", "a/b.dcm"): 1,
+        ("GET", "nope"): 1,
+        ("HEAD", "nope"): 1,
+    }
     range_server.reset_counts()
     assert range_server.count() == 0
 
 
 @pytest.mark.parametrize(
     ("header", "first", "last"),
-    [("bytes=0-0", 0, 0), ("bytes=100-199", 100, 199), ("bytes=9990-", 9990, 9999), ("bytes=9000-20000", 9000, 9999),
-     ("bytes=-10", 9990, 9999), ("bytes=-20000", 0, 9999)],
-)  # fmt: skip
+    [
+        ("bytes=0-0", 0, 0),
+        ("bytes=100-199", 100, 199),
+        ("bytes=9990-", 9990, 9999),
+        ("bytes=9000-20000", 9000, 9999),
+        ("bytes=-10", 9990, 9999),
+        ("bytes=-20000", 0, 9999),
+    ],
+)
 def test_ranges(range_server: RangeServer, header: str, first: int, last: int) -> None:
     url = range_server.put("f", DATA)
     r = requests.get(url, headers={"Range": header}, timeout=10)
@@ -144,7 +154,7 @@ def test_reset_next(range_server: RangeServer) -> None:
     for _ in range(2):
         with pytest.raises(requests.exceptions.RequestException):
             r = requests.get(url, headers={"Range": "bytes=0-9999"}, timeout=10)
-            r.content  # noqa: B018 - reading the body raises
+            r.content
     r = requests.get(url, headers={"Range": "bytes=0-9999"}, timeout=10)
     assert r.status_code == 206 and r.content == DATA
     assert [(e.status, e.reset) for e in range_server.log] == [(206, True), (206, True), (206, False)]
@@ -239,8 +249,13 @@ def test_moto_s3_with_boto3_and_if_match(s3: MotoS3) -> None:
     from botocore.exceptions import ClientError
 
     s3.put("self-test/b.bin", DATA)
-    client = boto3.client("s3", endpoint_url=s3.endpoint, aws_access_key_id="testing",
-                          aws_secret_access_key="testing", region_name=s3.region)  # fmt: skip
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name=s3.region,
+    )
     head = client.head_object(Bucket=s3.bucket, Key="self-test/b.bin")
     got = client.get_object(Bucket=s3.bucket, Key="self-test/b.bin", Range="bytes=10-19", IfMatch=head["ETag"])
     assert got["Body"].read() == DATA[10:20] and got["ContentRange"] == f"bytes 10-19/{len(DATA)}"

@@ -438,9 +438,18 @@ def header(count: int, *offsets: int) -> bytes:
         (header(0xFFFFFFFF) + bytes(10), "gives 4294967295 segments; it must be 1 to 15"),
         (header(1, 64) + bytes([255, 1]), "RLE header gives 1 segment but the frame's layout needs 3"),
         (header(3, 60, 70, 80) + bytes(30), "segment 1 of 3 starts at byte 60, inside the 64-byte header"),
-        (header(3, 64, 90, 80) + bytes(30), "offsets out of order: segment 3 of 3 starts at byte 80, segment 2 at byte 90"),
-        (header(3, 64, 80, 80) + bytes(30), "offsets out of order: segment 3 of 3 starts at byte 80, segment 2 at byte 80"),
-        (header(3, 64, 70, 94) + bytes(30), "segment 3 of 3 starts at byte 94, at or past the end of the 94-byte frame"),
+        (
+            header(3, 64, 90, 80) + bytes(30),
+            "offsets out of order: segment 3 of 3 starts at byte 80, segment 2 at byte 90",
+        ),
+        (
+            header(3, 64, 80, 80) + bytes(30),
+            "offsets out of order: segment 3 of 3 starts at byte 80, segment 2 at byte 80",
+        ),
+        (
+            header(3, 64, 70, 94) + bytes(30),
+            "segment 3 of 3 starts at byte 94, at or past the end of the 94-byte frame",
+        ),
         (header(3, 64, 70, 5000) + bytes(30), "segment 3 of 3 starts at byte 5000, at or past the end"),
     ],
 )
@@ -470,19 +479,25 @@ def test_literal_run_past_end_of_data() -> None:
     frame = join([bytes([9, 1, 2, 3]) + b"\x00"])
     with pytest.raises(
         fc.DecodeError,
-        match=r"segment 1 of 1: literal run of 10 bytes at segment byte 0 runs past the end of the segment's data \(4 bytes left\)",
+        match=r"segment 1 of 1: literal run of 10 bytes at segment byte 0 runs past the end of the segment's data "
+        r"\(4 bytes left\)",
     ):
         fc.codecs.rle_decode(frame, 2, 5, 1, 8)
     # in a middle segment: the next segment's bytes are not borrowed
     segs = split(RGB_ENC)
     bad = join([segs[0], bytes([255, 1]) + bytes([127]) + bytes(10), segs[2]])
-    with pytest.raises(fc.DecodeError, match=r"segment 2 of 3: literal run of 128 bytes at segment byte 2 .* \(10 bytes left\)"):
+    with pytest.raises(
+        fc.DecodeError, match=r"segment 2 of 3: literal run of 128 bytes at segment byte 2 .* \(10 bytes left\)"
+    ):
         fc.codecs.rle_decode(bad, 10, 10, 3, 8)
 
 
 def test_replicate_run_past_end_of_data() -> None:
     frame = join([bytes([255, 1, 200])])  # the last run has no byte to repeat
-    with pytest.raises(fc.DecodeError, match=r"segment 1 of 1: replicate run of 57 bytes at segment byte 2 runs past .* \(0 bytes left\)"):
+    with pytest.raises(
+        fc.DecodeError,
+        match=r"segment 1 of 1: replicate run of 57 bytes at segment byte 2 runs past .* \(0 bytes left\)",
+    ):
         fc.codecs.rle_decode(frame, 3, 5, 1, 8)
 
 
@@ -592,7 +607,9 @@ def test_bad_decode_arguments() -> None:
 
 
 def test_bad_encode_arguments() -> None:
-    with pytest.raises(ValueError, match="pixels must be 300 bytes for a 10 x 10 frame of 3 samples of 8 bits, got 299"):
+    with pytest.raises(
+        ValueError, match="pixels must be 300 bytes for a 10 x 10 frame of 3 samples of 8 bits, got 299"
+    ):
         fc.codecs.rle_encode(RGB.tobytes()[:-1], 10, 10, 3, 8)
     with pytest.raises(ValueError, match=r"pixels must be 100 bytes .* got 13 \(bit-packed input needs packed=True\)"):
         fc.codecs.rle_encode(bytes(13), 10, 10, 1, 1)
@@ -606,4 +623,3 @@ def test_bad_encode_arguments() -> None:
         fc.codecs.rle_encode(np.zeros((10, 20), np.uint8)[:, ::2], 10, 10, 1, 8)
     with pytest.raises(TypeError, match="bytes-like"):
         fc.codecs.rle_encode([0] * 100, 10, 10, 1, 8)  # type: ignore[arg-type]
-

@@ -21,9 +21,17 @@ from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 from framecodec._synthetic import slides
 from framecodec._synthetic.slides import (
-    DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, JPEG_BASELINE, RLE, TILED_FULL, TILED_SPARSE, Slide, SlideSpec,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    JPEG_BASELINE,
+    RLE,
+    TILED_FULL,
+    TILED_SPARSE,
+    Slide,
+    SlideSpec,
     write_slide,
-)  # fmt: skip
+)
 from slide_readers import wsidicom_region
 
 wsidicom = pytest.importorskip("wsidicom")
@@ -34,18 +42,48 @@ highdicom = pytest.importorskip("highdicom")
 # the three offset tables, and the transfer syntaxes wsidicom decodes (native, RLE, JPEG Baseline).
 SPECS = {
     "full-rgb": SlideSpec(width=1000, height=700, tile=256, tiling=TILED_FULL, transfer_syntax=EXPLICIT),
-    "full-planes-mono": SlideSpec(width=600, height=330, tile=(128, 96), tiling=TILED_FULL, focal_planes=2,
-                                  optical_paths=3, samples=1, transfer_syntax=RLE, offset_table="empty", seed=3),
-    "sparse-rgb": SlideSpec(width=1000, height=700, tile=(240, 160), tiling=TILED_SPARSE, focal_planes=2,
-                            optical_paths=2, shuffle=True, missing=0.3, transfer_syntax=RLE, offset_table="extended",
-                            seed=1),
-    "sparse-mono": SlideSpec(width=700, height=500, tile=128, tiling=TILED_SPARSE, shuffle=True, samples=1,
-                             missing=[(1, 1, 0, 0), (5, 0, 0, 0), (5, 3, 0, 0), (0, 2, 0, 0)], seed=2),
-    "sparse-shuffled": SlideSpec(width=520, height=390, tile=128, tiling=TILED_SPARSE, shuffle=True,
-                                 transfer_syntax=RLE, seed=4),  # no missing tile: highdicom reads it whole
-    "mosaic": SlideSpec(width=2000, height=1300, tile=256, tiling=TILED_SPARSE, shuffle=True, missing=0.1, mosaic=6,
-                        seed=5),
-}  # fmt: skip
+    "full-planes-mono": SlideSpec(
+        width=600,
+        height=330,
+        tile=(128, 96),
+        tiling=TILED_FULL,
+        focal_planes=2,
+        optical_paths=3,
+        samples=1,
+        transfer_syntax=RLE,
+        offset_table="empty",
+        seed=3,
+    ),
+    "sparse-rgb": SlideSpec(
+        width=1000,
+        height=700,
+        tile=(240, 160),
+        tiling=TILED_SPARSE,
+        focal_planes=2,
+        optical_paths=2,
+        shuffle=True,
+        missing=0.3,
+        transfer_syntax=RLE,
+        offset_table="extended",
+        seed=1,
+    ),
+    "sparse-mono": SlideSpec(
+        width=700,
+        height=500,
+        tile=128,
+        tiling=TILED_SPARSE,
+        shuffle=True,
+        samples=1,
+        missing=[(1, 1, 0, 0), (5, 0, 0, 0), (5, 3, 0, 0), (0, 2, 0, 0)],
+        seed=2,
+    ),
+    "sparse-shuffled": SlideSpec(
+        width=520, height=390, tile=128, tiling=TILED_SPARSE, shuffle=True, transfer_syntax=RLE, seed=4
+    ),  # no missing tile: highdicom reads it whole
+    "mosaic": SlideSpec(
+        width=2000, height=1300, tile=256, tiling=TILED_SPARSE, shuffle=True, missing=0.1, mosaic=6, seed=5
+    ),
+}
 JPEG = SlideSpec(width=700, height=450, tile=256, tiling=TILED_FULL, transfer_syntax=JPEG_BASELINE, seed=6)
 
 
@@ -105,10 +143,17 @@ def test_reference_is_not_trivial(written: dict[str, Slide], name: str) -> None:
             assert (total[a] != total[b]).mean() > 0.5
     if spec.tiling == TILED_SPARSE:
         assert s.number_of_frames == int(s.present.sum())
-        full_order = [(f, p, ty, tx) for p in range(spec.optical_paths) for f in range(spec.focal_planes)
-                      for ty in range(ny) for tx in range(nx)]  # fmt: skip
-        written_order = [(int(f), int(p), int(y) // spec.tile_size[1], int(x) // spec.tile_size[0])
-                         for (x, y), (f, p) in zip(s.positions, s.planes)]  # fmt: skip
+        full_order = [
+            (f, p, ty, tx)
+            for p in range(spec.optical_paths)
+            for f in range(spec.focal_planes)
+            for ty in range(ny)
+            for tx in range(nx)
+        ]
+        written_order = [
+            (int(f), int(p), int(y) // spec.tile_size[1], int(x) // spec.tile_size[0])
+            for (x, y), (f, p) in zip(s.positions, s.planes)
+        ]
         assert written_order != [t for t in full_order if s.present[t]]  # shuffled
         assert sorted(written_order) == sorted(t for t in full_order if s.present[t])
     if name in ("sparse-rgb", "sparse-mono", "mosaic"):
@@ -249,9 +294,13 @@ def test_pydicom_decodes_the_tiles_written(tmp_path: Path, spec: SlideSpec) -> N
         bot_length = struct.unpack("<I", full.PixelData[4:8])[0]
         assert bot_length == (4 * s.number_of_frames if spec.offset_table == "basic" else 0)
         if has_eot:  # pydicom follows the Extended Offset Table to the last frame
-            last = get_frame(full.PixelData, s.number_of_frames - 1, number_of_frames=s.number_of_frames,
-                             extended_offsets=(full.ExtendedOffsetTable, full.ExtendedOffsetTableLengths))  # fmt: skip
-            assert last[: 16] == list(generate_frames(full.PixelData, number_of_frames=s.number_of_frames))[-1][:16]
+            last = get_frame(
+                full.PixelData,
+                s.number_of_frames - 1,
+                number_of_frames=s.number_of_frames,
+                extended_offsets=(full.ExtendedOffsetTable, full.ExtendedOffsetTableLengths),
+            )
+            assert last[:16] == list(generate_frames(full.PixelData, number_of_frames=s.number_of_frames))[-1][:16]
 
 
 @pytest.mark.parametrize("name", ["sparse-rgb", "sparse-mono", "mosaic"])
@@ -277,12 +326,17 @@ def test_per_frame_functional_groups_as_pydicom_reads_them(written: dict[str, Sl
         assert list(np.atleast_1d(item.FrameContentSequence[0].DimensionIndexValues)) == index
         if i < 20:
             ref = compute_plane_position_tiled_full(
-                row_index=y // th + 1, column_index=x // tw + 1,
+                row_index=y // th + 1,
+                column_index=x // tw + 1,
                 x_offset=ds.TotalPixelMatrixOriginSequence[0].XOffsetInSlideCoordinateSystem,
                 y_offset=ds.TotalPixelMatrixOriginSequence[0].YOffsetInSlideCoordinateSystem,
-                rows=th, columns=tw, image_orientation=[float(v) for v in ds.ImageOrientationSlide],
-                pixel_spacing=[float(v) for v in ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing],
-            )[0]  # fmt: skip
+                rows=th,
+                columns=tw,
+                image_orientation=[float(v) for v in ds.ImageOrientationSlide],
+                pixel_spacing=[
+                    float(v) for v in ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing
+                ],
+            )[0]
             assert float(pos.XOffsetInSlideCoordinateSystem) == pytest.approx(float(ref.XOffsetInSlideCoordinateSystem))
             assert float(pos.YOffsetInSlideCoordinateSystem) == pytest.approx(float(ref.YOffsetInSlideCoordinateSystem))
 
@@ -308,8 +362,9 @@ def test_highdicom_total_pixel_matrix(written: dict[str, Slide], name: str) -> N
     image = highdicom.imread(s.path)
     got = image.get_total_pixel_matrix(dtype=np.uint8, apply_icc_profile=False)  # the stored values
     assert np.array_equal(got, s.total[0, 0])
-    part = image.get_total_pixel_matrix(row_start=101, row_end=201, column_start=51, column_end=351, dtype=np.uint8,
-                                        apply_icc_profile=False)  # fmt: skip
+    part = image.get_total_pixel_matrix(
+        row_start=101, row_end=201, column_start=51, column_end=351, dtype=np.uint8, apply_icc_profile=False
+    )
     assert np.array_equal(part, s.total[0, 0, 100:200, 50:350])
 
 

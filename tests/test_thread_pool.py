@@ -45,8 +45,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
 def run_child(script: str, *args: Path) -> str:
     """Runs `script` in a fresh interpreter (a hang fails the test after two minutes) and returns its stdout."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE), str(TESTS)]))
-    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -68,7 +69,9 @@ def check(path, expected, threads):
 def test_workers_are_started_once_and_reused(files: dict[str, tuple[Path, Path]]) -> None:
     """threads=1 and small work start no thread; the pool grows to the largest threads= asked for, minus the
     caller, and repeated calls start no more."""
-    script = PRELUDE + """
+    script = (
+        PRELUDE
+        + """
 import json
 big, small = sys.argv[1:3], sys.argv[3:5]
 seen = {"base": tasks()}
@@ -87,6 +90,7 @@ step("small, threads=4 again", small, 4)
 seen["default"] = fc.codecs.default_threads()
 print(json.dumps(seen))
 """
+    )
     seen = json.loads(run_child(script, *files["big"], *files["small"]))
     base, default = seen.pop("base"), min(seen.pop("default"), BIG.frames)
     helpers_none = max(1, default - 1)
@@ -116,7 +120,7 @@ def test_concurrent_calls(files: dict[str, tuple[Path, Path]], threads: int | No
             for i in range(8):
                 name = list(files)[(k + i) % len(files)]
                 assert_identical(fc.pixel_array(files[name][0], threads=threads), wanted[name])
-        except BaseException as e:  # noqa: BLE001 - reported below, with the thread's traceback
+        except BaseException as e:
             errors.append(e)
 
     workers = [threading.Thread(target=decode, args=(k,)) for k in range(6)]
@@ -130,7 +134,9 @@ def test_concurrent_calls(files: dict[str, tuple[Path, Path]], threads: int | No
 def test_forked_child_decodes(files: dict[str, tuple[Path, Path]]) -> None:
     """After fork() the child has none of the parent's workers: it starts its own (one for threads=2) and decodes
     right, while a parent thread was decoding on the pool across each fork."""
-    script = PRELUDE + """
+    script = (
+        PRELUDE
+        + """
 import threading
 big = sys.argv[1:3]
 check(*big, 2)  # the parent's pool has its worker
@@ -161,6 +167,7 @@ t.join()
 check(*big, 2)
 print(codes, failed)
 """
+    )
     assert run_child(script, *files["big"]).split() == ["[0,", "0,", "0,", "0,", "0,", "0,", "0,", "0]", "[]"]
 
 

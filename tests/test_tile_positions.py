@@ -26,7 +26,6 @@ from wsi_util import (
     Frame,
     Slide,
     big_wsi_file,
-    groups_item,
     reference,
     sequence_header,
     set_lengths,
@@ -134,10 +133,18 @@ def assert_same(a: SlidePositions, b: SlidePositions) -> None:
     for name in ("column_positions", "row_positions", "z_offsets", "focal_planes", "optical_paths"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     for name in (
-        "number_of_frames", "source", "optical_path_identifiers", "dimension_organization_type",
-        "total_pixel_matrix_columns", "total_pixel_matrix_rows", "total_pixel_matrix_focal_planes",
-        "number_of_optical_paths", "rows", "columns", "concatenation_frame_offset",
-    ):  # fmt: skip
+        "number_of_frames",
+        "source",
+        "optical_path_identifiers",
+        "dimension_organization_type",
+        "total_pixel_matrix_columns",
+        "total_pixel_matrix_rows",
+        "total_pixel_matrix_focal_planes",
+        "number_of_optical_paths",
+        "rows",
+        "columns",
+        "concatenation_frame_offset",
+    ):
         assert getattr(a, name) == getattr(b, name), name
 
 
@@ -372,10 +379,23 @@ def highdicom_segmentation(dimension_organization: str) -> tuple[bytes, Dataset]
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
     )
     seg = hd.seg.Segmentation(
-        [src], mask, "BINARY", [desc], generate_uid(), 1, generate_uid(), 1, "framecodec", "tests", "1", "1",
-        tile_pixel_array=True, tile_size=(16, 16), dimension_organization_type=dimension_organization,
+        [src],
+        mask,
+        "BINARY",
+        [desc],
+        generate_uid(),
+        1,
+        generate_uid(),
+        1,
+        "framecodec",
+        "tests",
+        "1",
+        "1",
+        tile_pixel_array=True,
+        tile_size=(16, 16),
+        dimension_organization_type=dimension_organization,
         omit_empty_frames=dimension_organization == "TILED_SPARSE",
-    )  # fmt: skip
+    )
     b = io.BytesIO()
     seg.save_as(b)
     return b.getvalue(), seg

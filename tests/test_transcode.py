@@ -29,15 +29,37 @@ from pydicom.uid import UID
 
 import framecodec as fc
 from conftest import NO_LIBDEFLATE
-from framecodec._transcode import BATCH_BYTES
 from datasets import (
-    BIG_ENDIAN, DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, IMPLICIT, RLE, Layout, assert_identical, base_dataset,
-    dataset, encode_frames, make_pixels, native_dataset, save, stored_values, frame_bytes,
-)  # fmt: skip
+    BIG_ENDIAN,
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    IMPLICIT,
+    RLE,
+    Layout,
+    assert_identical,
+    base_dataset,
+    dataset,
+    encode_frames,
+    frame_bytes,
+    make_pixels,
+    native_dataset,
+    save,
+    stored_values,
+)
+from framecodec._transcode import BATCH_BYTES
 from writer_util import (
-    JPEG_2000_LOSSLESS, JPEG_BASELINE, TARGETS, check_offset_tables, jpeg_tiles, listing, number_of_frames,
-    own_decode, pad, walk_items,
-)  # fmt: skip
+    JPEG_2000_LOSSLESS,
+    JPEG_BASELINE,
+    TARGETS,
+    check_offset_tables,
+    jpeg_tiles,
+    listing,
+    number_of_frames,
+    own_decode,
+    pad,
+    walk_items,
+)
 
 LAYOUTS = {
     "grey8": Layout(7, 5, frames=5),  # odd frame sizes: odd fragments
@@ -50,8 +72,14 @@ LAYOUTS = {
 }
 #: Native colour with Planar Configuration 1: the output is interleaved (Planar Configuration 0).
 PLANAR = Layout(5, 7, samples=3, planar=1, frames=3)
-SOURCE_SYNTAXES = {"explicit": EXPLICIT, "implicit": IMPLICIT, "big-endian": BIG_ENDIAN,
-                   "encapsulated-uncompressed": ENCAPSULATED_UNCOMPRESSED, "deflate": DEFLATE, "rle": RLE}  # fmt: skip
+SOURCE_SYNTAXES = {
+    "explicit": EXPLICIT,
+    "implicit": IMPLICIT,
+    "big-endian": BIG_ENDIAN,
+    "encapsulated-uncompressed": ENCAPSULATED_UNCOMPRESSED,
+    "deflate": DEFLATE,
+    "rle": RLE,
+}
 
 
 @dataclass
@@ -81,8 +109,11 @@ def make_jpeg(folder: Path, name: str) -> Source:
     from jpeg_family_util import pydicom_reference
 
     kind = name.removeprefix("jpeg-")
-    pi, subsampling, samples = {"grey": ("MONOCHROME2", 0, 1), "ybr422": ("YBR_FULL_422", 1, 3),
-                                "ybr444": ("YBR_FULL", 0, 3)}[kind]  # fmt: skip
+    pi, subsampling, samples = {
+        "grey": ("MONOCHROME2", 0, 1),
+        "ybr422": ("YBR_FULL_422", 1, 3),
+        "ybr444": ("YBR_FULL", 0, 3),
+    }[kind]
     layout = Layout(37, 35, samples=samples, frames=3, photometric=pi)
     frames = make_pixels(layout, seed=21).reshape((3,) + layout.frame_shape)
     ds = base_dataset(layout, JPEG_BASELINE)
@@ -101,9 +132,11 @@ def make_j2k(folder: Path, name: str) -> Source:
     with the reversible colour transform (YBR_RCT, written as RGB)."""
     pytest.importorskip("openjpeg", reason="pylibjpeg-openjpeg encodes and decodes the JPEG 2000 input")
     kind = name.removeprefix("j2k-")
-    layout = {"grey16s12": Layout(37, 35, bits=16, stored=12, signed=True, frames=2),
-              "rgb": Layout(37, 35, samples=3, frames=2),
-              "ybr-rct": Layout(37, 35, samples=3, frames=2)}[kind]  # fmt: skip
+    layout = {
+        "grey16s12": Layout(37, 35, bits=16, stored=12, signed=True, frames=2),
+        "rgb": Layout(37, 35, samples=3, frames=2),
+        "ybr-rct": Layout(37, 35, samples=3, frames=2),
+    }[kind]
     arr = make_pixels(layout, seed=23)
     ds = native_dataset(arr, layout)
     ds.PatientName = "Test^Transcode"
@@ -147,8 +180,11 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Source]
                 label = sid.removeprefix("rgb8-planar-")
                 made[sid] = make_framecodec_syntax(folder, PLANAR, SOURCE_SYNTAXES[label], sid)
             else:
-                name, label = next((n, sid[len(n) + 1 :]) for n in LAYOUTS if sid.startswith(n + "-")
-                                   and sid[len(n) + 1 :] in SOURCE_SYNTAXES)  # fmt: skip
+                name, label = next(
+                    (n, sid[len(n) + 1 :])
+                    for n in LAYOUTS
+                    if sid.startswith(n + "-") and sid[len(n) + 1 :] in SOURCE_SYNTAXES
+                )
                 made[sid] = make_framecodec_syntax(folder, LAYOUTS[name], SOURCE_SYNTAXES[label], sid)
         return made[sid]
 
@@ -166,8 +202,15 @@ def check_output(dst: Path, src: Source, to: str) -> Dataset:
     assert number_of_frames(out) == number_of_frames(inp)
     if "NumberOfFrames" in inp:
         assert out.NumberOfFrames == inp.NumberOfFrames
-    for keyword in ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored", "PixelRepresentation",
-                    "PatientName"):  # fmt: skip
+    for keyword in (
+        "Rows",
+        "Columns",
+        "SamplesPerPixel",
+        "BitsAllocated",
+        "BitsStored",
+        "PixelRepresentation",
+        "PatientName",
+    ):
         assert out[keyword].value == inp[keyword].value, keyword
     if int(out.SamplesPerPixel) > 1:
         assert out.PlanarConfiguration == 0
@@ -258,8 +301,7 @@ def check_progress(calls: list[tuple[int, int]], total: int) -> None:
 
 def test_progress_small(sources: Callable[[str], Source], tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    fc.transcode(sources("grey8-rle").path, tmp_path / "out.dcm", "deflate",
-                 progress=lambda d, t: calls.append((d, t)))  # fmt: skip
+    fc.transcode(sources("grey8-rle").path, tmp_path / "out.dcm", "deflate", progress=lambda d, t: calls.append((d, t)))
     check_progress(calls, 5)
 
 
@@ -274,8 +316,9 @@ def test_progress_over_several_batches(tmp_path: Path) -> None:
     src = Path(save(ds, tmp_path / "in.dcm"))
     del ds
     calls: list[tuple[int, int]] = []
-    dst = fc.transcode(src, tmp_path / "out.dcm", "encapsulated-uncompressed",
-                       progress=lambda d, t: calls.append((d, t)))  # fmt: skip
+    dst = fc.transcode(
+        src, tmp_path / "out.dcm", "encapsulated-uncompressed", progress=lambda d, t: calls.append((d, t))
+    )
     check_progress(calls, 512)
     assert len(calls) >= 2, calls
     frames = walk_items(pydicom.dcmread(dst).PixelData).fragments
@@ -286,8 +329,9 @@ def test_progress_over_several_batches(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ refusals
 
 
-def test_the_input_itself_is_refused(sources: Callable[[str], Source], tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_the_input_itself_is_refused(
+    sources: Callable[[str], Source], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src = sources("grey8-explicit")
     folder = tmp_path / "work"
     folder.mkdir()
@@ -473,8 +517,13 @@ def child_growth(what: str, src: Path, warm: Path, dst: Path) -> tuple[int, str]
     env = dict(os.environ)
     package = str(Path(fc.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([package] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    r = subprocess.run([sys.executable, "-c", CHILD, what, str(src), str(warm), str(dst)], capture_output=True,
-                       text=True, timeout=180, env=env)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-c", CHILD, what, str(src), str(warm), str(dst)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     before, after = map(int, r.stdout.split())
     return after - before, f"peak RSS {before / 2**20:.0f} MiB before, {after / 2**20:.0f} MiB after"
@@ -488,8 +537,10 @@ def test_peak_rss_of_a_10000_frame_transcode_stays_bounded(rss_source: tuple[Pat
     growth, said = child_growth("transcode", src, warm, dst)
     control, control_said = child_growth("pixel_array", src, warm, tmp_path / "unused.dcm")
     assert control > RSS_BOUND and control >= RSS_DECODED * 0.9, f"the control stays under the bound: {control_said}"
-    assert growth < RSS_BOUND, (f"transcode: {said} (+{growth / 2**20:.0f} MiB; the bound {RSS_BOUND >> 20} MiB, "
-                                f"the control +{control / 2**20:.0f} MiB, the frames {RSS_DECODED / 2**20:.0f} MiB)")
+    assert growth < RSS_BOUND, (
+        f"transcode: {said} (+{growth / 2**20:.0f} MiB; the bound {RSS_BOUND >> 20} MiB, "
+        f"the control +{control / 2**20:.0f} MiB, the frames {RSS_DECODED / 2**20:.0f} MiB)"
+    )
     # the output is right: its first and last frames, by pydicom's own RLE decoder, against the input's bytes
     out = pydicom.dcmread(dst)
     assert out.NumberOfFrames == RSS_FRAMES and out.file_meta.TransferSyntaxUID == RLE

@@ -60,8 +60,8 @@ import sys
 sys.modules["tqdm"] = None  # import tqdm raises ImportError
 import framecodec, framecodec.dask
 from framecodec.cli import main
-framecodec.transcode({str(src)!r}, {str(tmp_path / 'lib.dcm')!r}, "deflate")
-status = main(["transcode", {str(src)!r}, {str(tmp_path / 'cli.dcm')!r}, "--to", "explicit"])
+framecodec.transcode({str(src)!r}, {str(tmp_path / "lib.dcm")!r}, "deflate")
+status = main(["transcode", {str(src)!r}, {str(tmp_path / "cli.dcm")!r}, "--to", "explicit"])
 assert "tqdm" not in sys.modules or sys.modules["tqdm"] is None
 print("status", status)
 """
@@ -145,10 +145,16 @@ def test_transcode_files_reports_progress_by_file(tmp_path: Path) -> None:
         assert pydicom.dcmread(row.output).file_meta.TransferSyntaxUID == DEFLATE
         import zlib
 
-        got = [np.frombuffer(zlib.decompress(fr, -15), np.uint8) for fr in
-               pydicom.encaps.generate_frames(pydicom.dcmread(row.output).PixelData, number_of_frames=2)]  # fmt: skip
-        assert np.array_equal(np.stack(got).reshape(src.shape).view(src.dtype) if src.dtype.itemsize == 1 else
-                              np.stack(got).view(src.dtype).reshape(src.shape), src)  # fmt: skip
+        got = [
+            np.frombuffer(zlib.decompress(fr, -15), np.uint8)
+            for fr in pydicom.encaps.generate_frames(pydicom.dcmread(row.output).PixelData, number_of_frames=2)
+        ]
+        assert np.array_equal(
+            np.stack(got).reshape(src.shape).view(src.dtype)
+            if src.dtype.itemsize == 1
+            else np.stack(got).view(src.dtype).reshape(src.shape),
+            src,
+        )
 
 
 def test_deflate_to_deflate_copies_the_streams_unless_a_level_is_given(tmp_path: Path) -> None:
@@ -159,13 +165,13 @@ def test_deflate_to_deflate_copies_the_streams_unless_a_level_is_given(tmp_path:
     r = run("transcode", src, tmp_path / "copy.dcm", "--to", "deflate")
     assert r.returncode == 0, r.stderr
     frames_in = list(pydicom.encaps.generate_frames(pydicom.dcmread(src).PixelData, number_of_frames=3))
-    frames_copy = list(pydicom.encaps.generate_frames(pydicom.dcmread(tmp_path / "copy.dcm").PixelData,
-                                                      number_of_frames=3))  # fmt: skip
+    frames_copy = list(
+        pydicom.encaps.generate_frames(pydicom.dcmread(tmp_path / "copy.dcm").PixelData, number_of_frames=3)
+    )
     assert [bytes(f).rstrip(b"\0") for f in frames_copy] == [bytes(f).rstrip(b"\0") for f in frames_in]
     r = run("transcode", src, tmp_path / "l1.dcm", "--to", "deflate", "--level", "0")  # stored blocks
     assert r.returncode == 0, r.stderr
-    frames_l1 = list(pydicom.encaps.generate_frames(pydicom.dcmread(tmp_path / "l1.dcm").PixelData,
-                                                    number_of_frames=3))  # fmt: skip
+    frames_l1 = list(pydicom.encaps.generate_frames(pydicom.dcmread(tmp_path / "l1.dcm").PixelData, number_of_frames=3))
     import zlib
 
     assert [zlib.decompress(f, -15) for f in frames_l1] == [zlib.decompress(f, -15) for f in frames_in]
@@ -177,12 +183,21 @@ def _rle_dataset(n: int) -> tuple[Any, list[bytes], Any]:
     from pydicom.uid import generate_uid
 
     frames = np.random.default_rng(0).integers(0, 4, (n, 16, 16), dtype=np.uint8)
-    encoded = [pydicom.pixels.encoders.RLELosslessEncoder.encode(f, encoding_plugin="pydicom", rows=16, columns=16,
-                                                                    samples_per_pixel=1, bits_allocated=8,
-                                                                    bits_stored=8, pixel_representation=0,
-                                                                    photometric_interpretation="MONOCHROME2",
-                                                                    number_of_frames=1)
-               for f in frames]  # fmt: skip
+    encoded = [
+        pydicom.pixels.encoders.RLELosslessEncoder.encode(
+            f,
+            encoding_plugin="pydicom",
+            rows=16,
+            columns=16,
+            samples_per_pixel=1,
+            bits_allocated=8,
+            bits_stored=8,
+            pixel_representation=0,
+            photometric_interpretation="MONOCHROME2",
+            number_of_frames=1,
+        )
+        for f in frames
+    ]
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = RLE

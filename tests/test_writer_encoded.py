@@ -18,19 +18,37 @@ from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 import framecodec as fc
 from datasets import (
-    DEFLATE, EXPLICIT, NAMES, RLE, Layout, assert_identical, base_dataset, dataset, frame_bytes, rle_frame, save,
+    DEFLATE,
+    EXPLICIT,
+    NAMES,
+    RLE,
+    Layout,
+    assert_identical,
+    base_dataset,
+    dataset,
+    frame_bytes,
+    rle_frame,
+    save,
     stored_values,
-)  # fmt: skip
-from writer_util import (
-    JPEG_BASELINE, check_offset_tables, jpeg_tiles, own_decode, pad, require_tool, tool_reads, walk_items,
-)  # fmt: skip
+)
 from writer_cases import ENCAPSULATED, ENCAPSULATED_IDS, LAYOUTS, SYNTAXES, check_file, source, write_file
+from writer_util import (
+    JPEG_BASELINE,
+    check_offset_tables,
+    jpeg_tiles,
+    own_decode,
+    pad,
+    require_tool,
+    tool_reads,
+    walk_items,
+)
 
 
 @pytest.mark.parametrize(
-    "kind", [("grey", "MONOCHROME2", 0), ("ybr422", "YBR_FULL_422", 1), ("ybr444", "YBR_FULL", 0)],
+    "kind",
+    [("grey", "MONOCHROME2", 0), ("ybr422", "YBR_FULL_422", 1), ("ybr444", "YBR_FULL", 0)],
     ids=["grey", "ybr-full-422", "ybr-full"],
-)  # fmt: skip
+)
 def test_write_encoded_jpeg_baseline_tiles(kind: tuple[str, str, int], tmp_path: Path) -> None:
     """JPEG Baseline codestreams made by Pillow pass through unchanged (any bytes-like, any iterable, in any
     batches): the file's frames are the codestreams, and pydicom's Pillow plugin decodes the file as it decodes
@@ -92,8 +110,11 @@ def test_write_encoded_framecodec_syntaxes(ts: str, tmp_path: Path) -> None:
     assert_identical(own_decode(path), arr)
 
 
-TOOL_CASES = [pytest.param(ts, table, id=f"{NAMES[ts]}-{table}") for ts in SYNTAXES
-              for table in (["auto"] if ts == EXPLICIT else ["auto", "extended"])]  # fmt: skip
+TOOL_CASES = [
+    pytest.param(ts, table, id=f"{NAMES[ts]}-{table}")
+    for ts in SYNTAXES
+    for table in (["auto"] if ts == EXPLICIT else ["auto", "extended"])
+]
 
 
 @pytest.mark.parametrize("name", ["rgb8", "bits1", "int16-stored12"])

@@ -19,16 +19,22 @@ from pydicom.dataset import Dataset
 import framecodec as fc
 from conftest import NO_LIBDEFLATE
 from datasets import DEFLATE, Layout, assert_identical
-from writer_util import TMP_PATTERN, listing, own_decode
 from writer_cases import IDS, LAYOUTS, SYNTAXES, source
+from writer_util import TMP_PATTERN, listing, own_decode
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"level": 10}, {"level": -2}, {"level": 13, "backend": "libdeflate"}, {"backend": "isal"},
-     {"offset_table": "both"}, {"threads": 0}],
+    [
+        {"level": 10},
+        {"level": -2},
+        {"level": 13, "backend": "libdeflate"},
+        {"backend": "isal"},
+        {"offset_table": "both"},
+        {"threads": 0},
+    ],
     ids=["level10-zlib", "level-2", "level13-libdeflate", "unknown-backend", "unknown-offset-table", "threads0"],
-)  # fmt: skip
+)
 def test_bad_options_are_refused_before_anything_is_written(kwargs: dict[str, Any], tmp_path: Path) -> None:
     if kwargs.get("backend") == "libdeflate" and fc.codecs.libdeflate_version is None:
         pytest.skip(NO_LIBDEFLATE)

@@ -20,14 +20,14 @@ from pydicom.pixels import pixel_array as pydicom_pixel_array
 
 import framecodec as fc
 from datasets import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE, Layout, assert_identical
-from writer_util import DELIMITER_TAG, ITEM_TAG, check_offset_tables, listing, own_decode, pad
 from writer_cases import ENCAPSULATED, ENCAPSULATED_IDS, batches, check_file, source, write_file
+from writer_util import DELIMITER_TAG, ITEM_TAG, check_offset_tables, listing, own_decode, pad
 
 
 @pytest.mark.parametrize("table", ["auto", "basic", "extended", "none"])
 @pytest.mark.parametrize("ts", ENCAPSULATED, ids=ENCAPSULATED_IDS)
 def test_offset_tables(ts: str, table: str, tmp_path: Path) -> None:
-    """"auto" on a small file is the Basic Offset Table; each kind points at the real items."""
+    """ "auto" on a small file is the Basic Offset Table; each kind points at the real items."""
     layout = Layout(7, 5, samples=3, frames=7)
     ds, arr, frames = source(layout, seed=6)
     path = tmp_path / "out.dcm"
@@ -86,8 +86,9 @@ def marked_frame(i: int) -> bytes:
     return np.random.default_rng(i).integers(0, 256, BIG_FRAME, dtype=np.uint8).tobytes()
 
 
-def frames_by_the_extended_offset_table(path: Path, count: int, length: int,
-                                        wanted: list[int]) -> tuple[list[int], dict[int, bytes]]:  # fmt: skip
+def frames_by_the_extended_offset_table(
+    path: Path, count: int, length: int, wanted: list[int]
+) -> tuple[list[int], dict[int, bytes]]:
     """Encapsulated Uncompressed frames of ``length`` bytes read with numpy at the file positions the Extended
     Offset Table gives, after checking the table: offsets of back-to-back items, lengths ``length``, an empty BOT,
     an item header at each offset, the sequence delimiter after the last frame and nothing after it. pydicom reads
@@ -160,10 +161,15 @@ def test_encapsulated_uncompressed_past_4_gib(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "layout",
-    [Layout(4096, 4096, frames=256), Layout(4096, 4096, bits=16, frames=128), Layout(4096, 4096, samples=3, frames=86),
-     Layout(4096, 4096, bits=1, frames=2048), Layout(4096, 4096, bits=32, frames=64)],
+    [
+        Layout(4096, 4096, frames=256),
+        Layout(4096, 4096, bits=16, frames=128),
+        Layout(4096, 4096, samples=3, frames=86),
+        Layout(4096, 4096, bits=1, frames=2048),
+        Layout(4096, 4096, bits=32, frames=64),
+    ],
     ids=["grey8-4GiB", "grey16-4GiB", "rgb8", "bits1-4GiB", "grey32-4GiB"],
-)  # fmt: skip
+)
 def test_native_output_reaching_4_gib_is_refused_at_construction(layout: Layout, tmp_path: Path) -> None:
     """Native Pixel Data has a 32-bit value length (PS3.5 7.1.1): 4 GiB or more is refused before anything is
     written, no output and no temporary file."""

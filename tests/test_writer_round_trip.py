@@ -20,8 +20,8 @@ import pytest
 import framecodec as fc
 from conftest import NO_LIBDEFLATE
 from datasets import DEFLATE, EXPLICIT, NAMES, RLE, Layout, assert_identical, frame_bytes, stored_values
-from writer_util import check_offset_tables, listing, own_decode, pad
 from writer_cases import ENCAPSULATED, IDS, LAYOUTS, SYNTAXES, batches, check_file, source, write_file
+from writer_util import check_offset_tables, listing, own_decode, pad
 
 
 @pytest.mark.parametrize("ts", SYNTAXES, ids=IDS)

@@ -17,7 +17,6 @@ import framecodec as fc
 from datasets import DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, NAMES, RLE, Layout, base_dataset, make_pixels
 from writer_util import check_offset_tables, number_of_frames
 
-
 SYNTAXES = [DEFLATE, RLE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT]
 
 
@@ -91,8 +90,18 @@ def check_file(path: Path, src: Dataset, layout: Layout, ts: str, table: str = "
     assert out.file_meta.TransferSyntaxUID == ts
     assert out.SOPClassUID == src.SOPClassUID == out.file_meta.MediaStorageSOPClassUID
     assert out.SOPInstanceUID == src.SOPInstanceUID == out.file_meta.MediaStorageSOPInstanceUID
-    for keyword in ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored", "HighBit",
-                    "PixelRepresentation", "PhotometricInterpretation", "PatientName", "Modality"):  # fmt: skip
+    for keyword in (
+        "Rows",
+        "Columns",
+        "SamplesPerPixel",
+        "BitsAllocated",
+        "BitsStored",
+        "HighBit",
+        "PixelRepresentation",
+        "PhotometricInterpretation",
+        "PatientName",
+        "Modality",
+    ):
         assert out[keyword].value == src[keyword].value, keyword
     assert number_of_frames(out) == layout.frames
     if "NumberOfFrames" in src:

@@ -199,8 +199,9 @@ def walk_items(value: bytes) -> Encapsulation:
     assert len(table) % 4 == 0
     bot = list(struct.unpack(f"<{len(table) // 4}I", table))
     first = items[1][0] if len(items) > 1 else 0
-    return Encapsulation(bot, [p - first for p, _ in items[1:]], [v for _, v in items[1:]],
-                         [len(v) for _, v in items[1:]])  # fmt: skip
+    return Encapsulation(
+        bot, [p - first for p, _ in items[1:]], [v for _, v in items[1:]], [len(v) for _, v in items[1:]]
+    )
 
 
 def check_offset_tables(ds: Dataset, kind: str) -> Encapsulation:

@@ -165,9 +165,7 @@ def wsi_dataset(
     sh.PixelMeasuresSequence = DicomSequence([measures])
     ds.SharedFunctionalGroupsSequence = DicomSequence([sh])
     if frames is not None:
-        ds.PerFrameFunctionalGroupsSequence = DicomSequence(
-            [groups_item(f, i, extras) for i, f in enumerate(frames)]
-        )
+        ds.PerFrameFunctionalGroupsSequence = DicomSequence([groups_item(f, i, extras) for i, f in enumerate(frames)])
     for k, v in slide.extra.items():
         setattr(ds, k, v)
     ds.PixelData = bytes(n * slide.tile * slide.tile)
@@ -331,4 +329,3 @@ def reference(data: bytes) -> Expected:
 def shuffled(frames: Sequence[Frame], seed: int) -> list[Frame]:
     order = np.random.default_rng(seed).permutation(len(frames))
     return [frames[i] for i in order]
-

@@ -17,7 +17,6 @@ Exit status: 0 when every area ran, 1 when one failed (RESULTS.md says which).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -38,11 +37,11 @@ TITLES = {
     "reader": "Opening huge files: FrameReader and tile positions",
     "dask": "framecodec.dask on a LocalCluster",
     "jpeg_family": "The JPEG family (issue 16): a JPEG slide against wsidicom and OpenSlide; JPEG 2000, HTJ2K and "
-                   "JPEG-LS files against pydicom's plugins",
+    "JPEG-LS files against pydicom's plugins",
     "transcode": "Streaming transcode and FrameWriter (issue 17): peak RSS and time in fresh processes, against the "
-                 "in-memory decode + encode and highdicom",
+    "in-memory decode + encode and highdicom",
     "remote": "FrameReader over S3 (issue 19): requests and time through a 20 ms proxy, against highdicom and wsidicom "
-              "over s3fs",
+    "over s3fs",
 }
 # an area is bench_AREA.py, or these files run together into one JSON
 FILES = {"jpeg_family": ["bench_jpeg_family.py", "bench_jpeg_family_files.py"]}
@@ -51,18 +50,28 @@ MACHINE, GOALS = "Machine and versions", "Goals of the earlier issues"  # RESULT
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--smoke", action="store_true", help="each benchmark once at tiny sizes (--benchmark-disable)")
     p.add_argument("--only", nargs="+", choices=AREAS, metavar="AREA", help=f"some areas: {', '.join(AREAS)}")
-    p.add_argument("--out", type=Path, default=BENCHMARKS / "RESULTS.md", help="where RESULTS.md goes (its plots beside it)")
+    p.add_argument(
+        "--out", type=Path, default=BENCHMARKS / "RESULTS.md", help="where RESULTS.md goes (its plots beside it)"
+    )
     p.add_argument("--json-dir", type=Path, default=BENCHMARKS / ".results", help="where the JSON files go")
     p.add_argument("--from-json", type=Path, metavar="DIR", help="no run: the report from DIR's JSON files")
-    p.add_argument("--pydicom31", metavar="PYTHON", default=_default_31(),
-                   help="a Python with pydicom 3.1 and framecodec (default: .venv31/bin/python if it exists)")  # fmt: skip
-    p.add_argument("--update", action="store_true",
-                   help="merge into the existing RESULTS.md (--out): only these areas' sections and goal rows are "
-                        "replaced (or added), the rest is kept as it was; with --only or --from-json")  # fmt: skip
+    p.add_argument(
+        "--pydicom31",
+        metavar="PYTHON",
+        default=_default_31(),
+        help="a Python with pydicom 3.1 and framecodec (default: .venv31/bin/python if it exists)",
+    )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="merge into the existing RESULTS.md (--out): only these areas' sections and goal rows are "
+        "replaced (or added), the rest is kept as it was; with --only or --from-json",
+    )
     args = p.parse_args(argv)
     if args.update and not (args.only or args.from_json):
         p.error("--update needs --only AREA (or --from-json DIR): the areas to merge")
@@ -103,15 +112,23 @@ def bench_files(area: str) -> list[str]:
 
 
 def _run(python: str, area: str, out: Path, smoke: bool) -> bool:
-    cmd = [python, "-m", "pytest", *(str(BENCHMARKS / f) for f in bench_files(area)), "-q", "-p", "no:cacheprovider",
-           f"--benchmark-json={out}"]  # fmt: skip
+    cmd = [
+        python,
+        "-m",
+        "pytest",
+        *(str(BENCHMARKS / f) for f in bench_files(area)),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--benchmark-json={out}",
+    ]
     if smoke:
         cmd.append("--benchmark-disable")
     print(f"running {' '.join(bench_files(area))} ({python})", flush=True)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    print(f"  {time.perf_counter() - start:,.0f} s: {done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ''}",
-          flush=True)  # fmt: skip
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    print(f"  {time.perf_counter() - start:,.0f} s: {last}", flush=True)
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
     return done.returncode == 0
@@ -131,16 +148,20 @@ def commentary() -> dict[str, str]:
     return {k: "\n".join(v).strip() for k, v in out.items()}
 
 
-def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | None, failures: list[str],
-          smoke: bool) -> None:  # fmt: skip
+def write(
+    res: results.Results, out: Path, areas: list[str], pydicom31: str | None, failures: list[str], smoke: bool
+) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     notes = commentary()
     grouped = results.by_area(res.groups)
     made = {
         "reader": plots.frames_plot(res.points, out.with_name("plot_frames.png")),
         "pipeline": plots.threads_plot(res.points, out.with_name("plot_threads.png")),
-        "deflate": plots.throughput_plot([g for g in grouped.get("deflate", []) if "inflate" in g.name.lower()],
-                                         out.with_name("plot_inflate.png"), "Inflate: decoded MB/s per implementation and data kind"),  # fmt: skip
+        "deflate": plots.throughput_plot(
+            [g for g in grouped.get("deflate", []) if "inflate" in g.name.lower()],
+            out.with_name("plot_inflate.png"),
+            "Inflate: decoded MB/s per implementation and data kind",
+        ),
     }
     lines = [
         "# Benchmark results",
@@ -148,15 +169,23 @@ def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | No
         f"Written by `python -m benchmarks.report{' --smoke' if smoke else ''}` from one run of every benchmark file; "
         "the paragraphs under the tables are benchmarks/report/commentary.md. Medians; ratios of times measured in "
         "the same rounds where the benchmark interleaves its implementations († marks a median timed in rounds of "
-        "its own). \"time / framecodec's\" above 1.0: framecodec is faster. MB/s are of decoded data.",
+        'its own). "time / framecodec\'s" above 1.0: framecodec is faster. MB/s are of decoded data.',
         "",
     ]
     if smoke:
         lines += ["**Smoke run: every benchmark once at tiny sizes, no figures.**", ""]
     if failures:
         lines += [f"**Failed to run: {', '.join(failures)}.**", ""]
-    lines += [f"## {MACHINE}", "", machine.describe_machine(pydicom31), "",
-              f"## {GOALS}", "", tables.goal_table(_goals(res)), ""]  # fmt: skip
+    lines += [
+        f"## {MACHINE}",
+        "",
+        machine.describe_machine(pydicom31),
+        "",
+        f"## {GOALS}",
+        "",
+        tables.goal_table(_goals(res)),
+        "",
+    ]
     if "goals" in notes:
         lines += [notes["goals"], ""]
     for area in areas:
@@ -164,12 +193,15 @@ def write(res: results.Results, out: Path, areas: list[str], pydicom31: str | No
     out.write_text("\n".join(lines).rstrip() + "\n")
 
 
-def _area_lines(area: str, grouped: dict[str, list[results.Group]], made: dict[str, Path | None],
-                notes: dict[str, str]) -> list[str]:  # fmt: skip
+def _area_lines(
+    area: str, grouped: dict[str, list[results.Group]], made: dict[str, Path | None], notes: dict[str, str]
+) -> list[str]:
     """An area's section under its heading: how to run it, its table, its plot, its commentary."""
     files = " ".join(f"benchmarks/{f}" for f in bench_files(area))
-    lines = [f"`python -m benchmarks.report --only {area}`, or `python -m pytest {files} --benchmark-json={area}.json`",
-             ""]  # fmt: skip
+    lines = [
+        f"`python -m benchmarks.report --only {area}`, or `python -m pytest {files} --benchmark-json={area}.json`",
+        "",
+    ]
     if grouped.get(area):
         lines += [tables.area_table(grouped[area]), ""]
     plot = made.get(area)
@@ -227,8 +259,7 @@ def merge(res: results.Results, out: Path, areas: list[str], failures: list[str]
     found[GOALS] = goal_section
     # machine and versions: when these areas were measured; the libraries the table lacks
     machine_lines = found.get(MACHINE, [])
-    stamp = (f"- {', '.join(areas)}: measured {date.today().isoformat()} (`--update`), "
-             f"{machine.framecodec_line()}")  # fmt: skip
+    stamp = f"- {', '.join(areas)}: measured {date.today().isoformat()} (`--update`), {machine.framecodec_line()}"
     machine_lines = [line for line in machine_lines if not line.startswith(f"- {', '.join(areas)}: measured ")]
     bullets = [i for i, line in enumerate(machine_lines) if line.startswith("- ")]
     machine_lines.insert(bullets[-1] + 1 if bullets else 1, stamp)

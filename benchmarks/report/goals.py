@@ -24,14 +24,29 @@ class Spec:
 SPECS = [
     Spec("bitpack", "issue 2: unpack_bits at least 1.5x numpy.unpackbits", r"^unpack_bits", ("numpy",), 1.5),
     Spec("deflate", "issue 2: deflate (zlib backend) at least 1.0x Python's zlib", r"^deflate level 6", ("zlib",), 1.0),
-    Spec("rle", "issue 3: RLE decode at least 1.3x the faster of imagecodecs and pylibjpeg-rle", r"^rle decode",
-         ("imagecodecs", "pylibjpeg-rle"), 1.3),  # fmt: skip
+    Spec(
+        "rle",
+        "issue 3: RLE decode at least 1.3x the faster of imagecodecs and pylibjpeg-rle",
+        r"^rle decode",
+        ("imagecodecs", "pylibjpeg-rle"),
+        1.3,
+    ),
     Spec("rle", "issue 3: RLE encode at least 1.3x pylibjpeg-rle", r"^rle encode", ("pylibjpeg-rle",), 1.3),
     Spec("rle", "issue 3: RLE encode at least 50x pydicom's encoder", r"^rle encode", ("pydicom",), 50.0),
-    Spec("encaps", "issue 4: frame table at least 50x pydicom's parse_fragments", r"^frame table",
-         ("pydicom parse_fragments",), 50.0),  # fmt: skip
-    Spec("encaps", "issue 4: frame table at least 100x iterating pydicom's generate_frames", r"^frame table",
-         ("pydicom iterate generate_frames",), 100.0),  # fmt: skip
+    Spec(
+        "encaps",
+        "issue 4: frame table at least 50x pydicom's parse_fragments",
+        r"^frame table",
+        ("pydicom parse_fragments",),
+        50.0,
+    ),
+    Spec(
+        "encaps",
+        "issue 4: frame table at least 100x iterating pydicom's generate_frames",
+        r"^frame table",
+        ("pydicom iterate generate_frames",),
+        100.0,
+    ),
     Spec("encaps", "issue 4: path to complete frame table under 10 ms", r"^path to complete frame table", (), 0.010),
 ]
 
@@ -49,7 +64,9 @@ def evaluate(groups: list[Group], specs: list[Spec] = SPECS) -> list[Goal]:
             ours = g.medians.get(spec.ours)
             if not spec.peers:  # a time limit
                 if ours is not None:
-                    out.append(Goal(spec.area, f"{spec.text}: {g.name}", spec.target, True, None, ours, "", g.environment))
+                    out.append(
+                        Goal(spec.area, f"{spec.text}: {g.name}", spec.target, True, None, ours, "", g.environment)
+                    )
                 continue
             peers = [m for impl, m in g.medians.items() for p in spec.peers if _match(impl, p)]
             text = f"{spec.text}: {g.name}"

@@ -59,8 +59,13 @@ def other_pydicom(python: str | None) -> str:
     if not python:
         return "not run (no pydicom 3.1 environment: pass --pydicom31 PYTHON)"
     try:
-        return subprocess.run([python, "-c", "import pydicom; print(pydicom.__version__)"], capture_output=True,
-                              text=True, check=True, timeout=60).stdout.strip()  # fmt: skip
+        return subprocess.run(
+            [python, "-c", "import pydicom; print(pydicom.__version__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as e:
         return f"unavailable ({e})"
 

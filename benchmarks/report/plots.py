@@ -39,8 +39,14 @@ def frames_plot(points: list[Point], path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
     for name, pts in series.items():
         peer = name.startswith(PEERS)  # the peers dashed, framecodec's series solid
-        ax.plot([p.x for p in pts], [p.seconds * 1e3 for p in pts], marker="o", label=name,
-                linestyle="--" if peer else "-", linewidth=1.2 if peer else 2.2)  # fmt: skip
+        ax.plot(
+            [p.x for p in pts],
+            [p.seconds * 1e3 for p in pts],
+            marker="o",
+            label=name,
+            linestyle="--" if peer else "-",
+            linewidth=1.2 if peer else 2.2,
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("frames in the file")
@@ -68,7 +74,7 @@ def threads_plot(points: list[Point], path: Path) -> Path | None:
         xs = [p.x for p in pts]
         peer = name.startswith(PEERS)
         ax.plot(xs, [one / p.seconds for p in pts], marker="o", label=name, linestyle="--" if peer else "-")
-        top = max(top, max(xs))
+        top = max(top, *xs)
     ax.plot([1, top], [1, top], linestyle="--", color="grey", label="ideal (linear)")
     ax.set_xlabel("threads")
     ax.set_ylabel("speed-up over 1 thread (median time ratio)")

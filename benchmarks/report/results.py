@@ -32,7 +32,6 @@ class Group:
     baseline: str | None = None  # extra_info["baseline"]: the implementation the others are compared with
     encoded: dict[str, int] = field(default_factory=dict)  # impl -> extra_info["encoded_bytes"] (encoders)
 
-
     @property
     def ours(self) -> str | None:
         """The implementation the others are compared with: the benchmark's baseline, else "framecodec", else the
@@ -122,13 +121,31 @@ def load(paths: list[Path]) -> Results:
             if impl not in g.interleaved:
                 g.medians[impl] = float(b["stats"]["median"])
             for goal in info.get("goals", []):
-                out.goals.append(Goal(area, goal["goal"], float(goal["target"]), bool(goal.get("at_most")),
-                                      goal.get("ratio"), goal.get("seconds"), goal.get("why", ""), env))  # fmt: skip
+                out.goals.append(
+                    Goal(
+                        area,
+                        goal["goal"],
+                        float(goal["target"]),
+                        bool(goal.get("at_most")),
+                        goal.get("ratio"),
+                        goal.get("seconds"),
+                        goal.get("why", ""),
+                        env,
+                    )
+                )
             sweep = info.get("sweep")
             if sweep:
                 seconds = shared.get(impl, b["stats"]["median"])
-                out.points.append(Point(sweep["plot"], sweep["series"], float(sweep["x"]), float(seconds),
-                                        int(info.get("bytes", 0) or 0), env))  # fmt: skip
+                out.points.append(
+                    Point(
+                        sweep["plot"],
+                        sweep["series"],
+                        float(sweep["x"]),
+                        float(seconds),
+                        int(info.get("bytes", 0) or 0),
+                        env,
+                    )
+                )
         out.groups.extend(groups.values())
     return out
 

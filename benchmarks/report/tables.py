@@ -35,7 +35,9 @@ def area_table(groups: list[Group]) -> str:
             name = f"**{impl}**" if impl == ours else impl
             if g.encoded.get(impl) and g.nbytes:
                 name += f" ({g.nbytes / g.encoded[impl]:.2f}:1)"  # an encoder's compression ratio
-            lines.append(f"| {title if first else ''} | {name}{shared} | {threads} | {_time(median)} | {mbs} | {ratio} |")
+            lines.append(
+                f"| {title if first else ''} | {name}{shared} | {threads} | {_time(median)} | {mbs} | {ratio} |"
+            )
             first = False
         for peer, why in sorted(g.missing.items()):
             lines.append(f"| {title if first else ''} | {peer} | | missing | | {why} |")

@@ -26,7 +26,8 @@ DeflateBackend named(const std::string& s, const char* what) {
     throw py::value_error(std::string(what) + " must be \"zlib\" or \"libdeflate\", got \"" + s + "\"");
   }
   if (b == DeflateBackend::libdeflate && !linked_libdeflate_version())
-    throw py::value_error(std::string(what) + " is \"libdeflate\" but framecodec was built without it "
+    throw py::value_error(std::string(what) +
+                          " is \"libdeflate\" but framecodec was built without it "
                           "(install libdeflate-dev and rebuild)");
   return b;
 }
@@ -62,9 +63,10 @@ void add_backends(py::module_& m) {
   m.attr("zlib_version") = linked_zlib_version();
   const char* v = linked_libdeflate_version();
   m.attr("libdeflate_version") = v ? py::object(py::str(v)) : py::object(py::none());
-  m.def("_inflate_backend", [] { return backend_name(default_inflate()); },
-        "The backend inflate, decode_frame and pixel_array use without backend=: FRAMECODEC_INFLATE when set, "
-        "else libdeflate when the build has it, else zlib.");
+  m.def(
+      "_inflate_backend", [] { return backend_name(default_inflate()); },
+      "The backend inflate, decode_frame and pixel_array use without backend=: FRAMECODEC_INFLATE when set, "
+      "else libdeflate when the build has it, else zlib.");
   // For the tests: what a frame libdeflate rejected becomes (zlib's DecodeError, or the two decoders'
   // disagreement when zlib accepts it). No stream libdeflate 1.14 rejects is known that zlib accepts.
   m.def(

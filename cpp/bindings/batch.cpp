@@ -32,8 +32,10 @@ FrameCodec codec_arg(const std::string& s) {
   if (s == "j2k") return FrameCodec::j2k;
   if (s == "htj2k") return FrameCodec::htj2k;
   if (s == "jpegls") return FrameCodec::jpegls;
-  throw py::value_error("codec must be \"deflate\", \"rle\", \"uncompressed\", \"native\", \"jpeg\", \"j2k\", "
-                        "\"htj2k\" or \"jpegls\", got \"" + s + "\"");
+  throw py::value_error(
+      "codec must be \"deflate\", \"rle\", \"uncompressed\", \"native\", \"jpeg\", \"j2k\", "
+      "\"htj2k\" or \"jpegls\", got \"" +
+      s + "\"");
 }
 
 // What the image codecs need beyond the frame's size (FrameLayout), as the keyword arguments give it.
@@ -75,7 +77,8 @@ U64 u64_arg(const py::object& o, const char* name) {
   const char kind = raw.dtype().kind();
   if (raw.size() && kind != 'u' && kind != 'i')
     throw py::type_error(std::string(name) + " must hold integers from 0 to 2**64 - 1, got dtype " +
-                         std::string(py::str(raw.dtype())) + (kind == 'O'   ? " (a value of 2**64 or more?)"
+                         std::string(py::str(raw.dtype())) +
+                         (kind == 'O'   ? " (a value of 2**64 or more?)"
                           : kind == 'f' ? " (numpy makes a list that holds 2**63 or more float64: pass a uint64 array)"
                                         : ""));
   if (kind == 'i' && raw.size() && raw.attr("min")().cast<int64_t>() < 0)
@@ -100,8 +103,8 @@ Jobs build_jobs(ConstBytes buf, FrameCodec codec, const FrameLayout& layout, con
   for (size_t j = 0; j < njobs; ++j) {
     const int64_t fi = frames ? frames[j] : static_cast<int64_t>(j);
     if (fi < 0 || static_cast<uint64_t>(fi) >= nframes)
-      throw std::invalid_argument("frame index " + std::to_string(fi) + " out of range for " +
-                                  std::to_string(nframes) + " frames");
+      throw std::invalid_argument("frame index " + std::to_string(fi) + " out of range for " + std::to_string(nframes) +
+                                  " frames");
     const uint64_t f = static_cast<uint64_t>(fi);
     const uint64_t a = ff ? ff[f] : f, b = ff ? ff[f + 1] : f + 1;
     if (a > b || b > nfragments) throw std::invalid_argument("inconsistent frame table");
@@ -271,7 +274,8 @@ void py_decode_region(const py::object& buffer, const std::string& codec_name, p
   const size_t pixel = output_frame_size(layout) / (layout.rows * layout.columns);
   if (dst.size() != ow * oh * pixel)
     throw py::value_error("out must be exactly " + std::to_string(ow * oh * pixel) + " bytes for " +
-                          std::to_string(oh) + " x " + std::to_string(ow) + " pixels, got " + std::to_string(dst.size()));
+                          std::to_string(oh) + " x " + std::to_string(ow) + " pixels, got " +
+                          std::to_string(dst.size()));
   check_no_overlap(in.bytes(), dst.mut(), "the buffer");
   const unsigned s = static_cast<unsigned>(non_negative(scale, "scale"));
   unsigned nthreads = static_cast<unsigned>(non_negative(threads, "threads"));
@@ -312,7 +316,8 @@ py::object py_decode_frame(const py::object& data, const std::string& codec_name
   const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout =
       layout_arg(rows, columns, spp, bits, planar, segment_order, {bits_stored, is_signed, ybr, raw});
-  if (codec == FrameCodec::rle) rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
+  if (codec == FrameCodec::rle)
+    rle_check_frame({layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated});
   const size_t off = non_negative(bit_offset, "bit_offset");
   if (off > 7 || (off && !(codec == FrameCodec::native && layout.bits_allocated == 1)))
     throw py::value_error("bit_offset is for native 1-bit frames only, and 0 to 7");
@@ -394,42 +399,41 @@ py::tuple py_encode_frames(const py::object& pixels, py::ssize_t number_of_frame
 
 void add_batch(py::module_& m) {
   m.def("decode_frame", &py_decode_frame, py::arg("data"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
-        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
-        py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("bit_offset") = 0,
-        py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false,
-        py::arg("ybr") = false, py::arg("raw") = false,
+        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(), py::arg("planar") = false,
+        py::arg("segment_order") = ">", py::arg("bit_offset") = 0, py::arg("backend") = py::none(),
+        py::arg("bits_stored") = 0, py::arg("signed") = false, py::arg("ybr") = false, py::arg("raw") = false,
         "Decode one frame as the batch engine does: interleaved little-endian samples, one byte per pixel for "
         "bits allocated 1.");
   m.def("_decode_frames", &py_decode_frames, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
-        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("offsets"),
-        py::arg("lengths"), py::arg("frame_fragments") = py::none(), py::arg("frames") = py::none(),
-        py::arg("planar") = false, py::arg("segment_order") = ">", py::arg("extended") = false,
-        py::arg("threads") = 0, py::arg("backend") = py::none(), py::arg("bits_stored") = 0,
-        py::arg("signed") = false, py::arg("ybr") = false, py::arg("raw") = false,
+        py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("offsets"), py::arg("lengths"),
+        py::arg("frame_fragments") = py::none(), py::arg("frames") = py::none(), py::arg("planar") = false,
+        py::arg("segment_order") = ">", py::arg("extended") = false, py::arg("threads") = 0,
+        py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false, py::arg("ybr") = false,
+        py::arg("raw") = false,
         "Decode a list of frames into one output buffer on the worker pool; framecodec's pixel_array wraps it.");
   m.def("_decode_region", &py_decode_region, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("out_rows"),
         py::arg("out_columns"), py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("frames"),
         py::arg("rects"), py::arg("places"), py::arg("scale") = 1, py::arg("planar") = false,
         py::arg("segment_order") = ">", py::arg("extended") = false, py::arg("threads") = 0,
-        py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false,
-        py::arg("ybr") = false, py::arg("raw") = false,
+        py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false, py::arg("ybr") = false,
+        py::arg("raw") = false,
         "Decode the given rectangles of frames straight into one region buffer on the worker pool, reduced by "
         "scale; FrameReader.read_region wraps it.");
-  m.def("_codec_library", [](const std::string& codec) { return codec_library(codec_arg(codec)); }, py::arg("codec"),
-        "The library this build decodes an image codec with, e.g. \"libjpeg-turbo 2.1.5\"; \"\" when built "
-        "without it.");
+  m.def(
+      "_codec_library", [](const std::string& codec) { return codec_library(codec_arg(codec)); }, py::arg("codec"),
+      "The library this build decodes an image codec with, e.g. \"libjpeg-turbo 2.1.5\"; \"\" when built "
+      "without it.");
   m.def("_encode_frames", &py_encode_frames, py::arg("pixels"), py::arg("number_of_frames"), py::arg("codec"),
         py::arg("rows"), py::arg("columns"), py::arg("samples_per_pixel"), py::arg("bits_allocated"),
-        py::arg("level") = 6, py::arg("offset_table") = "auto", py::arg("threads") = 0,
-        py::arg("backend") = py::none(),
+        py::arg("level") = 6, py::arg("offset_table") = "auto", py::arg("threads") = 0, py::arg("backend") = py::none(),
         "Encode every frame on the worker pool and encapsulate them; framecodec.compress wraps it.");
-  m.def("_pool_run", &py_pool_run, py::arg("tasks"), py::arg("threads"), py::arg("work_bytes"),
-        py::arg("fail") = false,
+  m.def("_pool_run", &py_pool_run, py::arg("tasks"), py::arg("threads"), py::arg("work_bytes"), py::arg("fail") = false,
         "For the tests: run_parallel over `tasks` tasks that each record their thread; returns how many times each "
         "task ran and how many threads ran tasks. fail: every worker's state constructor throws RuntimeError.");
-  m.def("default_threads", [] { return worker_count(0, SIZE_MAX); },
-        "The number of workers threads=None gives: one per core.");
+  m.def(
+      "default_threads", [] { return worker_count(0, SIZE_MAX); },
+      "The number of workers threads=None gives: one per core.");
 }
 
 }  // namespace framecodec::bindings

@@ -18,7 +18,8 @@ void Buffer::refused(py::handle obj, const char* name, bool writable) {
 
 std::string utf8_arg(const py::handle& s, const char* name) {
   if (!PyUnicode_Check(s.ptr()))
-    throw py::type_error(std::string(name) + " must be a str, not " + std::string(py::str(py::type::of(s).attr("__name__"))));
+    throw py::type_error(std::string(name) + " must be a str, not " +
+                         std::string(py::str(py::type::of(s).attr("__name__"))));
   Py_ssize_t n = 0;
   const char* p = PyUnicode_AsUTF8AndSize(s.ptr(), &n);
   if (!p) {
@@ -49,9 +50,10 @@ void check_no_overlap(ConstBytes in, MutBytes out, const char* in_name) {
   if (in.size == 0 || out.size == 0) return;
   const auto a = reinterpret_cast<uintptr_t>(in.data), b = reinterpret_cast<uintptr_t>(out.data);
   if (a < b + out.size && b < a + in.size)
-    throw py::value_error(std::string("out overlaps ") + in_name + " (" + std::to_string(out.size) + " bytes at offset " +
-                          (b >= a ? std::to_string(b - a) : "-" + std::to_string(a - b)) + " of its " +
-                          std::to_string(in.size) + "): decoding in place is not supported, pass a separate out");
+    throw py::value_error(std::string("out overlaps ") + in_name + " (" + std::to_string(out.size) +
+                          " bytes at offset " + (b >= a ? std::to_string(b - a) : "-" + std::to_string(a - b)) +
+                          " of its " + std::to_string(in.size) +
+                          "): decoding in place is not supported, pass a separate out");
 }
 
 Output make_output(const py::object& out, size_t size, const char* what) {
@@ -60,7 +62,8 @@ Output make_output(const py::object& out, size_t size, const char* what) {
     return {a, {a.mutable_data(), size}};
   }
   Buffer b(out, "out", /*writable=*/true);
-  if (!b.uint8()) throw py::type_error(std::string("out must have dtype uint8, got buffer format '") + b.format() + "'");
+  if (!b.uint8())
+    throw py::type_error(std::string("out must have dtype uint8, got buffer format '") + b.format() + "'");
   if (b.size() != size)
     throw py::value_error(std::string("out must be exactly ") + std::to_string(size) + " bytes for " + what + ", got " +
                           std::to_string(b.size()));

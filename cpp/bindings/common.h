@@ -22,8 +22,10 @@ class Buffer {
  public:
   Buffer(py::handle obj, const char* name, bool writable = false) {
     if (!PyObject_CheckBuffer(obj.ptr()))
-      throw py::type_error(std::string(name) + " must be a bytes-like object (bytes, bytearray, memoryview, "
-                           "numpy array), not " + std::string(py::str(py::type::of(obj).attr("__name__"))));
+      throw py::type_error(std::string(name) +
+                           " must be a bytes-like object (bytes, bytearray, memoryview, "
+                           "numpy array), not " +
+                           std::string(py::str(py::type::of(obj).attr("__name__"))));
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj.ptr(), &view_, flags) != 0) refused(obj, name, writable);
   }
@@ -66,7 +68,9 @@ inline size_t non_negative(py::ssize_t v, const char* name) {
   return static_cast<size_t>(v);
 }
 
-inline uint64_t non_negative_u64(py::ssize_t v, const char* name) { return static_cast<uint64_t>(non_negative(v, name)); }
+inline uint64_t non_negative_u64(py::ssize_t v, const char* name) {
+  return static_cast<uint64_t>(non_negative(v, name));
+}
 
 // The uint8 array a decoder writes into: a new one, or a view of the caller's `out` of exactly `size` bytes.
 struct Output {
@@ -84,14 +88,16 @@ void check_no_overlap(ConstBytes in, MutBytes out, const char* in_name);
 // A bytes object of `capacity` bytes that the kernel fills with the GIL released, then shrinks to `used`.
 class BytesResult {
  public:
-  explicit BytesResult(size_t capacity)
-      : obj_(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(capacity))) {
+  explicit BytesResult(size_t capacity) : obj_(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(capacity))) {
     if (!obj_) throw py::error_already_set();
   }
   ~BytesResult() { Py_XDECREF(obj_); }
-  MutBytes span() { return {reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj_)), static_cast<size_t>(PyBytes_GET_SIZE(obj_))}; }
+  MutBytes span() {
+    return {reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj_)), static_cast<size_t>(PyBytes_GET_SIZE(obj_))};
+  }
   py::bytes finish(size_t used) {
-    if (used != static_cast<size_t>(PyBytes_GET_SIZE(obj_)) && _PyBytes_Resize(&obj_, static_cast<Py_ssize_t>(used)) != 0)
+    if (used != static_cast<size_t>(PyBytes_GET_SIZE(obj_)) &&
+        _PyBytes_Resize(&obj_, static_cast<Py_ssize_t>(used)) != 0)
       throw py::error_already_set();
     PyObject* o = obj_;
     obj_ = nullptr;

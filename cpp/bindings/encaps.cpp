@@ -43,8 +43,7 @@ py::tuple py_walk_items(const py::object& buffer, py::ssize_t offset, py::ssize_
   }
   const auto k = static_cast<py::ssize_t>(w.positions.size());
   py::array heads = take_array(std::move(w.heads)).reshape({k, py::ssize_t{4}});  // a read-only view, as the rest
-  return py::make_tuple(take_array(std::move(w.positions)), take_array(std::move(w.lengths)), heads, w.next,
-                        w.done);
+  return py::make_tuple(take_array(std::move(w.positions)), take_array(std::move(w.lengths)), heads, w.next, w.done);
 }
 
 const char* const kSourceNames[] = {"extended", "basic", "one_per_frame", "single_frame", "markers"};  // FrameSource
@@ -54,8 +53,10 @@ static_assert(static_cast<size_t>(FrameSource::codestream_markers) + 1 == std::s
 FrameSource source_arg(const std::string& s) {
   for (size_t i = 0; i < std::size(kSourceNames); ++i)
     if (s == kSourceNames[i]) return static_cast<FrameSource>(i);
-  throw py::value_error("source must be one of \"extended\", \"basic\", \"one_per_frame\", \"single_frame\", "
-                        "\"markers\", got \"" + s + "\"");
+  throw py::value_error(
+      "source must be one of \"extended\", \"basic\", \"one_per_frame\", \"single_frame\", "
+      "\"markers\", got \"" +
+      s + "\"");
 }
 
 // framecodec.FrameTable: a C++ frame table, never changed, and where the bytes of the buffer it was made from are
@@ -68,11 +69,9 @@ struct BoundTable {
   py::object offsets, lengths, frame_fragments;
 
   BoundTable(std::shared_ptr<const FrameTable> t, std::optional<uint64_t> address, std::optional<uint64_t> size)
-      : table(std::move(t)), buffer_address(address), buffer_size(size),
-        offsets(shared_view(table->offsets, table)), lengths(shared_view(table->lengths, table)),
-        frame_fragments(shared_view(table->frame_fragments, table)) {}
-  BoundTable(const BoundTable& b, std::optional<uint64_t> address, std::optional<uint64_t> size)
-      : BoundTable(b) {
+      : table(std::move(t)), buffer_address(address), buffer_size(size), offsets(shared_view(table->offsets, table)),
+        lengths(shared_view(table->lengths, table)), frame_fragments(shared_view(table->frame_fragments, table)) {}
+  BoundTable(const BoundTable& b, std::optional<uint64_t> address, std::optional<uint64_t> size) : BoundTable(b) {
     buffer_address = address;
     buffer_size = size;
   }
@@ -131,7 +130,8 @@ py::tuple py_buffer_span(const py::object& buffer) {
 
 BoundTable table_of(const Buffer& in, py::ssize_t number_of_frames, uint64_t offset, std::vector<uint64_t> eo,
                     std::vector<uint64_t> el, bool extended, Codestream cs) {
-  if (number_of_frames < 1) throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
+  if (number_of_frames < 1)
+    throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
   if (extended && eo.size() != el.size())
     throw EncapsulationError("the Extended Offset Table has " + std::to_string(eo.size()) +
                              " offsets but its Lengths table has " + std::to_string(el.size()) + " entries");
@@ -196,11 +196,11 @@ void add_frame_table(py::module_& m) {
                        const std::string& source, uint64_t first_item, uint64_t end, bool has_delimiter,
                        std::optional<uint64_t> buffer_address, std::optional<uint64_t> buffer_size) {
              return make_table(vector_arg<uint64_t>(offsets, "offsets"), vector_arg<uint64_t>(lengths, "lengths"),
-                               vector_arg<uint64_t>(frame_fragments, "frame_fragments"), source_arg(source),
-                               first_item, end, has_delimiter, buffer_address, buffer_size);
+                               vector_arg<uint64_t>(frame_fragments, "frame_fragments"), source_arg(source), first_item,
+                               end, has_delimiter, buffer_address, buffer_size);
            }),
-           py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("source"),
-           py::arg("first_item"), py::arg("end"), py::arg("has_delimiter"), py::arg("buffer_address") = py::none(),
+           py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("source"), py::arg("first_item"),
+           py::arg("end"), py::arg("has_delimiter"), py::arg("buffer_address") = py::none(),
            py::arg("buffer_size") = py::none())
       .def_readonly("offsets", &BoundTable::offsets)
       .def_readonly("lengths", &BoundTable::lengths)
@@ -214,38 +214,48 @@ void add_frame_table(py::module_& m) {
       .def_readonly("buffer_size", &BoundTable::buffer_size)
       .def_property_readonly("number_of_frames", &BoundTable::frames)
       .def_property_readonly("one_fragment_per_frame", &BoundTable::one_fragment_per_frame)
-      .def_property_readonly("frame_lengths", [](const BoundTable& b) -> py::object {
-        if (b.one_fragment_per_frame()) return b.lengths;
-        const FrameTable& t = *b.table;
-        std::vector<uint64_t> sums(b.frames());
-        for (size_t i = 0; i < sums.size(); ++i)
-          for (uint64_t k = t.frame_fragments[i]; k < t.frame_fragments[i + 1]; ++k) sums[i] += t.lengths[k];
-        return take_array(std::move(sums));
-      })
+      .def_property_readonly("frame_lengths",
+                             [](const BoundTable& b) -> py::object {
+                               if (b.one_fragment_per_frame()) return b.lengths;
+                               const FrameTable& t = *b.table;
+                               std::vector<uint64_t> sums(b.frames());
+                               for (size_t i = 0; i < sums.size(); ++i)
+                                 for (uint64_t k = t.frame_fragments[i]; k < t.frame_fragments[i + 1]; ++k)
+                                   sums[i] += t.lengths[k];
+                               return take_array(std::move(sums));
+                             })
       .def("__len__", &BoundTable::frames)
-      .def("fragments", [](const BoundTable& b, const py::object& index) {
-        const uint64_t i = frame_index(index, b.frames());
-        return py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyRange_Type))(
-            b.table->frame_fragments[i], b.table->frame_fragments[i + 1]);
-      }, py::arg("index"), "The indices (into offsets and lengths) of frame index's fragments.")
-      .def("_bind", [](const BoundTable& b, const py::object& buffer) {
-        Buffer in(buffer, "buffer");
-        return BoundTable(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
-      }, py::arg("buffer"), "This table for buffer, which the caller knows holds the same bytes (the same file).")
-      .def("__eq__", [](const BoundTable& a, const py::object& other) -> py::object {
-        if (!py::isinstance<BoundTable>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-        const FrameTable &x = *a.table, &y = *other.cast<const BoundTable&>().table;  // the buffer aside
-        return py::bool_(x.offsets == y.offsets && x.lengths == y.lengths && x.frame_fragments == y.frame_fragments &&
-                         x.source == y.source && x.first_item == y.first_item && x.end == y.end &&
-                         x.has_delimiter == y.has_delimiter);
-      })
-      .def("__repr__", [](const BoundTable& b) {
-        const FrameTable& t = *b.table;
-        return "FrameTable(" + std::to_string(b.frames()) + " frames, " + std::to_string(t.offsets.size()) +
-               " fragments, source='" + kSourceNames[static_cast<size_t>(t.source)] + "', first_item=" +
-               std::to_string(t.first_item) + ", end=" + std::to_string(t.end) +
-               ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
-      })
+      .def(
+          "fragments",
+          [](const BoundTable& b, const py::object& index) {
+            const uint64_t i = frame_index(index, b.frames());
+            return py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyRange_Type))(
+                b.table->frame_fragments[i], b.table->frame_fragments[i + 1]);
+          },
+          py::arg("index"), "The indices (into offsets and lengths) of frame index's fragments.")
+      .def(
+          "_bind",
+          [](const BoundTable& b, const py::object& buffer) {
+            Buffer in(buffer, "buffer");
+            return BoundTable(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+          },
+          py::arg("buffer"), "This table for buffer, which the caller knows holds the same bytes (the same file).")
+      .def("__eq__",
+           [](const BoundTable& a, const py::object& other) -> py::object {
+             if (!py::isinstance<BoundTable>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+             const FrameTable &x = *a.table, &y = *other.cast<const BoundTable&>().table;  // the buffer aside
+             return py::bool_(x.offsets == y.offsets && x.lengths == y.lengths &&
+                              x.frame_fragments == y.frame_fragments && x.source == y.source &&
+                              x.first_item == y.first_item && x.end == y.end && x.has_delimiter == y.has_delimiter);
+           })
+      .def("__repr__",
+           [](const BoundTable& b) {
+             const FrameTable& t = *b.table;
+             return "FrameTable(" + std::to_string(b.frames()) + " frames, " + std::to_string(t.offsets.size()) +
+                    " fragments, source='" + kSourceNames[static_cast<size_t>(t.source)] +
+                    "', first_item=" + std::to_string(t.first_item) + ", end=" + std::to_string(t.end) +
+                    ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
+           })
       .def(py::pickle(&table_state, &table_from_state));
 }
 
@@ -325,10 +335,11 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
     throw EncapsulationError("the Pixel Data at offset " + std::to_string(l.offset) + " is native (defined length " +
                              std::to_string(l.length) + "), not encapsulated");
   if (number_of_frames.is_none() && l.number_of_frames == 0)
-    throw EncapsulationError("(0028,0008) Number of Frames is 0, but the data set has Pixel Data: pass "
-                             "number_of_frames if the count is known");
-  const py::ssize_t n = number_of_frames.is_none() ? std::max<py::ssize_t>(l.number_of_frames, 1)
-                                                   : number_of_frames.cast<py::ssize_t>();
+    throw EncapsulationError(
+        "(0028,0008) Number of Frames is 0, but the data set has Pixel Data: pass "
+        "number_of_frames if the count is known");
+  const py::ssize_t n =
+      number_of_frames.is_none() ? std::max<py::ssize_t>(l.number_of_frames, 1) : number_of_frames.cast<py::ssize_t>();
   if (l.has_extended_offsets != l.has_extended_lengths)
     throw EncapsulationError(l.has_extended_offsets ? "the data set has (7FE0,0001) Extended Offset Table but no "
                                                       "(7FE0,0002) Extended Offset Table Lengths"
@@ -381,24 +392,33 @@ void add_location(py::module_& m) {
       .def_readonly("element_offset", &L::element_offset, "The (7FE0,0010) tag's first byte.")
       .def_readonly("offset", &L::offset,
                     "The value's first byte: for encapsulated data, the Basic Offset Table's item tag.")
-      .def_property_readonly("length", [](const L& l) {
-        return l.encapsulated ? py::object(py::none()) : py::object(py::int_(l.length)); },
-        "The value's length, or None when it is undefined (encapsulated data ends at its sequence delimiter).")
+      .def_property_readonly(
+          "length", [](const L& l) { return l.encapsulated ? py::object(py::none()) : py::object(py::int_(l.length)); },
+          "The value's length, or None when it is undefined (encapsulated data ends at its sequence delimiter).")
       .def_readonly("encapsulated", &L::encapsulated, "Undefined length: a sequence of fragment items (PS3.5 A.4).")
-      .def_property_readonly("transfer_syntax", [](const L& l) { return optional_str(l.transfer_syntax); },
-                             "(0002,0010) Transfer Syntax UID; None when the data has no file meta information.")
-      .def_property_readonly("number_of_frames", [](const L& l) { return optional_int(l.number_of_frames); },
-                             "Top-level (0028,0008) Number of Frames; None when absent or not an integer.")
-      .def_property_readonly("extended_offsets", [](const py::object& self) {
-        const L& l = self.cast<const L&>();
-        return optional_array(l.has_extended_offsets, l.extended_offsets, self); },
-        "(7FE0,0001) Extended Offset Table, None when absent. Read-only.")
-      .def_property_readonly("extended_lengths", [](const py::object& self) {
-        const L& l = self.cast<const L&>();
-        return optional_array(l.has_extended_lengths, l.extended_lengths, self); },
-        "(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only.")
-      .def_property_readonly("vr", [](const L& l) { return optional_str(l.vr); },
-                             "\"OB\" or \"OW\" in an explicit VR data set, None in implicit VR.")
+      .def_property_readonly(
+          "transfer_syntax", [](const L& l) { return optional_str(l.transfer_syntax); },
+          "(0002,0010) Transfer Syntax UID; None when the data has no file meta information.")
+      .def_property_readonly(
+          "number_of_frames", [](const L& l) { return optional_int(l.number_of_frames); },
+          "Top-level (0028,0008) Number of Frames; None when absent or not an integer.")
+      .def_property_readonly(
+          "extended_offsets",
+          [](const py::object& self) {
+            const L& l = self.cast<const L&>();
+            return optional_array(l.has_extended_offsets, l.extended_offsets, self);
+          },
+          "(7FE0,0001) Extended Offset Table, None when absent. Read-only.")
+      .def_property_readonly(
+          "extended_lengths",
+          [](const py::object& self) {
+            const L& l = self.cast<const L&>();
+            return optional_array(l.has_extended_lengths, l.extended_lengths, self);
+          },
+          "(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only.")
+      .def_property_readonly(
+          "vr", [](const L& l) { return optional_str(l.vr); },
+          "\"OB\" or \"OW\" in an explicit VR data set, None in implicit VR.")
       .def_readonly("explicit_vr", &L::explicit_vr,
                     "Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as "
                     "encoded).")
@@ -409,18 +429,21 @@ void add_location(py::module_& m) {
            "of the data without its sequence delimiter is an EncapsulationError unless its last frame is known to "
            "be whole (an Extended Offset Table; one fragment per frame in RLE, Deflated Image Frame Compression or "
            "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).")
-      .def("__eq__", [](const L& a, const py::object& other) -> py::object {
-        if (!py::isinstance<L>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-        return location_state(a).equal(location_state(other.cast<const L&>())) ? py::bool_(true) : py::bool_(false);
-      })
-      .def("__repr__", [](const L& l) {
-        std::string r = "PixelDataLocation(offset=" + std::to_string(l.offset) + ", ";
-        r += l.encapsulated ? "encapsulated" : "length=" + std::to_string(l.length);
-        r += ", transfer_syntax=" + (l.transfer_syntax.empty() ? "None" : "'" + l.transfer_syntax + "'");
-        r += ", number_of_frames=" + (l.number_of_frames < 0 ? "None" : std::to_string(l.number_of_frames));
-        if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets.size());
-        return r + (l.explicit_vr ? ", explicit VR)" : ", implicit VR)");
-      })
+      .def("__eq__",
+           [](const L& a, const py::object& other) -> py::object {
+             if (!py::isinstance<L>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+             return location_state(a).equal(location_state(other.cast<const L&>())) ? py::bool_(true)
+                                                                                    : py::bool_(false);
+           })
+      .def("__repr__",
+           [](const L& l) {
+             std::string r = "PixelDataLocation(offset=" + std::to_string(l.offset) + ", ";
+             r += l.encapsulated ? "encapsulated" : "length=" + std::to_string(l.length);
+             r += ", transfer_syntax=" + (l.transfer_syntax.empty() ? "None" : "'" + l.transfer_syntax + "'");
+             r += ", number_of_frames=" + (l.number_of_frames < 0 ? "None" : std::to_string(l.number_of_frames));
+             if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets.size());
+             return r + (l.explicit_vr ? ", explicit VR)" : ", implicit VR)");
+           })
       .def(py::pickle(&location_state, &location_from_state));
 }
 

@@ -10,7 +10,7 @@ namespace framecodec::bindings {
 
 void add_files(py::module_& m) {
   py::class_<MappedFile, std::shared_ptr<MappedFile>>(m, "MappedFile", py::buffer_protocol(),
-                                                        "A whole file mapped read-only; a bytes-like object.")
+                                                      "A whole file mapped read-only; a bytes-like object.")
       .def(py::init([](const py::object& path) {
              const std::string p = fs_path(path);
              try {

@@ -140,11 +140,12 @@ void add_kernels(py::module_& m) {
         "Pack uint8/bool values (non-zero is 1) into bytes, first value in the least significant bit.");
   m.def("unpack_bits", &py_unpack_bits, py::arg("data"), py::arg("count"), py::arg("bit_offset") = 0,
         py::arg("out") = py::none(), "Unpack `count` bits starting at `bit_offset` into 0/1 uint8 values.");
-  m.def("deflate_bound",
-        [](py::ssize_t n, const py::object& backend) {
-          return deflate_bound(deflate_backend_arg(backend), non_negative(n, "n"));
-        },
-        py::arg("n"), py::arg("backend") = py::none(), "Upper bound of deflate's output size for n input bytes.");
+  m.def(
+      "deflate_bound",
+      [](py::ssize_t n, const py::object& backend) {
+        return deflate_bound(deflate_backend_arg(backend), non_negative(n, "n"));
+      },
+      py::arg("n"), py::arg("backend") = py::none(), "Upper bound of deflate's output size for n input bytes.");
   m.def("rle_decode", &py_rle_decode, py::arg("data"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out") = py::none(),
         py::arg("segment_order") = ">", py::arg("planar") = false,

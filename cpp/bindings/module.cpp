@@ -13,7 +13,8 @@ PYBIND11_MODULE(_core, m) {
 
   auto decode_error = py::register_exception<DecodeError>(m, "DecodeError", PyExc_ValueError);
   decode_error.attr("__module__") = "framecodec";
-  decode_error.attr("__doc__") = "Compressed pixel data is corrupt, truncated, or inconsistent with the expected frame.";
+  decode_error.attr("__doc__") =
+      "Compressed pixel data is corrupt, truncated, or inconsistent with the expected frame.";
 
   auto encaps_error = py::register_exception<EncapsulationError>(m, "EncapsulationError", PyExc_ValueError);
   encaps_error.attr("__module__") = "framecodec";

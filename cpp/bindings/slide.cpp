@@ -62,11 +62,11 @@ BoundPositions py_tile_positions_file(const py::object& path, const py::object& 
 
 py::tuple positions_state(const BoundPositions& b) {
   const TilePositions& t = b.t;
-  return py::make_tuple(t.number_of_frames, t.dimension_organization_type, t.specific_character_set, t.rows,
-                        t.columns, t.total_pixel_matrix_columns, t.total_pixel_matrix_rows,
-                        t.total_pixel_matrix_focal_planes, t.number_of_optical_paths, t.concatenation_frame_offset,
-                        static_cast<int>(t.source), t.column_positions, t.row_positions, t.z_offsets, t.focal_planes,
-                        t.optical_paths, b.identifiers);
+  return py::make_tuple(t.number_of_frames, t.dimension_organization_type, t.specific_character_set, t.rows, t.columns,
+                        t.total_pixel_matrix_columns, t.total_pixel_matrix_rows, t.total_pixel_matrix_focal_planes,
+                        t.number_of_optical_paths, t.concatenation_frame_offset, static_cast<int>(t.source),
+                        t.column_positions, t.row_positions, t.z_offsets, t.focal_planes, t.optical_paths,
+                        b.identifiers);
 }
 
 BoundPositions positions_from_state(const py::tuple& s) {
@@ -113,9 +113,9 @@ void add_slide(py::module_& m) {
                              "views, one entry per frame.")
       .def_property_readonly("number_of_frames", field(&TilePositions::number_of_frames),
                              "Number of Frames (0028,0008); 1 when absent. Every array has this length.")
-      .def_property_readonly("source",
-                             [](const BoundPositions& b) { return kSourceNames[static_cast<int>(b.t.source)]; },
-                             "Where the positions come from: \"per_frame\", \"shared\" or \"tiled_full\".")
+      .def_property_readonly(
+          "source", [](const BoundPositions& b) { return kSourceNames[static_cast<int>(b.t.source)]; },
+          "Where the positions come from: \"per_frame\", \"shared\" or \"tiled_full\".")
       .def_property_readonly("column_positions", column(&TilePositions::column_positions),
                              "Column Position In Total Image Pixel Matrix (0048,021E), 1-based.")
       .def_property_readonly("row_positions", column(&TilePositions::row_positions),
@@ -128,11 +128,14 @@ void add_slide(py::module_& m) {
       .def_property_readonly("optical_paths", column(&TilePositions::optical_paths),
                              "Each frame's index into optical_path_identifiers; -1 without Optical Path "
                              "Identification.")
-      .def_property_readonly("optical_path_identifiers", [](const BoundPositions& b) { return b.identifiers; },
-                             "The distinct Optical Path Identifiers (0048,0106) in order of first appearance; for "
-                             "TILED_FULL without explicit identification, those of the Optical Path Sequence.")
-      .def_property_readonly("dimension_organization_type", [](const BoundPositions& b) {
-        return optional_str(b.t.dimension_organization_type); }, "Dimension Organization Type (0020,9311), or None.")
+      .def_property_readonly(
+          "optical_path_identifiers", [](const BoundPositions& b) { return b.identifiers; },
+          "The distinct Optical Path Identifiers (0048,0106) in order of first appearance; for "
+          "TILED_FULL without explicit identification, those of the Optical Path Sequence.")
+      .def_property_readonly(
+          "dimension_organization_type",
+          [](const BoundPositions& b) { return optional_str(b.t.dimension_organization_type); },
+          "Dimension Organization Type (0020,9311), or None.")
       .def_property_readonly("total_pixel_matrix_columns", optional_field(&TilePositions::total_pixel_matrix_columns))
       .def_property_readonly("total_pixel_matrix_rows", optional_field(&TilePositions::total_pixel_matrix_rows))
       .def_property_readonly("total_pixel_matrix_focal_planes",
@@ -142,17 +145,18 @@ void add_slide(py::module_& m) {
       .def_property_readonly("columns", optional_field(&TilePositions::columns), "Columns (0028,0011), or None.")
       .def_property_readonly("concatenation_frame_offset", field(&TilePositions::concatenation_frame_offset),
                              "Concatenation Frame Offset Number (0020,9228), 0 when absent.")
-      .def_property_readonly("per_frame",
-                             [](const BoundPositions& b) { return b.t.source == PositionSource::per_frame; },
-                             "Whether the positions were found in the Per-Frame Functional Groups Sequence.")
+      .def_property_readonly(
+          "per_frame", [](const BoundPositions& b) { return b.t.source == PositionSource::per_frame; },
+          "Whether the positions were found in the Per-Frame Functional Groups Sequence.")
       .def("__len__", [](const BoundPositions& b) { return b.t.number_of_frames; })
-      .def("__repr__", [](const BoundPositions& b) {
-        const TilePositions& t = b.t;
-        return "TilePositions(" + std::to_string(t.number_of_frames) + " frames, source='" +
-               kSourceNames[static_cast<int>(t.source)] + "', " + std::to_string(b.identifiers.size()) +
-               " optical paths, dimension_organization_type=" +
-               (t.dimension_organization_type.empty() ? "None" : "'" + t.dimension_organization_type + "'") + ")";
-      })
+      .def("__repr__",
+           [](const BoundPositions& b) {
+             const TilePositions& t = b.t;
+             return "TilePositions(" + std::to_string(t.number_of_frames) + " frames, source='" +
+                    kSourceNames[static_cast<int>(t.source)] + "', " + std::to_string(b.identifiers.size()) +
+                    " optical paths, dimension_organization_type=" +
+                    (t.dimension_organization_type.empty() ? "None" : "'" + t.dimension_organization_type + "'") + ")";
+           })
       .def(py::pickle(&positions_state, &positions_from_state));
   m.def("_tile_positions", &py_tile_positions, py::arg("buffer"), py::arg("decode"),
         "Every frame's position in a tiled image held in a buffer; decode(value, specific_character_set) decodes "

@@ -23,11 +23,16 @@ namespace {
 constexpr uint64_t kMaxFrames = 64;
 
 bool codec_for(const std::string& ts, FrameCodec* c) {
-  if (ts == "1.2.840.10008.1.2.8.1") *c = FrameCodec::deflate;
-  else if (ts == "1.2.840.10008.1.2.5") *c = FrameCodec::rle;
-  else if (ts == "1.2.840.10008.1.2.1.98") *c = FrameCodec::uncompressed;
-  else if (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1" || ts.empty()) *c = FrameCodec::native;
-  else return false;
+  if (ts == "1.2.840.10008.1.2.8.1")
+    *c = FrameCodec::deflate;
+  else if (ts == "1.2.840.10008.1.2.5")
+    *c = FrameCodec::rle;
+  else if (ts == "1.2.840.10008.1.2.1.98")
+    *c = FrameCodec::uncompressed;
+  else if (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1" || ts.empty())
+    *c = FrameCodec::native;
+  else
+    return false;
   return true;
 }
 
@@ -44,8 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   f.samples_per_pixel = f.bits_allocated == 1 ? 1 : 1 + (sb >> 2) % 4;
   f.planar = sb & 0x40;
   // Deflate frames through either backend (both runs the same one): libdeflate, decoding's default, when linked.
-  const DeflateBackend backend = linked_libdeflate_version() && (sb & 0x80) ? DeflateBackend::libdeflate
-                                                                           : DeflateBackend::zlib;
+  const DeflateBackend backend =
+      linked_libdeflate_version() && (sb & 0x80) ? DeflateBackend::libdeflate : DeflateBackend::zlib;
   const ConstBytes file = in.rest();
 
   PixelDataLocation loc;

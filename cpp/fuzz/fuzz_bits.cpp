@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   job.out = fused.data();
 
   if (mode % 3 == 0) {  // deflate: fused (either backend) against zlib's inflate, then unpack_bits
-    const DeflateBackend backend = linked_libdeflate_version() && (mode / 3) % 2 ? DeflateBackend::libdeflate
-                                                                                  : DeflateBackend::zlib;
+    const DeflateBackend backend =
+        linked_libdeflate_version() && (mode / 3) % 2 ? DeflateBackend::libdeflate : DeflateBackend::zlib;
     bool fused_ok = true;
     try {
       decoder.decode(job, FrameCodec::deflate, f, backend);

@@ -73,7 +73,7 @@ void check_walk(ConstBytes buf, uint64_t offset, uint64_t base, uint64_t block, 
   } catch (const EncapsulationError& e) {
     block_error = e.what();
   }
-  FUZZ_CHECK(error == block_error);  // the same message: it names an absolute offset
+  FUZZ_CHECK(error == block_error);    // the same message: it names an absolute offset
   FUZZ_CHECK(error.empty() || !scan);  // what the scan accepts is items back to back inside the buffer
   if (!error.empty()) return;
   FUZZ_CHECK(w.positions == wb.positions && w.lengths == wb.lengths && w.heads == wb.heads);

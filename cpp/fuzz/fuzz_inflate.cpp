@@ -20,8 +20,8 @@ struct Collect {
   size_t next = 0;
   static void sink(void* self, size_t pos, const uint8_t* data, size_t n) {
     Collect& c = *static_cast<Collect*>(self);
-    FUZZ_CHECK(pos == c.next);                // in order, no gaps
-    FUZZ_CHECK(pos + n <= c.out->size());     // never past the frame
+    FUZZ_CHECK(pos == c.next);             // in order, no gaps
+    FUZZ_CHECK(pos + n <= c.out->size());  // never past the frame
     std::memcpy(c.out->data() + pos, data, n);
     c.next += n;
   }
@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   thread_local Inflater inflater;
 
   if (mode & 1) {  // round trip: the rest as data, deflated by either backend at a level from the mode byte
-    const DeflateBackend backend = linked_libdeflate_version() && (mode & 0x80) ? DeflateBackend::libdeflate
-                                                                               : DeflateBackend::zlib;
+    const DeflateBackend backend =
+        linked_libdeflate_version() && (mode & 0x80) ? DeflateBackend::libdeflate : DeflateBackend::zlib;
     const int level = static_cast<int>(((mode >> 1) & 0x3F) % (backend == DeflateBackend::zlib ? 11 : 14)) - 1;
     thread_local FrameDeflater deflater;
     std::vector<uint8_t> packed(deflate_bound(backend, stream.size));

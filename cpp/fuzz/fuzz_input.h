@@ -37,12 +37,12 @@ struct Input {
 };
 
 // A failed check is a finding: abort() so that libFuzzer saves the input and reports it.
-#define FUZZ_CHECK(cond)                                                                          \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
-      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);         \
-      std::abort();                                                                               \
-    }                                                                                             \
+#define FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 // The input as a regular file, for comparing the path form of a reader (FileSource) with its buffer form

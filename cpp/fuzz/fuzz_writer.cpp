@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t cb = in.u8();
   static const FrameCodec kCodecs[] = {FrameCodec::deflate, FrameCodec::rle, FrameCodec::uncompressed};
   const FrameCodec codec = kCodecs[cb % 3];
-  const DeflateBackend backend = linked_libdeflate_version() && (cb & 0x04) ? DeflateBackend::libdeflate
-                                                                           : DeflateBackend::zlib;
+  const DeflateBackend backend =
+      linked_libdeflate_version() && (cb & 0x04) ? DeflateBackend::libdeflate : DeflateBackend::zlib;
   const int level = backend == DeflateBackend::libdeflate ? (cb >> 3) % 13 : static_cast<int>((cb >> 3) % 11) - 1;
   const size_t n = 1 + in.u8() % 6;
   const ConstBytes given = in.rest();

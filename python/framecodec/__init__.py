@@ -28,15 +28,16 @@ tile_positions) and ``framecodec.dask`` (Dask arrays and cohort transcoding).
 
 from __future__ import annotations
 
-from ._core import DecodeError, EncapsulationError
-from . import codecs, encaps, slide
+from . import codecs as codecs  # the public tiers: framecodec.codecs, ...
+from . import encaps as encaps
+from . import slide as slide
 from ._backends import Backends, backends
 from ._compress import compress, decompress
-from .pixels import iter_pixels, pixel_array
-from .reader import FrameReader
+from ._core import DecodeError, EncapsulationError
 from ._index import write_index
-from ._writer import FrameWriter
 from ._transcode import transcode
+from ._writer import FrameWriter
+from .pixels import iter_pixels, pixel_array
 from .pydicom_plugin import (
     DeflatedImageFrameCompression,
     EncapsulatedUncompressedExplicitVRLittleEndian,
@@ -44,6 +45,7 @@ from .pydicom_plugin import (
     register,
     unregister,
 )
+from .reader import FrameReader
 
 __version__ = "0.1.0"
 

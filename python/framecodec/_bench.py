@@ -102,7 +102,7 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
 def _peer(implementation: str, fn: Callable[[], object], repeat: int) -> Row:
     try:
         return Row(implementation, median_time(fn, repeat))
-    except Exception as e:  # noqa: BLE001 - a peer that is not installed or cannot decode this syntax
+    except Exception as e:
         why = " ".join(str(e).split()).split(", available")[0] or type(e).__name__
         why = why if len(why) < 100 else why[:97] + "..."
         return Row(implementation, None, why)
@@ -133,39 +133,64 @@ def run(folder: Path, *, repeat: int = 3, threads: int | None = None, scale: flo
         title = f"{syntax}, {what}"
 
         decode = Case(title, "decode", arr.nbytes, size)
-        decode.rows.append(Row(f"framecodec.pixel_array, {workers} threads",
-                               median_time(lambda: pixel_array(path, threads=threads), repeat)))  # fmt: skip
-        decode.rows.append(Row("framecodec.pixel_array, 1 thread",
-                               median_time(lambda: pixel_array(path, threads=1), repeat)))  # fmt: skip
+        decode.rows.append(
+            Row(
+                f"framecodec.pixel_array, {workers} threads",
+                median_time(lambda: pixel_array(path, threads=threads), repeat),
+            )
+        )
+        decode.rows.append(
+            Row("framecodec.pixel_array, 1 thread", median_time(lambda: pixel_array(path, threads=1), repeat))
+        )
         if uid == RLELossless:
             for plugin in ("pylibjpeg", "pydicom"):
-                decode.rows.append(_peer(f"pydicom pixel_array, plugin {plugin!r}", _pydicom_decode(path, plugin), repeat))
+                decode.rows.append(
+                    _peer(f"pydicom pixel_array, plugin {plugin!r}", _pydicom_decode(path, plugin), repeat)
+                )
         else:
             decode.rows.append(_peer("pydicom pixel_array, plugin 'pydicom'", _pydicom_decode(path, "pydicom"), repeat))
             decode.rows.append(_peer("dcmread + Python zlib + numpy", lambda: _zlib_decode(path, arr), repeat))
         cases.append(decode)
 
         encode = Case(title, "encode", arr.nbytes, size)
-        encode.rows.append(Row(f"framecodec.compress, {workers} threads",
-                               median_time(lambda: compress(native, uid, arr, threads=threads), repeat)))  # fmt: skip
-        encode.rows.append(Row("framecodec.compress, 1 thread",
-                               median_time(lambda: compress(native, uid, arr, threads=1), repeat)))  # fmt: skip
+        encode.rows.append(
+            Row(
+                f"framecodec.compress, {workers} threads",
+                median_time(lambda: compress(native, uid, arr, threads=threads), repeat),
+            )
+        )
+        encode.rows.append(
+            Row("framecodec.compress, 1 thread", median_time(lambda: compress(native, uid, arr, threads=1), repeat))
+        )
         if uid == RLELossless:  # pydicom's own RLE encoder is pure Python: timed on a few frames, scaled
             few = arr[: max(2, len(arr) // 8)]  # two at least: one frame would have no frame axis
             small = dataset(few)
-            row = _peer("pydicom Dataset.compress, plugin 'pydicom'",
-                        lambda: small.compress(RLELossless, few, encoding_plugin="pydicom"), 1)  # fmt: skip
+            row = _peer(
+                "pydicom Dataset.compress, plugin 'pydicom'",
+                lambda: small.compress(RLELossless, few, encoding_plugin="pydicom"),
+                1,
+            )
             if row.seconds is not None and len(few) < len(arr):
                 row.seconds *= len(arr) / len(few)
                 row.note = f"timed on {len(few)} of the {len(arr)} frames, scaled"
             encode.rows.append(row)
         else:
             theirs = dataset(arr, **attributes)  # pydicom 3.1 has its own encoder; 3.0.x none
-            encode.rows.append(_peer("pydicom Dataset.compress, plugin 'pydicom'",
-                                     lambda: theirs.compress(uid, arr, encoding_plugin="pydicom"), repeat))  # fmt: skip
+            encode.rows.append(
+                _peer(
+                    "pydicom Dataset.compress, plugin 'pydicom'",
+                    lambda: theirs.compress(uid, arr, encoding_plugin="pydicom"),
+                    repeat,
+                )
+            )
             bit = arr.dtype == np.uint8 and int(native.BitsAllocated) == 1
-            encode.rows.append(_peer("Python zlib + numpy + pydicom encapsulate",
-                                     lambda: encapsulate([_zlib_frame(f, bit) for f in arr]), repeat))  # fmt: skip
+            encode.rows.append(
+                _peer(
+                    "Python zlib + numpy + pydicom encapsulate",
+                    lambda: encapsulate([_zlib_frame(f, bit) for f in arr]),
+                    repeat,
+                )
+            )
         cases.append(encode)
     return cases
 

@@ -50,8 +50,15 @@ def _jpegls_smallest(components: int) -> int:
     return 2 + 10 + 3 * components + 8 + 2 * components
 
 
-_NAMES = {"deflate": "deflate", "rle": "RLE", "uncompressed": "Encapsulated Uncompressed", "jpeg": "JPEG",
-          "j2k": "JPEG 2000", "htj2k": "HTJ2K", "jpegls": "JPEG-LS"}  # fmt: skip
+_NAMES = {
+    "deflate": "deflate",
+    "rle": "RLE",
+    "uncompressed": "Encapsulated Uncompressed",
+    "jpeg": "JPEG",
+    "j2k": "JPEG 2000",
+    "htj2k": "HTJ2K",
+    "jpegls": "JPEG-LS",
+}
 
 
 def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None, headers: bool = True) -> None:

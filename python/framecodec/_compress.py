@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
-from ._layout import CODECS, PixelLayout, layout_of
 from ._backends import Backend
+from ._layout import CODECS, PixelLayout, layout_of
 from .pixels import pixel_array
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ def compress(
     more than one frame, or when present), Planar Configuration 0 for colour, and the Extended Offset Table
     when ``encapsulate_ext`` or when a Basic Offset Table cannot address the value; removes a stale one.
     ``level`` is the deflate level: 0-9 (-1 the default, 6) with zlib, the default ``backend``, whose frames are
-    byte-identical to pydicom's encoder; 0-12 with ``backend="libdeflate"``, faster, and smaller at 10-12. Lossy Image Compression is left as it is: these
-    syntaxes are lossless, so they never set "01" and never reset an existing "01" (PS3.3 C.7.6.1.1.5).
+    byte-identical to pydicom's encoder; 0-12 with ``backend="libdeflate"``, faster, and smaller at 10-12. Lossy
+    Image Compression is left as it is: these syntaxes are lossless, so they never set "01" and never reset an
+    existing "01" (PS3.3 C.7.6.1.1.5).
     Raises ``ValueError`` for Float or Double Float Pixel Data (they cannot be encapsulated), a transfer
     syntax framecodec does not encode, or pixels that do not match the data set's Image Pixel attributes.
     """
@@ -69,10 +70,18 @@ def compress(
         arr = pixel_array(ds, raw=True, threads=threads)
     pixels, nframes = _frames_of(arr, layout)
     value, eot, eot_lengths = _core._encode_frames(
-        pixels, nframes, codec, layout.rows, layout.columns, layout.samples_per_pixel, layout.bits_allocated,
-        level=level, offset_table="extended" if encapsulate_ext else "auto", threads=_threads(threads),
+        pixels,
+        nframes,
+        codec,
+        layout.rows,
+        layout.columns,
+        layout.samples_per_pixel,
+        layout.bits_allocated,
+        level=level,
+        offset_table="extended" if encapsulate_ext else "auto",
+        threads=_threads(threads),
         backend=backend,
-    )  # fmt: skip
+    )
 
     ds.PixelData = value
     elem = ds["PixelData"]
@@ -155,9 +164,7 @@ def _frames_of(arr: npt.NDArray[Any], layout: PixelLayout) -> tuple[npt.NDArray[
         return np.ascontiguousarray(arr, dtype=np.uint8), nframes
     itemsize = layout.bits_allocated // 8
     if arr.dtype.itemsize > itemsize:
-        raise ValueError(
-            f"{arr.dtype} pixels do not fit (0028,0100) Bits Allocated {layout.bits_allocated}"
-        )
+        raise ValueError(f"{arr.dtype} pixels do not fit (0028,0100) Bits Allocated {layout.bits_allocated}")
     _check_range(arr, layout)
     kind = "i" if layout.pixel_representation else "u"
     return np.ascontiguousarray(arr, dtype=np.dtype(f"<{kind}{itemsize}")), nframes
@@ -203,8 +210,10 @@ def set_native_pixel_data(ds: Dataset, arr: npt.NDArray[Any], layout: PixelLayou
     else:
         value = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
     if len(value) >= 2**32 - 1:  # PS3.5 7.1.1: a 32-bit value length
-        raise ValueError("the native Pixel Data would be longer than a native value can be (4 GiB): keep it in an "
-                         "encapsulated transfer syntax (deflate, RLE or Encapsulated Uncompressed)")  # fmt: skip
+        raise ValueError(
+            "the native Pixel Data would be longer than a native value can be (4 GiB): keep it in an "
+            "encapsulated transfer syntax (deflate, RLE or Encapsulated Uncompressed)"
+        )
     if len(value) % 2:
         value += b"\x00"
     ds.PixelData = value

@@ -2,12 +2,11 @@
 
 import os
 from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from typing import Any, ClassVar, Literal
-
-from typing_extensions import Buffer, TypeAlias
+from typing_extensions import Buffer
 
 # Anything with the buffer protocol; numpy arrays are listed because typeshed marks them as buffers
 # only for Python >= 3.12.
@@ -32,7 +31,8 @@ class DecodeError(ValueError):
     """Compressed pixel data is corrupt, truncated, or inconsistent with the expected frame."""
 
 class EncapsulationError(ValueError):
-    """Encapsulated Pixel Data or the data set around it is malformed, truncated, or disagrees with its offset tables."""
+    """Encapsulated Pixel Data or the data set around it is malformed, truncated, or disagrees with its offset
+    tables."""
 
 def deflate(data: _BufferLike, level: int = 6, backend: _Backend | None = None) -> bytes:
     """Compress one frame to a raw RFC 1951 deflate stream (no zlib header or checksum).
@@ -214,7 +214,7 @@ class PixelDataLocation:
         """(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only."""
     @property
     def vr(self) -> str | None:
-        """"OB" or "OW" in an explicit VR data set, None in implicit VR."""
+        """ "OB" or "OW" in an explicit VR data set, None in implicit VR."""
     @property
     def explicit_vr(self) -> bool:
         """Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as encoded)."""
@@ -237,6 +237,7 @@ class PixelDataLocation:
 def _scan_fragments(buffer: _BufferLike, offset: int = 0) -> tuple[_U64, _U64, _U64, int, int, bool]: ...
 def _walk_items(buffer: _BufferLike, offset: int, base: int) -> tuple[_U64, _U64, npt.NDArray[np.uint8], int, bool]:
     """(item tag offsets, lengths, first 4 value bytes each, next item, delimiter met) of a block read at ``base``."""
+
 def _frame_table(
     buffer: _BufferLike,
     number_of_frames: int,

@@ -23,11 +23,11 @@ from typing import Any
 import dask.bag as db
 from dask.base import compute
 
+from ._backends import Backend
 from ._errors import describe
 from ._output import SUFFIX, check_outputs
 from ._ranges import is_url
 from ._transcode import TARGETS, transcode
-from ._backends import Backend
 
 __all__ = ["TranscodeResult", "transcode_files"]
 
@@ -50,11 +50,20 @@ class TranscodeResult:
         return self.input_bytes / self.output_bytes if self.output_bytes else math.nan
 
 
-def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], to: str = "deflate", *,
-                    client: Any = None, level: int | None = None, backend: Backend | None = None, verify: bool = True,
-                    new_uid: bool = False, threads: int | None = 1,
-                    progress: Callable[[int, int], object] | None = None,
-                    storage_options: dict[str, Any] | None = None) -> list[TranscodeResult]:  # fmt: skip
+def transcode_files(
+    paths: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    to: str = "deflate",
+    *,
+    client: Any = None,
+    level: int | None = None,
+    backend: Backend | None = None,
+    verify: bool = True,
+    new_uid: bool = False,
+    threads: int | None = 1,
+    progress: Callable[[int, int], object] | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> list[TranscodeResult]:
     """Transcode every file into ``out_dir`` (made if missing) under its own name, as a Dask bag with one task
     per file, on ``client`` (a ``distributed.Client``; default: the current client, else Dask's local
     processes). ``to``: ``deflate``, ``rle``, ``explicit`` or ``encapsulated-uncompressed``; ``level``,
@@ -76,8 +85,15 @@ def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pairs = output_pairs([os.fspath(p) for p in paths], out)
-    options = {"to": to, "level": level, "backend": backend, "verify": verify, "new_uid": new_uid, "threads": threads,
-               "storage_options": storage_options}  # fmt: skip
+    options = {
+        "to": to,
+        "level": level,
+        "backend": backend,
+        "verify": verify,
+        "new_uid": new_uid,
+        "threads": threads,
+        "storage_options": storage_options,
+    }
     # partition_size=1: one task per file, so a file that kills its worker is retried (and reported) alone.
     tasks = db.from_sequence(pairs, partition_size=1).map(_transcode_one, options).to_delayed()
     client = client if client is not None else _current_client()
@@ -92,8 +108,14 @@ def transcode_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.P
     return [r for r in rows if r is not None]
 
 
-def _on_cluster(client: Any, tasks: list[Any], pairs: list[tuple[str, Path]], options: dict[str, Any],
-                rows: list[TranscodeResult | None], progress: Callable[[int, int], object] | None) -> None:
+def _on_cluster(
+    client: Any,
+    tasks: list[Any],
+    pairs: list[tuple[str, Path]],
+    options: dict[str, Any],
+    rows: list[TranscodeResult | None],
+    progress: Callable[[int, int], object] | None,
+) -> None:
     """Every file's row, from ``client``: all files at once, then each file whose task did not finish (its
     worker died, ``KilledWorker``, perhaps for another file's sake) again, alone."""
     from distributed import as_completed
@@ -113,7 +135,7 @@ def _on_cluster(client: Any, tasks: list[Any], pairs: list[tuple[str, Path]], op
     for future in as_completed(futures):
         try:
             row = future.result()[0]
-        except (Exception, FutureCancelledError):  # noqa: BLE001 - not the file's error (_transcode_one reports those)
+        except (Exception, FutureCancelledError):
             again.append(where[future.key])  # but its worker's death, or the cluster's
             continue
         finished(where[future.key], row)  # (outside the try: an error of progress() is the caller's)
@@ -124,7 +146,7 @@ def _on_cluster(client: Any, tasks: list[Any], pairs: list[tuple[str, Path]], op
         future = client.submit(_transcode_one, pairs[i], options, pure=False)
         try:
             row = future.result()
-        except (Exception, FutureCancelledError) as e:  # noqa: BLE001 - this file killed every worker it ran on
+        except (Exception, FutureCancelledError) as e:
             row = _failed(pairs[i][0], pairs[i][1], 0.0, e)
         del future
         finished(i, row)
@@ -143,8 +165,10 @@ def format_table(rows: list[TranscodeResult]) -> str:
     lines = [f"{'file':<40} {'status':<7} {'in MB':>9} {'out MB':>9} {'ratio':>6} {'s':>7}  error"]
     for r in rows:
         name = os.path.basename(r.file)
-        lines.append(f"{name[-40:]:<40} {r.status:<7} {r.input_bytes / 1e6:>9.2f} {r.output_bytes / 1e6:>9.2f} "
-                     f"{r.ratio:>6.2f} {r.seconds:>7.2f}  {r.error}")  # fmt: skip
+        lines.append(
+            f"{name[-40:]:<40} {r.status:<7} {r.input_bytes / 1e6:>9.2f} {r.output_bytes / 1e6:>9.2f} "
+            f"{r.ratio:>6.2f} {r.seconds:>7.2f}  {r.error}"
+        )
     ok = sum(r.status == "ok" for r in rows)
     lines.append(f"{ok} of {len(rows)} files transcoded" + (f", {len(rows) - ok} failed" if ok < len(rows) else ""))
     return "\n".join(lines)
@@ -164,9 +188,15 @@ def _transcode_one(pair: tuple[str, Path], options: dict[str, Any]) -> Transcode
     start = time.perf_counter()
     try:
         transcode(src, dst, **options)
-        return TranscodeResult(src, str(dst), "ok", _size(src, options["storage_options"]), os.path.getsize(dst),
-                               time.perf_counter() - start)  # fmt: skip
-    except Exception as e:  # noqa: BLE001 - this file's failure, reported; the other files go on
+        return TranscodeResult(
+            src,
+            str(dst),
+            "ok",
+            _size(src, options["storage_options"]),
+            os.path.getsize(dst),
+            time.perf_counter() - start,
+        )
+    except Exception as e:
         return _failed(src, dst, time.perf_counter() - start, e)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,12 +22,25 @@ from ._claims import check_claims
 from ._core import DecodeError
 from ._source import Frames
 
-Index = Union[int, slice, Sequence[int], npt.NDArray[np.integer[Any]], None]
+Index = int | slice | Sequence[int] | npt.NDArray[np.integer[Any]] | None
 #: (frame indices, or None for all of them; whether the result has a frame axis)
-Selection = tuple[Union[npt.NDArray[np.int64], None], bool]
+Selection = tuple[npt.NDArray[np.int64] | None, bool]
 
-__all__ = ["Index", "Selection", "ahead", "allocate", "batch_frames", "decode", "decode_into", "engine_options",
-           "finish", "into", "needs_finish", "pydicom_frames", "select"]  # fmt: skip
+__all__ = [
+    "Index",
+    "Selection",
+    "ahead",
+    "allocate",
+    "batch_frames",
+    "decode",
+    "decode_into",
+    "engine_options",
+    "finish",
+    "into",
+    "needs_finish",
+    "pydicom_frames",
+    "select",
+]
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -73,16 +86,18 @@ def ahead(work: Callable[[A], R], items: Sequence[A]) -> Generator[R, None, None
             yield result
 
 
-def decode(frames: Frames, selection: Selection, out: npt.NDArray[Any] | None, threads: int | None,
-           raw: bool = False) -> npt.NDArray[Any]:  # fmt: skip
+def decode(
+    frames: Frames, selection: Selection, out: npt.NDArray[Any] | None, threads: int | None, raw: bool = False
+) -> npt.NDArray[Any]:
     """The selected frames decoded by the engine and finished: the array pydicom gives (in ``out`` when given)."""
     arr = allocate(frames, selection, out)
     decode_into(frames, selection, arr, threads, raw)
     return finish(arr, frames, raw, out)
 
 
-def allocate(frames: Frames, selection: Selection, out: npt.NDArray[Any] | None,
-             headers: bool = True) -> npt.NDArray[Any]:  # fmt: skip
+def allocate(
+    frames: Frames, selection: Selection, out: npt.NDArray[Any] | None, headers: bool = True
+) -> npt.NDArray[Any]:
     """The array the selected frames are decoded into: a new one, or ``out`` once checked. ``headers``: the frames'
     headers are checked against the sizes they claim (check_claims) before anything is allocated."""
     sel, frame_axis = selection
@@ -101,8 +116,9 @@ def allocate(frames: Frames, selection: Selection, out: npt.NDArray[Any] | None,
     return out
 
 
-def decode_into(frames: Frames, selection: Selection, arr: npt.NDArray[Any], threads: int | None,
-                raw: bool = False) -> None:  # fmt: skip
+def decode_into(
+    frames: Frames, selection: Selection, arr: npt.NDArray[Any], threads: int | None, raw: bool = False
+) -> None:
     """The engine's call: the selected frames into ``arr``, as the engine gives them (not finished)."""
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
@@ -112,10 +128,20 @@ def decode_into(frames: Frames, selection: Selection, arr: npt.NDArray[Any], thr
     assert frames.codec is not None
     try:
         _core._decode_frames(
-            frames.buffer, frames.codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
-            arr.reshape(-1).view(np.uint8), frames.offsets, frames.lengths, frames.frame_fragments, selection[0],
-            threads=threads or 0, **engine_options(frames, raw),
-        )  # fmt: skip
+            frames.buffer,
+            frames.codec,
+            lay.rows,
+            lay.columns,
+            lay.samples_per_pixel,
+            lay.bits_allocated,
+            arr.reshape(-1).view(np.uint8),
+            frames.offsets,
+            frames.lengths,
+            frames.frame_fragments,
+            selection[0],
+            threads=threads or 0,
+            **engine_options(frames, raw),
+        )
     except DecodeError as e:
         raise DecodeError(f"{e} [frame size from the data set: {lay.describe()}]") from None
 
@@ -124,9 +150,13 @@ def engine_options(frames: Frames, raw: bool) -> dict[str, Any]:
     """The batch engine's keyword arguments for these frames beyond their size."""
     lay = frames.layout
     return {
-        "planar": lay.planar_configuration == 1, "extended": frames.extended, "bits_stored": lay.bits_stored,
-        "signed": lay.pixel_representation == 1, "ybr": lay.photometric_interpretation.startswith("YBR"), "raw": raw,
-    }  # fmt: skip
+        "planar": lay.planar_configuration == 1,
+        "extended": frames.extended,
+        "bits_stored": lay.bits_stored,
+        "signed": lay.pixel_representation == 1,
+        "ybr": lay.photometric_interpretation.startswith("YBR"),
+        "raw": raw,
+    }
 
 
 def needs_finish(frames: Frames, raw: bool) -> bool:
@@ -163,9 +193,11 @@ def _converts_colour(frames: Frames, raw: bool) -> bool:
     already converted (or kept, with raw), as from pydicom's JPEG decoders."""
     lay = frames.layout
     return (
-        not raw and frames.codec != "jpeg" and lay.samples_per_pixel == 3
+        not raw
+        and frames.codec != "jpeg"
+        and lay.samples_per_pixel == 3
         and lay.photometric_interpretation in _ybr_to_rgb()
-    )  # fmt: skip
+    )
 
 
 def _ybr_to_rgb() -> tuple[str, ...]:

@@ -21,8 +21,8 @@ import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._source import Frames
@@ -137,7 +137,8 @@ def _temporary_file_errors(name: str) -> Iterator[None]:
             raise
         where = tempfile.gettempdir()
         raise OSError(
-            e.errno, f"the deflated data set of {name} cannot be inflated into a temporary file in {where}: {e.strerror}"
+            e.errno,
+            f"the deflated data set of {name} cannot be inflated into a temporary file in {where}: {e.strerror}",
         ) from e
 
 

@@ -18,8 +18,12 @@ from ._spans import INDEX_FORMAT, INDEX_SUFFIX, index_identity
 __all__ = ["write_index"]
 
 
-def write_index(source: str | os.PathLike[str], destination: str | os.PathLike[str] | None = None, *,
-                storage_options: dict[str, Any] | None = None) -> str:  # fmt: skip
+def write_index(
+    source: str | os.PathLike[str],
+    destination: str | os.PathLike[str] | None = None,
+    *,
+    storage_options: dict[str, Any] | None = None,
+) -> str:
     """Write the sidecar index of ``source`` (a path or URL) to ``destination`` (default: beside it, ``NAME.fcidx``;
     a URL is written through fsspec) and return where. Reading the frames' positions costs what opening the file
     does: for a file with an empty Basic Offset Table and no Extended Offset Table, one read of its Pixel Data."""
@@ -55,26 +59,34 @@ def _save(ranges: Ranges, remote: Any, destination: str | os.PathLike[str] | Non
 
     spans = remote.spans
     if spans is None or spans.source == "native":
-        raise ValueError(f"{ranges.url}: an index is for encapsulated Pixel Data; this file's frames are found by "
-                         "position already")  # fmt: skip
+        raise ValueError(
+            f"{ranges.url}: an index is for encapsulated Pixel Data; this file's frames are found by position already"
+        )
     remote.settle()
     if remote.frames.truncation is not None:
         raise ValueError(f"{ranges.url} is truncated ({remote.frames.truncation}): no index is written for it")
     frames = remote.frames
     origin = int(spans.starts[0])  # the first item after the Basic Offset Table (``_spans.find_index``'s origin)
     arrays: dict[str, Any] = {
-        "format": np.array(INDEX_FORMAT), "identity": np.array(index_identity(ranges)), "origin": np.array(origin),
-        "frames": np.array(len(spans.starts)), "transfer_syntax": np.array(frames.transfer_syntax),
-        "starts": spans.starts, "ends": spans.ends,
-    }  # fmt: skip
+        "format": np.array(INDEX_FORMAT),
+        "identity": np.array(index_identity(ranges)),
+        "origin": np.array(origin),
+        "frames": np.array(len(spans.starts)),
+        "transfer_syntax": np.array(frames.transfer_syntax),
+        "starts": spans.starts,
+        "ends": spans.ends,
+    }
     geometry = _slide(remote)
     if geometry is not None:  # the tile positions too: a TILED_SPARSE file's open then skips its per-frame walk
         arrays.update(
             g_organization=np.array(geometry.dimension_organization),
-            g_total=np.array([geometry.total_columns, geometry.total_rows]), g_positions=geometry.positions,
-            g_focal_planes=geometry.focal_planes, g_optical_paths=geometry.optical_paths,
-            g_z=np.array(geometry.focal_plane_z, np.float64), g_paths=np.array(geometry.optical_path_identifiers, str),
-        )  # fmt: skip
+            g_total=np.array([geometry.total_columns, geometry.total_rows]),
+            g_positions=geometry.positions,
+            g_focal_planes=geometry.focal_planes,
+            g_optical_paths=geometry.optical_paths,
+            g_z=np.array(geometry.focal_plane_z, np.float64),
+            g_paths=np.array(geometry.optical_path_identifiers, str),
+        )
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     data = buffer.getvalue()

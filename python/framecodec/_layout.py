@@ -154,7 +154,14 @@ def layout_of(ds: Dataset) -> PixelLayout:
     if spp > 1 and planar not in (0, 1):
         raise ValueError(f"(0028,0006) Planar Configuration must be 0 or 1, got {planar}")
     return PixelLayout(
-        rows, columns, spp, bits, stored, rep, planar, str(ds.PhotometricInterpretation).strip(),
+        rows,
+        columns,
+        spp,
+        bits,
+        stored,
+        rep,
+        planar,
+        str(ds.PhotometricInterpretation).strip(),
         number_of_frames(ds),
     )
 
@@ -165,10 +172,21 @@ def float_layout(ds: Dataset, element: str) -> PixelLayout:
     bits = 64 if element.startswith("Double") else 32
     for keyword in ("Rows", "Columns"):
         if ds.get(keyword) is None:
-            raise ValueError(f"the data set has no {_REQUIRED[keyword]} {_spaced(keyword)}, which decoding pixels requires")
-    return PixelLayout(int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1) or 1), bits, bits, 0, 0,
-                       str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip(), number_of_frames(ds),
-                       floating=True)  # fmt: skip
+            raise ValueError(
+                f"the data set has no {_REQUIRED[keyword]} {_spaced(keyword)}, which decoding pixels requires"
+            )
+    return PixelLayout(
+        int(ds.Rows),
+        int(ds.Columns),
+        int(ds.get("SamplesPerPixel", 1) or 1),
+        bits,
+        bits,
+        0,
+        0,
+        str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip(),
+        number_of_frames(ds),
+        floating=True,
+    )
 
 
 def number_of_frames(ds: Dataset) -> int:

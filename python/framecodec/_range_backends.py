@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from ._range_fetch import Changed, Ranges, _exact, _RangeIgnored, _Transient
 
+
 def _version(headers: Any) -> str | None:
     """What tells one version of an HTTP object from another: its ETag, else its Last-Modified date."""
     etag = headers.get("ETag")
@@ -28,14 +29,12 @@ def _version(headers: Any) -> str | None:
     return f"Last-Modified: {modified}" if modified else None
 
 
-
 def _content_range(value: str | None) -> int | None:
     """The total size of ``Content-Range: bytes a-b/total`` (None when absent or "*")."""
     if not value or "/" not in value:
         return None
     total = value.rsplit("/", 1)[1].strip()
     return int(total) if total.isdigit() else None
-
 
 
 class _AsyncRanges(Ranges):
@@ -52,7 +51,6 @@ class _AsyncRanges(Ranges):
         return (self.url, self.storage_options, self.retries, self.size, self.etag)
 
 
-
 class _S3Ranges(_AsyncRanges):
     """S3: ranged GETs of a presigned URL, signed once (botocore spends about 2 ms of CPU signing and parsing each
     request, which a batch of scattered frames pays per frame), through fsspec's aiohttp session; or, when the URL
@@ -64,7 +62,7 @@ class _S3Ranges(_AsyncRanges):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._signed: tuple[str, float] | None | bool = None  # (URL, when), False: the client only
+        self._signed: tuple[str, float] | bool | None = None  # (URL, when), False: the client only
 
     async def _get(self, start: int, end: int) -> bytes:
         url = await self._presigned()
@@ -91,12 +89,12 @@ class _S3Ranges(_AsyncRanges):
             return None
         await self.fs.set_session()
         s3 = await self.fs.get_s3(bucket)
-        url: str = await s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                                   ExpiresIn=int(2 * self.SIGNED_FOR))  # fmt: skip
+        url: str = await s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=int(2 * self.SIGNED_FOR)
+        )
         url = await _sigv4(s3, url, int(2 * self.SIGNED_FOR))
         self._signed = (url, time.monotonic())
         return url
-
 
     async def _first(self, n: int) -> bytes:
         try:
@@ -126,7 +124,6 @@ class _S3Ranges(_AsyncRanges):
         return _exact(self, data, start, end)
 
 
-
 async def _sigv4(s3: Any, url: str, expires: int) -> str:
     """``url`` signed with Signature Version 4: botocore presigns us-east-1 URLs with version 2, which S3 refuses for
     buckets made since 2020 (a refused URL is only slower: the client is asked instead)."""
@@ -140,9 +137,8 @@ async def _sigv4(s3: Any, url: str, expires: int) -> str:
         request = AWSRequest(method="GET", url=url.split("?", 1)[0])
         S3SigV4QueryAuth(credentials, "s3", s3.meta.region_name, expires=expires).add_auth(request)
         return str(request.url)
-    except Exception:  # noqa: BLE001 - botocore's internals moved: the version 2 URL, or the client, then
+    except Exception:
         return url
-
 
 
 class _HttpRanges(_AsyncRanges):
@@ -155,14 +151,20 @@ class _HttpRanges(_AsyncRanges):
         return await _http_get(self, session, self.fs.encode_url(self.path), start, end, headers, kwargs)
 
 
-
 class _Refused(OSError):
     """HTTP 400 or 403 to a presigned S3 URL: the S3 client itself is asked instead."""
 
 
-
-async def _http_get(ranges: Ranges, session: Any, url: str, start: int, end: int, headers: dict[str, str],
-                    kwargs: dict[str, Any], presigned: bool = False) -> bytes:  # fmt: skip
+async def _http_get(
+    ranges: Ranges,
+    session: Any,
+    url: str,
+    start: int,
+    end: int,
+    headers: dict[str, str],
+    kwargs: dict[str, Any],
+    presigned: bool = False,
+) -> bytes:
     """Bytes ``start:end`` of ``url`` by one ranged GET, the response's status, size and version checked."""
     headers = {**headers, "Range": f"bytes={start}-{end - 1}"}
     headers["Accept-Encoding"] = "identity"  # byte ranges of the stored bytes, not of a compressed transfer
@@ -177,17 +179,24 @@ async def _http_get(ranges: Ranges, session: Any, url: str, start: int, end: int
             ranges.size = 0  # an empty object: no byte to serve (RFC 9110 15.5.17)
             return b""
         if r.status in (412, 416) and ranges.size >= 0:
-            raise Changed(errno.ESTALE, f"the object changed since it was opened (HTTP {r.status} for bytes "
-                          f"{start}-{end - 1}): open it again", ranges.url)  # fmt: skip
+            raise Changed(
+                errno.ESTALE,
+                f"the object changed since it was opened (HTTP {r.status} for bytes {start}-{end - 1}): open it again",
+                ranges.url,
+            )
         if r.status >= 500 or r.status == 429:
             raise _Transient(f"HTTP {r.status}")
         length = r.headers.get("Content-Length")
         if r.status == 200:
             whole = int(length) if length and length.isdigit() else None
             if start != 0 or whole is None or whole > end:  # the whole object instead of a part of it
-                raise _RangeIgnored(errno.EIO, f"the server answered a request for bytes {start}-{end - 1} with the "
-                                    "whole object (HTTP 200): it does not honour Range requests, which framecodec "
-                                    "needs to read frames", ranges.url)  # fmt: skip
+                raise _RangeIgnored(
+                    errno.EIO,
+                    f"the server answered a request for bytes {start}-{end - 1} with the "
+                    "whole object (HTTP 200): it does not honour Range requests, which framecodec "
+                    "needs to read frames",
+                    ranges.url,
+                )
             ranges._check(whole, _version(r.headers), start, end)
         elif r.status == 206:
             ranges._check(_content_range(r.headers.get("Content-Range")), _version(r.headers), start, end)
@@ -195,7 +204,6 @@ async def _http_get(ranges: Ranges, session: Any, url: str, start: int, end: int
             raise OSError(errno.EIO, f"HTTP {r.status} for bytes {start}-{end - 1}", ranges.url)
         data: bytes = await r.read()
     return _exact(ranges, data, start, end)
-
 
 
 class _FsspecRanges(_AsyncRanges):
@@ -218,7 +226,9 @@ class _FsspecRanges(_AsyncRanges):
         if getattr(self.fs, "async_impl", False):
             data = await self.fs._cat_file(self.path, start=start, end=end)
         else:
-            data = await asyncio.get_running_loop().run_in_executor(None, lambda: self.fs.cat_file(self.path, start, end))
+            data = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self.fs.cat_file(self.path, start, end)
+            )
         return _exact(self, bytes(data), start, end)
 
     async def _info(self) -> dict[str, Any]:
@@ -239,14 +249,12 @@ class _FsspecRanges(_AsyncRanges):
         self._run(check())
 
 
-
 def _identity(info: dict[str, Any]) -> str | None:
     """What changes when an object is replaced: its ETag, generation or modification time."""
     for key in ("ETag", "etag", "generation", "md5Hash", "LastModified", "mtime", "last_modified", "created"):
         if info.get(key) is not None:
             return f"{key}={info[key]}"
     return None
-
 
 
 class _FileRanges(Ranges):
@@ -269,10 +277,12 @@ class _FileRanges(Ranges):
             self._f.seek(start)
             data = self._f.read(end - start)
         if len(data) != min(end, self.size) - start:
-            raise Changed(errno.ESTALE, f"the file ended at byte {start + len(data)}, before byte {end}: it changed "
-                          "since it was opened", self.url)  # fmt: skip
+            raise Changed(
+                errno.ESTALE,
+                f"the file ended at byte {start + len(data)}, before byte {end}: it changed since it was opened",
+                self.url,
+            )
         return bytes(data)
-
 
 
 class PathRanges(Ranges):
@@ -292,19 +302,20 @@ class PathRanges(Ranges):
     async def _get(self, start: int, end: int) -> bytes:
         data = os.pread(self._fd, min(end, self.size) - start, start)
         if len(data) != min(end, self.size) - start:
-            raise Changed(errno.ESTALE, f"the file ended at byte {start + len(data)}, before byte {end}: it changed "
-                          "since it was opened", self.url)  # fmt: skip
+            raise Changed(
+                errno.ESTALE,
+                f"the file ended at byte {start + len(data)}, before byte {end}: it changed since it was opened",
+                self.url,
+            )
         return data
 
     def recipe(self) -> tuple[Any, ...]:
         return (self.url, None, self.retries, self.size, self.stat)
 
 
-
 _loop: asyncio.AbstractEventLoop | None = None
 
 _loop_lock = threading.Lock()
-
 
 
 def _run_own(coro: Awaitable[Any]) -> Any:
@@ -319,11 +330,9 @@ def _run_own(coro: Awaitable[Any]) -> Any:
     return asyncio.run_coroutine_threadsafe(coro, loop).result()  # type: ignore[arg-type]
 
 
-
 def _forget_loop() -> None:
     global _loop
     _loop = None  # a forked child has the loop object but not its thread
-
 
 
 if hasattr(os, "register_at_fork"):

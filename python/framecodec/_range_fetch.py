@@ -35,20 +35,16 @@ CONCURRENCY = 32
 HEAD_BYTES = 1 << 20
 
 
-
 class Changed(OSError):
     """The object is not the one opened: its size or ETag differ (never retried)."""
-
 
 
 class _Transient(Exception):
     """A failure worth retrying (HTTP 5xx or 429, a short body)."""
 
 
-
 class _RangeIgnored(OSError):
     pass
-
 
 
 class Ranges:
@@ -100,8 +96,11 @@ class Ranges:
         bad = np.flatnonzero((starts < 0) | (ends < starts) | (ends > self.size))
         if len(bad):
             k = int(bad[0])
-            raise Changed(errno.ESTALE, f"{names[k]}: bytes {starts[k]}-{ends[k] - 1} lie outside the {self.size}-byte "
-                          "object", self.url)  # fmt: skip
+            raise Changed(
+                errno.ESTALE,
+                f"{names[k]}: bytes {starts[k]}-{ends[k] - 1} lie outside the {self.size}-byte object",
+                self.url,
+            )
         order = np.argsort(starts, kind="stable")
         s, e = starts[order], ends[order]
         reach = np.maximum.accumulate(e)  # ranges may overlap: a group ends where its furthest range does
@@ -121,8 +120,9 @@ class Ranges:
 
             async def one(b: int) -> bytes:
                 async with gate:
-                    return await self._retried(int(block_start[b]), int(block_end[b]),
-                                               lambda: _join([names[int(i)] for i in members[b]]))  # fmt: skip
+                    return await self._retried(
+                        int(block_start[b]), int(block_end[b]), lambda: _join([names[int(i)] for i in members[b]])
+                    )
 
             return list(await asyncio.gather(*(one(b) for b in range(len(heads)))))
 
@@ -158,8 +158,12 @@ class Ranges:
             with self._count:
                 self.bytes_read += len(data)
             return data
-        raise OSError(errno.EIO, f"{_said(name)}: bytes {start}-{end - 1} could not be read in {self.retries + 1} attempts "
-                      f"({type(last).__name__}: {last})", self.url)  # fmt: skip
+        raise OSError(
+            errno.EIO,
+            f"{_said(name)}: bytes {start}-{end - 1} could not be read in {self.retries + 1} attempts "
+            f"({type(last).__name__}: {last})",
+            self.url,
+        )
 
     async def _first(self, n: int) -> bytes:
         """The first request: bytes 0:n, or the whole object when it is shorter (its size is not known yet)."""
@@ -173,15 +177,16 @@ class Ranges:
             self.size, self.etag = total, etag
             return
         if (total is not None and total != self.size) or (self.etag and etag and etag != self.etag):
-            raise Changed(errno.ESTALE, f"the object changed since it was opened (size {self.size} -> {total}, "
-                          f"ETag {self.etag} -> {etag}) while reading bytes {start}-{end - 1}: open it again",
-                          self.url)  # fmt: skip
-
+            raise Changed(
+                errno.ESTALE,
+                f"the object changed since it was opened (size {self.size} -> {total}, "
+                f"ETag {self.etag} -> {etag}) while reading bytes {start}-{end - 1}: open it again",
+                self.url,
+            )
 
 
 def _said(name: str | Callable[[], str]) -> str:
     return name if isinstance(name, str) else name()
-
 
 
 def _join(names: list[str]) -> str:
@@ -190,7 +195,6 @@ def _join(names: list[str]) -> str:
         shown = ", ".join(frames[:8]) + (f" and {len(frames) - 8} more" if len(frames) > 8 else "")
         return f"frames {shown}"
     return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-
 
 
 def _exact(ranges: Ranges, data: bytes, start: int, end: int) -> bytes:

@@ -22,6 +22,7 @@ import errno
 from typing import Any
 
 from ._range_backends import PathRanges, _AsyncRanges, _FileRanges, _FsspecRanges, _HttpRanges, _S3Ranges
+
 # the tuning knobs live in _range_fetch (monkeypatch them there); these are re-exported for the package
 from ._range_fetch import CONCURRENCY, HEAD_BYTES, MAX_REQUEST, Changed, Ranges
 
@@ -31,7 +32,6 @@ __all__ = ["HEAD_BYTES", "MAX_REQUEST", "Changed", "PathRanges", "Ranges", "is_u
 def is_url(source: object) -> bool:
     """A string naming an fsspec URL ("s3://", "https://", "gs://", "memory://", ...); "file://" is a path."""
     return isinstance(source, str) and "://" in source and not source.startswith("file://")
-
 
 
 def open_ranges(source: Any, storage_options: dict[str, Any] | None, retries: int) -> Ranges:
@@ -53,7 +53,6 @@ def open_ranges(source: Any, storage_options: dict[str, Any] | None, retries: in
     return _FileRanges(source, retries)
 
 
-
 def _with_connections(url: str, options: dict[str, Any]) -> dict[str, Any]:
     """S3's client keeps 10 connections unless told otherwise (botocore's default), which would make a batch of
     scattered frames wait for each other: room for ``CONCURRENCY`` unless the options say."""
@@ -62,7 +61,6 @@ def _with_connections(url: str, options: dict[str, Any]) -> dict[str, Any]:
     config = dict(options.get("config_kwargs") or {})
     config.setdefault("max_pool_connections", CONCURRENCY)
     return {**options, "config_kwargs": config}
-
 
 
 def _for_filesystem(fs: Any, path: str, url: str, options: dict[str, Any] | None, retries: int) -> Ranges:
@@ -78,15 +76,18 @@ def _for_filesystem(fs: Any, path: str, url: str, options: dict[str, Any] | None
     return cls(fs, path, url, options if options is not None else dict(fs.storage_options), retries)
 
 
-
 def reopen(url: str, storage_options: dict[str, Any] | None, retries: int, size: int, etag: Any) -> Ranges:
     """The ranges of an object opened elsewhere (a pickled reader): its first response is checked against the size
     and ETag seen there, with no request made here (a local file: its size and modification time, now)."""
     if not is_url(url):
         local = PathRanges(url, retries)
         if local.stat != tuple(etag):
-            raise Changed(errno.ESTALE, "the file changed since its FrameReader was pickled (its size or modification "
-                          "time differ): open it again", url)  # fmt: skip
+            raise Changed(
+                errno.ESTALE,
+                "the file changed since its FrameReader was pickled (its size or modification "
+                "time differ): open it again",
+                url,
+            )
         return local
     ranges = open_ranges(url, storage_options, retries)
     ranges.size, ranges.etag = size, etag

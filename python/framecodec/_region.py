@@ -39,8 +39,17 @@ def check_downsample(downsample: object) -> int:
     return int(downsample)
 
 
-def tile_rects(geo: SlideGeometry, picked: npt.NDArray[np.int64], x: int, y: int, width0: int, height0: int,
-               columns: int, rows: int, d: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+def tile_rects(
+    geo: SlideGeometry,
+    picked: npt.NDArray[np.int64],
+    x: int,
+    y: int,
+    width0: int,
+    height0: int,
+    columns: int,
+    rows: int,
+    d: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """For each picked frame that reaches into the level-0 rectangle (x, y, width0, height0) inside the total
     pixel matrix: (frames, rects: x, y, width, height in the frame, places: column, row in the region's output
     pixels). Edge tiles reach past the total pixel matrix; what lies beyond it is padding, not image."""
@@ -55,8 +64,9 @@ def tile_rects(geo: SlideGeometry, picked: npt.NDArray[np.int64], x: int, y: int
     return picked[keep], np.ascontiguousarray(rects), np.ascontiguousarray(places)
 
 
-def covered(shape: tuple[int, int], rects: npt.NDArray[np.int64], places: npt.NDArray[np.int64],
-            d: int) -> npt.NDArray[np.bool_]:  # fmt: skip
+def covered(
+    shape: tuple[int, int], rects: npt.NDArray[np.int64], places: npt.NDArray[np.int64], d: int
+) -> npt.NDArray[np.bool_]:
     """Which output pixels some tile wrote."""
     mask = np.zeros(shape, bool)
     for (_, _, w, h), (px, py) in zip(rects.tolist(), places.tolist()):
@@ -64,21 +74,48 @@ def covered(shape: tuple[int, int], rects: npt.NDArray[np.int64], places: npt.ND
     return mask
 
 
-def decode_region(frames: Frames, region: npt.NDArray[Any], frame_list: npt.NDArray[np.int64],
-                  rects: npt.NDArray[np.int64], places: npt.NDArray[np.int64], d: int, threads: int | None,
-                  options: dict[str, Any]) -> None:  # fmt: skip
+def decode_region(
+    frames: Frames,
+    region: npt.NDArray[Any],
+    frame_list: npt.NDArray[np.int64],
+    rects: npt.NDArray[np.int64],
+    places: npt.NDArray[np.int64],
+    d: int,
+    threads: int | None,
+    options: dict[str, Any],
+) -> None:
     """The rectangles of the frames straight into ``region`` on the worker pool (one GIL release)."""
     lay = frames.layout
     assert frames.codec is not None
     _core._decode_region(
-        frames.buffer, frames.codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
-        region.reshape(-1).view(np.uint8), region.shape[0], region.shape[1], frames.offsets, frames.lengths,
-        frames.frame_fragments, frame_list, rects, places, scale=d, threads=threads or 0, **options,
-    )  # fmt: skip
+        frames.buffer,
+        frames.codec,
+        lay.rows,
+        lay.columns,
+        lay.samples_per_pixel,
+        lay.bits_allocated,
+        region.reshape(-1).view(np.uint8),
+        region.shape[0],
+        region.shape[1],
+        frames.offsets,
+        frames.lengths,
+        frames.frame_fragments,
+        frame_list,
+        rects,
+        places,
+        scale=d,
+        threads=threads or 0,
+        **options,
+    )
 
 
-def block_mean(read: Callable[[int, int, int], tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]], height: int,
-               width: int, d: int, region: npt.NDArray[Any]) -> None:  # fmt: skip
+def block_mean(
+    read: Callable[[int, int, int], tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]],
+    height: int,
+    width: int,
+    d: int,
+    region: npt.NDArray[Any],
+) -> None:
     """Fill ``region`` (height x width output pixels) with the means of d x d blocks of level-0 pixels, a band
     of output rows at a time: ``read(row0, rows0, band_rows)`` gives the level-0 pixels of output rows
     [row0, row0 + band_rows) and which of them some tile covers. A block counts its covered pixels only;
@@ -104,8 +141,9 @@ def location_and_size(location: Sequence[int], size: Sequence[int]) -> tuple[int
     return x, y, width, height
 
 
-def fill_value(dtype: np.dtype[Any], shape: tuple[int, ...], fill: int | Sequence[int] | None, pi: str,
-                raw: bool) -> Any:  # fmt: skip
+def fill_value(
+    dtype: np.dtype[Any], shape: tuple[int, ...], fill: int | Sequence[int] | None, pi: str, raw: bool
+) -> Any:
     """``fill``, or white for colour (a slide's background; YBR white when YBR is returned raw), else 0."""
     if fill is not None:
         return np.asarray(fill, dtype)

@@ -37,8 +37,8 @@ import numpy.typing as npt
 from ._core import EncapsulationError
 from ._layout import BIG_ENDIAN, layout_of, number_of_frames
 from ._ranges import HEAD_BYTES, MAX_REQUEST, Ranges
-from ._spans import NotIndexed, Spans, encapsulated_spans, native_spans, walk, whole_frames
 from ._source import _HEADER_TAGS, Frames, _engine_codec, _layout_or_none, _read, float_pixels_follow, open_partial
+from ._spans import NotIndexed, Spans, encapsulated_spans, native_spans, walk, whole_frames
 from .encaps import FrameTable, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
@@ -71,8 +71,11 @@ class Remote:
         return self.spans is not None
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("ranges", "_cache", "_cached", "_lock", "local_path",
-                                                                      "_unlink")}
+        state = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("ranges", "_cache", "_cached", "_lock", "local_path", "_unlink")
+        }
         state["recipe"] = self.ranges.recipe()
         if not self.ranged:  # read whole: opened again where it is unpickled
             state["frames"] = state["spans"] = None
@@ -140,8 +143,9 @@ class Remote:
             for f in held:
                 self._cache.move_to_end(f)
         missing = [int(f) for f in frames if int(f) not in held]
-        got = self.ranges.fetch([(int(spans.starts[f]), int(spans.ends[f])) for f in missing],
-                                [f"frame {f}" for f in missing])  # fmt: skip
+        got = self.ranges.fetch(
+            [(int(spans.starts[f]), int(spans.ends[f])) for f in missing], [f"frame {f}" for f in missing]
+        )
         fetched = dict(zip(missing, got))
         self._keep(fetched)
         return [held[int(f)] if int(f) in held else fetched[int(f)] for f in frames]
@@ -192,10 +196,26 @@ class Remote:
         counts = np.zeros(n, np.uint64)
         counts[frames] = np.diff(table.frame_fragments)
         ff = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
-        table = FrameTable(table.offsets, table.lengths, ff, table.source, table.first_item, table.end,
-                           table.has_delimiter, table.buffer_address, table.buffer_size)  # fmt: skip
-        return replace(self.frames, buffer=chunk.data, offsets=table.offsets, lengths=table.lengths,
-                       frame_fragments=ff, extended=False, table=table)  # fmt: skip
+        table = FrameTable(
+            table.offsets,
+            table.lengths,
+            ff,
+            table.source,
+            table.first_item,
+            table.end,
+            table.has_delimiter,
+            table.buffer_address,
+            table.buffer_size,
+        )
+        return replace(
+            self.frames,
+            buffer=chunk.data,
+            offsets=table.offsets,
+            lengths=table.lengths,
+            frame_fragments=ff,
+            extended=False,
+            table=table,
+        )
 
     def _blame(self, frames: npt.NDArray[np.int64], pieces: list[bytes | memoryview]) -> EncapsulationError:
         """The error of the first frame whose items do not make a frame on their own."""
@@ -228,8 +248,9 @@ class Remote:
         spans.ends[-1] = size + 1  # past the end: missing
         if self.frames.whole_frames is None or self.frames.whole_frames > n - 1:
             self.frames.whole_frames = n - 1
-            self.frames.truncation = (f"it ends at byte {size} inside frame {n - 1}, the last, before the sequence "
-                                      "delimiter (FFFE,E0DD)")  # fmt: skip
+            self.frames.truncation = (
+                f"it ends at byte {size} inside frame {n - 1}, the last, before the sequence delimiter (FFFE,E0DD)"
+            )
 
     def pixel_data_end(self) -> int:
         """Where the Pixel Data element ends (encapsulated: past its sequence delimiter)."""
@@ -246,8 +267,11 @@ class Remote:
         if self.spans is None:
             raise ValueError("the object was read whole")
         end = self.pixel_data_end()
-        tail = bytes(self.ranges.fetch([(end, self.ranges.size)], ["the elements after the Pixel Data"])[0]) if (
-            end < self.ranges.size) else b""  # fmt: skip
+        tail = (
+            bytes(self.ranges.fetch([(end, self.ranges.size)], ["the elements after the Pixel Data"])[0])
+            if (end < self.ranges.size)
+            else b""
+        )
         return self.header[: self.element_offset] + tail
 
     def describe(self) -> dict[str, Any]:
@@ -256,7 +280,11 @@ class Remote:
         spans = self.spans
         assert spans is not None
         if spans.source == "native":
-            return {"offset_table": None, "frames_found_by": None, "compressed": self.pixel_data_end() - int(spans.starts[0])}
+            return {
+                "offset_table": None,
+                "frames_found_by": None,
+                "compressed": self.pixel_data_end() - int(spans.starts[0]),
+            }
         self.pixel_data_end()
         n = len(spans.starts)
         compressed = int((spans.ends.astype(np.int64) - spans.starts.astype(np.int64)).sum()) - 8 * n
@@ -264,8 +292,13 @@ class Remote:
         return {"offset_table": table, "frames_found_by": spans.source, "compressed": compressed}
 
 
-_TABLES = {"extended": "Extended Offset Table", "basic": "Basic Offset Table", "walk": "walk of its items",
-           "index": "sidecar index", "native": "native Pixel Data"}  # fmt: skip
+_TABLES = {
+    "extended": "Extended Offset Table",
+    "basic": "Basic Offset Table",
+    "walk": "walk of its items",
+    "index": "sidecar index",
+    "native": "native Pixel Data",
+}
 
 
 def _transfer_syntax(head: bytes) -> str:
@@ -285,8 +318,10 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
         raise ValueError(f"{ranges.url} is empty, not a DICOM file")
     syntax = _transfer_syntax(head)
     if not syntax:  # nothing more is read of an object that is no DICOM file
-        raise ValueError(f"{ranges.url} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with file meta "
-                         "information (PS3.10 7.1), or it is truncated")  # fmt: skip
+        raise ValueError(
+            f"{ranges.url} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with file meta "
+            "information (PS3.10 7.1), or it is truncated"
+        )
     if syntax in (BIG_ENDIAN, _DEFLATED_DATA_SET):
         return _whole(ranges, head, cache_bytes, local)
     loc, head = _locate(ranges, head)
@@ -298,14 +333,18 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
         return _whole(ranges, head, cache_bytes, local)
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
     if not ts:
-        raise ValueError(f"{ranges.url} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with file meta "
-                         "information (PS3.10 7.1)")  # fmt: skip
+        raise ValueError(
+            f"{ranges.url} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with file meta "
+            "information (PS3.10 7.1)"
+        )
     codec = _engine_codec(ts, ds)
     if not loc.encapsulated and codec != "native":  # native data pydicom decodes: read whole
         return _whole(ranges, head, cache_bytes, local)
     if loc.encapsulated and codec == "native":
-        raise EncapsulationError(f"the transfer syntax {ts} needs native Pixel Data, but the Pixel Data at offset "
-                                 f"{loc.offset} is encapsulated")  # fmt: skip
+        raise EncapsulationError(
+            f"the transfer syntax {ts} needs native Pixel Data, but the Pixel Data at offset "
+            f"{loc.offset} is encapsulated"
+        )
     if not loc.encapsulated and codec is None:
         return _whole(ranges, head, cache_bytes, local)
     layout = layout_of(ds) if codec is not None else _layout_or_none(ds)
@@ -320,8 +359,19 @@ def open_remote(ranges: Ranges, *, index: Any = None, cache_bytes: int = 64 << 2
     claims = (spans.ends.astype(np.int64) - spans.starts.astype(np.int64)).clip(0).astype(np.uint64)
     if not int(spans.ends[-1]):
         claims[-1] = max(0, ranges.size - int(spans.starts[-1]))
-    frames = Frames(ds, layout, ts, codec, b"", spans.starts, claims, np.arange(n + 1, dtype=np.uint64), False,
-                    whole_frames=whole, truncation=note)  # fmt: skip
+    frames = Frames(
+        ds,
+        layout,
+        ts,
+        codec,
+        b"",
+        spans.starts,
+        claims,
+        np.arange(n + 1, dtype=np.uint64),
+        False,
+        whole_frames=whole,
+        truncation=note,
+    )
     if codec == "native":
         frames.frame_fragments = None
     remote = Remote(ranges, head, frames, spans, cache_bytes)
@@ -370,8 +420,10 @@ def _whole(ranges: Ranges, head: bytes, cache_bytes: int, local: bool = False) -
             out.write(head)
             at = len(head)
             while at < ranges.size:
-                parts = [(a, min(ranges.size, a + MAX_REQUEST)) for a in range(at, min(ranges.size, at + 4 * MAX_REQUEST),
-                                                                                MAX_REQUEST)]  # fmt: skip
+                parts = [
+                    (a, min(ranges.size, a + MAX_REQUEST))
+                    for a in range(at, min(ranges.size, at + 4 * MAX_REQUEST), MAX_REQUEST)
+                ]
                 for piece in ranges.fetch(parts, ["the object"] * len(parts)):
                     out.write(piece)
                 at = parts[-1][1]

@@ -33,29 +33,47 @@ def identity(path: str) -> tuple[int, ...]:
     return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
-def reopen_local(cls: type[FrameReader], path: str, threads: int | None, was: tuple[int, ...], state: dict[str, Any],
-                 geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
+def reopen_local(
+    cls: type[FrameReader],
+    path: str,
+    threads: int | None,
+    was: tuple[int, ...],
+    state: dict[str, Any],
+    geometry: SlideGeometry | None,
+) -> FrameReader:
     from ._core import MappedFile
     from ._deflated import DEFLATED_EXPLICIT, inflated_map
 
     deflated = state["transfer_syntax"] == DEFLATED_EXPLICIT  # PS3.5 A.5: the data set is inflated again
     buffer: Any = inflated_map(path) if deflated and identity(path) == was else MappedFile(path)
     if identity(path) != was or (not deflated and len(buffer) != was[0]):
-        raise OSError(errno.ESTALE, "the file changed since its FrameReader was pickled (its size, modification "
-                                    "time, inode or status-change time differ): open it again", path)  # fmt: skip
+        raise OSError(
+            errno.ESTALE,
+            "the file changed since its FrameReader was pickled (its size, modification "
+            "time, inode or status-change time differ): open it again",
+            path,
+        )
     if state["table"] is not None:
         state = {**state, "table": state["table"]._bind(buffer)}
     return _reader(cls, path, threads, was, None, Frames(buffer=buffer, **state), geometry)
 
 
-def reopen_remote(cls: type[FrameReader], remote: Remote, threads: int | None,
-                  geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
+def reopen_remote(
+    cls: type[FrameReader], remote: Remote, threads: int | None, geometry: SlideGeometry | None
+) -> FrameReader:
     """``remote`` arrived with its header and spans and opens its own connection when it first reads."""
     return _reader(cls, remote.ranges.url, threads, (), remote, remote.frames, geometry)
 
 
-def _reader(cls: type[FrameReader], path: str, threads: int | None, was: tuple[int, ...], remote: Remote | None,
-            frames: Frames, geometry: SlideGeometry | None) -> FrameReader:  # fmt: skip
+def _reader(
+    cls: type[FrameReader],
+    path: str,
+    threads: int | None,
+    was: tuple[int, ...],
+    remote: Remote | None,
+    frames: Frames,
+    geometry: SlideGeometry | None,
+) -> FrameReader:
     # The class arrives with the recipe (pickled by reference), so that this module does not import the reader.
     reader = cls.__new__(cls)
     reader.path, reader.threads, reader._identity = path, threads, was

@@ -20,9 +20,19 @@ import numpy.typing as npt
 
 from ._core import EncapsulationError, MappedFile
 from ._deflated import open_deflated
-from ._layout import BIG_ENDIAN, float_layout, CODECS, IMAGE_CODECS, Codec, PixelLayout, image_codec, layout_of, number_of_frames
-from .encaps import FrameTable, PixelDataLocation, frame_table, locate_pixel_data
+from ._layout import (
+    BIG_ENDIAN,
+    CODECS,
+    IMAGE_CODECS,
+    Codec,
+    PixelLayout,
+    float_layout,
+    image_codec,
+    layout_of,
+    number_of_frames,
+)
 from ._truncated import Truncated, missing_frames_error, truncated_table
+from .encaps import FrameTable, PixelDataLocation, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -34,12 +44,29 @@ Source = Union[PathLike, IO[bytes], "Dataset"]
 # Extended Offset Table, and the whole-slide geometry; pydicom then skips the rest, the Per-Frame
 # Functional Groups Sequence included.
 _HEADER_TAGS = [
-    0x00080008, 0x00080016, 0x00209311,
-    0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011,
-    0x00280100, 0x00280101, 0x00280102, 0x00280103,
-    0x00480006, 0x00480007, 0x00480105, 0x00480302, 0x00480303,
-    0x7FE00001, 0x7FE00002, 0x7FE00008, 0x7FE00009,
-]  # fmt: skip
+    0x00080008,
+    0x00080016,
+    0x00209311,
+    0x00280002,
+    0x00280004,
+    0x00280006,
+    0x00280008,
+    0x00280010,
+    0x00280011,
+    0x00280100,
+    0x00280101,
+    0x00280102,
+    0x00280103,
+    0x00480006,
+    0x00480007,
+    0x00480105,
+    0x00480302,
+    0x00480303,
+    0x7FE00001,
+    0x7FE00002,
+    0x7FE00008,
+    0x7FE00009,
+]
 
 
 @dataclass
@@ -93,7 +120,9 @@ def open_source(source: Source) -> Frames:
     if isinstance(source, (str, bytes, os.PathLike)):  # bytes: a path, as open() takes it
         return _from_path(source)
     if not hasattr(source, "read"):
-        raise TypeError(f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}")
+        raise TypeError(
+            f"source must be a path, a binary file object or a pydicom Dataset, not {type(source).__name__}"
+        )
     f = cast("IO[bytes]", source)
     start = f.tell()
     f.seek(0)
@@ -142,8 +171,18 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     floats = float_pixels_follow(f)
     ts = str(ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else "")
     if floats:  # pydicom decodes Float and Double Float Pixel Data (PS3.3 C.7.6.24); the engine has no frames
-        return Frames(ds, float_layout(ds, floats), ts, None, buffer, *_empty(), False, None, mm,
-                      table_error=f"the pixels are {floats}, which pydicom decodes")  # fmt: skip
+        return Frames(
+            ds,
+            float_layout(ds, floats),
+            ts,
+            None,
+            buffer,
+            *_empty(),
+            False,
+            None,
+            mm,
+            table_error=f"the pixels are {floats}, which pydicom decodes",
+        )
     if not ts:  # pydicom cannot decode such a file either (it asks for the transfer syntax)
         raise ValueError(
             f"{getattr(f, 'name', 'the file')} has no (0002,0010) Transfer Syntax UID: it is not a DICOM file with "
@@ -157,8 +196,9 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
             raise missing_frames_error([cut.whole], cut.whole, cut.frames, cut.note)  # frame, not pydicom's error
         if cut is not None:  # FrameReader: the whole frames' codestreams, for pydicom
             table, why = cut.table, None
-        return Frames(ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why,
-                      **_cut_fields(cut))  # fmt: skip
+        return Frames(
+            ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why, **_cut_fields(cut)
+        )
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
         return _big_endian(f, ds, layout, buffer, mm)
@@ -172,8 +212,20 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         assert loc.length is not None
         return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
     table, cut = _table_or_cut(buffer, loc, layout)
-    return Frames(ds, layout, ts, codec, buffer, table.offsets, table.lengths, table.frame_fragments,
-                  table.source == "extended", table, mm, **_cut_fields(cut))  # fmt: skip
+    return Frames(
+        ds,
+        layout,
+        ts,
+        codec,
+        buffer,
+        table.offsets,
+        table.lengths,
+        table.frame_fragments,
+        table.source == "extended",
+        table,
+        mm,
+        **_cut_fields(cut),
+    )
 
 
 def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]:
@@ -190,8 +242,12 @@ def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]
 
 
 #: (7FE0,0008) Float Pixel Data and (7FE0,0009) Double Float Pixel Data, little and big endian.
-_FLOAT_TAGS = {b"\xe0\x7f\x08\x00": "Float Pixel Data", b"\xe0\x7f\x09\x00": "Double Float Pixel Data",
-               b"\x7f\xe0\x00\x08": "Float Pixel Data", b"\x7f\xe0\x00\x09": "Double Float Pixel Data"}  # fmt: skip
+_FLOAT_TAGS = {
+    b"\xe0\x7f\x08\x00": "Float Pixel Data",
+    b"\xe0\x7f\x09\x00": "Double Float Pixel Data",
+    b"\x7f\xe0\x00\x08": "Float Pixel Data",
+    b"\x7f\xe0\x00\x09": "Double Float Pixel Data",
+}
 
 
 def float_pixels_follow(f: IO[bytes]) -> str:
@@ -258,12 +314,30 @@ def _from_dataset(ds: Dataset) -> Frames:
         return _native(ds, layout, ts, value, 0, len(value), None, ds["PixelData"].VR)
     eo, el = ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths")
     table = _table(lambda: frame_table(value, layout.number_of_frames, eo, el, ts), layout)
-    return Frames(ds, layout, ts, codec, value, table.offsets, table.lengths, table.frame_fragments,
-                  table.source == "extended", table)  # fmt: skip
+    return Frames(
+        ds,
+        layout,
+        ts,
+        codec,
+        value,
+        table.offsets,
+        table.lengths,
+        table.frame_fragments,
+        table.source == "extended",
+        table,
+    )
 
 
-def _native(ds: Dataset, layout: PixelLayout, ts: str, buffer: Any, offset: int, length: int,
-            mm: mmap.mmap | None, vr: str | None) -> Frames:  # fmt: skip
+def _native(
+    ds: Dataset,
+    layout: PixelLayout,
+    ts: str,
+    buffer: Any,
+    offset: int,
+    length: int,
+    mm: mmap.mmap | None,
+    vr: str | None,
+) -> Frames:
     n = layout.number_of_frames
     if layout.bits_allocated == 1:  # PS3.5 8.1.1: frames follow each other bit by bit, not byte-aligned
         need = (n * layout.pixels_per_frame + 7) // 8
@@ -280,8 +354,9 @@ def _native(ds: Dataset, layout: PixelLayout, ts: str, buffer: Any, offset: int,
     if ts == BIG_ENDIAN and layout.bits_allocated == 8 and vr == "OW":  # swapped 8-bit words: pydicom's case
         return Frames(ds, layout, ts, None, buffer, *_empty(), False, None, mm, whole_frames=whole, truncation=note)
     lengths = np.full(n, layout.stored_frame_size, dtype=np.uint64)
-    return Frames(ds, layout, ts, "native", buffer, offsets, lengths, None, False, None, mm, whole_frames=whole,
-                  truncation=note)  # fmt: skip
+    return Frames(
+        ds, layout, ts, "native", buffer, offsets, lengths, None, False, None, mm, whole_frames=whole, truncation=note
+    )
 
 
 def _native_cut(layout: PixelLayout, size: int, offset: int) -> tuple[int | None, str | None]:
@@ -296,8 +371,11 @@ def _native_cut(layout: PixelLayout, size: int, offset: int) -> tuple[int | None
     if whole == n:
         return None, None
     inside = there > whole * per
-    return whole, (f"it ends at byte {size} inside frame {whole}" if inside else
-                   f"it ends at byte {size}, where frame {whole} would start")  # fmt: skip
+    return whole, (
+        f"it ends at byte {size} inside frame {whole}"
+        if inside
+        else f"it ends at byte {size}, where frame {whole} would start"
+    )
 
 
 def open_partial(source: Source) -> Frames:
@@ -331,8 +409,11 @@ def _table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> t
 
 
 def _cut_fields(cut: Truncated | None) -> dict[str, Any]:
-    return {"whole_frames": None, "truncation": None} if cut is None else {"whole_frames": cut.whole,
-                                                                            "truncation": cut.note}  # fmt: skip
+    return (
+        {"whole_frames": None, "truncation": None}
+        if cut is None
+        else {"whole_frames": cut.whole, "truncation": cut.note}
+    )
 
 
 def _any_cut(ds: Dataset, buffer: Any) -> Truncated | None:
@@ -348,7 +429,9 @@ def _table(make: Any, layout: PixelLayout) -> FrameTable:
     try:
         table: FrameTable = make()
     except EncapsulationError as e:
-        raise EncapsulationError(f"{e} (the data set's (0028,0008) Number of Frames is {layout.number_of_frames})") from None
+        raise EncapsulationError(
+            f"{e} (the data set's (0028,0008) Number of Frames is {layout.number_of_frames})"
+        ) from None
     return table
 
 

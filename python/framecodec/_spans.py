@@ -34,8 +34,17 @@ if TYPE_CHECKING:
     from .encaps import PixelDataLocation
     from .slide import SlideGeometry
 
-__all__ = ["INDEX_SUFFIX", "NotIndexed", "Spans", "encapsulated_spans", "find_index", "native_spans", "walk",
-           "walked_spans", "whole_frames"]  # fmt: skip
+__all__ = [
+    "INDEX_SUFFIX",
+    "NotIndexed",
+    "Spans",
+    "encapsulated_spans",
+    "find_index",
+    "native_spans",
+    "walk",
+    "walked_spans",
+    "whole_frames",
+]
 
 _ITEM = 0xE000FFFE  # (FFFE,E000) as a little-endian uint32
 #: The walk of a value with no offset table reads this many bytes per request, WALK_REQUESTS at once.
@@ -61,8 +70,14 @@ class NotIndexed(Exception):
     """``open_remote(local=True)``: the file has no matching sidecar index, or needs none (it is memory-mapped)."""
 
 
-def walk(ranges: Ranges, at: int, block: int, what: str, requests: int = 1, partial: bool = False,
-         ) -> tuple[int | None, npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:  # fmt: skip
+def walk(
+    ranges: Ranges,
+    at: int,
+    block: int,
+    what: str,
+    requests: int = 1,
+    partial: bool = False,
+) -> tuple[int | None, npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
     """Every item from ``at`` to the sequence delimiter, read ``requests`` blocks of ``block`` bytes at a time:
     (where the delimiter starts, the items' tag positions, value lengths, first 4 value bytes). ``partial``: an
     object that ends before the delimiter gives its items wholly in it, and None for the delimiter."""
@@ -96,13 +111,16 @@ def _joined(parts: list[Any], dtype: Any) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
-def encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: int, ts: str, index: Any,
-                        local: bool = False) -> Spans:  # fmt: skip
+def encapsulated_spans(
+    ranges: Ranges, head: bytes, loc: PixelDataLocation, n: int, ts: str, index: Any, local: bool = False
+) -> Spans:
     bot_length = struct.unpack_from("<I", head, loc.offset + 4)[0] if len(head) >= loc.offset + 8 else 0
     tag = struct.unpack_from("<I", head, loc.offset)[0] if len(head) >= loc.offset + 4 else 0
     if tag != _ITEM:
-        raise EncapsulationError(f"the encapsulated Pixel Data at offset {loc.offset} of {ranges.url} does not start "
-                                 "with an item (the Basic Offset Table, PS3.5 A.4)")  # fmt: skip
+        raise EncapsulationError(
+            f"the encapsulated Pixel Data at offset {loc.offset} of {ranges.url} does not start "
+            "with an item (the Basic Offset Table, PS3.5 A.4)"
+        )
     origin = loc.offset + 8 + bot_length  # the first item after the Basic Offset Table: the tables' origin
     if index is not None and index is not False:  # an index named by the caller is always checked, and used
         named = find_index(ranges, index, origin, n, ts)
@@ -116,15 +134,19 @@ def encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: i
         return found
     if eo is not None and el is not None and len(eo):  # PS3.3 C.7.6.3.1.8: one fragment a frame
         if len(eo) != n or len(el) != n:
-            raise EncapsulationError(f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for the "
-                                     f"data set's (0028,0008) Number of Frames {n}")  # fmt: skip
+            raise EncapsulationError(
+                f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for the "
+                f"data set's (0028,0008) Number of Frames {n}"
+            )
         starts = eo.astype(np.uint64) + np.uint64(origin)
         lengths = el.astype(np.uint64)
         return Spans(starts, starts + np.uint64(8) + lengths + (lengths & np.uint64(1)), "extended")
     if bot_length:
         if bot_length != 4 * n:
-            raise EncapsulationError(f"the Basic Offset Table holds {bot_length // 4} offsets for the data set's "
-                                     f"(0028,0008) Number of Frames {n}")  # fmt: skip
+            raise EncapsulationError(
+                f"the Basic Offset Table holds {bot_length // 4} offsets for the data set's "
+                f"(0028,0008) Number of Frames {n}"
+            )
         bot = np.frombuffer(head, "<u4", n, loc.offset + 8).astype(np.uint64)
         if int(bot[0]) != 0 or (n > 1 and bool(np.any(np.diff(bot.astype(np.int64)) <= 0))):
             raise EncapsulationError("the Basic Offset Table's offsets do not start at 0 and increase (PS3.5 A.4)")
@@ -139,8 +161,9 @@ def encapsulated_spans(ranges: Ranges, head: bytes, loc: PixelDataLocation, n: i
 
 def walked_spans(ranges: Ranges, origin: int, n: int, ts: str) -> Spans:
     """The spans of a value with no offset table, from a walk of its items (the whole value is read once)."""
-    delimiter, positions, lengths, heads = walk(ranges, origin, WALK_BLOCK, "the Pixel Data", WALK_REQUESTS,
-                                                partial=ts in ONE_FRAGMENT_PER_FRAME)  # fmt: skip
+    delimiter, positions, lengths, heads = walk(
+        ranges, origin, WALK_BLOCK, "the Pixel Data", WALK_REQUESTS, partial=ts in ONE_FRAGMENT_PER_FRAME
+    )
     if not len(positions) and delimiter is not None:
         raise EncapsulationError(f"the encapsulated Pixel Data of {ranges.url} holds no fragments")
     item_ends = positions + np.uint64(8) + lengths
@@ -173,8 +196,10 @@ def native_spans(ranges: Ranges, loc: PixelDataLocation, layout: Any) -> Spans:
         starts = np.uint64(loc.offset) + np.arange(n, dtype=np.uint64) * np.uint64(layout.stored_frame_size)
         spans = Spans(starts, starts + np.uint64(layout.stored_frame_size), "native")
     if loc.length is None or loc.length < need:
-        raise ValueError(f"(0028,0008) Number of Frames {n} with {layout.describe()} needs {need} bytes of Pixel "
-                         f"Data, but it holds {loc.length}")  # fmt: skip
+        raise ValueError(
+            f"(0028,0008) Number of Frames {n} with {layout.describe()} needs {need} bytes of Pixel "
+            f"Data, but it holds {loc.length}"
+        )
     return spans
 
 
@@ -186,7 +211,6 @@ def whole_frames(spans: Spans, size: int) -> tuple[int | None, str | None]:
         return None, None
     k = int(past[0])
     return k, f"it ends at byte {size} inside frame {k}, whose bytes run to {int(ends[k]) or 'the end'}"
-
 
 
 # --- the sidecar index ----------------------------------------------------------------------------------
@@ -257,10 +281,15 @@ def _geometry(fields: dict[str, Any], n: int) -> Any:
     if positions.shape != (n, 2):
         raise ValueError(f"its tile positions are of shape {positions.shape} for {n} frames")
     return SlideGeometry(
-        str(fields["g_organization"]), int(fields["g_total"][0]), int(fields["g_total"][1]), positions,
-        fields["g_focal_planes"].astype(np.int64), fields["g_optical_paths"].astype(np.int64),
-        tuple(float(z) for z in fields["g_z"]), tuple(str(i) for i in fields["g_paths"]),
-    )  # fmt: skip
+        str(fields["g_organization"]),
+        int(fields["g_total"][0]),
+        int(fields["g_total"][1]),
+        positions,
+        fields["g_focal_planes"].astype(np.int64),
+        fields["g_optical_paths"].astype(np.int64),
+        tuple(float(z) for z in fields["g_z"]),
+        tuple(str(i) for i in fields["g_paths"]),
+    )
 
 
 #: The largest index read (32 bytes a frame, more with tile positions: a 200,000-frame slide's is about 10 MB).

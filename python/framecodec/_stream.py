@@ -70,12 +70,24 @@ class FileStream:
         if self._extended is not None:  # one fragment a frame, PS3.3 C.7.6.3.1.8: the lengths are the table's
             offsets, lengths = self._extended
             chunk = self._read_items(first, end, np.zeros(0, np.uint64))
-            table = frame_table(chunk, k, offsets[start:stop] - offsets[start], lengths[start:stop], self.transfer_syntax)
+            table = frame_table(
+                chunk, k, offsets[start:stop] - offsets[start], lengths[start:stop], self.transfer_syntax
+            )
         else:
             chunk = self._read_items(first, end, self._starts[start:stop] - np.uint64(first))
             table = frame_table(chunk, k, transfer_syntax=self.transfer_syntax)
-        return Frames(self.ds, self.layout, self.transfer_syntax, self.codec, chunk, table.offsets, table.lengths,
-                      table.frame_fragments, table.source == "extended", table)  # fmt: skip
+        return Frames(
+            self.ds,
+            self.layout,
+            self.transfer_syntax,
+            self.codec,
+            chunk,
+            table.offsets,
+            table.lengths,
+            table.frame_fragments,
+            table.source == "extended",
+            table,
+        )
 
     def raw(self, frames: Frames) -> list[memoryview | bytes]:
         """The codestreams of a batch's frames (views of its buffer where a frame is one fragment); native frames'
@@ -123,12 +135,18 @@ class FileStream:
     def _pread(self, n: int, at: int) -> bytes:
         data = os.pread(self._fd, n, at)
         if len(data) < n:
-            raise EncapsulationError(f"truncated Pixel Data: {self.path} ends at byte {self._size}, before byte {at + n}")
+            raise EncapsulationError(
+                f"truncated Pixel Data: {self.path} ends at byte {self._size}, before byte {at + n}"
+            )
         return data
 
 
-_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def require_regular_file(path: str) -> None:
@@ -165,8 +183,11 @@ def open_stream(path: str) -> FileStream | None:
         stream = FileStream(path, ds, layout, ts, codec, fd, os.fstat(fd).st_size)
         if not loc.encapsulated:
             stream._native_at = loc.offset
-            need = (len(stream) * layout.pixels_per_frame + 7) // 8 if layout.bits_allocated == 1 else (
-                len(stream) * layout.stored_frame_size)  # fmt: skip
+            need = (
+                (len(stream) * layout.pixels_per_frame + 7) // 8
+                if layout.bits_allocated == 1
+                else (len(stream) * layout.stored_frame_size)
+            )
             if loc.length is None or loc.length < need or loc.offset + need > stream._size:
                 raise ValueError(
                     f"(0028,0008) Number of Frames {len(stream)} with {layout.describe()} needs {need} bytes of Pixel "
@@ -185,13 +206,16 @@ def _frame_starts(stream: FileStream, value_at: int, eo: Any, el: Any) -> None:
     n = len(stream)
     tag, bot_length = struct.unpack("<II", stream._pread(8, value_at))
     if tag != _ITEM:
-        raise EncapsulationError(f"the encapsulated Pixel Data at offset {value_at} does not start with an item "
-                                 "(the Basic Offset Table, PS3.5 A.4)")  # fmt: skip
+        raise EncapsulationError(
+            f"the encapsulated Pixel Data at offset {value_at} does not start with an item "
+            "(the Basic Offset Table, PS3.5 A.4)"
+        )
     origin = value_at + 8 + bot_length  # the first item after the Basic Offset Table: the tables' origin
     if eo is not None and len(eo):  # PS3.3 C.7.6.3.1.8: one fragment a frame
         if len(eo) != n or len(el) != n:
-            raise EncapsulationError(f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for "
-                                     f"{n} frames")  # fmt: skip
+            raise EncapsulationError(
+                f"the Extended Offset Table has {len(eo)} offsets and {len(el)} lengths for {n} frames"
+            )
         if n > 1 and np.any(np.diff(eo.astype(np.int64)) <= 0):  # each batch is read from its first frame on
             raise EncapsulationError("the Extended Offset Table's offsets do not increase")
         stream._extended = (eo.astype(np.uint64), el.astype(np.uint64))
@@ -199,7 +223,9 @@ def _frame_starts(stream: FileStream, value_at: int, eo: Any, el: Any) -> None:
         last = int(stream._starts[-1])
         tag, length = struct.unpack("<II", stream._pread(8, last))  # the last item's own length: the end
         if tag != _ITEM or length == 0xFFFFFFFF:
-            raise EncapsulationError(f"the Extended Offset Table's last offset does not land on an item tag (byte {last})")
+            raise EncapsulationError(
+                f"the Extended Offset Table's last offset does not land on an item tag (byte {last})"
+            )
         stream._end = last + 8 + length
         return
     if bot_length:
@@ -241,11 +267,13 @@ def _walk(stream: FileStream, at: int) -> tuple[npt.NDArray[np.uint64], npt.NDAr
         if tag == _DELIMITER:
             break
         if tag != _ITEM or length == 0xFFFFFFFF:
-            raise EncapsulationError(f"expected an item tag (FFFE,E000) at byte {at} of the Pixel Data, found "
-                                     f"{data[:4].hex()}")  # fmt: skip
+            raise EncapsulationError(
+                f"expected an item tag (FFFE,E000) at byte {at} of the Pixel Data, found {data[:4].hex()}"
+            )
         if at + 8 + length > stream._size:
-            raise EncapsulationError(f"truncated Pixel Data: the fragment at byte {at} runs past the end of the "
-                                     f"{stream._size}-byte file")  # fmt: skip
+            raise EncapsulationError(
+                f"truncated Pixel Data: the fragment at byte {at} runs past the end of the {stream._size}-byte file"
+            )
         positions.append(at)
         lengths.append(length)
         heads.append(data[8 : 8 + min(4, length)])
@@ -253,4 +281,3 @@ def _walk(stream: FileStream, at: int) -> tuple[npt.NDArray[np.uint64], npt.NDAr
     if not positions:
         raise EncapsulationError("the encapsulated Pixel Data holds no fragments")
     return np.array(positions, np.uint64), np.array(lengths, np.uint64), heads
-

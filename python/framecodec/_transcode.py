@@ -19,11 +19,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._backends import Backend
 from ._layout import BIG_ENDIAN, CODECS, Codec, PixelLayout
 from ._output import same_file
 from ._ranges import is_url
 from ._writer import EXPLICIT, FrameWriter
-from ._backends import Backend
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -94,8 +94,9 @@ def transcode(
     path = os.fsdecode(os.fspath(src))
     remote = is_url(path)
     stream = None if remote else open_stream(path)  # None: FrameReader reads (a map given back batch by batch)
-    source: FileStream | FrameReader = stream if stream is not None else FrameReader(
-        path, threads=threads, storage_options=storage_options)  # fmt: skip
+    source: FileStream | FrameReader = (
+        stream if stream is not None else FrameReader(path, threads=threads, storage_options=storage_options)
+    )
     with source:
         ts, layout, codec = _describe(source)
         if layout.floating:  # (a stream refuses them when it opens)
@@ -104,8 +105,7 @@ def transcode(
         as_rgb = ts not in CODECS  # JPEG family: RGB as Dataset.decompress gives it; ours: as stored
         copy = _copies(ts, layout, codec, target, level, backend)
         _output_attributes(header, layout, as_rgb, new_uid)
-        with FrameWriter(dst, header, target, level=level, backend=backend, threads=threads,
-                         verify=verify) as writer:  # fmt: skip
+        with FrameWriter(dst, header, target, level=level, backend=backend, threads=threads, verify=verify) as writer:
             n = layout.number_of_frames
             batch = max(1, BATCH_BYTES // max(1, layout.pixels_per_frame * layout.dtype.itemsize))
             for start in range(0, n, batch):
@@ -128,8 +128,16 @@ def _describe(source: FileStream | FrameReader) -> tuple[str, PixelLayout, Codec
     return frames.transfer_syntax, frames.layout, frames.codec
 
 
-def _batch_from_stream(stream: FileStream, start: int, stop: int, writer: FrameWriter, copy: bool, as_rgb: bool,
-                       verify: bool, threads: int | None) -> None:  # fmt: skip
+def _batch_from_stream(
+    stream: FileStream,
+    start: int,
+    stop: int,
+    writer: FrameWriter,
+    copy: bool,
+    as_rgb: bool,
+    verify: bool,
+    threads: int | None,
+) -> None:
     """Frames ``start:stop`` read into a buffer of their own: decoded and written, or their codestreams copied
     (decoded too when ``verify``, so that a copied codestream is known to decode)."""
     from ._decode import decode, pydicom_frames
@@ -148,8 +156,9 @@ def _batch_from_stream(stream: FileStream, start: int, stop: int, writer: FrameW
         writer.write_encoded(stream.raw(frames))
 
 
-def _batch_from_reader(reader: FrameReader, start: int, stop: int, writer: FrameWriter, copy: bool, as_rgb: bool,
-                       verify: bool) -> None:  # fmt: skip
+def _batch_from_reader(
+    reader: FrameReader, start: int, stop: int, writer: FrameWriter, copy: bool, as_rgb: bool, verify: bool
+) -> None:
     if not copy or verify:
         arr = reader.read(slice(start, stop), raw=not as_rgb)
         if not copy:
@@ -202,8 +211,9 @@ def _remote_header(reader: FrameReader, ts: str) -> Dataset:
     return _header(remote.local_path or io.BytesIO(remote.data_set()), ts)
 
 
-def _copies(ts: str, layout: PixelLayout, codec: Codec | None, target: str, level: int | None,
-            backend: Backend | None) -> bool:  # fmt: skip
+def _copies(
+    ts: str, layout: PixelLayout, codec: Codec | None, target: str, level: int | None, backend: Backend | None
+) -> bool:
     """Whether the input's codestreams can be written as they are: the same syntax (deflate only when no level
     or backend asks for new streams), or native and Encapsulated Uncompressed frames of whole bytes (the output
     is interleaved, so not planar ones)."""
@@ -245,4 +255,3 @@ def _swap_binary_values(ds: Dataset) -> None:
         value = elem.value
         if size and isinstance(value, bytes) and len(value) % size == 0:
             elem.value = np.frombuffer(value, f">u{size}").astype(f"<u{size}").tobytes()
-

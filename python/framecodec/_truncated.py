@@ -160,8 +160,9 @@ def _truncated(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int) -> T
         return None
     first_item = start + 8 + length
     if first_item > size:
-        return _nothing(buffer, n, source, size, f"it ends at byte {size} inside the Basic Offset Table (its item at "
-                                              f"byte {start})")  # fmt: skip
+        return _nothing(
+            buffer, n, source, size, f"it ends at byte {size} inside the Basic Offset Table (its item at byte {start})"
+        )
     whole = _cut_in_delimiter(buffer, mv, loc, n, eo, el, first_item)
     if whole is not None:
         return whole
@@ -180,8 +181,9 @@ def _nothing(buffer: Any, n: int, source: FrameSource, first_item: int, note: st
     return Truncated(table._bind(buffer), 0, n, note)
 
 
-def _cut_in_delimiter(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, eo: Any, el: Any,
-                      first_item: int) -> Truncated | None:  # fmt: skip
+def _cut_in_delimiter(
+    buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, eo: Any, el: Any, first_item: int
+) -> Truncated | None:
     """The data ends inside the sequence delimiter's header (4 to 7 of its 8 bytes): every item is there, and the
     whole value is read up to the delimiter by the C++ builder, with its checks."""
     size = len(mv)
@@ -206,8 +208,15 @@ def _item_end(mv: memoryview, at: int) -> int | None:
     return None if length == _UNDEFINED else at + 8 + length
 
 
-def _extended(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, eo: npt.NDArray[np.uint64],
-              el: npt.NDArray[np.uint64], first_item: int) -> Truncated | None:  # fmt: skip
+def _extended(
+    buffer: Any,
+    mv: memoryview,
+    loc: PixelDataLocation,
+    n: int,
+    eo: npt.NDArray[np.uint64],
+    el: npt.NDArray[np.uint64],
+    first_item: int,
+) -> Truncated | None:
     """PS3.3 C.7.6.3.1.8: one item per frame, where the table says; a frame is whole when its item is."""
     size = len(mv)
     if len(eo) != n or len(el) != n:
@@ -245,8 +254,9 @@ def _extended(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, eo: n
     return Truncated(table._bind(buffer), k, n, _note(size, tail[0], tail[1], _frame(k, n), cut))
 
 
-def _basic(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, bot: npt.NDArray[np.int64],
-           first_item: int) -> Truncated | None:  # fmt: skip
+def _basic(
+    buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, bot: npt.NDArray[np.int64], first_item: int
+) -> Truncated | None:
     """PS3.5 A.4: the table gives where each frame's first item is; frame i is whole when frame i + 1 starts
     inside the data and frame i's items end exactly there."""
     size = len(mv)
@@ -300,8 +310,13 @@ def _items(mv: memoryview, pos: int, end: int) -> tuple[npt.NDArray[np.uint64], 
     return np.array(offsets, np.uint64), np.array(lengths, np.uint64)
 
 
-def _last_frame_whole(mv: memoryview, ts: str | None, offsets: npt.NDArray[np.uint64],
-                      lengths: npt.NDArray[np.uint64], others_one_each: bool) -> bool:  # fmt: skip
+def _last_frame_whole(
+    mv: memoryview,
+    ts: str | None,
+    offsets: npt.NDArray[np.uint64],
+    lengths: npt.NDArray[np.uint64],
+    others_one_each: bool,
+) -> bool:
     """Whether the last frame's fragments, all there but with no delimiter after them, are the whole frame, as
     ``PixelDataLocation.frame_table`` decides it: one fragment in a syntax of one fragment per frame whose other
     frames are one fragment each too, or a last fragment that ends its JPEG-family codestream."""
@@ -312,8 +327,9 @@ def _last_frame_whole(mv: memoryview, ts: str | None, offsets: npt.NDArray[np.ui
     return (ts or "").startswith(JPEG_FAMILY) and _ends_with_eoi(mv, int(offsets[-1]), int(lengths[-1]))
 
 
-def _scanned(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, first_item: int,
-             ts: str | None) -> Truncated | None:  # fmt: skip
+def _scanned(
+    buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, first_item: int, ts: str | None
+) -> Truncated | None:
     """No offset table: the items wholly in the data, split into frames by the transfer syntax's rule."""
     size = len(mv)
     tail = _walk(mv, first_item)
@@ -353,8 +369,9 @@ def _scanned(buffer: Any, mv: memoryview, loc: PixelDataLocation, n: int, first_
     return Truncated(table, k, n, _note(size, end, how, what, end if k == found else None))
 
 
-def _family(ts: str | None, mv: memoryview, offsets: npt.NDArray[np.uint64],
-            lengths: npt.NDArray[np.uint64]) -> Literal["one", "jpeg", "j2k", "none"]:  # fmt: skip
+def _family(
+    ts: str | None, mv: memoryview, offsets: npt.NDArray[np.uint64], lengths: npt.NDArray[np.uint64]
+) -> Literal["one", "jpeg", "j2k", "none"]:
     """How frames are told apart without an offset table, as ``codestream_for_transfer_syntax`` (C++) says."""
     if ts in ONE_FRAGMENT_PER_FRAME:
         return "one"

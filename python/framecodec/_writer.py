@@ -20,11 +20,11 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._backends import Backend
+from ._compress import _frames_of
 from ._file_header import file_header
 from ._layout import CODECS, PixelLayout, layout_of
 from ._output import discard, publish, temporary_beside
-from ._backends import Backend
-from ._compress import _frames_of
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -149,8 +149,10 @@ class FrameWriter:
         if arr.ndim == len(frame_shape) + 1 and arr.shape[0] == 0 and arr.shape[1:] == frame_shape:
             return  # an empty batch
         if self._codec is None and not self._native:
-            raise ValueError(f"write encodes {', '.join(sorted([*ENCODERS, EXPLICIT]))}; for "
-                             f"{self.transfer_syntax} pass the codestreams to write_encoded")  # fmt: skip
+            raise ValueError(
+                f"write encodes {', '.join(sorted([*ENCODERS, EXPLICIT]))}; for "
+                f"{self.transfer_syntax} pass the codestreams to write_encoded"
+            )
         if self.layout.bits_allocated == 1:
             _check_bits(arr)
         pixels, k = _frames_of(arr, self.layout)
@@ -182,8 +184,10 @@ class FrameWriter:
                     raise ValueError("native 1-bit frames are not byte-aligned: pass the pixels to write()")
                 for i, item in enumerate(items):
                     if len(item) != size and not (size % 2 and len(item) == size + 1):  # an item's pad byte
-                        raise ValueError(f"frame {self.frames_written + i} has {len(item)} bytes; a native frame of "
-                                         f"{self.layout.describe()} has {size}")  # fmt: skip
+                        raise ValueError(
+                            f"frame {self.frames_written + i} has {len(item)} bytes; a native frame of "
+                            f"{self.layout.describe()} has {size}"
+                        )
                 items = [item[:size] for item in items]
                 self._remember(bytes(items[0]), bytes(items[-1]), raw=False)
                 self._file.writelines(items)
@@ -191,8 +195,10 @@ class FrameWriter:
                 return
             for i, item in enumerate(items):
                 if not 0 < len(item) < _LIMIT:
-                    raise ValueError(f"frame {self.frames_written + i}'s codestream has {len(item)} bytes: a fragment "
-                                     "holds 1 to 4294967294 bytes (PS3.5 A.4)")  # fmt: skip
+                    raise ValueError(
+                        f"frame {self.frames_written + i}'s codestream has {len(item)} bytes: a fragment "
+                        "holds 1 to 4294967294 bytes (PS3.5 A.4)"
+                    )
             lengths = np.array([len(c) + (len(c) & 1) for c in items], np.uint64)
             starts = np.concatenate(([0], np.cumsum(lengths + 8)[:-1])).astype(np.uint64)
             self._append_items(starts, lengths, items, codestreams=True)
@@ -214,9 +220,18 @@ class FrameWriter:
         lay = self.layout
         assert self._codec is not None
         value, eot, eot_lengths = _core._encode_frames(
-            pixels, k, self._codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
-            level=self.level, offset_table="extended", threads=self.threads or 0, backend=self.backend,
-        )  # fmt: skip
+            pixels,
+            k,
+            self._codec,
+            lay.rows,
+            lay.columns,
+            lay.samples_per_pixel,
+            lay.bits_allocated,
+            level=self.level,
+            offset_table="extended",
+            threads=self.threads or 0,
+            backend=self.backend,
+        )
         assert eot is not None and eot_lengths is not None
         starts = np.frombuffer(eot, "<u8").astype(np.uint64)
         lengths = np.frombuffer(eot_lengths, "<u8").astype(np.uint64)
@@ -228,8 +243,14 @@ class FrameWriter:
         flat = pixels.reshape(-1).view(np.uint8)
         self._remember(flat[:frame].tobytes(), flat[len(flat) - frame :].tobytes(), raw=False)
 
-    def _append_items(self, starts: npt.NDArray[np.uint64], lengths: npt.NDArray[np.uint64],
-                      chunks: list[memoryview], *, codestreams: bool) -> None:  # fmt: skip
+    def _append_items(
+        self,
+        starts: npt.NDArray[np.uint64],
+        lengths: npt.NDArray[np.uint64],
+        chunks: list[memoryview],
+        *,
+        codestreams: bool,
+    ) -> None:
         """Items at ``starts`` (from the batch's first item) of value ``lengths``; ``chunks`` is either the
         batch's items, headers and pads included, or (``codestreams``) one codestream per item, to which the item
         headers and pad bytes are added."""
@@ -276,39 +297,58 @@ class FrameWriter:
 
     # --- verification -----------------------------------------------------------------------------------
 
-    def _verify_batch(self, value: bytes, starts: npt.NDArray[np.uint64], lengths: npt.NDArray[np.uint64],
-                      pixels: npt.NDArray[Any], k: int) -> None:  # fmt: skip
+    def _verify_batch(
+        self,
+        value: bytes,
+        starts: npt.NDArray[np.uint64],
+        lengths: npt.NDArray[np.uint64],
+        pixels: npt.NDArray[Any],
+        k: int,
+    ) -> None:
         """The batch's items decode to the frames they were made from."""
         lay = self.layout
         assert self._codec is not None
-        got = np.empty(pixels.shape if lay.bits_allocated != 1 else (k, lay.pixels_per_frame), np.uint8
-                       if lay.bits_allocated == 1 else pixels.dtype)  # fmt: skip
+        got = np.empty(
+            pixels.shape if lay.bits_allocated != 1 else (k, lay.pixels_per_frame),
+            np.uint8 if lay.bits_allocated == 1 else pixels.dtype,
+        )
         _core._decode_frames(
-            value, self._codec, lay.rows, lay.columns, lay.samples_per_pixel, lay.bits_allocated,
-            got.reshape(-1).view(np.uint8), starts + np.uint64(16), lengths, threads=self.threads or 0,
-        )  # fmt: skip
+            value,
+            self._codec,
+            lay.rows,
+            lay.columns,
+            lay.samples_per_pixel,
+            lay.bits_allocated,
+            got.reshape(-1).view(np.uint8),
+            starts + np.uint64(16),
+            lengths,
+            threads=self.threads or 0,
+        )
         got2, given = got.reshape(k, -1), pixels.reshape(k, -1)
         step = max(1, (4 << 20) // max(1, got2.shape[1]))  # compared a few MB at a time: no batch-sized temporary
         for i in range(0, k, step):
             a, b = got2[i : i + step], given[i : i + step]
             if not np.array_equal(a, b if lay.bits_allocated != 1 else b != 0):
                 bad = i + int(np.argmax((a != (b if lay.bits_allocated != 1 else b != 0)).any(axis=1)))
-                raise ValueError(f"verification failed: frame {self.frames_written - k + bad} does not decode to the "
-                                 "pixels it was encoded from")  # fmt: skip
+                raise ValueError(
+                    f"verification failed: frame {self.frames_written - k + bad} does not decode to the "
+                    "pixels it was encoded from"
+                )
 
     def _verify_file(self, tmp: Path) -> None:
         """The file written opens, its frames are where they were written, and its first and last frames are
         the ones given. Read with pread, not mapped: the check costs no resident memory."""
-        from ._stream import open_stream
         from ._decode import allocate, decode_into
+        from ._stream import open_stream
 
         stream = open_stream(str(tmp))
         if stream is None:
             raise ValueError(f"verification failed: the file written ({self.transfer_syntax}) cannot be read back")
         with stream:
             if len(stream) != self.number_of_frames:
-                raise ValueError(f"verification failed: the file written has {len(stream)} frames, not "
-                                 f"{self.number_of_frames}")  # fmt: skip
+                raise ValueError(
+                    f"verification failed: the file written has {len(stream)} frames, not {self.number_of_frames}"
+                )
             starts = stream._starts
             if starts is not None and not np.array_equal(starts - np.uint64(self._items_at), self._offsets):
                 raise ValueError("verification failed: the frames of the file written are not where they were written")
@@ -394,14 +434,17 @@ class FrameWriter:
 
     def __del__(self) -> None:
         if getattr(self, "_tmp", None) is not None:
-            warnings.warn(f"FrameWriter for {self.path} was never closed: nothing was written", ResourceWarning,
-                          stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"FrameWriter for {self.path} was never closed: nothing was written", ResourceWarning, stacklevel=2
+            )
             self._cleanup()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("aborted" if self._tmp is None else "open")
-        return (f"<FrameWriter {str(self.path)!r}: {self.frames_written} of {self.number_of_frames} frames, "
-                f"{self.transfer_syntax}, {state}>")  # fmt: skip
+        return (
+            f"<FrameWriter {str(self.path)!r}: {self.frames_written} of {self.number_of_frames} frames, "
+            f"{self.transfer_syntax}, {state}>"
+        )
 
     def _named(self, error: BaseException) -> BaseException:
         """An I/O error while writing as one line naming the output (ENOSPC, EFBIG, EIO ...), not the temporary
@@ -442,7 +485,9 @@ def _check_bits(arr: npt.NDArray[Any]) -> None:
     if arr.dtype.kind not in "ui":
         raise ValueError(f"1-bit frames must be bool or integers 0 and 1, got {arr.dtype}")
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) > 1):
-        raise ValueError(f"1-bit frames hold 0 and 1 only (Bits Allocated 1), got values {int(arr.min())}..{int(arr.max())}")
+        raise ValueError(
+            f"1-bit frames hold 0 and 1 only (Bits Allocated 1), got values {int(arr.min())}..{int(arr.max())}"
+        )
 
 
 def _encapsulated(ts: str) -> bool:

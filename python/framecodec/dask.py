@@ -32,7 +32,7 @@ from ._dask_transcode import TranscodeResult, transcode_files
 from ._region import plane_index
 from .reader import FrameReader
 
-__all__ = ["to_dask", "region_to_dask", "stack_files", "transcode_files", "TranscodeResult", "CHUNK_BYTES"]
+__all__ = ["CHUNK_BYTES", "TranscodeResult", "region_to_dask", "stack_files", "to_dask", "transcode_files"]
 
 #: Decoded bytes a chunk of frames holds when ``frames_per_chunk`` is not given: within Dask's advice of
 #: about 100 MB per chunk, large enough that the scheduler's cost per task (about 1 ms) is small beside it.
@@ -47,8 +47,14 @@ MAX_CHUNKS = 1 << 22
 PathLike = str | os.PathLike[str]
 
 
-def to_dask(source: PathLike | FrameReader, *, frames_per_chunk: int | None = None, threads: int | None = 1,
-            raw: bool = False, storage_options: dict[str, Any] | None = None) -> da.Array:  # fmt: skip
+def to_dask(
+    source: PathLike | FrameReader,
+    *,
+    frames_per_chunk: int | None = None,
+    threads: int | None = 1,
+    raw: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> da.Array:
     """The frames of a file as a lazy array of shape (frames, rows, columns[, samples]).
 
     Chunks are runs of ``frames_per_chunk`` frames (default: as many as fill :data:`CHUNK_BYTES`), each
@@ -67,9 +73,17 @@ def to_dask(source: PathLike | FrameReader, *, frames_per_chunk: int | None = No
     return _array(frames, (min(frames_per_chunk, max(n, 1)), *shape), name)
 
 
-def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (4096, 4096), focal_plane: int = 0,
-                   optical_path: int = 0, threads: int | None = 1, fill: int | Sequence[int] | None = None,
-                   raw: bool = False, storage_options: dict[str, Any] | None = None) -> da.Array:  # fmt: skip
+def region_to_dask(
+    source: PathLike | FrameReader,
+    *,
+    chunk: tuple[int, int] = (4096, 4096),
+    focal_plane: int = 0,
+    optical_path: int = 0,
+    threads: int | None = 1,
+    fill: int | Sequence[int] | None = None,
+    raw: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> da.Array:
     """A whole-slide image's total pixel matrix on one focal plane and optical path, as a lazy array of shape
     (total rows, total columns[, samples]).
 
@@ -95,16 +109,31 @@ def region_to_dask(source: PathLike | FrameReader, *, chunk: tuple[int, int] = (
     if chunks > MAX_CHUNKS:
         raise ValueError(_too_many_chunks(reader, chunks, rows, columns))
     samples = reader.shape[2:]
-    region = _Region(_Opener(reader), (geo.total_rows, geo.total_columns, *samples), reader.dtype, threads, raw,
-                     focal_plane, optical_path, fill)  # fmt: skip
-    name = "framecodec-region-" + tokenize(reader.path, _version(reader), chunk, focal_plane, optical_path, threads,
-                                           raw, fill)  # fmt: skip
+    region = _Region(
+        _Opener(reader),
+        (geo.total_rows, geo.total_columns, *samples),
+        reader.dtype,
+        threads,
+        raw,
+        focal_plane,
+        optical_path,
+        fill,
+    )
+    name = "framecodec-region-" + tokenize(
+        reader.path, _version(reader), chunk, focal_plane, optical_path, threads, raw, fill
+    )
     return _array(region, (rows, columns, *samples), name)
 
 
-def stack_files(paths: Iterable[PathLike], *, frames_per_chunk: int | None = None, threads: int | None = 1,
-                raw: bool = False, concatenate: bool = False,
-                storage_options: dict[str, Any] | None = None) -> da.Array:  # fmt: skip
+def stack_files(
+    paths: Iterable[PathLike],
+    *,
+    frames_per_chunk: int | None = None,
+    threads: int | None = 1,
+    raw: bool = False,
+    concatenate: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> da.Array:
     """Many files with the same frame layout as one lazy array: (files, frames, rows, columns[, samples]), or
     with ``concatenate`` their frames one after another, (total frames, rows, columns[, samples]), when
     the files' frame counts differ. ``ValueError`` names the first file whose layout differs from the first's.
@@ -117,9 +146,10 @@ def stack_files(paths: Iterable[PathLike], *, frames_per_chunk: int | None = Non
     for r in readers[1:]:
         what = _difference(first, r, frames=not concatenate)
         if what:
-            raise ValueError(f"{r.path} has {what}, unlike the first file {first.path}: stack_files needs files with "
-                             "the same frame layout" + ("" if concatenate else " (concatenate=True joins frame counts "
-                                                                               "that differ)"))  # fmt: skip
+            raise ValueError(
+                f"{r.path} has {what}, unlike the first file {first.path}: stack_files needs files with "
+                "the same frame layout" + ("" if concatenate else " (concatenate=True joins frame counts that differ)")
+            )
     arrays = [to_dask(r, frames_per_chunk=frames_per_chunk, threads=threads, raw=raw) for r in readers]
     return cast(da.Array, da.concatenate(arrays) if concatenate else da.stack(arrays))
 
@@ -134,11 +164,13 @@ def _too_many_chunks(reader: FrameReader, chunks: int, rows: int, columns: int) 
         width = height = 0
     far = width * height * 16 < geo.total_columns * geo.total_rows
     far_text = " (far larger than its tiles: a damaged header?)" if far else ""
-    return (f"{reader.path}: the total pixel matrix of (0048,0006) Columns {geo.total_columns} x (0048,0007) Rows "
-            f"{geo.total_rows}{far_text} would be {chunks} chunks of {rows} x {columns} (rows x columns), more than "
-            f"the {MAX_CHUNKS} Dask can compute with (it walks every chunk of the graph); its tiles "
-            f"({len(geo.positions)} of {tile_columns} x {tile_rows}) cover {width} x {height} pixels. Pass a larger "
-            "chunk, or read regions with FrameReader.read_region")  # fmt: skip
+    return (
+        f"{reader.path}: the total pixel matrix of (0048,0006) Columns {geo.total_columns} x (0048,0007) Rows "
+        f"{geo.total_rows}{far_text} would be {chunks} chunks of {rows} x {columns} (rows x columns), more than "
+        f"the {MAX_CHUNKS} Dask can compute with (it walks every chunk of the graph); its tiles "
+        f"({len(geo.positions)} of {tile_columns} x {tile_rows}) cover {width} x {height} pixels. Pass a larger "
+        "chunk, or read regions with FrameReader.read_region"
+    )
 
 
 def _difference(a: FrameReader, b: FrameReader, *, frames: bool) -> str:
@@ -162,16 +194,30 @@ def _version(reader: FrameReader) -> object:
     """What tells this file's version from another's in a graph's name: a local file's identity, an object's size
     and ETag."""
     remote = reader._remote
-    return reader._identity if remote is None else (remote.ranges.size, remote.ranges.etag,
-                                                    getattr(remote.ranges, "stat", None))  # fmt: skip
+    return (
+        reader._identity
+        if remote is None
+        else (remote.ranges.size, remote.ranges.etag, getattr(remote.ranges, "stat", None))
+    )
 
 
 def _array(adapter: _Frames, chunks: tuple[int, ...], name: str) -> da.Array:
     # The adapter is one key of the graph (inline_array=False), so it is shipped once, not in every task.
     # fancy=True: Dask then fuses a slice of a chunk into the chunk's read (with fancy=False it does not), so
     # arr[y0:y1, x0:x1] reads only the tiles under that area, not whole chunks.
-    return cast(da.Array, da.from_array(adapter, chunks=chunks, name=name, lock=False, asarray=False, fancy=True,
-                         inline_array=False, meta=np.empty((0,) * adapter.ndim, adapter.dtype)))  # fmt: skip
+    return cast(
+        da.Array,
+        da.from_array(
+            adapter,
+            chunks=chunks,
+            name=name,
+            lock=False,
+            asarray=False,
+            fancy=True,
+            inline_array=False,
+            meta=np.empty((0,) * adapter.ndim, adapter.dtype),
+        ),
+    )
 
 
 #: What a FrameReader pickles as: the function that opens it again and its arguments (path, header, table).
@@ -245,9 +291,15 @@ class _Region(_Frames):
         ys, rest = _split(key)
         xs, rest = _split(rest)
         (y0, y1, ly), (x0, x1, lx) = (_bounds(i, n) for i, n in ((ys, self.shape[0]), (xs, self.shape[1])))
-        region = self.reader.read_region((x0, y0), (x1 - x0, y1 - y0), focal_plane=self.focal_plane,
-                                         optical_path=self.optical_path, threads=self.threads, fill=self.fill,
-                                         raw=self.raw)  # fmt: skip
+        region = self.reader.read_region(
+            (x0, y0),
+            (x1 - x0, y1 - y0),
+            focal_plane=self.focal_plane,
+            optical_path=self.optical_path,
+            threads=self.threads,
+            fill=self.fill,
+            raw=self.raw,
+        )
         rows: npt.NDArray[Any] = region[ly]  # one axis at a time: outer indexing, as Dask means it
         return rows[(slice(None), lx, *rest)] if _keeps_axis(ly) else rows[(lx, *rest)]
 

@@ -21,8 +21,8 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -85,8 +85,16 @@ def rle_demo(seg: npt.NDArray[np.uint8], pydicom_frames: int = 8) -> bool:
     from pydicom.pixels.decoders.base import RLELosslessDecoder
     from pydicom.pixels.encoders.base import RLELosslessEncoder
 
-    opts: dict[str, Any] = dict(rows=rows, columns=cols, samples_per_pixel=1, bits_allocated=8, bits_stored=8,
-                                pixel_representation=0, photometric_interpretation="MONOCHROME2", number_of_frames=1)
+    opts: dict[str, Any] = dict(
+        rows=rows,
+        columns=cols,
+        samples_per_pixel=1,
+        bits_allocated=8,
+        bits_stored=8,
+        pixel_representation=0,
+        photometric_interpretation="MONOCHROME2",
+        number_of_frames=1,
+    )
 
     def _encode_frame(r: bytes) -> bytes:
         return RLELosslessEncoder.encode(r, encoding_plugin="pydicom", **opts)
@@ -104,11 +112,13 @@ def rle_demo(seg: npt.NDArray[np.uint8], pydicom_frames: int = 8) -> bool:
     t_dec_ref = best_of(lambda: [_rle_decode_frame(f) for f in fragments[: len(few)]], 3)
     t_dec_ref *= frames / len(few)
     ours_few = sum(len(f) for f in fragments[: len(few)])
-    print(f"  {f'first {len(few)} frames':<25}{ours_few:>12,} bytes  (pydicom's encoder: "
-          f"{sum(len(t) for t in theirs):,} bytes; pydicom is timed on these)")
+    print(
+        f"  {f'first {len(few)} frames':<25}{ours_few:>12,} bytes  (pydicom's encoder: "
+        f"{sum(len(t) for t in theirs):,} bytes; pydicom is timed on these)"
+    )
     print("Throughput in pixel MB/s (best of 5)       framecodec       pydicom    speed-up")
-    print(f"  RLE encode                            {mb / t_enc:>11,.0f}   {mb / t_enc_ref:>11,.0f}   {t_enc_ref / t_enc:>8.0f}x")
-    print(f"  RLE decode                            {mb / t_dec:>11,.0f}   {mb / t_dec_ref:>11,.0f}   {t_dec_ref / t_dec:>8.0f}x")
+    for name, t, t_ref in (("RLE encode", t_enc, t_enc_ref), ("RLE decode", t_dec, t_dec_ref)):
+        print(f"  {name:<38}{mb / t:>11,.0f}   {mb / t_ref:>11,.0f}   {t_ref / t:>8.0f}x")
     print(f"RLE round trip bit-exact, and identical to pydicom's RLE codec: {'yes' if ok else 'NO'}")
     return ok
 
@@ -153,7 +163,9 @@ def run(frames: int = 64, size: int = 512) -> int:
         ok = ok and np.array_equal(decoded, seg)
     ref = zlib_decode()
     ok = ok and all(np.array_equal(r, s.reshape(-1)) for r, s in zip(ref, seg))
-    ok = ok and all(zlib.decompress(f, -15) == np.packbits(s, bitorder="little").tobytes() for f, s in zip(fragments, seg))
+    ok = ok and all(
+        zlib.decompress(f, -15) == np.packbits(s, bitorder="little").tobytes() for f, s in zip(fragments, seg)
+    )
 
     t_enc, t_enc_ref = best_of(fc_encode), best_of(zlib_encode)
     t_dec, t_dec_ref = best_of(fc_decode), best_of(zlib_decode)
@@ -165,14 +177,21 @@ def run(frames: int = 64, size: int = 512) -> int:
     print(f"Segmentation: {frames} frames of {size}x{size}, 1 bit per pixel")
     print(f"  pixels (1 byte each)     {raw_bytes:>12,} bytes")
     print(f"  bit-packed               {frames * packed_len:>12,} bytes")
-    print(f"  Deflated Image Frame     {compressed:>12,} bytes  (ratio {raw_bytes / compressed:,.0f}:1 to pixels, "
-          f"{frames * packed_len / compressed:,.1f}:1 to packed)")
+    print(
+        f"  Deflated Image Frame     {compressed:>12,} bytes  (ratio {raw_bytes / compressed:,.0f}:1 to pixels, "
+        f"{frames * packed_len / compressed:,.1f}:1 to packed)"
+    )
     print("Throughput in pixel MB/s (best of 5)       framecodec    zlib+numpy    speed-up")
-    print(f"  encode (pack + deflate)               {mb / t_enc:>11,.0f}   {mb / t_enc_ref:>11,.0f}   {t_enc_ref / t_enc:>8.2f}x")
-    print(f"  {f'decode (inflate + unpack), {inflater}':<38}{mb / t_dec:>11,.0f}   {mb / t_dec_ref:>11,.0f}   "
-          f"{t_dec_ref / t_dec:>8.2f}x")
+    print(
+        f"  {'encode (pack + deflate)':<38}{mb / t_enc:>11,.0f}   {mb / t_enc_ref:>11,.0f}   {t_enc_ref / t_enc:>8.2f}x"
+    )
+    print(
+        f"  {f'decode (inflate + unpack), {inflater}':<38}{mb / t_dec:>11,.0f}   {mb / t_dec_ref:>11,.0f}   "
+        f"{t_dec_ref / t_dec:>8.2f}x"
+    )
     for b, t in t_dec_others.items():
-        print(f"  {f'decode (inflate + unpack), {b}':<38}{mb / t:>11,.0f}   {mb / t_dec_ref:>11,.0f}   {t_dec_ref / t:>8.2f}x")
+        label = f"decode (inflate + unpack), {b}"
+        print(f"  {label:<38}{mb / t:>11,.0f}   {mb / t_dec_ref:>11,.0f}   {t_dec_ref / t:>8.2f}x")
     print(f"Round trip bit-exact, and identical to Python's zlib and numpy: {'yes' if ok else 'NO'}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "segmentation.dcm"
@@ -245,8 +264,10 @@ def encapsulation_demo(fragments: list[bytes], size: int, path: Path) -> bool:
 
     ok = identical and found and loc.transfer_syntax == fc.DeflatedImageFrameCompression
     print("Encapsulated Pixel Data (PS3.5 A.4): one fragment per frame, Basic Offset Table")
-    print(f"  encapsulate {len(fragments)} frames        {t_enc * 1e6:>9,.0f} µs   pydicom {t_enc_ref * 1e6:>9,.0f} µs   "
-          f"{t_enc_ref / t_enc:>6.1f}x, byte-identical: {'yes' if identical else 'NO'}")
+    print(
+        f"  encapsulate {len(fragments)} frames        {t_enc * 1e6:>9,.0f} µs   pydicom {t_enc_ref * 1e6:>9,.0f} µs   "
+        f"{t_enc_ref / t_enc:>6.1f}x, byte-identical: {'yes' if identical else 'NO'}"
+    )
     print(f"  Segmentation file          {file_size:>12,} bytes, Pixel Data value at byte {loc.offset}")
     print(f"  path -> frame table        {t_find * 1e6:>9,.0f} µs   (locate_pixel_data + frame_table on an mmap)")
     print(f"Every frame found again, a zero-copy view equal to its deflated fragment: {'yes' if found else 'NO'}")
@@ -271,13 +292,15 @@ def one_call_demo(path: Path, seg: npt.NDArray[np.uint8]) -> bool:
         return pydicom.dcmread(path).pixel_array
 
     version = f"pydicom {pydicom.__version__}"
-    print(f"One call, path -> array of all {len(seg)} frames: framecodec.pixel_array (memory-mapped, one worker "
-          f"thread per core by default, {os.cpu_count()} here)")
+    print(
+        f"One call, path -> array of all {len(seg)} frames: framecodec.pixel_array (memory-mapped, one worker "
+        f"thread per core by default, {os.cpu_count()} here)"
+    )
     print(f"  framecodec.pixel_array(path)              {t_all * 1e6:>9,.0f} µs")
     print(f"  framecodec.pixel_array(path, threads=1)   {t_one * 1e6:>9,.0f} µs")
     try:
         ref = pydicom_array()
-    except Exception as e:  # noqa: BLE001 - pydicom 3.0.x: no decoder for this transfer syntax
+    except Exception as e:
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"  pydicom.dcmread(path).pixel_array cannot decode it ({version}): {why}")
         print(f"framecodec.pixel_array equals the frames (pydicom not compared): {'yes' if ok else 'NO'}")
@@ -285,7 +308,7 @@ def one_call_demo(path: Path, seg: npt.NDArray[np.uint8]) -> bool:
     try:
         decoder = get_decoder(fc.DeflatedImageFrameCompression)
         plugin = next(iter(getattr(decoder, "_available", None) or decoder.available_plugins))  # tried first
-    except Exception:  # noqa: BLE001 - only for the label
+    except Exception:
         plugin = "?"
     t_ref = best_of(pydicom_array)
     ok = ok and ref.shape == arr.shape and ref.dtype == arr.dtype and np.array_equal(ref, arr)

@@ -310,7 +310,9 @@ def _as_u64(values: OffsetsLike | None, name: str) -> U64Array | None:
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint64)
     if arr.dtype.kind not in "ui" or arr.ndim != 1:
-        raise TypeError(f"{name} must be a one-dimensional sequence of integers or OV bytes, got {arr.dtype} {arr.shape}")
+        raise TypeError(
+            f"{name} must be a one-dimensional sequence of integers or OV bytes, got {arr.dtype} {arr.shape}"
+        )
     if arr.dtype.kind == "i" and (arr < 0).any():
         raise ValueError(f"{name} must not be negative")
     return np.require(arr, np.uint64, ["A", "C"])

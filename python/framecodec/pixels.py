@@ -90,8 +90,9 @@ def _path_as_str(source: Source) -> Source:
     return os.fsdecode(source) if isinstance(source, bytes) else source
 
 
-def _pydicom_pixel_array(source: Source, frames: Frames, index: Index, out: npt.NDArray[Any] | None,
-                         raw: bool) -> npt.NDArray[Any]:  # fmt: skip
+def _pydicom_pixel_array(
+    source: Source, frames: Frames, index: Index, out: npt.NDArray[Any] | None, raw: bool
+) -> npt.NDArray[Any]:
     """A transfer syntax the engine does not decode: pydicom's own result, frame by frame for a list."""
     from pydicom.pixels.utils import pixel_array as pydicom_pixel_array
 

@@ -89,7 +89,7 @@ def is_available(uid: str) -> bool:
 def _frame_index(runner: RunnerBase) -> int | None:
     """The index of the frame being decoded or encoded: pydicom 3.1's ``runner.index``; 3.0.x has none."""
     try:
-        return int(getattr(runner, "index"))
+        return int(runner.index)
     except (AttributeError, ValueError):
         return None
 
@@ -97,12 +97,12 @@ def _frame_index(runner: RunnerBase) -> int | None:
 def _set_frame_option(runner: RunnerBase, index: int | None, name: str, value: object) -> None:
     """pydicom 3.1's per-frame option; a no-op on 3.0.x, which has none."""
     if _compat.HAS_FRAME_OPTIONS and index is not None:
-        getattr(runner, "set_frame_option")(index, name, value)
+        runner.set_frame_option(index, name, value)
 
 
 def _get_frame_option(runner: RunnerBase, index: int | None, name: str) -> object:
     if _compat.HAS_FRAME_OPTIONS and index is not None:
-        value: object = getattr(runner, "get_frame_option")(index, name, None)
+        value: object = runner.get_frame_option(index, name, None)
         return value
     return None
 
@@ -215,8 +215,19 @@ def _decode_image(src: bytes, runner: DecodeRunner, index: int | None, codec: Co
     # 3.0.x tells plugins nothing of raw=, takes the stored components and converts them itself (numpy).
     raw = not (_compat.HAS_FRAME_OPTIONS and runner.get_option("as_rgb", False))
     out = bytearray(rows * columns * spp * (bits // 8))
-    _decode_one(src, codec, rows, columns, spp, bits, out=out, bits_stored=runner.bits_stored,
-                signed=runner.pixel_representation == 1, ybr=ybr, raw=raw)  # fmt: skip
+    _decode_one(
+        src,
+        codec,
+        rows,
+        columns,
+        spp,
+        bits,
+        out=out,
+        bits_stored=runner.bits_stored,
+        signed=runner.pixel_representation == 1,
+        ybr=ybr,
+        raw=raw,
+    )
     if codec == "jpeg" and spp == 3 and ybr and not raw:  # libjpeg-turbo converted to RGB: pydicom must not
         _set_frame_option(runner, index, "photometric_interpretation", "RGB")
     if spp > 1:  # the codecs interleave samples, whatever the codestream's interleave mode

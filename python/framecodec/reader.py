@@ -4,8 +4,8 @@ Opening reads the file's header (pydicom, without the Pixel Data and the Per-Fra
 builds the frame table in C++ over a memory map: no pixel bytes are read. Frames are then decoded on demand
 by the batch engine, straight into the arrays returned, with the GIL released; several Python threads may
 read at once. An object in a bucket or on an HTTP server (an fsspec URL), or a file object, is read by byte
-ranges instead (``_remote``): the header in one request, every frame a read needs in one batch. The geometry of VL Whole Slide Microscopy Images (tile positions, focal planes, optical paths)
-comes from ``framecodec.slide``.
+ranges instead (``_remote``): the header in one request, every frame a read needs in one batch. The geometry of VL Whole
+Slide Microscopy Images (tile positions, focal planes, optical paths) comes from ``framecodec.slide``.
 """
 
 from __future__ import annotations
@@ -15,32 +15,49 @@ import dataclasses
 import io
 import os
 import threading
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import numpy as np
 import numpy.typing as npt
 
 from ._claims import check_claims
-from ._layout import Codec, number_of_frames
-from .encaps import FrameTable, frame_bytes
-from ._region import (
-    block_mean, check_downsample, covered, decode_region, fill_value, location_and_size, plane_index, tile_rects,
-)  # fmt: skip
 from ._decode import (
-    Index, ahead, allocate, batch_frames, decode, decode_into, engine_options, finish, into, needs_finish,
-    pydicom_frames, select,
-)  # fmt: skip
+    Index,
+    ahead,
+    allocate,
+    batch_frames,
+    decode,
+    decode_into,
+    engine_options,
+    finish,
+    into,
+    needs_finish,
+    pydicom_frames,
+    select,
+)
+from ._layout import Codec, number_of_frames
 from ._ranges import PathRanges, is_url, open_ranges
-from ._spans import INDEX_SUFFIX
+from ._region import (
+    block_mean,
+    check_downsample,
+    covered,
+    decode_region,
+    fill_value,
+    location_and_size,
+    plane_index,
+    tile_rects,
+)
 from ._remote import NotIndexed, Remote, open_remote
 from ._reopen import LOCAL, identity, reopen_local, reopen_remote
 from ._source import Frames, open_partial
+from ._spans import INDEX_SUFFIX
 from ._truncated import missing_frames_error
+from .encaps import FrameTable, frame_bytes
 from .slide import SlideGeometry, slide_geometry
 
 if TYPE_CHECKING:
@@ -84,8 +101,9 @@ class FrameReader:
         self._lock = threading.Lock()
         self._remote: Remote | None = None
         if is_url(source) or not isinstance(source, (str, bytes, os.PathLike)):
-            self._remote = open_remote(open_ranges(source, storage_options, retries), index=index,
-                                       cache_bytes=cache_bytes)  # fmt: skip
+            self._remote = open_remote(
+                open_ranges(source, storage_options, retries), index=index, cache_bytes=cache_bytes
+            )
             self.path = self._remote.ranges.url
             self._frames: Frames | None = self._remote.frames
             self._identity: tuple[int, ...] = ()
@@ -163,8 +181,9 @@ class FrameReader:
         if self._frames is None:
             return f"<FrameReader {self.path!r} (closed)>"
         cut = f" ({self.whole_frames} whole: the file is truncated)" if self._frames.truncation else ""
-        return (f"<FrameReader {self.path!r}: {len(self)} frames{cut} of {self.shape} {self.dtype}, "
-                f"{self.transfer_syntax}>")  # fmt: skip
+        return (
+            f"<FrameReader {self.path!r}: {len(self)} frames{cut} of {self.shape} {self.dtype}, {self.transfer_syntax}>"
+        )
 
     # --- what the file holds -------------------------------------------------------------------------
 
@@ -285,8 +304,9 @@ class FrameReader:
     def _ranged(self, frames: Frames) -> bool:
         return self._remote is not None and self._remote.ranged
 
-    def _read_ranges(self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool,
-                     threads: int | None) -> npt.NDArray[Any]:  # fmt: skip
+    def _read_ranges(
+        self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool, threads: int | None
+    ) -> npt.NDArray[Any]:
         """``read`` of a remote file: its frames fetched in slices of about 64 MB (the next fetched while one is
         decoded), each decoded by the engine (or pydicom) straight into its part of the result."""
         remote = self._remote
@@ -295,8 +315,9 @@ class FrameReader:
         selection = select(indices, n)
         sel = np.arange(n, dtype=np.int64) if selection[0] is None else selection[0]
         if frames.codec is None:  # a syntax pydicom decodes, from the fetched codestreams
-            stacked = np.concatenate([pydicom_frames(remote.gather(sel[part]), sel[part], raw)
-                                      for part in remote.slices(sel)])  # fmt: skip
+            stacked = np.concatenate(
+                [pydicom_frames(remote.gather(sel[part]), sel[part], raw) for part in remote.slices(sel)]
+            )
             return into(stacked if selection[1] else stacked[0], out)
         arr = allocate(frames, selection, out, headers=False)  # the spans' sizes; headers as the frames arrive
         flat = arr.reshape((len(sel),) + frames.layout.frame_shape)
@@ -323,8 +344,9 @@ class FrameReader:
         view = memoryview(batch.buffer)
         return [view[int(batch.offsets[i]) : int(batch.offsets[i]) + size] for i in sel]
 
-    def _pydicom_frames(self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool,
-                        threads: int | None) -> npt.NDArray[Any]:  # fmt: skip
+    def _pydicom_frames(
+        self, frames: Frames, indices: Index, out: npt.NDArray[Any] | None, raw: bool, threads: int | None
+    ) -> npt.NDArray[Any]:
         """Frames of a syntax the engine does not decode, by pydicom's decoder straight from their codestreams
         (the header is not read again for each call), as ``pixel_array(path, index)`` gives them."""
         from .pixels import pixel_array
@@ -356,7 +378,9 @@ class FrameReader:
             return frame_bytes(frames.buffer, frames.table, index)
         if frames.codec != "native":
             why = f" ({frames.table_error})" if frames.table_error else ""
-            raise ValueError(f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame{why}")
+            raise ValueError(
+                f"{self.path}: the Pixel Data of {frames.transfer_syntax} cannot be read frame by frame{why}"
+            )
         n = frames.layout.number_of_frames
         i = select(index, n)[0]
         assert i is not None
@@ -451,8 +475,17 @@ class FrameReader:
         self._stitch(region, x, y, d, focal_plane, optical_path, threads, raw)
         return region
 
-    def _stitch(self, region: npt.NDArray[Any], x: int, y: int, d: int, focal_plane: int, optical_path: int,
-                threads: int | None, raw: bool) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+    def _stitch(
+        self,
+        region: npt.NDArray[Any],
+        x: int,
+        y: int,
+        d: int,
+        focal_plane: int,
+        optical_path: int,
+        threads: int | None,
+        raw: bool,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Write the frames' parts of the region (``region.shape`` output pixels at ``d``, level-0 corner x, y)
         into ``region``, leaving the pixels no frame covers as they are; returns the rectangles and places."""
         frames, geo = self._open(), self.geometry
@@ -472,8 +505,9 @@ class FrameReader:
             assert self._remote is not None
             for part in self._remote.slices(frame_list):
                 batch = self._remote.gather(frame_list[part])
-                decode_region(batch, region, frame_list[part], rects[part], places[part], d, threads,
-                              engine_options(batch, raw))  # fmt: skip
+                decode_region(
+                    batch, region, frame_list[part], rects[part], places[part], d, threads, engine_options(batch, raw)
+                )
         else:
             decode_region(frames, region, frame_list, rects, places, d, threads, engine_options(frames, raw))
         if needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill

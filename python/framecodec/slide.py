@@ -47,8 +47,17 @@ class SlideGeometry:
     focal_plane_z: tuple[float, ...]
     optical_path_identifiers: tuple[str, ...]
 
-    def frames_in(self, x: int, y: int, width: int, height: int, tile_columns: int, tile_rows: int,
-                  focal_plane: int = 0, optical_path: int = 0) -> npt.NDArray[np.int64]:  # fmt: skip
+    def frames_in(
+        self,
+        x: int,
+        y: int,
+        width: int,
+        height: int,
+        tile_columns: int,
+        tile_rows: int,
+        focal_plane: int = 0,
+        optical_path: int = 0,
+    ) -> npt.NDArray[np.int64]:
         """The frames of that focal plane and optical path that overlap the rectangle, in frame order."""
         self.check_plane(focal_plane, optical_path)
         if self.dimension_organization == "TILED_FULL":  # PS3.3 C.7.6.17.3: the frame order is the tile grid's
@@ -62,11 +71,14 @@ class SlideGeometry:
             return grid.reshape(-1)
         px, py = self.positions[:, 0], self.positions[:, 1]
         hit = (
-            (px < x + width) & (px + tile_columns > x) & (py < y + height) & (py + tile_rows > y)
-            & (self.focal_planes == focal_plane) & (self.optical_paths == optical_path)
-        )  # fmt: skip
+            (px < x + width)
+            & (px + tile_columns > x)
+            & (py < y + height)
+            & (py + tile_rows > y)
+            & (self.focal_planes == focal_plane)
+            & (self.optical_paths == optical_path)
+        )
         return np.flatnonzero(hit).astype(np.int64)
-
 
     def check_plane(self, focal_plane: int, optical_path: int) -> None:
         """``IndexError`` for a focal plane or optical path the image does not have."""
@@ -96,8 +108,9 @@ def slide_geometry(ds: Dataset, buffer: Any, layout: PixelLayout) -> SlideGeomet
     return _tiled_sparse(buffer, layout, total_columns, total_rows, identifiers, organization or "TILED_SPARSE")
 
 
-def _tiled_full(ds: Dataset, layout: PixelLayout, total_columns: int, total_rows: int,
-                identifiers: tuple[str, ...]) -> SlideGeometry:  # fmt: skip
+def _tiled_full(
+    ds: Dataset, layout: PixelLayout, total_columns: int, total_rows: int, identifiers: tuple[str, ...]
+) -> SlideGeometry:
     # PS3.3 C.7.6.17.3: TILED_FULL frames fill the matrix row by row of tiles, then the next focal plane,
     # then the next optical path; edge tiles are partly outside the matrix.
     across = -(-total_columns // layout.columns)
@@ -115,23 +128,36 @@ def _tiled_full(ds: Dataset, layout: PixelLayout, total_columns: int, total_rows
     f = np.arange(expected, dtype=np.int64)
     positions = np.stack([(f % across) * layout.columns, (f // across % down) * layout.rows], axis=1)
     return SlideGeometry(
-        "TILED_FULL", total_columns, total_rows, positions, f // (across * down) % planes,
-        f // (across * down * planes), tuple(float(i) for i in range(planes)),
+        "TILED_FULL",
+        total_columns,
+        total_rows,
+        positions,
+        f // (across * down) % planes,
+        f // (across * down * planes),
+        tuple(float(i) for i in range(planes)),
         identifiers if len(identifiers) == paths else tuple(str(i) for i in range(paths)),
-    )  # fmt: skip
+    )
 
 
-def _tiled_sparse(buffer: Any, layout: PixelLayout, total_columns: int, total_rows: int,
-                  identifiers: tuple[str, ...], organization: str) -> SlideGeometry:  # fmt: skip
+def _tiled_sparse(
+    buffer: Any,
+    layout: PixelLayout,
+    total_columns: int,
+    total_rows: int,
+    identifiers: tuple[str, ...],
+    organization: str,
+) -> SlideGeometry:
     found = tile_positions(buffer)
     n = layout.number_of_frames
     positions = np.stack([found.column_positions.astype(np.int64) - 1, found.row_positions.astype(np.int64) - 1], 1)
     if len(positions) != n:
         raise ValueError(f"{len(positions)} frame positions for (0028,0008) Number of Frames {n}")
     outside = (
-        (positions[:, 0] < 0) | (positions[:, 1] < 0)
-        | (positions[:, 0] >= total_columns) | (positions[:, 1] >= total_rows)
-    )  # fmt: skip
+        (positions[:, 0] < 0)
+        | (positions[:, 1] < 0)
+        | (positions[:, 0] >= total_columns)
+        | (positions[:, 1] >= total_rows)
+    )
     if outside.any():
         i = int(np.flatnonzero(outside)[0])
         raise ValueError(
@@ -142,7 +168,9 @@ def _tiled_sparse(buffer: Any, layout: PixelLayout, total_columns: int, total_ro
     known = np.isfinite(z)
     if known.any() and not known.all():
         i = int(np.flatnonzero(~known)[0])
-        raise ValueError(f"frame {i} has no (0040,074A) Z Offset in Slide Coordinate System where other frames have one")
+        raise ValueError(
+            f"frame {i} has no (0040,074A) Z Offset in Slide Coordinate System where other frames have one"
+        )
     planes_z = tuple(float(v) for v in np.unique(z[known])) if known.any() else (0.0,)
     focal = np.maximum(found.focal_planes.astype(np.int64), 0)
     # Optical paths numbered in the order of the Optical Path Sequence; identifiers it does not list follow.

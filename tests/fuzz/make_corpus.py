@@ -22,8 +22,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent / "benchmarks")]
 
-import framecodec as fc  # noqa: E402
 import datasets as d  # noqa: E402
+import framecodec as fc  # noqa: E402
 import wsi_util as w  # noqa: E402
 
 BITS = {1: 0, 8: 1, 16: 2, 32: 3, 64: 4}
@@ -74,8 +74,16 @@ def bits_seeds(out: Path) -> None:
 
 
 def rle_seeds(out: Path) -> None:
-    layouts = [(8, 1, 16, 16), (16, 1, 20, 7), (8, 3, 12, 12), (1, 1, 33, 9), (32, 1, 5, 5), (64, 1, 3, 4),
-               (16, 3, 4, 4), (8, 15, 2, 3)]  # fmt: skip
+    layouts = [
+        (8, 1, 16, 16),
+        (16, 1, 20, 7),
+        (8, 3, 12, 12),
+        (1, 1, 33, 9),
+        (32, 1, 5, 5),
+        (64, 1, 3, 4),
+        (16, 3, 4, 4),
+        (8, 15, 2, 3),
+    ]
     for i, (bits, spp, rows, cols) in enumerate(layouts):
         layout = d.Layout(rows, cols, spp, bits, stored=min(bits, 40))
         arr = d.make_pixels(layout, seed=i)
@@ -120,8 +128,13 @@ def file_seeds(out: Path) -> None:
     for i, (layout, ts, kwargs) in enumerate(cases):
         data = d.to_bytes(d.dataset(d.make_pixels(layout, seed=i), layout, ts, **kwargs))
         put(out, "locate", data)
-        params = bytes([layout.rows - 1, layout.columns - 1, sb[layout.bits] | (layout.samples - 1) << 2
-                        | (0x40 if layout.planar else 0)])  # fmt: skip
+        params = bytes(
+            [
+                layout.rows - 1,
+                layout.columns - 1,
+                sb[layout.bits] | (layout.samples - 1) << 2 | (0x40 if layout.planar else 0),
+            ]
+        )
         put(out, "batch", params + data)
     slide = w.Slide(across=3, down=2, planes=2, paths=("a", "b"), tile=4)
     for mode in ("defined", "undefined", "mixed"):
@@ -161,8 +174,9 @@ def image_codec_seeds(out: Path) -> None:
     try:
         import openjpeg  # pylibjpeg-openjpeg
 
-        for i, (rows, columns, samples, dtype) in enumerate([(64, 64, 1, np.uint8), (64, 80, 3, np.uint8),
-                                                             (72, 64, 1, np.uint16)]):  # fmt: skip
+        for i, (rows, columns, samples, dtype) in enumerate(
+            [(64, 64, 1, np.uint8), (64, 80, 3, np.uint8), (72, 64, 1, np.uint16)]
+        ):
             stream = openjpeg.encode(image(rows, columns, samples, i, dtype), use_mct=samples == 3)
             flags = (samples == 3) | (dtype == np.uint16) << 1
             for scale, rect in ((0, (0, 0, 255, 255)), (1, (8, 4, 30, 20))):
@@ -173,8 +187,9 @@ def image_codec_seeds(out: Path) -> None:
     try:
         import imagecodecs
 
-        for i, (rows, columns, samples, dtype) in enumerate([(32, 32, 1, np.uint8), (48, 40, 3, np.uint8),
-                                                             (40, 48, 1, np.uint16)]):  # fmt: skip
+        for i, (rows, columns, samples, dtype) in enumerate(
+            [(32, 32, 1, np.uint8), (48, 40, 3, np.uint8), (40, 48, 1, np.uint16)]
+        ):
             stream = imagecodecs.htj2k_encode(image(rows, columns, samples, i, dtype))
             flags = 0b100000  # the frame from the codestream's SIZ
             for scale, rect in ((0, (0, 0, 255, 255)), (1, (4, 2, 20, 15))):
@@ -184,8 +199,9 @@ def image_codec_seeds(out: Path) -> None:
     try:
         import jpeg_ls  # pyjpegls
 
-        for i, (rows, columns, samples, dtype) in enumerate([(16, 24, 1, np.uint8), (30, 20, 3, np.uint8),
-                                                             (24, 24, 1, np.uint16)]):  # fmt: skip
+        for i, (rows, columns, samples, dtype) in enumerate(
+            [(16, 24, 1, np.uint8), (30, 20, 3, np.uint8), (24, 24, 1, np.uint16)]
+        ):
             stream = jpeg_ls.encode(image(rows, columns, samples, i, dtype))
             flags = (samples == 3) | (dtype == np.uint16) << 1
             bits = 7 if dtype == np.uint8 else 15

@@ -47,8 +47,9 @@ def _signature(i: int, tw: int, samples: int) -> tuple[npt.NDArray[np.uint8], in
     return first, 1 + (i * 37) % 1000, other
 
 
-def write_big_eot_slide(path: str | os.PathLike[str], *, tile: int = 2048, width: int = 40_000,
-                        height: int = 36_000, samples: int = 3) -> Slide:  # fmt: skip
+def write_big_eot_slide(
+    path: str | os.PathLike[str], *, tile: int = 2048, width: int = 40_000, height: int = 36_000, samples: int = 3
+) -> Slide:
     """A TILED_FULL slide in Encapsulated Uncompressed Explicit VR Little Endian (1.2.840.10008.1.2.1.98) whose
     Pixel Data passes 4 GiB, addressed by the Extended Offset Table (the Basic Offset Table is empty: it cannot
     hold offsets past 2**32 - 1), written as a sparse file.
@@ -58,8 +59,14 @@ def write_big_eot_slide(path: str | os.PathLike[str], *, tile: int = 2048, width
     ~4.5 GB slide (20 x 18 tiles of 2048 x 2048 RGB, 12.6 MB each) takes a few MB of disk. The frames past
     4 GiB are the last ~18 (``Slide.frame_offsets``). Check :func:`sparse_files_supported` first."""
     path = Path(path)
-    spec = SlideSpec(width=width, height=height, tile=tile, transfer_syntax=ENCAPSULATED_UNCOMPRESSED,
-                     offset_table="extended", samples=samples)  # fmt: skip
+    spec = SlideSpec(
+        width=width,
+        height=height,
+        tile=tile,
+        transfer_syntax=ENCAPSULATED_UNCOMPRESSED,
+        offset_table="extended",
+        samples=samples,
+    )
     tiles, planes, present = frame_layout(spec)
     n, frame_size = len(tiles), tile * tile * samples
     if frame_size % 2:
@@ -91,8 +98,19 @@ def write_big_eot_slide(path: str | os.PathLike[str], *, tile: int = 2048, width
         out[0], out[k] = first, other
         return out.reshape((tile, tile, samples) if samples > 1 else (tile, tile))
 
-    return Slide(path, spec, tiles * tile, planes, [0.0], optical_path_ids(1), present, False, n * frame_size,
-                 start + offsets + 8, _tile_fn=tile_fn)  # fmt: skip
+    return Slide(
+        path,
+        spec,
+        tiles * tile,
+        planes,
+        [0.0],
+        optical_path_ids(1),
+        present,
+        False,
+        n * frame_size,
+        start + offsets + 8,
+        _tile_fn=tile_fn,
+    )
 
 
 def many_frames_spec(frames: int = 100_000, tile: int = 256, **changes: Any) -> SlideSpec:
@@ -105,5 +123,9 @@ def many_frames_spec(frames: int = 100_000, tile: int = 256, **changes: Any) -> 
     down = frames // across
     changes.setdefault("mosaic", 64)
     changes.setdefault("offset_table", "extended")
-    return SlideSpec(width=across * tile - tile // 3 + 1 if across > 1 else tile,
-                     height=down * tile - tile // 5 + 1 if down > 1 else tile, tile=tile, **changes)  # fmt: skip
+    return SlideSpec(
+        width=across * tile - tile // 3 + 1 if across > 1 else tile,
+        height=down * tile - tile // 5 + 1 if down > 1 else tile,
+        tile=tile,
+        **changes,
+    )

@@ -24,8 +24,13 @@ DEFLATE = "1.2.840.10008.1.2.8.1"  # Deflated Image Frame Compression
 RLE = "1.2.840.10008.1.2.5"  # RLE Lossless
 ENCAPSULATED_UNCOMPRESSED = "1.2.840.10008.1.2.1.98"  # Encapsulated Uncompressed Explicit VR Little Endian
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
-SYNTAX_NAMES = {EXPLICIT: "explicit", DEFLATE: "deflate", RLE: "rle", ENCAPSULATED_UNCOMPRESSED: "encaps-uncompressed",
-                JPEG_BASELINE: "jpeg"}  # fmt: skip
+SYNTAX_NAMES = {
+    EXPLICIT: "explicit",
+    DEFLATE: "deflate",
+    RLE: "rle",
+    ENCAPSULATED_UNCOMPRESSED: "encaps-uncompressed",
+    JPEG_BASELINE: "jpeg",
+}
 UID_ROOT = "1.2.826.0.1.3680043.8.498."  # pydicom's root, as pydicom.uid.generate_uid uses it
 
 # VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2)
@@ -119,8 +124,9 @@ def write_native_pixel_data(f: BinaryIO, chunks: Iterable[bytes], length: int, v
     return start
 
 
-def write_encapsulated_pixel_data(f: BinaryIO, frames: Iterable[bytes], count: int,
-                                  offset_table: str = "basic") -> npt.NDArray[np.int64]:  # fmt: skip
+def write_encapsulated_pixel_data(
+    f: BinaryIO, frames: Iterable[bytes], count: int, offset_table: str = "basic"
+) -> npt.NDArray[np.int64]:
     """Write ``count`` frames, one fragment each (padded to even length), as an encapsulated Pixel Data element
     (PS3.5 A.4), streaming: only the offsets are kept. ``offset_table``: "basic" (a Basic Offset Table),
     "empty" (an empty one) or "extended" (an empty one, and the Extended Offset Table and its Lengths written
@@ -176,9 +182,18 @@ JPEG_2000 = "1.2.840.10008.1.2.4.91"  # lossy (irreversible) or lossless
 HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
 HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"  # lossless, RPCL progression and TLM marker segments
 HTJ2K = "1.2.840.10008.1.2.4.203"  # lossy (irreversible) or lossless
-SYNTAX_NAMES.update({JPEG_EXTENDED: "jpeg-extended", JPEG_LS_LOSSLESS: "jpegls", JPEG_LS_NEAR_LOSSLESS: "jpegls-near",
-                     JPEG_2000_LOSSLESS: "j2k-lossless", JPEG_2000: "j2k", HTJ2K_LOSSLESS: "htj2k-lossless",
-                     HTJ2K_LOSSLESS_RPCL: "htj2k-rpcl", HTJ2K: "htj2k"})  # fmt: skip
+SYNTAX_NAMES.update(
+    {
+        JPEG_EXTENDED: "jpeg-extended",
+        JPEG_LS_LOSSLESS: "jpegls",
+        JPEG_LS_NEAR_LOSSLESS: "jpegls-near",
+        JPEG_2000_LOSSLESS: "j2k-lossless",
+        JPEG_2000: "j2k",
+        HTJ2K_LOSSLESS: "htj2k-lossless",
+        HTJ2K_LOSSLESS_RPCL: "htj2k-rpcl",
+        HTJ2K: "htj2k",
+    }
+)
 
 
 def write_dataset_part10(f: BinaryIO, dataset: Any) -> None:

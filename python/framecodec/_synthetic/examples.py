@@ -14,10 +14,10 @@ from .slides import many_frames_spec, write_slide
 #: What is written, by file name.
 EXAMPLES = {
     "slide.dcm": "VL Whole Slide Microscopy, TILED_FULL, 300 RGB tiles of 256 x 256 (20 x 15, 5,036 x 3,790 pixels), "
-                 "Deflated Image Frame Compression, Extended Offset Table",
+    "Deflated Image Frame Compression, Extended Offset Table",
     "seg.dcm": "binary Segmentation, 100 frames of 512 x 512, 1 bit, Deflated Image Frame Compression",
     "ct.dcm": "Enhanced CT, 50 frames of 512 x 512, 16 bits (12 stored, signed), RLE Lossless",
-}  # fmt: skip
+}
 
 
 def write_examples(folder: str | os.PathLike[str]) -> list[Path]:

@@ -47,15 +47,26 @@ import numpy.typing as npt
 
 from .. import codecs  # rle_encode, deflate, pack_bits
 from .dicom_bytes import (
-    DEFLATE, ENCAPSULATED_UNCOMPRESSED, EXPLICIT, RLE, SYNTAX_NAMES, atomic_file, write_dataset,
-    write_encapsulated_pixel_data, write_native_pixel_data,
-)  # fmt: skip
+    DEFLATE,
+    ENCAPSULATED_UNCOMPRESSED,
+    EXPLICIT,
+    RLE,
+    SYNTAX_NAMES,
+    atomic_file,
+    write_dataset,
+    write_encapsulated_pixel_data,
+    write_native_pixel_data,
+)
 from .frames import ct_frame, microscopy_tile, segmentation_frame
 from .slide_header import header as slide_header
 from .slide_spec import TILED_FULL, SlideSpec
 from .volume_headers import (
-    ENHANCED_CT, SEGMENTATION, enhanced_ct_header, per_frame_functional_groups, segmentation_header,
-)  # fmt: skip
+    ENHANCED_CT,
+    SEGMENTATION,
+    enhanced_ct_header,
+    per_frame_functional_groups,
+    segmentation_header,
+)
 
 SYNTAXES = (RLE, DEFLATE, EXPLICIT, ENCAPSULATED_UNCOMPRESSED)
 FRAME_COUNTS = (100, 1_000)
@@ -97,7 +108,7 @@ KINDS = {
         Kind("seg", lambda i, size: segmentation_frame(i, size), 512, 1, 1, 1, False, SEGMENTATION),
         Kind("ct", lambda i, size: ct_frame(i, size), 512, 1, 16, 12, True, ENHANCED_CT),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -159,8 +170,9 @@ def _made(kind: Kind, size: int, transfer_syntax: str, level: int, index: int) -
     return frame if transfer_syntax == EXPLICIT else encode_frame(kind, frame, transfer_syntax, level)
 
 
-def _frames(kind: Kind, count: int, size: int, transfer_syntax: str, level: int,
-            threads: int | None) -> Generator[Any, None, None]:  # fmt: skip
+def _frames(
+    kind: Kind, count: int, size: int, transfer_syntax: str, level: int, threads: int | None
+) -> Generator[Any, None, None]:
     """Frame 0, 1, ... made (and encoded, unless native) on a pool, in order: the next batch is under way while
     the caller writes this one, and no more than two batches are held."""
     work = partial(_made, kind, size, transfer_syntax, level)
@@ -200,17 +212,31 @@ def header(kind: Kind, frames: int, size: int, transfer_syntax: str, offset_tabl
     its Per-Frame Functional Groups)."""
     if kind.name == "tiles":
         across, down = _tile_grid(frames)
-        spec = SlideSpec(width=across * size, height=down * size, tile=size, tiling=TILED_FULL,
-                         transfer_syntax=transfer_syntax, offset_table=offset_table or "basic")  # fmt: skip
+        spec = SlideSpec(
+            width=across * size,
+            height=down * size,
+            tile=size,
+            tiling=TILED_FULL,
+            transfer_syntax=transfer_syntax,
+            offset_table=offset_table or "basic",
+        )
         return slide_header(spec, frames, instance=instance)
     if kind.name == "seg":
         return segmentation_header(size, frames, transfer_syntax, instance)
     return enhanced_ct_header(size, frames, transfer_syntax, instance)
 
 
-def write_frames_file(path: str | os.PathLike[str], kind: str, frames: int, transfer_syntax: str, *,
-                      offset_table: str = "basic", level: int = 6, size: int | None = None,
-                      threads: int | None = None) -> FramesFile:  # fmt: skip
+def write_frames_file(
+    path: str | os.PathLike[str],
+    kind: str,
+    frames: int,
+    transfer_syntax: str,
+    *,
+    offset_table: str = "basic",
+    level: int = 6,
+    size: int | None = None,
+    threads: int | None = None,
+) -> FramesFile:
     """Write ``frames`` frames of ``kind`` ("tiles", "seg", "ct") in ``transfer_syntax`` (:data:`SYNTAXES`)
     to ``path``. ``offset_table``: "basic", "empty" or "extended" (encapsulated syntaxes; ignored for native);
     ``level``: the deflate level; ``size``: Rows = Columns (default the kind's: 240 for tiles, 512 otherwise);
@@ -241,11 +267,19 @@ def write_frames_file(path: str | os.PathLike[str], kind: str, frames: int, tran
     return FramesFile(path, k, frames, size, transfer_syntax, offset_table, encoded)
 
 
-def write_frames_files(folder: str | os.PathLike[str], kinds: Sequence[str] = tuple(KINDS),
-                       syntaxes: Sequence[str] = SYNTAXES, counts: Sequence[int] | None = None,
-                       **options: Any) -> list[FramesFile]:  # fmt: skip
+def write_frames_files(
+    folder: str | os.PathLike[str],
+    kinds: Sequence[str] = tuple(KINDS),
+    syntaxes: Sequence[str] = SYNTAXES,
+    counts: Sequence[int] | None = None,
+    **options: Any,
+) -> list[FramesFile]:
     """One file per kind, syntax and count (default :func:`frame_counts`), named like ``seg-deflate-1000.dcm``
     in ``folder``; ``options`` go to :func:`write_frames_file`."""
     folder = Path(folder)
-    return [write_frames_file(folder / f"{kind}-{SYNTAX_NAMES[ts]}-{n}.dcm", kind, n, ts, **options)
-            for n in (frame_counts() if counts is None else counts) for kind in kinds for ts in syntaxes]  # fmt: skip
+    return [
+        write_frames_file(folder / f"{kind}-{SYNTAX_NAMES[ts]}-{n}.dcm", kind, n, ts, **options)
+        for n in (frame_counts() if counts is None else counts)
+        for kind in kinds
+        for ts in syntaxes
+    ]

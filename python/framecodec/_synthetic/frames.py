@@ -32,8 +32,9 @@ EOSIN = np.array([0.10, 0.90, 0.40], np.float32)
 ILLUMINATION = 240.0  # the brightest glass: below 255, so that noise is never clipped into flat white
 
 
-def _ellipses(rng: np.random.Generator, shape: tuple[int, int], count: int, rmin: float,
-              rmax: float) -> npt.NDArray[np.bool_]:  # fmt: skip
+def _ellipses(
+    rng: np.random.Generator, shape: tuple[int, int], count: int, rmin: float, rmax: float
+) -> npt.NDArray[np.bool_]:
     yy, xx = np.ogrid[0 : shape[0], 0 : shape[1]]
     mask = np.zeros(shape, dtype=bool)
     for _ in range(count):
@@ -61,8 +62,14 @@ def _nuclei(rng: np.random.Generator, size: int) -> npt.NDArray[np.float32]:
     yy, xx = (a.astype(np.float32) for a in np.ogrid[0:size, 0:size])
     h = np.zeros((size, size), np.float32)
     n = int(rng.poisson(size * size / 2300))  # about 25 in a 240 x 240 tile
-    params = zip(rng.uniform(0, size, n), rng.uniform(0, size, n), rng.uniform(5, 13, n), rng.uniform(4, 10, n),
-                 rng.uniform(0, np.pi, n), rng.uniform(0.6, 1.5, n))  # fmt: skip
+    params = zip(
+        rng.uniform(0, size, n),
+        rng.uniform(0, size, n),
+        rng.uniform(5, 13, n),
+        rng.uniform(4, 10, n),
+        rng.uniform(0, np.pi, n),
+        rng.uniform(0.6, 1.5, n),
+    )
     for cy, cx, a, b, angle, shade in params:
         r = int(max(a, b)) + 2
         y0, y1 = max(0, int(cy) - r), min(size, int(cy) + r + 1)
@@ -152,7 +159,8 @@ def segmentation_frame(index: int = 0, size: int = 512, series: int = 0) -> npt.
             continue
         dy, dx = yy[y0:y1] - cy, xx[:, x0:x1] - cx
         angle = np.arctan2(dy, dx)
-        edge = radius * (1 + sum(w * np.cos(k * angle + p + s * t)
-                                 for w, k, p, s in zip(wobble, harmonics, wobble_phase, spin)))  # fmt: skip
+        edge = radius * (
+            1 + sum(w * np.cos(k * angle + p + s * t) for w, k, p, s in zip(wobble, harmonics, wobble_phase, spin))
+        )
         out[y0:y1, x0:x1] |= dy * dy + dx * dx <= edge * edge
     return out.astype(np.uint8)

@@ -27,22 +27,42 @@ import numpy as np
 import numpy.typing as npt
 
 from .dicom_bytes import (
-    EXPLICIT, HTJ2K, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_2000, JPEG_2000_LOSSLESS, JPEG_BASELINE,
-    JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS,
-)  # fmt: skip
+    EXPLICIT,
+    HTJ2K,
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    JPEG_2000,
+    JPEG_2000_LOSSLESS,
+    JPEG_BASELINE,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+)
 
 #: The JPEG family syntaxes the slides can be written in.
-JPEG_FAMILY = (JPEG_BASELINE, JPEG_2000_LOSSLESS, JPEG_2000, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K,
-               JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS)  # fmt: skip
+JPEG_FAMILY = (
+    JPEG_BASELINE,
+    JPEG_2000_LOSSLESS,
+    JPEG_2000,
+    HTJ2K_LOSSLESS,
+    HTJ2K_LOSSLESS_RPCL,
+    HTJ2K,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+)
 #: Written lossy (the reference pixels are the decoded frames): JPEG baseline, JPEG 2000 (.91) and HTJ2K (.203)
 #: irreversible, JPEG-LS near-lossless.
 LOSSY = frozenset({JPEG_BASELINE, JPEG_2000, HTJ2K, JPEG_LS_NEAR_LOSSLESS})
 #: Syntaxes that take Bits Stored 12 or 16 (MONOCHROME2 only); JPEG baseline is 8-bit only, RLE and deflate here too.
-DEEP = frozenset({EXPLICIT, JPEG_2000_LOSSLESS, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_LS_LOSSLESS,
-                  JPEG_LS_NEAR_LOSSLESS})  # fmt: skip
+DEEP = frozenset(
+    {EXPLICIT, JPEG_2000_LOSSLESS, HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS}
+)
 #: Lossy Image Compression Method (0028,2114), PS3.3 C.7.6.1.1.5.1's defined terms.
-LOSSY_METHOD = {JPEG_BASELINE: "ISO_10918_1", JPEG_2000: "ISO_15444_1", HTJ2K: "ISO_15444_15",
-                JPEG_LS_NEAR_LOSSLESS: "ISO_14495_1"}  # fmt: skip
+LOSSY_METHOD = {
+    JPEG_BASELINE: "ISO_10918_1",
+    JPEG_2000: "ISO_15444_1",
+    HTJ2K: "ISO_15444_15",
+    JPEG_LS_NEAR_LOSSLESS: "ISO_14495_1",
+}
 JPEG_SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}  # Pillow's subsampling= values
 _J2K = (JPEG_2000_LOSSLESS, JPEG_2000)
 _HTJ2K = (HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K)
@@ -70,8 +90,10 @@ def check(spec: Any) -> None:
     if spec.bits_stored not in (8, 12, 16):
         raise ValueError(f"bits_stored must be 8, 12 or 16, not {spec.bits_stored}")
     if spec.bits_stored != 8 and (spec.samples != 1 or ts not in DEEP):
-        raise ValueError("Bits Stored 12 and 16 are for MONOCHROME2 in the lossless JPEG 2000, HTJ2K and JPEG-LS "
-                         "syntaxes (and JPEG-LS near-lossless, and native)")  # fmt: skip
+        raise ValueError(
+            "Bits Stored 12 and 16 are for MONOCHROME2 in the lossless JPEG 2000, HTJ2K and JPEG-LS "
+            "syntaxes (and JPEG-LS near-lossless, and native)"
+        )
     if ts == HTJ2K_LOSSLESS_RPCL and spec.bits_stored == 12:
         raise ValueError("12-bit HTJ2K is written by ojph_compress, which has no TLM markers: no .202 of 12 bits")
     if spec.jpeg_subsampling not in JPEG_SUBSAMPLING:
@@ -87,33 +109,50 @@ def encode(pixels: npt.NDArray[Any], spec: Any) -> bytes:
 
         buf = io.BytesIO()
         Image.fromarray(pixels, "RGB" if rgb else "L").save(
-            buf, format="JPEG", quality=spec.jpeg_quality, subsampling=JPEG_SUBSAMPLING[spec.jpeg_subsampling])
+            buf, format="JPEG", quality=spec.jpeg_quality, subsampling=JPEG_SUBSAMPLING[spec.jpeg_subsampling]
+        )
         return buf.getvalue()
     if ts in _J2K:
         from openjpeg.utils import encode_array
 
         ratios = [float(spec.j2k_ratio)] if ts in LOSSY else None
         # photometric_interpretation 1 (sRGB) lets OpenJPEG apply the MCT; 0 (unspecified) keeps the RGB as it is
-        return bytes(encode_array(pixels, bits_stored=bits, photometric_interpretation=1 if rgb and spec.mct else 0,
-                                  use_mct=bool(rgb and spec.mct), compression_ratios=ratios,
-                                  codec_format=0))  # fmt: skip
+        return bytes(
+            encode_array(
+                pixels,
+                bits_stored=bits,
+                photometric_interpretation=1 if rgb and spec.mct else 0,
+                use_mct=bool(rgb and spec.mct),
+                compression_ratios=ratios,
+                codec_format=0,
+            )
+        )
     if ts in _HTJ2K:
         if bits == 12:
             return _ojph_compress(pixels, bits)
         import imagecodecs
 
         irreversible = ts in LOSSY
-        return bytes(imagecodecs.htj2k_encode(pixels, level=spec.htj2k_qstep if irreversible else None,
-                                              reversible=not irreversible,
-                                              rgb=bool(rgb and spec.mct), tlm=ts == HTJ2K_LOSSLESS_RPCL))  # fmt: skip
+        return bytes(
+            imagecodecs.htj2k_encode(
+                pixels,
+                level=spec.htj2k_qstep if irreversible else None,
+                reversible=not irreversible,
+                rgb=bool(rgb and spec.mct),
+                tlm=ts == HTJ2K_LOSSLESS_RPCL,
+            )
+        )
     if ts in (JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS):
         import jpeg_ls
 
         rows, columns = pixels.shape[:2]
         near = spec.jpegls_near if ts == JPEG_LS_NEAR_LOSSLESS else 0
         data = pixels.astype("<u2" if bits > 8 else np.uint8).tobytes()
-        return bytes(jpeg_ls.encode_buffer(data, rows, columns, spec.samples, bits, lossy_error=near,
-                                           interleave_mode=2 if rgb else 0))  # fmt: skip
+        return bytes(
+            jpeg_ls.encode_buffer(
+                data, rows, columns, spec.samples, bits, lossy_error=near, interleave_mode=2 if rgb else 0
+            )
+        )
     raise ValueError(f"no JPEG family encoder for transfer syntax {ts}")
 
 
@@ -128,8 +167,9 @@ def _ojph_compress(pixels: npt.NDArray[Any], bits: int) -> bytes:
         src, dst = os.path.join(tmp, "in.pgm"), os.path.join(tmp, "out.j2c")
         with open(src, "wb") as f:
             f.write(f"P5\n{columns} {rows}\n{(1 << bits) - 1}\n".encode() + pixels.astype(">u2").tobytes())
-        subprocess.run([tool, "-i", src, "-o", dst, "-reversible", "true", "-prog_order", "RPCL"], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [tool, "-i", src, "-o", dst, "-reversible", "true", "-prog_order", "RPCL"], check=True, capture_output=True
+        )
         with open(dst, "rb") as f:
             return f.read()
 

@@ -15,9 +15,14 @@ import numpy.typing as npt
 from .dicom_bytes import UID_ROOT, code, ds_value, element, item, text_value, uid
 from .slide_codecs import LOSSY_METHOD, photometric_interpretation
 from .slide_spec import (
-    FOCAL_PLANE_SPACING_MM, ORIENTATION, ORIGIN_MM, PIXEL_SPACING_MM, WSI_SOP_CLASS, SlideSpec, optical_path_ids,
+    FOCAL_PLANE_SPACING_MM,
+    ORIENTATION,
+    ORIGIN_MM,
+    PIXEL_SPACING_MM,
+    WSI_SOP_CLASS,
+    SlideSpec,
+    optical_path_ids,
 )
-
 
 # An sRGB ICC profile (588 bytes: even, as a value must be), as Pillow's ImageCms.createProfile("sRGB") makes it
 # (LittleCMS), kept as bytes: fixed (Pillow stamps the date into each it makes), and no Pillow needed to write.
@@ -177,15 +182,18 @@ def slide_offset(column: int, row: int) -> tuple[float, float]:
     return round(x, 8), round(y, 8)
 
 
-def per_frame_functional_groups(spec: SlideSpec, tiles: npt.NDArray[np.int64], planes: npt.NDArray[np.int64],
-                                z_um: Sequence[float]) -> bytes:  # fmt: skip
+def per_frame_functional_groups(
+    spec: SlideSpec, tiles: npt.NDArray[np.int64], planes: npt.NDArray[np.int64], z_um: Sequence[float]
+) -> bytes:
     """The (5200,9230) Per-Frame Functional Groups Sequence element of a TILED_SPARSE slide, encoded by hand
     (explicit VR little endian, defined lengths): for each frame a Plane Position (Slide) item and, with
     several optical paths, an Optical Path Identification item. tests/test_slides.py checks it against
     pydicom's reading of the file."""
     tw, th = spec.tile_size
-    ident = [element(0x0048, 0x0207, b"SQ", item(element(0x0048, 0x0106, b"SH", text_value(i))))
-             for i in optical_path_ids(spec.optical_paths)]  # fmt: skip
+    ident = [
+        element(0x0048, 0x0207, b"SQ", item(element(0x0048, 0x0106, b"SH", text_value(i))))
+        for i in optical_path_ids(spec.optical_paths)
+    ]
     z_text = [ds_value(z) for z in z_um]
     items = []
     for (tx, ty), (f, p) in zip(tiles.tolist(), planes.tolist()):

@@ -46,8 +46,10 @@ def mosaic_tiles(spec: SlideSpec) -> npt.NDArray[Any]:
     across = -(-int(np.sqrt(tissue)) // 1) or 1
     down = -(-tissue // across)
     image = microscopy_tile(spec.seed, max(across * tw, down * th))
-    tiles = [image[(i // across) * th : (i // across + 1) * th, (i % across) * tw : (i % across + 1) * tw]
-             for i in range(tissue)]  # fmt: skip
+    tiles = [
+        image[(i // across) * th : (i // across + 1) * th, (i % across) * tw : (i % across + 1) * tw]
+        for i in range(tissue)
+    ]
     rng = np.random.default_rng(spec.seed + 1)
     for _ in range(k - tissue):  # slide background: near-constant white with a little sensor noise
         tiles.append((241 + rng.integers(0, spec.background_noise, (th, tw, 3))).astype(np.uint8))
@@ -70,8 +72,11 @@ def encode_tile(pixels: npt.NDArray[Any], spec: SlideSpec) -> bytes:
         from rle.utils import encode_array  # pylibjpeg-rle
 
         th, tw = pixels.shape[:2]
-        return next(encode_array(pixels, rows=th, columns=tw, samples_per_pixel=spec.samples, bits_allocated=8,
-                                 number_of_frames=1))  # fmt: skip
+        return next(
+            encode_array(
+                pixels, rows=th, columns=tw, samples_per_pixel=spec.samples, bits_allocated=8, number_of_frames=1
+            )
+        )
     raise ValueError(f"no encoder for transfer syntax {ts}")
 
 
@@ -98,8 +103,7 @@ def frame_layout(spec: SlideSpec) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
         gone[0] = False  # keep the first tile of every slide: a slide with no frame is not worth reading
     else:
         wanted = {tuple(int(v) for v in t) for t in spec.missing}
-        gone = np.array([(int(a), int(b), int(c), int(d)) in wanted
-                         for (a, b), (c, d) in zip(tiles, planes)], bool)  # fmt: skip
+        gone = np.array([(int(a), int(b), int(c), int(d)) in wanted for (a, b), (c, d) in zip(tiles, planes)], bool)
     present[planes[gone, 0], planes[gone, 1], tiles[gone, 1], tiles[gone, 0]] = False
     order = np.nonzero(~gone)[0]
     if spec.shuffle:

@@ -143,8 +143,9 @@ class Slide:
     def fill(self) -> int:
         return blank(self.spec.samples)
 
-    def tile(self, tx: int, ty: int, focal_plane: int = 0, optical_path: int = 0, *,
-             decoded: bool = False) -> npt.NDArray[Any]:  # fmt: skip
+    def tile(
+        self, tx: int, ty: int, focal_plane: int = 0, optical_path: int = 0, *, decoded: bool = False
+    ) -> npt.NDArray[Any]:
         """The Rows x Columns pixels of tile (tx, ty) as written (before any lossy encoding), present or not; with
         ``decoded``, as the reference decoder gives a lossy frame back (the same pixels for a lossless slide; a
         lossy tile without a frame: zeros)."""
@@ -173,8 +174,9 @@ class Slide:
         """Frame ``i`` as a decoder must give it: the pixels written (lossless), the reference decode (lossy)."""
         return self.frame(i, decoded=True)
 
-    def expected_region(self, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0,
-                        optical_path: int = 0) -> npt.NDArray[Any]:  # fmt: skip
+    def expected_region(
+        self, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0, optical_path: int = 0
+    ) -> npt.NDArray[Any]:
         """:meth:`region` of the frames as a decoder must give them (the reference decodes for a lossy slide)."""
         return self.region(location, size, focal_plane, optical_path, decoded=True)
 
@@ -200,8 +202,15 @@ class Slide:
             out[f, p, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw] = self.fill
         return out
 
-    def region(self, location: tuple[int, int], size: tuple[int, int], focal_plane: int = 0,
-               optical_path: int = 0, *, decoded: bool = False) -> npt.NDArray[Any]:  # fmt: skip
+    def region(
+        self,
+        location: tuple[int, int],
+        size: tuple[int, int],
+        focal_plane: int = 0,
+        optical_path: int = 0,
+        *,
+        decoded: bool = False,
+    ) -> npt.NDArray[Any]:
         """The reference pixels of the region at ``location`` (x, y), of ``size`` (width, height): (height,
         width[, samples]). Parts outside the total pixel matrix, like tiles without a frame, are blank.
         ``decoded``: the frames as the reference decoder gives them (lossy slides; see :meth:`tile`)."""

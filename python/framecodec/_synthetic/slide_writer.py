@@ -19,8 +19,9 @@ from .slide_pixels import encode_tile, frame_layout, mosaic_tiles, slide_canvas
 from .slide_spec import FOCAL_PLANE_SPACING_MM, TILED_SPARSE, Slide, SlideSpec, mosaic_index, optical_path_ids
 
 
-def _pixel_data_items(f: Any, encoded: Sequence[bytes], index: npt.NDArray[np.int64], spec: SlideSpec,
-                      chunk: int = 1 << 22) -> npt.NDArray[np.int64]:  # fmt: skip
+def _pixel_data_items(
+    f: Any, encoded: Sequence[bytes], index: npt.NDArray[np.int64], spec: SlideSpec, chunk: int = 1 << 22
+) -> npt.NDArray[np.int64]:
     """Write the Pixel Data element (native or encapsulated) whose frame ``i`` is ``encoded[index[i]]``, and the
     Extended Offset Table before it when asked for; return where each frame's first byte is in the file."""
     n = len(index)
@@ -74,10 +75,11 @@ def _chunks(encoded: Sequence[bytes], index: npt.NDArray[np.int64], size: int, p
         yield b"".join(buf)
 
 
-def write_slide(path: str | os.PathLike[str], spec: SlideSpec = SlideSpec()) -> Slide:
+def write_slide(path: str | os.PathLike[str], spec: SlideSpec | None = None) -> Slide:
     """Write the slide ``spec`` describes to ``path`` (via a temporary name and a rename) and return it with its
-    reference pixels."""
+    reference pixels (``spec`` None: ``SlideSpec()``)."""
     path = Path(path)
+    spec = SlideSpec() if spec is None else spec
     if spec.samples not in (1, 3):
         raise ValueError("samples must be 1 (MONOCHROME2) or 3 (RGB)")
     slide_codecs.check(spec)
@@ -87,8 +89,10 @@ def write_slide(path: str | os.PathLike[str], spec: SlideSpec = SlideSpec()) -> 
     if spec.mosaic is None:
         canvas = slide_canvas(spec)
         # one encoded frame per frame
-        encoded = [encode_tile(canvas[f, p, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw], spec)
-                   for (tx, ty), (f, p) in zip(tiles.tolist(), planes.tolist())]  # fmt: skip
+        encoded = [
+            encode_tile(canvas[f, p, ty * th : (ty + 1) * th, tx * tw : (tx + 1) * tw], spec)
+            for (tx, ty), (f, p) in zip(tiles.tolist(), planes.tolist())
+        ]
         index = np.arange(len(tiles), dtype=np.int64)
         if spec.lossy:  # the reference: each frame as the reference decoder gives it back
             decoded = np.zeros_like(canvas)
@@ -112,6 +116,19 @@ def write_slide(path: str | os.PathLike[str], spec: SlideSpec = SlideSpec()) -> 
         if spec.tiling == TILED_SPARSE:
             f.write(per_frame_functional_groups(spec, tiles, planes, z_um))
         frame_offsets = _pixel_data_items(f, encoded, index, spec)
-    return Slide(path, spec, tiles * np.array([tw, th], np.int64), planes, z_um,
-                 optical_path_ids(spec.optical_paths), present, spec.lossy, int(lengths.sum()), frame_offsets, canvas,
-                 distinct, decoded_canvas=decoded, _decoded_distinct=decoded_distinct)  # fmt: skip
+    return Slide(
+        path,
+        spec,
+        tiles * np.array([tw, th], np.int64),
+        planes,
+        z_um,
+        optical_path_ids(spec.optical_paths),
+        present,
+        spec.lossy,
+        int(lengths.sum()),
+        frame_offsets,
+        canvas,
+        distinct,
+        decoded_canvas=decoded,
+        _decoded_distinct=decoded_distinct,
+    )

@@ -130,8 +130,9 @@ def segmentation_header(size: int, frames: int, transfer_syntax: str, instance: 
     segment.SegmentedPropertyCategoryCodeSequence = Sequence([code("91723000", "SCT", "Anatomical structure")])
     segment.SegmentedPropertyTypeCodeSequence = Sequence([code("113343008", "SCT", "Organ")])
     ds.SegmentSequence = Sequence([segment])
-    _dimensions(ds, key, [(0x0062000B, 0x0062000A, "Segment Number"),
-                          (0x00200032, 0x00209113, "Image Position (Patient)")])  # fmt: skip
+    _dimensions(
+        ds, key, [(0x0062000B, 0x0062000A, "Segment Number"), (0x00200032, 0x00209113, "Image Position (Patient)")]
+    )
     ds.SharedFunctionalGroupsSequence = Sequence([_shared_geometry()])
     return ds
 
@@ -188,11 +189,15 @@ def per_frame_functional_groups(sop_class: str, size: int, frames: int) -> bytes
     for the CT its acquisition times too), a Plane Position (Patient) and, for the Segmentation, a Segment
     Identification. Elements in ascending tag order inside each item."""
     segmentation = sop_class == SEGMENTATION
-    times = b"" if segmentation else (
-        element(0x0018, 0x9074, b"DT", text_value(DATETIME))  # Frame Acquisition DateTime
-        + element(0x0018, 0x9151, b"DT", text_value(DATETIME))  # Frame Reference DateTime
-        + element(0x0018, 0x9220, b"FD", struct.pack("<d", 10.0))  # Frame Acquisition Duration, ms
-    )  # fmt: skip
+    times = (
+        b""
+        if segmentation
+        else (
+            element(0x0018, 0x9074, b"DT", text_value(DATETIME))  # Frame Acquisition DateTime
+            + element(0x0018, 0x9151, b"DT", text_value(DATETIME))  # Frame Reference DateTime
+            + element(0x0018, 0x9220, b"FD", struct.pack("<d", 10.0))  # Frame Acquisition Duration, ms
+        )
+    )
     segment = element(0x0062, 0x000A, b"SQ", item(element(0x0062, 0x000B, b"US", struct.pack("<H", 1))))
     items = []
     for i in range(frames):

@@ -76,9 +76,16 @@ def storage_option_arg(text: str) -> tuple[str, Any]:
 
 
 def add_storage_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-S", "--storage-option", dest="storage_options", action="append", type=storage_option_arg,
-                   default=[], metavar="KEY=VALUE",
-                   help="an option of a URL's filesystem (fsspec), e.g. anon=true; repeatable")  # fmt: skip
+    p.add_argument(
+        "-S",
+        "--storage-option",
+        dest="storage_options",
+        action="append",
+        type=storage_option_arg,
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of a URL's filesystem (fsspec), e.g. anon=true; repeatable",
+    )
 
 
 def storage_options(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -145,14 +152,28 @@ class Progress:
     of its own, so the time keeps moving while a long step (one C++ call encoding a whole file) runs.
     """
 
-    def __init__(self, total: int, desc: str, *, quiet: bool, stream: IO[str] | None = None,
-                 delay: float = 1.0, unit: str = "frame") -> None:  # fmt: skip
+    def __init__(
+        self,
+        total: int,
+        desc: str,
+        *,
+        quiet: bool,
+        stream: IO[str] | None = None,
+        delay: float = 1.0,
+        unit: str = "frame",
+    ) -> None:
         stream = sys.stderr if stream is None else stream
         shown = shows_progress(quiet, stream) and tqdm is not None
         self.bar: Any = (tqdm if tqdm is not None else _NoBar)(
-            total=total, desc=desc, unit=unit, file=stream, disable=not shown,
-            delay=delay, dynamic_ncols=True, leave=True,
-        )  # fmt: skip
+            total=total,
+            desc=desc,
+            unit=unit,
+            file=stream,
+            disable=not shown,
+            delay=delay,
+            dynamic_ncols=True,
+            leave=True,
+        )
         self.done = 0  # frames
         self.nbytes = 0
         self.stage = ""
@@ -256,7 +277,7 @@ def interruptible(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     def work() -> None:
         try:
             outcome.append((True, fn(*args, **kwargs)))
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
+        except BaseException as e:
             outcome.append((False, e))
         finally:
             finished.set()

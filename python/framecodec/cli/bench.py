@@ -25,16 +25,27 @@ one-thread time in the same case (above 1: framecodec is faster), so peers are c
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "bench", help=HELP, description=HELP + ".", epilog=EXAMPLES,
+        "bench",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     p.add_argument("--repeat", type=threads_arg, default=3, metavar="N", help="timed runs per row (default 3)")
-    p.add_argument("--threads", type=threads_arg, default=None, metavar="N",
-                   help="threads of the multi-threaded framecodec rows (default: one per core)")  # fmt: skip
+    p.add_argument(
+        "--threads",
+        type=threads_arg,
+        default=None,
+        metavar="N",
+        help="threads of the multi-threaded framecodec rows (default: one per core)",
+    )
     p.add_argument("--scale", type=float, default=1.0, metavar="X", help="frames per file times X (default 1)")
-    p.add_argument("--full", action="store_true",
-                   help="run the full benchmark suite of a source checkout (python -m benchmarks.report: every peer, "
-                        "tables and plots into benchmarks/RESULTS.md; about 25 minutes)")  # fmt: skip
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="run the full benchmark suite of a source checkout (python -m benchmarks.report: every peer, "
+        "tables and plots into benchmarks/RESULTS.md; about 25 minutes)",
+    )
     p.add_argument("--only", nargs="+", metavar="AREA", help="with --full: some areas (deflate, bitpack, rle, ...)")
     p.set_defaults(run=run)
 
@@ -45,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import pydicom
 
     import framecodec
+
     from .. import _bench
 
     if not args.scale > 0:
@@ -53,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--scale must be positive, got {args.scale}")
     from .._backends import describe
 
-    print(f"framecodec {framecodec.__version__} ({describe()}), pydicom {pydicom.__version__}, "
-          f"{os.cpu_count()} cores; median of {args.repeat} runs; ratio: time over framecodec's one-thread time",
-          flush=True)  # fmt: skip
+    print(
+        f"framecodec {framecodec.__version__} ({describe()}), pydicom {pydicom.__version__}, "
+        f"{os.cpu_count()} cores; median of {args.repeat} runs; ratio: time over framecodec's one-thread time",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="framecodec-bench-") as folder:
         cases = _bench.run(Path(folder), repeat=args.repeat, threads=args.threads, scale=args.scale)
         print(format_table(cases))
@@ -73,8 +87,10 @@ def _full(only: list[str] | None) -> int:
         if (root / "benchmarks" / "report" / "__main__.py").exists():
             cmd = [sys.executable, "-m", "benchmarks.report"] + (["--only", *only] if only else [])
             return subprocess.run(cmd, cwd=root).returncode
-    raise UsageError("--full runs the benchmark suite of a source checkout (its benchmarks/ folder): run it from "
-                     "the repository, or from an editable install (pip install -e '.[test,bench]')")
+    raise UsageError(
+        "--full runs the benchmark suite of a source checkout (its benchmarks/ folder): run it from "
+        "the repository, or from an editable install (pip install -e '.[test,bench]')"
+    )
 
 
 def format_table(cases: list[Any]) -> str:
@@ -83,8 +99,10 @@ def format_table(cases: list[Any]) -> str:
     header = f"  {'implementation':<{width}}{'median':>11}{'MB/s':>9}{'ratio':>9}"
     for case in cases:
         lines.append("")
-        lines.append(f"{case.title}: {case.operation} ({case.pixel_bytes / 1e6:,.1f} MB of pixels, "
-                     f"file {case.file_bytes / 1e6:,.1f} MB)")  # fmt: skip
+        lines.append(
+            f"{case.title}: {case.operation} ({case.pixel_bytes / 1e6:,.1f} MB of pixels, "
+            f"file {case.file_bytes / 1e6:,.1f} MB)"
+        )
         lines.append(header)
         base = next((r.seconds for r in case.rows if r.implementation.endswith("1 thread")), None)
         for row in case.rows:
@@ -93,8 +111,10 @@ def format_table(cases: list[Any]) -> str:
                 continue
             ratio = f"{row.seconds / base:.2f}x" if base else ""
             note = f"  ({row.note})" if row.note else ""
-            lines.append(f"  {row.implementation:<{width}}{_ms(row.seconds):>11}"
-                         f"{case.pixel_bytes / row.seconds / 1e6:>9,.0f}{ratio:>9}{note}")  # fmt: skip
+            lines.append(
+                f"  {row.implementation:<{width}}{_ms(row.seconds):>11}"
+                f"{case.pixel_bytes / row.seconds / 1e6:>9,.0f}{ratio:>9}{note}"
+            )
     return "\n".join(lines[1:])
 
 

@@ -16,9 +16,18 @@ import numpy as np
 import numpy.typing as npt
 
 from ._common import (
-    FrameSpec, Progress, UsageError, add_storage_options, atomic_output, frames_arg, interruptible, report, same_file,
-    storage_options, threads_arg,
-)  # fmt: skip
+    FrameSpec,
+    Progress,
+    UsageError,
+    add_storage_options,
+    atomic_output,
+    frames_arg,
+    interruptible,
+    report,
+    same_file,
+    storage_options,
+    threads_arg,
+)
 
 HELP = "decode frames of a DICOM file into a numpy .npy file"
 EXAMPLES = """examples:
@@ -39,14 +48,24 @@ BATCH_BYTES = 32 << 20
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "decode", help=HELP, description=HELP + ".", epilog=EXAMPLES,
+        "decode",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     p.add_argument("file", metavar="FILE", help="a DICOM file, or its URL (s3://, gs://, https://, ...)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="the .npy file to write")
-    p.add_argument("--frames", type=frames_arg, default=None, metavar="SPEC",
-                   help="frames to decode, 0-based: a:b, a:b:c, i,j,k or i (default: all)")  # fmt: skip
-    p.add_argument("--threads", type=threads_arg, default=None, metavar="N", help="worker threads (default: one per core)")
+    p.add_argument(
+        "--frames",
+        type=frames_arg,
+        default=None,
+        metavar="SPEC",
+        help="frames to decode, 0-based: a:b, a:b:c, i,j,k or i (default: all)",
+    )
+    p.add_argument(
+        "--threads", type=threads_arg, default=None, metavar="N", help="worker threads (default: one per core)"
+    )
     p.add_argument("--raw", action="store_true", help="keep YBR_FULL as stored (no conversion to RGB)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_storage_options(p)
@@ -58,11 +77,18 @@ def run(args: argparse.Namespace) -> int:
     if same_file(args.file, out):
         raise UsageError(f"the output {args.output} is the input file itself")
     try:
-        decode_file(args.file, out, args.frames, threads=args.threads, raw=args.raw, quiet=args.quiet,
-                    storage_options=storage_options(args))  # fmt: skip
+        decode_file(
+            args.file,
+            out,
+            args.frames,
+            threads=args.threads,
+            raw=args.raw,
+            quiet=args.quiet,
+            storage_options=storage_options(args),
+        )
     except UsageError:  # --frames that select nothing: exit 2, as argparse's errors
         raise
-    except Exception as e:  # noqa: BLE001 - reported as the file's failure
+    except Exception as e:
         report(args.file, e)
         return 1
     return 0
@@ -90,8 +116,16 @@ def _spec_text(spec: FrameSpec) -> str:
     return ":".join("" if p is None else str(p) for p in parts)
 
 
-def decode_file(path: str, out: Path, spec: FrameSpec, *, threads: int | None, raw: bool, quiet: bool,
-                storage_options: dict[str, Any] | None = None) -> None:  # fmt: skip
+def decode_file(
+    path: str,
+    out: Path,
+    spec: FrameSpec,
+    *,
+    threads: int | None,
+    raw: bool,
+    quiet: bool,
+    storage_options: dict[str, Any] | None = None,
+) -> None:
     from .._truncated import missing_frames_error
     from ..reader import FrameReader
 

@@ -10,10 +10,12 @@ from typing import Any
 from ._common import UsageError
 
 HELP = "encode and decode a built-in synthetic segmentation and compare with Python's zlib"
-FILES_HELP = ("write the example files into DIR (made if missing) instead, and print their paths: slide.dcm (a "
-              "whole-slide image, 300 RGB tiles of 256x256, deflated, Extended Offset Table), seg.dcm (a 1-bit "
-              "Segmentation, 100 frames of 512x512, deflated) and ct.dcm (a 16-bit CT, 50 frames of 512x512, RLE "
-              "Lossless)")  # fmt: skip
+FILES_HELP = (
+    "write the example files into DIR (made if missing) instead, and print their paths: slide.dcm (a "
+    "whole-slide image, 300 RGB tiles of 256x256, deflated, Extended Offset Table), seg.dcm (a 1-bit "
+    "Segmentation, 100 frames of 512x512, deflated) and ct.dcm (a 16-bit CT, 50 frames of 512x512, RLE "
+    "Lossless)"
+)
 
 
 def add_parser(sub: Any) -> None:

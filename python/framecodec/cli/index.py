@@ -22,8 +22,13 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("index", help=HELP, description=HELP + ".", epilog=EXAMPLES,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "index",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="DICOM files, or their URLs (s3://, gs://, https://, ...)")
     p.add_argument("-o", "--output", metavar="DEST", help="where to write the index (one file only)")
     add_storage_options(p)
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             where = write_index(path, args.output, storage_options=storage_options(args))
-        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+        except Exception as e:
             failed = True
             report(path, e)
             continue

@@ -33,10 +33,27 @@ EXAMPLES = """examples:
 
 # What info shows of the header besides what FrameReader reads (Lossy Image Compression, modality).
 _TAGS = [
-    0x00080016, 0x00080060, 0x00209311, 0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011,
-    0x00280100, 0x00280101, 0x00280103, 0x00282110, 0x00282112, 0x00282114, 0x00480006, 0x00480007, 0x00480105,
-    0x00480302, 0x00480303,
-]  # fmt: skip
+    0x00080016,
+    0x00080060,
+    0x00209311,
+    0x00280002,
+    0x00280004,
+    0x00280006,
+    0x00280008,
+    0x00280010,
+    0x00280011,
+    0x00280100,
+    0x00280101,
+    0x00280103,
+    0x00282110,
+    0x00282112,
+    0x00282114,
+    0x00480006,
+    0x00480007,
+    0x00480105,
+    0x00480302,
+    0x00480303,
+]
 
 #: How the frames were found in encapsulated Pixel Data (``FrameTable.source``), for people.
 _SOURCES = {
@@ -52,9 +69,12 @@ _SOURCES = {
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "info", help=HELP, description=HELP + ", without decoding any pixels.", epilog=EXAMPLES,
+        "info",
+        help=HELP,
+        description=HELP + ", without decoding any pixels.",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="DICOM files, or their URLs (s3://, gs://, https://, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON array, an object per file")
     add_storage_options(p)
@@ -67,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     for i, path in enumerate(args.files):
         try:
             result = describe_file(path, storage_options(args))
-        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+        except Exception as e:
             failed = True
             report(path, e)
             if args.json:
@@ -75,8 +95,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         if result["truncation"] is not None:  # shown, and reported: the file is damaged
             failed = True
-            report(path, ValueError(f"the file is truncated: {result['whole_frames']:,} of {result['frames']:,} "
-                                    f"frames are whole ({result['truncation']})"))  # fmt: skip
+            report(
+                path,
+                ValueError(
+                    f"the file is truncated: {result['whole_frames']:,} of {result['frames']:,} "
+                    f"frames are whole ({result['truncation']})"
+                ),
+            )
         if args.json:
             results.append(result)
         else:
@@ -119,8 +144,12 @@ def describe_file(path: str, storage_options: dict[str, Any] | None = None) -> d
         elif remote is not None and remote.ranged:  # the frames' spans (their fragments are not read)
             about = remote.describe()
             compressed = about["compressed"]
-            pixel_data = {"encapsulated": about["offset_table"] is not None, "offset_table": about["offset_table"],
-                          "frames_found_by": about["frames_found_by"], "fragments": None}  # fmt: skip
+            pixel_data = {
+                "encapsulated": about["offset_table"] is not None,
+                "offset_table": about["offset_table"],
+                "frames_found_by": about["frames_found_by"],
+                "fragments": None,
+            }
         else:
             compressed = _native_length(remote.local_path or path if remote is not None else path, ds, n, shape)
             pixel_data = {"encapsulated": False, "offset_table": None, "frames_found_by": None, "fragments": None}
@@ -161,8 +190,9 @@ def describe_file(path: str, storage_options: dict[str, Any] | None = None) -> d
             "lossy_image_compression": str(lossy) if lossy is not None else None,
             "tiling": _tiling(reader, ds),
             "inflate": _inflate() if deflated else None,
-            "decoder": "pydicom (Float Pixel Data)" if reader.dtype.kind == "f" else _decoder(reader.codec, ts,
-                                                                                         int(ds.get("BitsStored", 0) or 0)),
+            "decoder": "pydicom (Float Pixel Data)"
+            if reader.dtype.kind == "f"
+            else _decoder(reader.codec, ts, int(ds.get("BitsStored", 0) or 0)),
         }
     return result
 
@@ -238,7 +268,9 @@ def _tiling(reader: FrameReader, ds: Dataset) -> dict[str, Any] | None:
     rows, columns = reader.shape[:2]
     total_columns = int(ds.TotalPixelMatrixColumns)
     total_rows = int(ds.get("TotalPixelMatrixRows", 0) or 0)
-    paths_in_header = int(ds.get("NumberOfOpticalPaths", 0) or 0) or len(ds.get("OpticalPathSequence", None) or []) or None
+    paths_in_header = (
+        int(ds.get("NumberOfOpticalPaths", 0) or 0) or len(ds.get("OpticalPathSequence", None) or []) or None
+    )
     full = organization == "TILED_FULL" and rows > 0 and columns > 0
     info: dict[str, Any] = {
         "dimension_organization": organization,
@@ -307,7 +339,10 @@ def format_text(r: dict[str, Any]) -> str:
         add("ratio", f"{r['ratio']:,.2f}:1" if r["ratio"] is not None else "-")
     add("decoder", r["decoder"])
     if r["inflate"] is not None:
-        add("inflate", r["inflate"] + (" (FRAMECODEC_INFLATE=zlib forces zlib)" if r["inflate"].startswith("libdeflate") else ""))
+        add(
+            "inflate",
+            r["inflate"] + (" (FRAMECODEC_INFLATE=zlib forces zlib)" if r["inflate"].startswith("libdeflate") else ""),
+        )
     if r["lossy_image_compression"] is not None:
         add("lossy", f"Lossy Image Compression {r['lossy_image_compression']}")
     return "\n".join(lines)
@@ -327,7 +362,8 @@ def _layout(r: dict[str, Any]) -> str:
         return f"{text} -> {np.dtype(r['dtype']).name} {tuple(r['frame_shape'])}"
     stored = f", {r['bits_stored']} stored" if r["bits_stored"] != r["bits_allocated"] else ""
     sign = "signed" if r["pixel_representation"] else "unsigned"
-    text += f", {r['bits_allocated']} bit{'s' * (r['bits_allocated'] != 1)} allocated{stored}, {sign}, {r['photometric_interpretation']}"
+    bits = f"{r['bits_allocated']} bit{'s' * (r['bits_allocated'] != 1)} allocated"
+    text += f", {bits}{stored}, {sign}, {r['photometric_interpretation']}"
     if samples != 1 and r["planar_configuration"] == 1:
         text += ", planar"
     return f"{text} -> {np.dtype(r['dtype']).name} {tuple(r['frame_shape'])}"

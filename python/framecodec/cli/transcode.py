@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from .._core import libdeflate_version
-from .._transcode import TARGETS
 from .._output import check_outputs
+from .._transcode import TARGETS
 from ._common import Progress, UsageError, level_arg, report, threads_arg, warn
 
-HELP = "transcode DICOM files into Deflated Image Frame, RLE Lossless, Explicit VR Little Endian or Encapsulated Uncompressed"
+HELP = (
+    "transcode DICOM files into Deflated Image Frame, RLE Lossless, Explicit VR Little Endian or "
+    "Encapsulated Uncompressed"
+)
 EXAMPLES = """examples:
   framecodec transcode seg.dcm seg-deflate.dcm --to deflate --level 9
   framecodec transcode seg.dcm seg-small.dcm --to deflate --backend libdeflate --level 12
@@ -36,28 +39,46 @@ Every output is decoded again and compared with the input's pixels before it is 
 2 a usage error, 130 interrupted.
 """
 
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "transcode", help=HELP, description=HELP + ".", epilog=EXAMPLES,
+        "transcode",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     p.add_argument("inputs", nargs="+", metavar="IN", help="DICOM files pydicom can decode (with the plugins it has)")
     p.add_argument("output", metavar="OUT", help="the output file; a folder for several inputs (made if missing)")
     p.add_argument("--to", required=True, choices=list(TARGETS), help="the transfer syntax to write")
-    p.add_argument("--level", type=level_arg, default=None, metavar="N",
-                   help="deflate level for --to deflate: 0-9, -1 zlib's default (default 6); 0-12 with --backend "
-                        "libdeflate")  # fmt: skip
-    p.add_argument("--backend", choices=["zlib", "libdeflate"], default=None,
-                   help="deflate encoder for --to deflate: zlib (default; pydicom's bytes) or libdeflate (faster, "
-                        "levels up to 12)")  # fmt: skip
-    p.add_argument("--threads", type=threads_arg, default=None, metavar="N", help="worker threads (default: one per core)")
+    p.add_argument(
+        "--level",
+        type=level_arg,
+        default=None,
+        metavar="N",
+        help="deflate level for --to deflate: 0-9, -1 zlib's default (default 6); 0-12 with --backend libdeflate",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["zlib", "libdeflate"],
+        default=None,
+        help="deflate encoder for --to deflate: zlib (default; pydicom's bytes) or libdeflate (faster, "
+        "levels up to 12)",
+    )
+    p.add_argument(
+        "--threads", type=threads_arg, default=None, metavar="N", help="worker threads (default: one per core)"
+    )
     p.add_argument("--no-verify", action="store_true", help="do not decode the output again to compare its pixels")
     p.add_argument("--new-uid", action="store_true", help="give the output a new SOP Instance UID")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--dask", metavar="ADDRESS", default=None,
-                   help="run one task per file on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
-                        "for a local cluster of one worker process per core (needs framecodec[dask]); OUT is a "
-                        "folder, and a table of the files is printed")  # fmt: skip
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run one task per file on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
+        "for a local cluster of one worker process per core (needs framecodec[dask]); OUT is a "
+        "folder, and a table of the files is printed",
+    )
     p.set_defaults(run=run)
 
 
@@ -81,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             bar.set_stage(name)
             try:
                 _transcode_one(src, dst, args, bar, name)
-            except Exception as e:  # noqa: BLE001 - reported as this file's failure; the others go on
+            except Exception as e:
                 failed = True
                 report(src, e)
             bar.advance(max(0, end - bar.done), 0)  # the file's frames, done or failed
@@ -102,8 +123,17 @@ def _transcode_one(src: str, dst: Path, args: argparse.Namespace, bar: Progress,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            transcode(src, dst, args.to, level=args.level, backend=args.backend, threads=args.threads,
-                      verify=not args.no_verify, new_uid=args.new_uid, progress=progress)  # fmt: skip
+            transcode(
+                src,
+                dst,
+                args.to,
+                level=args.level,
+                backend=args.backend,
+                threads=args.threads,
+                verify=not args.no_verify,
+                new_uid=args.new_uid,
+                progress=progress,
+            )
         finally:
             seen: set[str] = set()
             for w in caught:
@@ -127,15 +157,26 @@ def _run_on_dask(args: argparse.Namespace) -> int:
     plan(args.inputs, _made(output))  # usage errors before any cluster starts
     cluster = LocalCluster(processes=True, dashboard_address=":0") if args.dask == "local" else None
     try:
-        with Client(cluster if cluster is not None else args.dask) as client, \
-                Progress(len(args.inputs), "transcode", quiet=args.quiet, unit="file") as bar:  # fmt: skip
+        with (
+            Client(cluster if cluster is not None else args.dask) as client,
+            Progress(len(args.inputs), "transcode", quiet=args.quiet, unit="file") as bar,
+        ):
 
             def progress(done: int, total: int) -> None:
                 bar.advance(done - bar.done, 0)
 
-            rows = transcode_files(args.inputs, output, args.to, client=client, backend=args.backend,
-                                   level=args.level, verify=not args.no_verify, new_uid=args.new_uid,
-                                   threads=args.threads or 1, progress=progress)  # fmt: skip
+            rows = transcode_files(
+                args.inputs,
+                output,
+                args.to,
+                client=client,
+                backend=args.backend,
+                level=args.level,
+                verify=not args.no_verify,
+                new_uid=args.new_uid,
+                threads=args.threads or 1,
+                progress=progress,
+            )
     finally:
         if cluster is not None:
             cluster.close()
@@ -184,5 +225,5 @@ def _frame_count(path: str) -> int:
             warnings.simplefilter("ignore")
             ds = dcmread(path, stop_before_pixels=True, specific_tags=[0x00280008], force=True)
         return max(1, int(ds.get("NumberOfFrames", 1) or 1))
-    except Exception:  # noqa: BLE001 - the file's real error is reported when it is transcoded
+    except Exception:
         return 1
