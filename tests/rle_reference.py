@@ -16,8 +16,10 @@ from datasets import PYDICOM_31
 # refuse 2 and 4 samples per pixel, which the tests compare too), which 3.1 moved and renamed. The one place the
 # tests pick them by version; a pydicom with neither layout fails here, loudly.
 if PYDICOM_31:
+    from pydicom.pixels.decoders.native import _rle_decode_frame as pydicom_decode
     from pydicom.pixels.encoders.native import _encode_rle_frame as _pydicom_encode_frame
 else:
+    from pydicom.pixels.decoders.rle import _rle_decode_frame as pydicom_decode  # noqa: F401 - for the tests
     from pydicom.pixels.encoders.native import _encode_frame as _pydicom_encode_frame
 
 #: pydicom's own RLE decoder reads Bits Allocated 1 from 3.1 on (3.0's raises NotImplementedError).

@@ -89,7 +89,7 @@ def is_available(uid: str) -> bool:
 def _frame_index(runner: RunnerBase) -> int | None:
     """The index of the frame being decoded or encoded: pydicom 3.1's ``runner.index``; 3.0.x has none."""
     try:
-        return int(runner.index)
+        return int(getattr(runner, "index"))  # noqa: B009 - 3.1's attribute: 3.0's RunnerBase (mypy) has none
     except (AttributeError, ValueError):
         return None
 
@@ -97,12 +97,12 @@ def _frame_index(runner: RunnerBase) -> int | None:
 def _set_frame_option(runner: RunnerBase, index: int | None, name: str, value: object) -> None:
     """pydicom 3.1's per-frame option; a no-op on 3.0.x, which has none."""
     if _compat.HAS_FRAME_OPTIONS and index is not None:
-        runner.set_frame_option(index, name, value)
+        getattr(runner, "set_frame_option")(index, name, value)  # noqa: B009 - 3.1 only, as above
 
 
 def _get_frame_option(runner: RunnerBase, index: int | None, name: str) -> object:
     if _compat.HAS_FRAME_OPTIONS and index is not None:
-        value: object = runner.get_frame_option(index, name, None)
+        value: object = getattr(runner, "get_frame_option")(index, name, None)  # noqa: B009 - 3.1 only, as above
         return value
     return None
 
