@@ -21,7 +21,7 @@ import framecodec as fc
 from datasets import DEFLATE, RLE, Layout, assert_identical, dataset, make_pixels, reference, save
 
 TESTS = Path(__file__).resolve().parent
-PACKAGE = TESTS.parent / "python"
+PACKAGE = Path(fc.__file__).resolve().parent.parent  # the framecodec this test imported (installed or not)
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc/self/task (Linux)")
 
 # 12 frames of 256 x 256 16-bit: 1.5 MB to decode, above the pool's inline bound (1 MB), so calls use workers.
