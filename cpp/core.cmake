@@ -33,6 +33,7 @@ add_library(framecodec_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/region.cpp
   ${CMAKE_CURRENT_LIST_DIR}/jpeg_decode.cpp
   ${CMAKE_CURRENT_LIST_DIR}/j2k_decode.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/htj2k_codestream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/htj2k_decode.cpp
   ${CMAKE_CURRENT_LIST_DIR}/jpegls_decode.cpp
 )

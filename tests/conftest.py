@@ -19,6 +19,7 @@ from cli_util import grey_native, ybr_deflate  # noqa: E402, F401
 from faults_util import dicom_path  # noqa: E402, F401
 from remote_corpus import corpus  # noqa: E402, F401
 from remote_servers import moto_s3, range_server, s3  # noqa: E402, F401
+from transcode_util import sources  # noqa: E402, F401
 
 
 def make_bytes(kind: str, size: int, seed: int) -> bytes:

@@ -39,9 +39,9 @@ esac
 # - no native path the kept files do not drive themselves: the network layer (test_remote*.py: Python, fsspec,
 #   servers on the loopback; its native parts are the engine and the item walk), the dask cluster's worker
 #   processes (test_dask.py: pixel_array and read_region in workers), the command line in subprocesses
-#   (test_cli.py, test_transcode_cli.py, test_demo.py: the library calls test_transcode.py, test_pixel_array.py
+#   (test_cli.py, test_transcode_cli.py, test_demo.py: the library calls test_transcode_*.py, test_pixel_array_*.py
 #   and test_locate.py make in process), DCMTK's and GDCM's tools (test_rle_interop.py, test_encaps_files.py:
-#   their frames' native side is test_rle.py's and test_encaps_scan.py's), and the benchmark data generators
+#   their frames' native side is test_rle_*.py's and test_encaps_scan_*.py's), and the benchmark data generators
 #   (test_generators.py, test_slides.py: writing through compress and encapsulate, tested in test_compress.py
 #   and test_encaps_write.py);
 # - the RSS tests of test_load.py: ASan's quarantine keeps freed memory from being reused, so RSS says nothing

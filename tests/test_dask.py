@@ -22,7 +22,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import framecodec as fc
-import framecodec.reader as reader_module
+import framecodec._region as region_module
 from datasets import DEFLATE, EXPLICIT, RLE, Layout, assert_identical, dataset, make_pixels, reference, save
 from framecodec._synthetic import slides
 from framecodec.dask import region_to_dask, stack_files, to_dask, transcode_files
@@ -204,13 +204,13 @@ def test_a_region_reads_only_the_tiles_under_it(tmp_path: Path, monkeypatch: pyt
     spec = slides.SlideSpec(width=2000, height=1500, tile=100, transfer_syntax=RLE)
     path = Path(slides.write_slide(tmp_path / "s.dcm", spec).path)
     read: list[int] = []
-    original = reader_module.decode_region  # what read_region hands its tiles to
+    original = region_module.decode_region  # what read_region hands its tiles to
 
     def counting(frames: Any, region: Any, frame_list: Any, *args: Any) -> Any:
         read.extend(frame_list.tolist())
         return original(frames, region, frame_list, *args)
 
-    monkeypatch.setattr(reader_module, "decode_region", counting)
+    monkeypatch.setattr(region_module, "decode_region", counting)
     arr = region_to_dask(path, chunk=(1024, 1024))
     with dask.config.set(scheduler="threads"):
         got = arr[250:430, 1010:1190].compute()

@@ -1,4 +1,4 @@
-"""References for tests/test_writer_*.py and tests/test_transcode.py (FrameWriter and transcode), none of them
+"""References for tests/test_writer_*.py and tests/test_transcode_*.py (FrameWriter and transcode), none of them
 framecodec: a written file is read with pydicom (``dcmread``, ``pydicom.encaps``), its frames decoded with
 pydicom's own decoders named explicitly (``decoding_plugin="pydicom"`` / ``"pylibjpeg"`` / ``"pillow"``; native
 data through pydicom's native path) or, for the syntaxes pydicom 3.0 has no decoder for (Deflated Image Frame

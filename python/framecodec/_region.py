@@ -5,20 +5,25 @@ region and the total pixel matrix, straight into the region's array (JPEG: libjp
 crops the columns; JPEG 2000: OpenJPEG's decode area; the other codecs decode the tile and copy the rectangle).
 With ``downsample`` d each output pixel is the mean of a d x d block of level-0 pixels: decoded at that reduced
 resolution where the codec can (JPEG's DCT scaling, JPEG 2000 and HTJ2K resolution levels: a low-pass of the
-block, close to its mean but not equal), else decoded at full resolution and area-averaged.
+block, close to its mean but not equal), else decoded at full resolution and area-averaged. ``read_region`` here is
+``FrameReader.read_region``'s body (the method documents it); the helpers before it are its parts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._decode import engine_options, finish, needs_finish
 from ._source import Frames
 from .slide import SlideGeometry
+
+if TYPE_CHECKING:
+    from .reader import FrameReader
 
 #: The reductions ``read_region`` offers: JPEG's DCT scaling and two-fold wavelet levels reach these.
 DOWNSAMPLES = (1, 2, 4, 8)
@@ -153,3 +158,90 @@ def fill_value(
     if raw and pi.startswith("YBR"):
         return np.array([top, (top + 1) // 2, (top + 1) // 2], dtype)  # Y at full scale, no chroma
     return top
+
+
+def read_region(
+    reader: FrameReader,
+    location: Sequence[int],
+    size: Sequence[int],
+    *,
+    downsample: int,
+    focal_plane: int,
+    optical_path: int,
+    threads: int | None,
+    fill: int | Sequence[int] | None,
+    raw: bool,
+) -> npt.NDArray[Any]:
+    """``reader.read_region(...)``: the arguments checked, the fill laid down where the tiles may not cover the
+    region, then the tiles stitched in, or for a reduction the codec cannot make, level-0 bands averaged."""
+    frames = reader._open()
+    d = check_downsample(downsample)
+    focal_plane = plane_index(focal_plane, "focal_plane")
+    optical_path = plane_index(optical_path, "optical_path")
+    x, y, width, height = location_and_size(location, size)
+    threads = threads if threads is not None else reader.threads
+    rows, columns = reader.shape[:2]
+    geo = reader.geometry
+    geo.check_plane(focal_plane, optical_path)
+    region = np.empty((height, width) + reader.shape[2:], reader.dtype)
+    # TILED_FULL tiles cover every pixel of the matrix: a region inside it needs no fill (the engine writes
+    # every pixel), unless the pixels are finished afterwards (then the fill is put back where none decoded).
+    inside = x >= 0 and y >= 0 and x + width * d <= geo.total_columns and y + height * d <= geo.total_rows
+    if not (inside and geo.dimension_organization == "TILED_FULL" and frames.codec is not None):
+        region[...] = fill_value(reader.dtype, reader.shape, fill, frames.layout.photometric_interpretation, raw)
+    if width == 0 or height == 0:
+        return region
+    if d > 1 and (frames.codec is None or x % d or y % d or columns % d or rows % d):
+
+        def level0(row0: int, rows0: int, _: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+            band = np.empty((rows0, width * d) + reader.shape[2:], reader.dtype)
+            rects, places = _stitch(reader, band, x, y + row0, 1, focal_plane, optical_path, threads, raw)
+            return band, covered(band.shape[:2], rects, places, 1)
+
+        block_mean(level0, height, width, d, region)
+        return region
+    _stitch(reader, region, x, y, d, focal_plane, optical_path, threads, raw)
+    return region
+
+
+def _stitch(
+    reader: FrameReader,
+    region: npt.NDArray[Any],
+    x: int,
+    y: int,
+    d: int,
+    focal_plane: int,
+    optical_path: int,
+    threads: int | None,
+    raw: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Write the frames' parts of the region (``region.shape`` output pixels at ``d``, level-0 corner x, y)
+    into ``region``, leaving the pixels no frame covers as they are; returns the rectangles and places."""
+    frames, geo = reader._open(), reader.geometry
+    rows, columns = reader.shape[:2]
+    height, width = region.shape[:2]
+    picked = geo.frames_in(x, y, width * d, height * d, columns, rows, focal_plane, optical_path)
+    frame_list, rects, places = tile_rects(geo, picked, x, y, width * d, height * d, columns, rows, d)
+    if len(frame_list) == 0:
+        return rects, places
+    reader._check_whole(frames, frame_list)  # a truncated file: the region's tiles must be whole
+    if frames.codec is None:  # a syntax pydicom decodes: whole tiles (d is 1 here)
+        tiles = reader.read(frame_list, threads=threads, raw=raw)
+        for tile, (rx, ry, rw, rh), (px, py) in zip(tiles, rects.tolist(), places.tolist()):
+            region[py : py + rh, px : px + rw] = tile[ry : ry + rh, rx : rx + rw]
+        return rects, places
+    if reader._ranged(frames):  # the tiles fetched in slices, each decoded into the region
+        assert reader._remote is not None
+        for part in reader._remote.slices(frame_list):
+            batch = reader._remote.gather(frame_list[part])
+            decode_region(
+                batch, region, frame_list[part], rects[part], places[part], d, threads, engine_options(batch, raw)
+            )
+    else:
+        decode_region(frames, region, frame_list, rects, places, d, threads, engine_options(frames, raw))
+    if needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill
+        mask = covered((height, width), rects, places, d)
+        keep = region[~mask]
+        finish(region, frames, raw, region)
+        region[~mask] = keep
+    return rects, places

@@ -23,7 +23,8 @@ from ._backends import Backend
 from ._layout import BIG_ENDIAN, CODECS, Codec, PixelLayout
 from ._output import same_file
 from ._ranges import is_url
-from ._writer import EXPLICIT, FrameWriter
+from ._writer import FrameWriter
+from ._writer_checks import EXPLICIT
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset

@@ -3,7 +3,8 @@
 The header (every attribute but Pixel Data) is written first, with room for the offset table; each
 ``write(frames)`` encodes one batch on the worker pool (one C++ call, the GIL released) and appends its
 items; ``close()`` fills in the offset table, appends the sequence delimiter and what follows Pixel Data,
-syncs the file and renames it into place. Memory is that of a batch, whatever the number of frames.
+syncs the file and renames it into place. Memory is that of a batch, whatever the number of frames. What it checks
+before writing, and with ``verify=True`` after, is in ``_writer_checks``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,19 @@ from . import _core
 from ._backends import Backend
 from ._compress import _frames_of
 from ._file_header import file_header
-from ._layout import CODECS, PixelLayout, layout_of
+from ._layout import PixelLayout, layout_of
 from ._output import discard, publish, temporary_beside
+from ._writer_checks import (
+    ENCODERS,
+    EXPLICIT,
+    LIMIT,
+    check_bits,
+    encapsulated,
+    native_length,
+    verify_batch,
+    verify_file,
+    worst_item,
+)
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -34,14 +46,8 @@ __all__ = ["FrameWriter", "OffsetTable"]
 
 OffsetTable = Literal["auto", "basic", "extended", "none"]
 
-EXPLICIT = "1.2.840.10008.1.2.1"
-#: What ``write`` encodes: the engine's encoders, and native Explicit VR Little Endian.
-ENCODERS: dict[str, Literal["deflate", "rle", "uncompressed"]] = {
-    uid: codec for uid, codec in CODECS.items() if codec in ("deflate", "rle", "uncompressed")
-}
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000) Item, little endian
 _DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD) Sequence Delimitation Item, PS3.5 A.4
-_LIMIT = 0xFFFFFFFF  # the largest 32-bit value (PS3.5 7.1.1): a BOT offset, a defined value length (less one)
 
 
 class FrameWriter:
@@ -82,7 +88,7 @@ class FrameWriter:
             raise ValueError(f"threads must be at least 1, got {threads}")
         self._codec = ENCODERS.get(ts)
         self._native = ts == EXPLICIT
-        if not self._native and self._codec is None and not _encapsulated(ts):
+        if not self._native and self._codec is None and not encapsulated(ts):
             raise ValueError(
                 f"FrameWriter writes {', '.join(sorted([*ENCODERS, EXPLICIT]))} (and the codestreams of any "
                 f"encapsulated transfer syntax with write_encoded), not {ts}"
@@ -105,7 +111,7 @@ class FrameWriter:
         n = self.number_of_frames
         self._table: str = "none" if self._native else self._choose_table(offset_table)
         if self._native:
-            self._value_length = _native_length(self.layout)  # raises before anything is written
+            self._value_length = native_length(self.layout)  # raises before anything is written
         full_chroma = self._native or self._codec is not None  # write() takes decoded, full-size chroma
         head, tail = file_header(dataset, ts, self.layout, self._table == "extended", full_chroma)
         self._tail = tail
@@ -154,7 +160,7 @@ class FrameWriter:
                 f"{self.transfer_syntax} pass the codestreams to write_encoded"
             )
         if self.layout.bits_allocated == 1:
-            _check_bits(arr)
+            check_bits(arr)
         pixels, k = _frames_of(arr, self.layout)
         self._reserve(k)
         try:
@@ -194,7 +200,7 @@ class FrameWriter:
                 self.frames_written += len(items)
                 return
             for i, item in enumerate(items):
-                if not 0 < len(item) < _LIMIT:
+                if not 0 < len(item) < LIMIT:
                     raise ValueError(
                         f"frame {self.frames_written + i}'s codestream has {len(item)} bytes: a fragment "
                         "holds 1 to 4294967294 bytes (PS3.5 A.4)"
@@ -238,7 +244,7 @@ class FrameWriter:
         items = memoryview(value)[8:]  # past the empty Basic Offset Table item
         self._append_items(starts, lengths, [items], codestreams=False)
         if self.verify:
-            self._verify_batch(value, starts, lengths, pixels, k)
+            verify_batch(value, starts, lengths, pixels, lay, self._codec, self.threads, self.frames_written - k)
         frame = lay.stored_frame_size if lay.bits_allocated != 1 else lay.pixels_per_frame
         flat = pixels.reshape(-1).view(np.uint8)
         self._remember(flat[:frame].tobytes(), flat[len(flat) - frame :].tobytes(), raw=False)
@@ -257,7 +263,7 @@ class FrameWriter:
         k = len(starts)
         base = self._file.tell() - self._items_at
         offsets = starts + np.uint64(base)
-        if self._table == "basic" and int(offsets[-1]) > _LIMIT:
+        if self._table == "basic" and int(offsets[-1]) > LIMIT:
             raise ValueError(
                 f"frame {self.frames_written + k - 1} would start {int(offsets[-1])} bytes into the Pixel Data, past "
                 "what a Basic Offset Table can address (4 GiB): write with offset_table='extended'"
@@ -295,80 +301,6 @@ class FrameWriter:
             self._first = (raw, first) if self._first is None else self._first
             self._last = (raw, last)
 
-    # --- verification -----------------------------------------------------------------------------------
-
-    def _verify_batch(
-        self,
-        value: bytes,
-        starts: npt.NDArray[np.uint64],
-        lengths: npt.NDArray[np.uint64],
-        pixels: npt.NDArray[Any],
-        k: int,
-    ) -> None:
-        """The batch's items decode to the frames they were made from."""
-        lay = self.layout
-        assert self._codec is not None
-        got = np.empty(
-            pixels.shape if lay.bits_allocated != 1 else (k, lay.pixels_per_frame),
-            np.uint8 if lay.bits_allocated == 1 else pixels.dtype,
-        )
-        _core._decode_frames(
-            value,
-            self._codec,
-            lay.rows,
-            lay.columns,
-            lay.samples_per_pixel,
-            lay.bits_allocated,
-            got.reshape(-1).view(np.uint8),
-            starts + np.uint64(16),
-            lengths,
-            threads=self.threads or 0,
-        )
-        got2, given = got.reshape(k, -1), pixels.reshape(k, -1)
-        step = max(1, (4 << 20) // max(1, got2.shape[1]))  # compared a few MB at a time: no batch-sized temporary
-        for i in range(0, k, step):
-            a, b = got2[i : i + step], given[i : i + step]
-            if not np.array_equal(a, b if lay.bits_allocated != 1 else b != 0):
-                bad = i + int(np.argmax((a != (b if lay.bits_allocated != 1 else b != 0)).any(axis=1)))
-                raise ValueError(
-                    f"verification failed: frame {self.frames_written - k + bad} does not decode to the "
-                    "pixels it was encoded from"
-                )
-
-    def _verify_file(self, tmp: Path) -> None:
-        """The file written opens, its frames are where they were written, and its first and last frames are
-        the ones given. Read with pread, not mapped: the check costs no resident memory."""
-        from ._decode import allocate, decode_into
-        from ._stream import open_stream
-
-        stream = open_stream(str(tmp))
-        if stream is None:
-            raise ValueError(f"verification failed: the file written ({self.transfer_syntax}) cannot be read back")
-        with stream:
-            if len(stream) != self.number_of_frames:
-                raise ValueError(
-                    f"verification failed: the file written has {len(stream)} frames, not {self.number_of_frames}"
-                )
-            starts = stream._starts
-            if starts is not None and not np.array_equal(starts - np.uint64(self._items_at), self._offsets):
-                raise ValueError("verification failed: the frames of the file written are not where they were written")
-            for index, given in ((0, self._first), (self.number_of_frames - 1, self._last)):
-                if given is None:
-                    continue
-                raw, expected = given
-                frames = stream.batch(index, index + 1)
-                if raw:  # a codestream: the item's value, less the pad byte
-                    got = bytes(stream.raw(frames)[0])[: len(expected)]
-                else:
-                    sel = (np.zeros(1, np.int64), True)
-                    arr = allocate(frames, sel, None)
-                    decode_into(frames, sel, arr, self.threads, raw=True)  # as stored: not finished
-                    got = arr.tobytes()
-                    if self.layout.bits_allocated == 1:
-                        expected = (np.frombuffer(expected, np.uint8) != 0).view(np.uint8).tobytes()
-                if got != expected:
-                    raise ValueError(f"verification failed: frame {index} of the file written is not the one given")
-
     # --- ending ----------------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -405,7 +337,16 @@ class FrameWriter:
             f.close()
             assert self._tmp is not None
             if self.verify:
-                self._verify_file(self._tmp)
+                verify_file(
+                    self._tmp,
+                    self.transfer_syntax,
+                    self.layout,
+                    self._items_at,
+                    self._offsets,
+                    self._first,
+                    self._last,
+                    self.threads,
+                )
             publish(self._tmp, self.path)
             self._tmp = None
             self._closed = True
@@ -474,59 +415,5 @@ class FrameWriter:
     def _choose_table(self, asked: OffsetTable) -> str:
         if asked != "auto":
             return asked
-        frame = _worst_item(self.layout, self._codec)
-        return "basic" if frame * self.number_of_frames <= _LIMIT else "extended"
-
-
-def _check_bits(arr: npt.NDArray[Any]) -> None:
-    """1-bit frames hold 0 and 1 only (bool, or integers): anything else is a mistake, not a pixel."""
-    if arr.dtype.kind == "b":
-        return
-    if arr.dtype.kind not in "ui":
-        raise ValueError(f"1-bit frames must be bool or integers 0 and 1, got {arr.dtype}")
-    if arr.size and (int(arr.min()) < 0 or int(arr.max()) > 1):
-        raise ValueError(
-            f"1-bit frames hold 0 and 1 only (Bits Allocated 1), got values {int(arr.min())}..{int(arr.max())}"
-        )
-
-
-def _encapsulated(ts: str) -> bool:
-    from pydicom.uid import UID
-
-    if ts in ENCODERS:
-        return True
-    try:
-        return bool(UID(ts).is_compressed)
-    except ValueError:
-        return False
-
-
-def _worst_item(layout: PixelLayout, codec: str | None) -> int:
-    """An item's largest size (header and pad included) for a frame of ``layout`` in ``codec``."""
-    frame = layout.stored_frame_size
-    if codec == "uncompressed":
-        size = frame
-    elif codec == "deflate":
-        size = _core.deflate_bound(frame, "libdeflate" if _core.libdeflate_version else None)
-        size = max(size, _core.deflate_bound(frame))
-    elif codec == "rle":  # PS3.5 G.3: a 64-byte header, PackBits per row of each byte plane (a literal per 128)
-        planes = layout.samples_per_pixel * max(1, layout.bits_allocated // 8)
-        row = (layout.columns + 7) // 8 if layout.bits_allocated == 1 else layout.columns
-        size = 64 + planes * (layout.rows * (row + (row + 127) // 128) + 1)
-    else:  # a codestream of another syntax (write_encoded): no codec's output is near twice the pixels
-        size = 2 * frame + 1024
-    return 8 + size + 1
-
-
-def _native_length(layout: PixelLayout) -> int:
-    """The native Pixel Data's value length, even; ``ValueError`` when it cannot fit a 32-bit length."""
-    n = layout.number_of_frames
-    size = (n * layout.pixels_per_frame + 7) // 8 if layout.bits_allocated == 1 else n * layout.stored_frame_size
-    size += size & 1
-    if size >= _LIMIT:  # PS3.5 7.1.1: 0xFFFFFFFF means undefined length
-        raise ValueError(
-            f"native Pixel Data of {n} frames of {layout.describe()} would be {size} bytes, longer than a native "
-            "value can be (4 GiB, PS3.5 7.1.1): write an encapsulated transfer syntax (deflate, RLE or Encapsulated "
-            "Uncompressed)"
-        )
-    return size
+        frame = worst_item(self.layout, self._codec)
+        return "basic" if frame * self.number_of_frames <= LIMIT else "extended"

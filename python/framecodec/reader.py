@@ -25,33 +25,11 @@ from urllib.request import url2pathname
 import numpy as np
 import numpy.typing as npt
 
+from . import _region
 from ._claims import check_claims
-from ._decode import (
-    Index,
-    ahead,
-    allocate,
-    batch_frames,
-    decode,
-    decode_into,
-    engine_options,
-    finish,
-    into,
-    needs_finish,
-    pydicom_frames,
-    select,
-)
+from ._decode import Index, ahead, allocate, batch_frames, decode, decode_into, finish, into, pydicom_frames, select
 from ._layout import Codec, number_of_frames
 from ._ranges import PathRanges, is_url, open_ranges
-from ._region import (
-    block_mean,
-    check_downsample,
-    covered,
-    decode_region,
-    fill_value,
-    location_and_size,
-    plane_index,
-    tile_rects,
-)
 from ._remote import NotIndexed, Remote, open_remote
 from ._reopen import LOCAL, identity, reopen_local, reopen_remote
 from ._source import Frames, open_partial
@@ -446,76 +424,17 @@ class FrameReader:
         decoded at that reduced resolution by the codec (its low-pass, within a few levels of the mean), the
         others at full resolution and averaged. A location or tile size that is not a multiple of downsample
         is read at full resolution and averaged, band by band."""
-        frames = self._open()
-        d = check_downsample(downsample)
-        focal_plane = plane_index(focal_plane, "focal_plane")
-        optical_path = plane_index(optical_path, "optical_path")
-        x, y, width, height = location_and_size(location, size)
-        threads = threads if threads is not None else self.threads
-        rows, columns = self.shape[:2]
-        geo = self.geometry
-        geo.check_plane(focal_plane, optical_path)
-        region = np.empty((height, width) + self.shape[2:], self.dtype)
-        # TILED_FULL tiles cover every pixel of the matrix: a region inside it needs no fill (the engine writes
-        # every pixel), unless the pixels are finished afterwards (then the fill is put back where none decoded).
-        inside = x >= 0 and y >= 0 and x + width * d <= geo.total_columns and y + height * d <= geo.total_rows
-        if not (inside and geo.dimension_organization == "TILED_FULL" and frames.codec is not None):
-            region[...] = fill_value(self.dtype, self.shape, fill, frames.layout.photometric_interpretation, raw)
-        if width == 0 or height == 0:
-            return region
-        if d > 1 and (frames.codec is None or x % d or y % d or columns % d or rows % d):
-
-            def level0(row0: int, rows0: int, _: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-                band = np.empty((rows0, width * d) + self.shape[2:], self.dtype)
-                rects, places = self._stitch(band, x, y + row0, 1, focal_plane, optical_path, threads, raw)
-                return band, covered(band.shape[:2], rects, places, 1)
-
-            block_mean(level0, height, width, d, region)
-            return region
-        self._stitch(region, x, y, d, focal_plane, optical_path, threads, raw)
-        return region
-
-    def _stitch(
-        self,
-        region: npt.NDArray[Any],
-        x: int,
-        y: int,
-        d: int,
-        focal_plane: int,
-        optical_path: int,
-        threads: int | None,
-        raw: bool,
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Write the frames' parts of the region (``region.shape`` output pixels at ``d``, level-0 corner x, y)
-        into ``region``, leaving the pixels no frame covers as they are; returns the rectangles and places."""
-        frames, geo = self._open(), self.geometry
-        rows, columns = self.shape[:2]
-        height, width = region.shape[:2]
-        picked = geo.frames_in(x, y, width * d, height * d, columns, rows, focal_plane, optical_path)
-        frame_list, rects, places = tile_rects(geo, picked, x, y, width * d, height * d, columns, rows, d)
-        if len(frame_list) == 0:
-            return rects, places
-        self._check_whole(frames, frame_list)  # a truncated file: the region's tiles must be whole
-        if frames.codec is None:  # a syntax pydicom decodes: whole tiles (d is 1 here)
-            tiles = self.read(frame_list, threads=threads, raw=raw)
-            for tile, (rx, ry, rw, rh), (px, py) in zip(tiles, rects.tolist(), places.tolist()):
-                region[py : py + rh, px : px + rw] = tile[ry : ry + rh, rx : rx + rw]
-            return rects, places
-        if self._ranged(frames):  # the tiles fetched in slices, each decoded into the region
-            assert self._remote is not None
-            for part in self._remote.slices(frame_list):
-                batch = self._remote.gather(frame_list[part])
-                decode_region(
-                    batch, region, frame_list[part], rects[part], places[part], d, threads, engine_options(batch, raw)
-                )
-        else:
-            decode_region(frames, region, frame_list, rects, places, d, threads, engine_options(frames, raw))
-        if needs_finish(frames, raw):  # unused high bits, YBR to RGB: on the decoded pixels, not the fill
-            mask = covered((height, width), rects, places, d)
-            keep = region[~mask]
-            finish(region, frames, raw, region)
-            region[~mask] = keep
-        return rects, places
+        return _region.read_region(
+            self,
+            location,
+            size,
+            downsample=downsample,
+            focal_plane=focal_plane,
+            optical_path=optical_path,
+            threads=threads,
+            fill=fill,
+            raw=raw,
+        )
 
 
 def _indexed(path: str, index: Any, retries: int, cache_bytes: int) -> Remote | None:
