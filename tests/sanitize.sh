@@ -38,8 +38,8 @@ esac
 #   smoke run: timing loops, a CI step of its own);
 # - no native path the kept files do not drive themselves: the network layer (test_remote*.py: Python, fsspec,
 #   servers on the loopback; its native parts are the engine and the item walk), the dask cluster's worker
-#   processes (test_dask.py: pixel_array and read_region in workers), the command line in subprocesses
-#   (test_cli.py, test_transcode_cli.py, test_demo.py: the library calls test_transcode_*.py, test_pixel_array_*.py
+#   processes (test_dask.py: pixel_array and read_region in workers), the command line and README's examples in
+#   subprocesses (test_cli_*.py, test_transcode_cli.py, test_demo.py, test_readme.py: the library calls test_transcode_*.py, test_pixel_array_*.py
 #   and test_locate.py make in process), DCMTK's and GDCM's tools (test_rle_interop.py, test_encaps_files.py:
 #   their frames' native side is test_rle_*.py's and test_encaps_scan_*.py's), and the benchmark data generators
 #   (test_generators.py, test_slides.py: writing through compress and encapsulate, tested in test_compress.py
@@ -48,8 +48,9 @@ esac
 #   about leaks under it (LeakSanitizer checks the fuzz targets).
 if [ $# -eq 0 ]; then
   set -- tests -k "not rss" -n 2
-  for f in typing package references pydicom_compat benchmark_report remote remote_http remote_servers dask cli \
-    transcode_cli demo rle_interop encaps_files generators slides; do
+  for f in typing package references pydicom_compat benchmark_report remote remote_http remote_servers dask \
+    cli_usage cli_info cli_decode cli_transcode cli_progress transcode_cli demo readme rle_interop encaps_files \
+    generators slides; do
     [ -f "tests/test_$f.py" ] || { echo "sanitize.sh: tests/test_$f.py is gone: update the selection" >&2; exit 2; }
     set -- "$@" --ignore="tests/test_$f.py"
   done
