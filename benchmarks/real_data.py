@@ -17,7 +17,7 @@ worse than generated frames, so figures are measured on these. Nothing is downlo
 Each bank holds ``k`` distinct frames; frame ``i`` of an ``n``-frame file is ``bank[frame_index(n, k)[i]]``, a
 fixed hash, so neighbouring frames differ and a file of any size costs only its bank to make. The same call
 always gives the same frames (seeded). :func:`deflate_ratio` is the compression ratio reported beside each figure.
-Without scikit-image the RGB and mask banks come from pydicom's own test images (said in their source string).
+scikit-image and pydicom-data are in the test and bench extras.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ MASK_IMAGES = (
     "rocket",
     "cell",
 )
-#: pydicom's own test files (inside the pydicom package): the fallback without scikit-image.
-PYDICOM_IMAGES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb.dcm", "US1_UNCR.dcm", "rtdose.dcm")
 #: pydicom-data's real 512 x 512 CT slices and its MR images.
 CT_SOURCES = ("693_UNCR.dcm", "eCT_Supplemental.dcm", "explicit_VR-UN.dcm", "J2K_pixelrep_mismatch.dcm")
 MR_SOURCES = ("MR2_UNCR.dcm", "MR-SIEMENS-DICOM-WithOverlays.dcm")
@@ -58,6 +56,7 @@ MR_SOURCES = ("MR2_UNCR.dcm", "MR-SIEMENS-DICOM-WithOverlays.dcm")
 
 @functools.cache
 def _skimage(names: tuple[str, ...]) -> tuple[tuple[npt.NDArray[Any], ...], str]:
+    """skimage.data's images ``names``, as arrays, and where they come from."""
     import skimage.data
 
     images = []
@@ -68,28 +67,6 @@ def _skimage(names: tuple[str, ...]) -> tuple[tuple[npt.NDArray[Any], ...], str]
             continue
     version = getattr(sys.modules["skimage"], "__version__", "?")
     return tuple(images), f"scikit-image {version} data ({', '.join(names)})"
-
-
-@functools.cache
-def _pydicom_images() -> tuple[tuple[npt.NDArray[Any], ...], str]:
-    from pydicom import dcmread
-    from pydicom.data import get_testdata_file
-
-    images: list[npt.NDArray[Any]] = []
-    for name in PYDICOM_IMAGES:
-        path = get_testdata_file(name)
-        if path is None:
-            continue
-        arr = np.asarray(dcmread(path).pixel_array)
-        images.extend(arr if arr.ndim == 3 and arr.shape[-1] != 3 else [arr])
-    return tuple(images), f"pydicom's test images ({', '.join(PYDICOM_IMAGES)}; scikit-image is not installed)"
-
-
-def _images(names: tuple[str, ...]) -> tuple[tuple[npt.NDArray[Any], ...], str]:
-    try:
-        return _skimage(names)
-    except ImportError:
-        return _pydicom_images()
 
 
 @functools.cache
@@ -184,7 +161,7 @@ def box_blur(image: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.floa
 @functools.cache
 def rgb_bank(size: int = 256, k: int = 128, seed: int = 1) -> tuple[npt.NDArray[np.uint8], str]:
     """``k`` distinct ``size`` x ``size`` RGB uint8 tiles from real colour photographs, and their source."""
-    images, source = _images(RGB_IMAGES)
+    images, source = _skimage(RGB_IMAGES)
     colour = [im if im.ndim == 3 else np.repeat(im[..., None], 3, axis=2) for im in images]
     colour = [_enlarge(im[..., :3], size).astype(np.float32) for im in colour]
     rng = np.random.default_rng(seed)
@@ -200,7 +177,7 @@ def mask_bank(size: int = 512, k: int = 256, seed: int = 17) -> tuple[npt.NDArra
     """``k`` distinct 0/1 masks of ``size`` x ``size`` (see the module's docstring), and their source."""
     from scipy import ndimage  # scikit-image's own dependency
 
-    images, source = _images(MASK_IMAGES)
+    images, source = _skimage(MASK_IMAGES)
     grey = [im.astype(np.float32).mean(axis=-1) if im.ndim == 3 else im.astype(np.float32) for im in images]
     rng = np.random.default_rng(seed)
     bank = np.empty((k, size, size), np.uint8)
