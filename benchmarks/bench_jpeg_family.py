@@ -12,9 +12,10 @@ the calling thread. Only the thread-scaling group runs on every core.
 
 The slide (slide_bench.py's generator, one file in a folder of its own: wsidicom opens the folder, OpenSlide the
 file): 2,000 tiles of 256 x 256 RGB (50 x 40 tiles, 12,716 x 10,190 pixels; 50 under ``--benchmark-disable``), a
-mosaic of 64 distinct tiles (30% tissue, the rest flat white background), TILED_FULL, Pillow (libjpeg-turbo) at
-quality 90 with 4:2:0 chrominance, YBR_FULL_422, an empty Basic Offset Table and the Extended Offset Table. Its
-compression ratio (decoded bytes over the frames' bytes) is in every group's name. Caches off: wsidicom's decoded
+mosaic of 64 distinct tiles (30% tissue: crops of real images, real_data.rgb_tiles; the rest flat white
+background), TILED_FULL, Pillow (libjpeg-turbo) at quality 90 with 4:2:0 chrominance, YBR_FULL_422, an empty Basic
+Offset Table and the Extended Offset Table. Its compression ratio (decoded bytes over the frames' bytes, about
+32:1) is in every group's name. Caches off: wsidicom's decoded
 and encoded frame caches, OpenSlide's tile cache (each round reads a new random place).
 
 - ``read_region`` 512 x 512 and 2048 x 2048 at a random place each round (the same for all):
@@ -87,10 +88,6 @@ class JpegSlide(Bench):
     _openslide: Any = None
 
     @property
-    def ratio(self) -> float:
-        return self.n * self.frame_bytes / self.slide.pixel_data_bytes
-
-    @property
     def label(self) -> str:
         return f"{self.n:,}-tile JPEG slide (256x256 RGB, Pillow q90 4:2:0, TILED_FULL; {self.ratio:.1f}:1)"
 
@@ -108,7 +105,8 @@ class JpegSlide(Bench):
 
 
 def slide_spec(frames: int) -> SlideSpec:
-    """slide_bench's JPEG slide (64 distinct tiles, 30% tissue, flat background), TILED_FULL, 4:2:0."""
+    """slide_bench's JPEG slide (64 distinct tiles, 30% tissue from real images, flat background), TILED_FULL,
+    4:2:0."""
     return slide_bench_spec(frames, "jpeg", TILED_FULL).but(jpeg_subsampling="4:2:0")
 
 

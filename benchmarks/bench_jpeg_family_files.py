@@ -3,9 +3,10 @@ own plugins; the JPEG slide is in bench_jpeg_family.py, and the report runs both
 
 Whole files (one core), each written by encoders independent of framecodec: 40 frames of 512 x 512 CT (3 under
 ``--benchmark-disable``), unsigned 16-bit (stored = HU + 1024, Bits Stored 16), from the real CT slices of
-pydicom-data (693_UNCR, eCT_Supplemental's two frames, explicit_VR-UN, J2K_pixelrep_mismatch; each also flipped,
-for 20 distinct frames), in an Enhanced CT; and 120 256 x 256 RGB tiles (6 under ``--benchmark-disable``) of the
-slide generator's tissue (60% tissue, background with sensor noise) in a TILED_FULL slide. JPEG 2000 Lossless
+pydicom-data (693_UNCR, eCT_Supplemental's two frames, explicit_VR-UN, J2K_pixelrep_mismatch; real_data.ct_bank:
+each flipped and shifted, so frames differ), in an Enhanced CT; and 120 256 x 256 RGB tiles (6 under
+``--benchmark-disable``) in a TILED_FULL slide, the generator's mosaic of 64 distinct tiles: 60% tissue cropped from
+real images (real_data.rgb_tiles), the rest background with sensor noise. JPEG 2000 Lossless
 (.90) by pylibjpeg-openjpeg (OpenJPEG), HTJ2K Lossless (.201) by imagecodecs (OpenJPH), JPEG-LS Lossless (.80) by
 pyjpegls (CharLS); the RGB tiles with the reversible colour transform (YBR_RCT) in JPEG 2000 and HTJ2K, and as
 RGB in JPEG-LS. ``framecodec.pixel_array(path, threads=1)`` against ``pydicom.pixels.pixel_array(path,

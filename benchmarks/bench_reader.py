@@ -376,7 +376,8 @@ def test_open_sweep(
     beside wsidicom and pydicom where they are cheap enough."""
     slide = sweep_slide(tiling, count)
     path = slide.path
-    tag(benchmark, f"open sweep: {count:,}-frame {tiling} slide, JPEG Baseline", impl, 0)
+    ratio = slide.number_of_frames * slide.frame(0).nbytes / slide.pixel_data_bytes
+    tag(benchmark, f"open sweep: {count:,}-frame {tiling} slide, JPEG Baseline, compression {ratio:.1f}:1", impl, 0)
     series = {"framecodec": "FrameReader open", "wsidicom": "wsidicom open", PYDICOM_OPEN: "pydicom open"}[impl]
     sweep(benchmark, "frames", f"{series} {tiling}", count)
     fns: Fns = {

@@ -12,8 +12,9 @@ request, concurrent ones concurrently) and counts the requests (HEAD, GET, ...) 
 implementation reaches the bucket through the proxy; the uploads go to moto directly. moto is made to answer a
 ranged GET by copying only the range, as S3 does (latency_proxy's docstring).
 
-Slides (slides.py's generator, slide_bench's mosaic of 64 distinct 256 x 256 RGB tiles, 30% tissue, an empty
-Basic Offset Table and the Extended Offset Table), written, then uploaded:
+Slides (slides.py's generator, slide_bench's mosaic of 64 distinct 256 x 256 RGB tiles, 30% tissue cropped from real
+images (real_data.rgb_tiles), flat white background, an empty Basic Offset Table and the Extended Offset Table),
+written, then uploaded:
 
 - 10,000 frames TILED_SPARSE (frames shuffled, a Per-Frame Functional Groups item each: a 1.4 MB header), RLE
   Lossless: both peers decode it (wsidicom and pydicom have no Deflated Image Frame Compression decoder), and every

@@ -14,8 +14,8 @@ page cache back, so that no run pays for the one before. A first round is a warm
 (the smoke run) the data are small and the checked round is the only one. Default threads (one per core) and
 deflate level 6 (zlib) everywhere.
 
-Slides (slides.py's generator, slide_bench's mosaic of 64 distinct 256 x 256 RGB tiles, 30% tissue, flat
-background, an empty Basic Offset Table and the Extended Offset Table):
+Slides (slides.py's generator, slide_bench's mosaic of 64 distinct 256 x 256 RGB tiles, 30% tissue cropped from
+real images (real_data.rgb_tiles), flat white background, an empty Basic Offset Table and the Extended Offset Table):
 
 - 10,000 frames (1.97 GB decoded; 200 under ``--benchmark-disable``), TILED_SPARSE with the frames shuffled,
   Deflated Image Frame Compression (zlib level 6), to RLE Lossless;
@@ -36,8 +36,9 @@ Group names carry each file's compression ratio (decoded bytes over file bytes);
 median peak RSS.
 
 Segmentation: 100,000 frames of 128 x 128 1-bit masks (1.64 G pixels; 500 under ``--benchmark-disable``), each
-one of 1,024 masks thresholded from real images (transcode_data.mask_bank: scikit-image's data, blurred, flipped,
-rotated, cropped, thresholded at 30-70%), yielded one at a time by a generator:
+one of 1,024 masks thresholded from real images (real_data.mask_bank: segments of scikit-image's photographs,
+cropped, flipped or rotated, smoothed, thresholded at 30-70%, the largest regions kept; the group name says how
+they deflate, bit-packed), yielded one at a time by a generator:
 
 - ``FrameWriter`` with a Segmentation header (volume_headers.py's: one segment, no Per-Frame Functional Groups),
   in Deflated Image Frame Compression (bit-packed frames, deflated), RLE Lossless and Explicit VR Little Endian,
@@ -63,10 +64,11 @@ import numpy as np
 import pytest
 
 from framecodec._synthetic.slides import TILED_FULL, TILED_SPARSE, Slide, write_slide
+from real_data import deflate_ratio, frame_index, mask_bank
 from slide_bench import slide_folder
 from slide_bench import spec as slide_bench_spec
 from timing import goal, missing, paired, tag
-from transcode_data import decoded_bytes, frame_index, mask_bank, run_isolated, sample_indices, seg_grid, stored_frame
+from transcode_data import decoded_bytes, run_isolated, sample_indices, seg_grid, stored_frame
 
 CORES = os.cpu_count() or 1
 ROUNDS = int(os.environ.get("FRAMECODEC_BENCH_TRANSCODE_ROUNDS", "5"))
@@ -376,7 +378,7 @@ def test_segmentation_writer(benchmark: Any, tmp_path_factory: pytest.TempPathFa
     tag(
         benchmark,
         f"write {n:,} 1-bit {SEG_TILE}x{SEG_TILE} segmentation frames from a generator "
-        f"({across} x {down} tiles; masks from {source.split(' (')[0]})",
+        f"({across} x {down} tiles; masks from {source.split(' (')[0]}, deflate {deflate_ratio(bank, bits=1):.0f}:1)",
         SEG_DEFLATE,
         nbytes,
         CORES,

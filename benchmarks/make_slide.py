@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks import real_data
 from framecodec._synthetic.slides import SYNTAX_NAMES, TILED_FULL, TILED_SPARSE, many_frames_spec, write_slide
 
 
@@ -34,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--jpeg-subsampling", choices=["4:2:2", "4:2:0", "4:4:4"], default="4:2:2")
     p.add_argument("--tissue", type=float, default=0.6, help="fraction of the distinct tiles that are tissue")
     p.add_argument("--flat-background", action="store_true", help="background tiles flat white (no noise)")
+    p.add_argument(
+        "--real-tissue", action="store_true", help="tissue tiles cropped from real images (benchmarks/real_data.py)"
+    )
     args = p.parse_args(argv)
     spec = many_frames_spec(
         args.frames,
@@ -48,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         bits_stored=args.bits,
         jpeg_subsampling=args.jpeg_subsampling,
         background_noise=1 if args.flat_background else 3,
+        tissue_tiles=real_data.rgb_tiles if args.real_tissue else None,
     )
     t = time.perf_counter()
     slide = write_slide(args.out, spec)

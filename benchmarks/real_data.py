@@ -172,6 +172,13 @@ def rgb_bank(size: int = 256, k: int = 128, seed: int = 1) -> tuple[npt.NDArray[
     return bank, source
 
 
+def rgb_tiles(count: int, columns: int, rows: int) -> npt.NDArray[np.uint8]:
+    """``count`` distinct RGB tiles of ``rows`` x ``columns`` (:func:`rgb_bank`'s, cut to size): the tissue of the
+    benchmarks' slides, as ``SlideSpec.tissue_tiles`` takes it."""
+    bank, _ = rgb_bank(max(columns, rows), count)
+    return np.ascontiguousarray(bank[:, :rows, :columns])
+
+
 @functools.cache
 def mask_bank(size: int = 512, k: int = 256, seed: int = 17) -> tuple[npt.NDArray[np.uint8], str]:
     """``k`` distinct 0/1 masks of ``size`` x ``size`` (see the module's docstring), and their source."""

@@ -20,7 +20,7 @@ nothing of the Pixel Data is cached (a fresh FrameReader; the peers' s3fs file c
 
 The peers read through s3fs file objects, whose reads go through fsspec's block cache: by default "readahead"
 with 50 MiB blocks (``S3FileSystem.default_block_size``), so the first read past the cache fetches 50 MiB from
-there (a whole 45 MB JPEG slide), and each later read behind or beyond it another 50 MiB. That is what
+there (most of the 70 MB JPEG slide), and each later read behind or beyond it another 50 MiB. That is what
 ``fs.open(url, "rb")`` gives, and the best case for reading a whole file; for random frames and regions, blocks
 of a frame's size are the other sensible choice (a request per frame or two). Each peer runs in both
 configurations ("s3fs 50 MiB blocks", the default, and "s3fs 256 KiB blocks"), and the goals are against the

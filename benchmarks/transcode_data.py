@@ -1,15 +1,7 @@
-"""The data and the measuring harness of bench_transcode.py (issue 17): segmentation masks from real images, the
-headers highdicom and FrameWriter get, readers of written frames that do not use framecodec, and
-:func:`run_isolated`, which runs one operation of transcode_runner.py in a fresh process and returns its time and
-peak RSS.
-
-Masks (:func:`mask_bank`): ``k`` distinct ``tile`` x ``tile`` 0/1 frames, each a crop of a real image shipped inside
-scikit-image (``skimage.data``: camera, coins, moon, ..., none downloaded), turned grey, smoothed by a box blur
-of a random radius (0-4 pixels: sharp text to blob-like regions, as a model's masks are), one of the 8 flips and
-rotations, cut at a random offset and thresholded at a random quantile (30-70% foreground). Without
-scikit-image, the same from the images that ship inside pydicom (CT_small, MR_small, ...), scaled up.
-Frame ``i`` of a segmentation is ``bank[frame_index(n, k)[i]]``: the order is a fixed hash, so neighbouring
-frames differ.
+"""The data and the measuring harness of bench_transcode.py (issue 17): the headers highdicom and FrameWriter get,
+readers of written frames that do not use framecodec, and :func:`run_isolated`, which runs one operation of
+transcode_runner.py in a fresh process and returns its time and peak RSS. The segmentation's masks are
+real_data.mask_bank's (thresholded segments of real images); its slides slide_bench's (tissue from real images).
 """
 
 from __future__ import annotations
@@ -31,108 +23,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 RUNNER = BENCHMARKS / "transcode_runner.py"
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
 
-#: skimage.data's images that load from the package itself (no pooch download), grey or colour.
-SKIMAGE_IMAGES = (
-    "camera",
-    "coins",
-    "moon",
-    "page",
-    "text",
-    "clock",
-    "horse",
-    "cell",
-    "brick",
-    "grass",
-    "gravel",
-    "astronaut",
-    "coffee",
-    "chelsea",
-    "rocket",
-    "immunohistochemistry",
-    "hubble_deep_field",
-)
-#: pydicom's own test files (inside the pydicom package): the fallback without scikit-image.
-PYDICOM_IMAGES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb.dcm", "US1_UNCR.dcm", "rtdose.dcm")
-
-
-# ------------------------------------------------------------------------------------------------ masks
-
-
-def real_images(tile: int) -> tuple[list[npt.NDArray[np.float32]], str]:
-    """Grey images of at least 2 * ``tile`` pixels a side, and where they come from."""
-    images: list[npt.NDArray[Any]] = []
-    try:
-        import skimage.data
-
-        for name in SKIMAGE_IMAGES:
-            try:
-                images.append(np.asarray(getattr(skimage.data, name)()))
-            except Exception:
-                continue
-        version = getattr(sys.modules["skimage"], "__version__", "?")
-        source = f"scikit-image {version} data ({len(images)} images: {', '.join(SKIMAGE_IMAGES)})"
-    except ImportError:
-        from pydicom import dcmread
-        from pydicom.data import get_testdata_file
-
-        for name in PYDICOM_IMAGES:
-            path = get_testdata_file(name)
-            if path is None:
-                continue
-            arr = np.asarray(dcmread(path).pixel_array)
-            images.extend(arr if arr.ndim == 3 and arr.shape[-1] != 3 else [arr])
-        source = f"pydicom's test images ({', '.join(PYDICOM_IMAGES)}; scikit-image is not installed)"
-    out = []
-    for im in images:
-        grey = im.astype(np.float32).mean(axis=-1) if im.ndim == 3 else im.astype(np.float32)
-        scale = -(-2 * tile // min(grey.shape))  # small images repeated up to two tiles a side
-        if scale > 1:
-            grey = np.kron(grey, np.ones((scale, scale), np.float32))
-        out.append(grey)
-    if not out:
-        raise RuntimeError("no real image found for the masks (neither scikit-image nor pydicom's test files)")
-    return out, source
-
-
-def box_blur(image: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.float32]:
-    """The mean over a (2 radius + 1) square around each pixel (edges: the window clipped), by cumulative sums."""
-    if radius <= 0:
-        return image
-    padded = np.pad(image, radius, mode="edge").astype(np.float64)
-    c = np.cumsum(np.cumsum(padded, axis=0), axis=1)
-    c = np.pad(c, ((1, 0), (1, 0)))
-    w = 2 * radius + 1
-    total = c[w:, w:] - c[:-w, w:] - c[w:, :-w] + c[:-w, :-w]
-    return (total / (w * w)).astype(np.float32)
-
-
-def mask_bank(tile: int, k: int = 1024, seed: int = 17) -> tuple[npt.NDArray[np.uint8], str]:
-    """``k`` distinct 0/1 masks of ``tile`` x ``tile`` (see the module's docstring), and their source."""
-    images, source = real_images(tile)
-    rng = np.random.default_rng(seed)
-    blurred: dict[tuple[int, int], npt.NDArray[np.float32]] = {}
-    bank = np.empty((k, tile, tile), np.uint8)
-    for j in range(k):
-        which, radius = int(rng.integers(len(images))), int(rng.integers(0, 5))
-        if (which, radius) not in blurred:
-            blurred[which, radius] = box_blur(images[which], radius)
-        im = blurred[which, radius]
-        turn = int(rng.integers(8))  # the 8 flips and rotations of the square
-        im = np.rot90(im, turn % 4)
-        if turn >= 4:
-            im = im[:, ::-1]
-        y, x = int(rng.integers(im.shape[0] - tile + 1)), int(rng.integers(im.shape[1] - tile + 1))
-        crop = im[y : y + tile, x : x + tile]
-        threshold = np.quantile(crop, float(rng.uniform(0.3, 0.7)))
-        bank[j] = crop > threshold
-    return bank, source
-
-
-def frame_index(n: int, k: int) -> npt.NDArray[np.int64]:
-    """Which mask of the bank each of ``n`` frames is: a fixed hash of the frame number."""
-    i = np.arange(n, dtype=np.uint64)
-    h = (i * np.uint64(2654435761)) ^ (i >> np.uint64(3))
-    return (h % np.uint64(k)).astype(np.int64)
+# ------------------------------------------------------------------------------------------------ geometry
 
 
 def seg_grid(n: int) -> tuple[int, int]:

@@ -135,11 +135,11 @@ def old(job: dict[str, Any]) -> Op:
 
 
 def _frames(job: dict[str, Any]) -> Callable[[], Iterator[Any]]:
-    """A generator function of the job's mask frames: views of the bank (transcode_data.mask_bank, made by the
+    """A generator function of the job's mask frames: views of the bank (real_data.mask_bank, made by the
     benchmark and saved as .npy, so that this process does not import scikit-image), so a frame costs nothing."""
     import numpy as np
 
-    from transcode_data import frame_index
+    from real_data import frame_index
 
     bank = np.load(job["bank"])
     index = frame_index(int(job["n"]), len(bank)).tolist()

@@ -389,3 +389,32 @@ def test_a_huge_basic_offset_table_is_refused() -> None:
     spec = SlideSpec(width=256, height=256, tile=256, transfer_syntax=RLE)
     with open(os.devnull, "wb") as f, pytest.raises(ValueError, match="Basic Offset Table cannot address"):
         slides._pixel_data_items(f, [b"\0" * 2**20], np.zeros(5000, np.int64), spec)
+
+
+def test_tissue_tiles_given_by_the_caller(tmp_path: Path) -> None:
+    """``SlideSpec.tissue_tiles``: a mosaic's tissue tiles are the caller's (the benchmarks' real-image crops),
+    as pydicom decodes them; the background tiles stay near-white; a wrong shape or a whole-image slide is
+    refused."""
+    rng = np.random.default_rng(4)
+    given = rng.integers(0, 256, (3, 64, 96, 3), dtype=np.uint8)
+    asked: list[tuple[int, int, int]] = []
+
+    def source(count: int, columns: int, rows: int) -> np.ndarray:
+        asked.append((count, columns, rows))
+        return given[:count]
+
+    spec = SlideSpec(width=500, height=300, tile=(96, 64), transfer_syntax=DEFLATE, mosaic=6, tissue=0.5)
+    s = write_slide(tmp_path / "s.dcm", spec.but(tissue_tiles=source))
+    assert asked == [(3, 96, 64)]
+    got = pydicom_pixel_array(s.path)
+    tissue = background = 0
+    for i in range(s.number_of_frames):
+        assert np.array_equal(got[i], s.frame(i)), i
+        match = [j for j in range(3) if np.array_equal(got[i], given[j])]
+        tissue += bool(match)
+        background += not match and int(got[i].min()) >= 241 and int(got[i].max()) <= 243
+    assert tissue and background and tissue + background == s.number_of_frames
+    with pytest.raises(ValueError, match="tissue_tiles"):
+        write_slide(tmp_path / "t.dcm", spec.but(tissue_tiles=lambda c, w, h: given[:c, :, :64]))
+    with pytest.raises(ValueError, match="needs a mosaic"):
+        write_slide(tmp_path / "u.dcm", spec.but(mosaic=None, tissue_tiles=source))

@@ -39,22 +39,42 @@ def slide_canvas(spec: SlideSpec) -> npt.NDArray[Any]:
 
 
 def mosaic_tiles(spec: SlideSpec) -> npt.NDArray[Any]:
-    """``spec.mosaic`` distinct tiles: tissue cut from one synthetic image, then near-white background."""
+    """``spec.mosaic`` distinct tiles: tissue (cut from one synthetic image, or ``spec.tissue_tiles``), then
+    near-white background."""
     tw, th = spec.tile_size
     k = int(spec.mosaic or 1)
     tissue = max(1, min(k, round(k * spec.tissue))) if k > 1 else 1
-    across = -(-int(np.sqrt(tissue)) // 1) or 1
-    down = -(-tissue // across)
-    image = microscopy_tile(spec.seed, max(across * tw, down * th))
-    tiles = [
-        image[(i // across) * th : (i // across + 1) * th, (i % across) * tw : (i % across + 1) * tw]
-        for i in range(tissue)
-    ]
+    tiles = list(_given_tissue(spec, tissue) if spec.tissue_tiles is not None else _synthetic_tissue(spec, tissue))
     rng = np.random.default_rng(spec.seed + 1)
     for _ in range(k - tissue):  # slide background: near-constant white with a little sensor noise
         tiles.append((241 + rng.integers(0, spec.background_noise, (th, tw, 3))).astype(np.uint8))
     arr = np.stack(tiles)
     return arr if spec.samples == 3 else deepen(np.ascontiguousarray(arr[..., 1]), spec.bits_stored, spec.seed)
+
+
+def _synthetic_tissue(spec: SlideSpec, tissue: int) -> list[npt.NDArray[np.uint8]]:
+    """``tissue`` tiles cut side by side from one synthetic image."""
+    tw, th = spec.tile_size
+    across = -(-int(np.sqrt(tissue)) // 1) or 1
+    down = -(-tissue // across)
+    image = microscopy_tile(spec.seed, max(across * tw, down * th))
+    return [
+        image[(i // across) * th : (i // across + 1) * th, (i % across) * tw : (i % across + 1) * tw]
+        for i in range(tissue)
+    ]
+
+
+def _given_tissue(spec: SlideSpec, tissue: int) -> npt.NDArray[np.uint8]:
+    """``spec.tissue_tiles(tissue, columns, rows)``, checked."""
+    assert spec.tissue_tiles is not None
+    tw, th = spec.tile_size
+    tiles = np.asarray(spec.tissue_tiles(tissue, tw, th))
+    if tiles.shape != (tissue, th, tw, 3) or tiles.dtype != np.uint8:
+        raise ValueError(
+            f"tissue_tiles({tissue}, {tw}, {th}) gave {tiles.dtype} tiles of shape {tiles.shape}, not uint8 of "
+            f"{(tissue, th, tw, 3)}"
+        )
+    return tiles
 
 
 def encode_tile(pixels: npt.NDArray[Any], spec: SlideSpec) -> bytes:

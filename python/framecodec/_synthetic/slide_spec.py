@@ -54,6 +54,10 @@ class SlideSpec:
     seed: int = 0
     mosaic: int | None = None  # each tile one of this many distinct tiles (big slides); None: one whole image
     tissue: float = 0.6  # mosaic: the fraction of tiles that are tissue (the others near-white background)
+    # mosaic: where the tissue tiles come from. None: cut from the synthetic image; else a function (count, columns,
+    # rows) -> (count, rows, columns, 3) uint8 RGB tiles, e.g. the benchmarks' crops of real images (grey slides
+    # take their green channel). The background tiles are made as below either way.
+    tissue_tiles: Callable[[int, int, int], npt.NDArray[np.uint8]] | None = None
     # mosaic: the background tiles are 241 plus a uniform random value below this: 3 a little sensor noise, 1 flat
     # white (which RLE Lossless and deflate store in a few hundred bytes to 3 KB a tile)
     background_noise: int = 3

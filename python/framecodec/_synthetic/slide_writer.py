@@ -84,6 +84,8 @@ def write_slide(path: str | os.PathLike[str], spec: SlideSpec | None = None) -> 
         raise ValueError("samples must be 1 (MONOCHROME2) or 3 (RGB)")
     slide_codecs.check(spec)
     tw, th = spec.tile_size
+    if spec.tissue_tiles is not None and spec.mosaic is None:
+        raise ValueError("tissue_tiles needs a mosaic slide (SlideSpec.mosaic): the whole-image slide is synthetic")
     tiles, planes, present = frame_layout(spec)
     canvas = distinct = decoded = decoded_distinct = None
     if spec.mosaic is None:

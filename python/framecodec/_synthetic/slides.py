@@ -40,7 +40,8 @@ VL Whole Slide Microscopy Image IOD's modules as read from PS3.3 by hand, not ch
 Files are written to a temporary name in the same folder and renamed when complete. Pixel Data and the
 Per-Frame Functional Groups Sequence are streamed to the file after pydicom has written the rest of the data
 set, so a slide of 100,000 frames needs memory for its distinct tiles only (``SlideSpec.mosaic``: each tile
-is one of a few distinct tiles, chosen by a hash of its position). :func:`write_big_eot_slide` writes a
+is one of a few distinct tiles, chosen by a hash of its position; ``SlideSpec.tissue_tiles`` lets the caller give
+the mosaic's tissue tiles, as the benchmarks give crops of real images). :func:`write_big_eot_slide` writes a
 slide whose Pixel Data passes 4 GiB, addressed through the Extended Offset Table, as a sparse file.
 
 The parts, each re-exported here (import everything from ``slides``): slide_spec.py (SlideSpec, Slide and the
