@@ -83,7 +83,7 @@ KINDS = {
             lambda i: real_data.frame("mask", i, 512),
             400,
             8,
-            "{n:,} 512x512 1-bit masks (real images)",
+            "{n:,} 512x512 1-bit masks",
             "1.2.840.10008.5.1.4.1.1.66.4",
             512,
             512,
@@ -127,7 +127,7 @@ class DataSet:
         if kind.key == "seg":  # each file's ratio: packed bits to deflate, a byte a pixel (what RLE codes) to RLE
             packed, unpacked = n * (512 * 512 // 8), n * 512 * 512
             self.label += (
-                f" (deflate {packed / made['deflate'].pixel_data_bytes:.1f}:1,"
+                f" (real images; deflate {packed / made['deflate'].pixel_data_bytes:.1f}:1,"
                 f" RLE {unpacked / made['RLE'].pixel_data_bytes:.1f}:1)"
             )
         self.paths = {s: f.path for s, f in made.items()}
