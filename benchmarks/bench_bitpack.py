@@ -1,9 +1,10 @@
 """1-bit packing (issue 2): ``framecodec.codecs.pack_bits`` / ``unpack_bits`` against numpy's ``packbits`` /
-``unpackbits`` (``bitorder="little"``, DICOM's bit order), on 512x512 binary segmentation frames.
+``unpackbits`` (``bitorder="little"``, DICOM's bit order), on 512x512 masks thresholded from real images
+(``real_data.mask_bank``, issue 21; each group's name gives their deflate ratio, bit-packed).
 
     python -m pytest benchmarks/bench_bitpack.py --benchmark-json=bitpack.json
 
-What is timed, 8 distinct frames (``frames.segmentation_frame``) a round:
+What is timed, 8 distinct masks a round:
 
 - unpack, frame by frame into a new array each (``unpack_bits(packed, count)`` / ``np.unpackbits``);
 - unpack into preallocated arrays (``unpack_bits(..., out=)``): numpy has no ``out=``, so its peer unpacks and
@@ -30,13 +31,14 @@ import numpy.typing as npt
 import pytest
 
 import framecodec as fc
-from framecodec._synthetic.frames import segmentation_frame
+from real_data import deflate_ratio, frames
 from timing import CEILING, compare, copy_ceiling, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them
 IMPLS = ["framecodec", "numpy", CEILING]
-SEG = [segmentation_frame(seed) for seed in range(N)]
+SEG = list(frames("mask", N, 512))
 SIDE = SEG[0].shape[0]  # 512
+MASKS = f"masks (real images, deflate {deflate_ratio(np.stack(SEG), bits=1):.1f}:1)"
 PIXELS = SEG[0].size
 ODD = SIDE - 3  # frames whose bits do not start on a byte boundary
 PACKED = [np.packbits(s, bitorder="little") for s in SEG]
@@ -65,7 +67,7 @@ def test_unpack_bits(benchmark: Any, impl: str) -> None:
         "numpy": lambda: [np.unpackbits(p, count=PIXELS, bitorder="little") for p in PACKED],
         CEILING: copy_ceiling([PIXELS] * N, fresh=True),
     }
-    run(benchmark, f"unpack_bits {SIDE}x{SIDE} frame", impl, PIXELS * N, fns, lambda out: all_equal(out, SEG))
+    run(benchmark, f"unpack_bits {SIDE}x{SIDE} frame, {MASKS}", impl, PIXELS * N, fns, lambda out: all_equal(out, SEG))
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -85,7 +87,7 @@ def test_unpack_bits_into_out(benchmark: Any, impl: str) -> None:
     }
     run(
         benchmark,
-        f"unpack_bits {SIDE}x{SIDE} frame (into out=)",
+        f"unpack_bits {SIDE}x{SIDE} frame (into out=), {MASKS}",
         impl,
         PIXELS * N,
         fns,
@@ -113,7 +115,7 @@ def test_unpack_bits_at_bit_offset(benchmark: Any, impl: str) -> None:
     }
     run(
         benchmark,
-        f"unpack_bits {ODD}x{ODD} frame at a bit offset",
+        f"unpack_bits {ODD}x{ODD} frame at a bit offset, {MASKS}",
         impl,
         n_pixels * N,
         fns,
@@ -131,7 +133,7 @@ def test_unpack_bits_batch(benchmark: Any, impl: str) -> None:
     }
     run(
         benchmark,
-        f"unpack_bits batch of {N} {SIDE}x{SIDE} frames in one call",
+        f"unpack_bits batch of {N} {SIDE}x{SIDE} frames in one call, {MASKS}",
         impl,
         PIXELS * N,
         fns,
@@ -148,7 +150,7 @@ def test_pack_bits(benchmark: Any, impl: str) -> None:
         CEILING: copy_ceiling([PIXELS] * N, fresh=False),
     }
     want = [p.tobytes() for p in PACKED]
-    run(benchmark, f"pack_bits {SIDE}x{SIDE} frame", impl, PIXELS * N, fns, lambda out: out == want)
+    run(benchmark, f"pack_bits {SIDE}x{SIDE} frame, {MASKS}", impl, PIXELS * N, fns, lambda out: out == want)
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -162,7 +164,7 @@ def test_pack_bits_batch(benchmark: Any, impl: str) -> None:
     }
     run(
         benchmark,
-        f"pack_bits batch of {N} {SIDE}x{SIDE} frames in one call",
+        f"pack_bits batch of {N} {SIDE}x{SIDE} frames in one call, {MASKS}",
         impl,
         PIXELS * N,
         fns,

@@ -10,7 +10,7 @@ Run it with pydicom 3.1 too for the Deflated Image Frame Compression peers (pydi
 for it: those peers are recorded as missing, with the reason, in ``extra_info["missing"]`` of our benchmark of the
 group, and their own benchmarks skip saying so).
 
-Data (pipeline_data.py): 1,000 240x240 RGB tiles, 400 512x512 1-bit segmentation frames and 100 512x512 int16 CT
+Data (pipeline_data.py): 1,000 240x240 RGB tiles, 400 512x512 1-bit masks of real images and 100 512x512 int16 CT
 frames, each as an RLE Lossless and a Deflated Image Frame Compression file (a few frames each under
 ``--benchmark-disable``, the smoke run of tests/test_benchmarks_run.py, where every benchmark only checks its
 result). Slides (slide_bench.py): 10,000 frames (``FRAMECODEC_BENCH_FRAMES``; 200 in the smoke run) of 256 x 256
@@ -125,8 +125,9 @@ PLUGIN_GOALS = {
 }
 #: The issue's goals for ``framecodec.pixel_array(path, threads=1)``, over the peer's path -> array.
 PATH_GOALS = {("RLE", "tiles"): 3.0, ("RLE", "seg"): 3.0, ("RLE", "ct"): 3.0, ("deflate", "seg"): 1.5}
-#: Within 1.3x of writing the output array, for well-compressed data: the segmentation frames.
-FLOOR_GOALS = {("RLE", "seg"): 1.3, ("deflate", "seg"): 1.3}
+#: Within 1.25x of writing the output array (np.empty + fill), one thread, on the 1-bit masks of real images (issue
+#: 21; issue 7 asked 1.3x on generated segmentations, which compress 3-15 times better).
+FLOOR_GOALS = {("RLE", "seg"): 1.25, ("deflate", "seg"): 1.25}
 
 
 @pytest.mark.parametrize(("syntax", "kind"), CASES, ids=IDS)
@@ -188,7 +189,8 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
     if (syntax, kind) in FLOOR_GOALS:
         goal(
             benchmark,
-            f"framecodec.pixel_array(path, threads=1) over np.empty + fill: {d.label}, {syntax}",
+            f"issue 21: 1-bit framecodec.pixel_array(path, threads=1) within {FLOOR_GOALS[syntax, kind]}x of "
+            f"np.empty + fill, one thread: {d.label}, {syntax}",
             paired(times, impl, FLOOR),
             FLOOR_GOALS[syntax, kind],
             FLOOR,

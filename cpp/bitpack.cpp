@@ -68,22 +68,29 @@ __attribute__((target("avx2"))) size_t pack_avx2(const uint8_t* in, size_t n, ui
   return i;
 }
 
-// AVX2: 4 packed bytes -> 32 output bytes per iteration, one shuffle and one 32-byte store
-// (the table path is bound by its 8-byte stores). Returns the number of 8-bit groups done.
+// AVX2: 8 packed bytes -> 64 output bytes per iteration: one broadcast, two shuffles, two 32-byte stores. With the
+// output in cache (as a fresh page is, just zeroed by the kernel) this runs near memset's speed; spreading 4 bytes
+// an iteration took twice as long (measured on Zen 4). Returns the number of 8-bit groups done.
 __attribute__((target("avx2"))) size_t unpack_avx2(const uint8_t* p, size_t avail, unsigned shift, size_t groups,
                                                    uint8_t* o) {
-  // Lane 0 spreads bytes 0 and 1 of the broadcast word, lane 1 bytes 2 and 3.
-  const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
-                                        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  // Lane 0 spreads bytes 0 and 1 of the broadcast word, lane 1 bytes 2 and 3 (`high`: 4-5 and 6-7).
+  const __m256i low = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
+                                       2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i high = _mm256_add_epi8(low, _mm256_set1_epi8(4));
   const __m256i bit = _mm256_set1_epi64x(0x8040201008040201ll);
   const __m256i one = _mm256_set1_epi8(1);
+  // Groups g..g+7 are bits shift .. shift+63 from byte g: a 64-bit load, and byte g+8's low bits when shifted.
+  // Stay within the caller's bytes.
+  const size_t need = shift ? 9 : 8;
   size_t g = 0;
-  // A 64-bit load at byte g covers groups g..g+3 for any shift; stay within the caller's bytes.
-  for (; g + 4 <= groups && g + 8 <= avail; g += 4) {
-    uint32_t w = static_cast<uint32_t>(load64(p + g) >> shift);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(w)), pick);
-    v = _mm256_min_epu8(_mm256_and_si256(v, bit), one);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * g), v);
+  for (; g + 8 <= groups && g + need <= avail; g += 8) {
+    uint64_t w = load64(p + g);
+    if (shift) w = (w >> shift) | (static_cast<uint64_t>(p[g + 8]) << (64 - shift));
+    const __m256i v = _mm256_set1_epi64x(static_cast<long long>(w));
+    const __m256i a = _mm256_min_epu8(_mm256_and_si256(_mm256_shuffle_epi8(v, low), bit), one);
+    const __m256i b = _mm256_min_epu8(_mm256_and_si256(_mm256_shuffle_epi8(v, high), bit), one);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * g), a);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * g + 32), b);
   }
   return g;
 }

@@ -69,6 +69,22 @@ def test_unpack_offsets_0_to_7(offset: int, count: int) -> None:
     np.testing.assert_array_equal(fc.codecs.unpack_bits(data, count, bit_offset=offset), ref)
 
 
+@pytest.mark.parametrize("offset", range(8))
+@pytest.mark.parametrize("count", [56, 63, 64, 65, 71, 72, 127, 128, 129, 191, 192, 193, 64 * 37 + 5])
+@pytest.mark.parametrize("extra", [0, 1, 9])
+def test_unpack_64_bit_steps_stay_inside(offset: int, count: int, extra: int) -> None:
+    # The vector path spreads 8 packed bytes (9 when shifted) into 64 values a step: around multiples of 64
+    # values, with exactly the bytes needed or a few more, it must take the right bits and write nothing past
+    # the count (the guard bytes around a slice of a larger array stay as they were).
+    rng = np.random.default_rng(count * 97 + offset * 3 + extra)
+    data = rng.integers(0, 256, (offset + count + 7) // 8 + extra, dtype=np.uint8)
+    data[: len(data) // 2] = rng.choice([0, 255], len(data) // 2)  # uniform bytes (masks) then noise
+    guarded = np.full(count + 128, 7, np.uint8)
+    fc.codecs.unpack_bits(data, count, bit_offset=offset, out=guarded[64 : 64 + count])
+    np.testing.assert_array_equal(guarded[64 : 64 + count], np.unpackbits(data, bitorder="little")[offset:][:count])
+    assert (guarded[:64] == 7).all() and (guarded[64 + count :] == 7).all()
+
+
 def test_native_multiframe_1bit_frames() -> None:
     # Native 1-bit multi-frame data: frame N starts at bit N*rows*columns (PS3.5 8.1.1), which is not
     # a byte boundary when rows*columns is not a multiple of 8.
