@@ -10,8 +10,9 @@ Run it with pydicom 3.1 too for the Deflated Image Frame Compression peers (pydi
 for it: those peers are recorded as missing, with the reason, in ``extra_info["missing"]`` of our benchmark of the
 group, and their own benchmarks skip saying so).
 
-Data (pipeline_data.py): 1,000 240x240 RGB tiles, 400 512x512 1-bit masks of real images and 100 512x512 int16 CT
-frames, each as an RLE Lossless and a Deflated Image Frame Compression file (a few frames each under
+Data (pipeline_data.py, from real images: real_data.py): 1,000 240x240 RGB tiles, 400 512x512 1-bit masks, 100
+512x512 int16 CT and 100 512x512 uint16 MR frames, each as an RLE Lossless and a Deflated Image Frame Compression
+file, each group's name giving the file's compression ratio (a few frames each under
 ``--benchmark-disable``, the smoke run of tests/test_benchmarks_run.py, where every benchmark only checks its
 result). Slides (slide_bench.py): 10,000 frames (``FRAMECODEC_BENCH_FRAMES``; 200 in the smoke run) of 256 x 256
 RGB tiles, TILED_SPARSE and TILED_FULL, in JPEG Baseline, RLE Lossless and deflate, one slide on disk at a time.
@@ -27,6 +28,13 @@ once, which issue 7's floor goals name.
 Sweep (``extra_info["sweep"]``, plot "threads"): ``framecodec.pixel_array(path, threads=t)`` of the RGB deflate
 file (series "framecodec pixel_array") beside Python's zlib inflating the same frames in a ``ThreadPoolExecutor``
 of t threads (series "zlib ThreadPoolExecutor", the embarrassingly parallel reference), t = 1 .. cores.
+
+Threads, every syntax (threads_sweep.py, issue 21): ``framecodec.pixel_array(path, threads=cores)`` on a real-image
+file of each syntax the engine decodes (deflate RGB, CT and 1-bit; RLE RGB and CT; native CT; JPEG Baseline RGB;
+JPEG 2000, HTJ2K and JPEG-LS Lossless CT), with threads=1 and the zlib reference (the same pixels deflated) at 1
+and all cores in its rounds: each speed-up beside the reference's (plot "threads", second panel), and the goal
+of at least 0.9x the reference's speed-up. And ``pixel_array(path)`` (threads=None) against threads=1 on files of
+1 and 10 frames of each: at most 1.05x.
 
 Slides: ``reader[i]`` and ``framecodec.pixel_array(path, index=i)`` against ``wsi.read_tile`` (its caches off) and
 ``pydicom.pixels.pixel_array(path, index=i)``; ``reader.read(indices, threads=1)`` and all cores against wsidicom's
@@ -70,6 +78,14 @@ from slide_bench import (
     bench,  # noqa: F401 - a fixture
     close_enough,
     tag_slide,
+)
+from threads_sweep import CASES as SWEEP_CASES
+from threads_sweep import (
+    SMALL,
+    Files,
+    default_threads,
+    scaling,
+    sweep_files,  # noqa: F401 - a fixture
 )
 from timing import (
     CEILING,
@@ -136,7 +152,7 @@ def test_ds_pixel_array(benchmark: Any, data: Callable[[str], DataSet], syntax: 
     """``ds.pixel_array`` on the data set in memory, through each decoding plugin ("framecodec": ours)."""
     d = data(kind)
     ds = d.dataset(syntax)
-    tag(benchmark, f"ds.pixel_array: {d.label}, {syntax}", impl, d.nbytes)
+    tag(benchmark, f"ds.pixel_array: {d.name(syntax)}", impl, d.nbytes)
     names = ["framecodec", "pylibjpeg-rle", "pydicom"]
     fns: Fns = {name: partial(ds_pixel_array, ds, PLUGINS[name]) for name in names}
     fns[CEILING] = copy_ceiling(d.nbytes, fresh=True)
@@ -145,7 +161,7 @@ def test_ds_pixel_array(benchmark: Any, data: Callable[[str], DataSet], syntax: 
         assert same(out, d.pixels)
     peer_plugin, peer = PEER[syntax]
     target = PLUGIN_GOALS.get((syntax, kind))
-    text = f"ds.pixel_array, framecodec plugin over {peer}'s: {d.label}, {syntax}"
+    text = f"ds.pixel_array, framecodec plugin over {peer}'s: {d.name(syntax)}"
     if times and target and peer not in times:
         not_measured(benchmark, text, target, d.decode_problem(syntax, peer_plugin) or "")
     elif times and target:
@@ -163,7 +179,7 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
     d = data(kind)
     path, shape, dtype = d.paths[syntax], d.pixels.shape, d.pixels.dtype
     name = PATH_NAMES.get(impl, impl)
-    tag(benchmark, f"path -> array: {d.label}, {syntax}", name, d.nbytes, CORES if impl == ALL else 1)
+    tag(benchmark, f"path -> array: {d.name(syntax)}", name, d.nbytes, CORES if impl == ALL else 1)
     fns: Fns = {
         "framecodec": lambda: fc.pixel_array(path, threads=1),
         ALL: lambda: fc.pixel_array(path, threads=CORES),
@@ -181,7 +197,7 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
     if not times:
         return
     peer = PATH_NAMES[PEER[syntax][1]]
-    text = f"framecodec.pixel_array(path, threads=1) over {peer}: {d.label}, {syntax}"
+    text = f"framecodec.pixel_array(path, threads=1) over {peer}: {d.name(syntax)}"
     if (syntax, kind) in PATH_GOALS and peer not in times:
         not_measured(benchmark, text, PATH_GOALS[syntax, kind], found[PEER[syntax][1]] or "")
     elif (syntax, kind) in PATH_GOALS:
@@ -190,7 +206,7 @@ def test_path_to_array(benchmark: Any, data: Callable[[str], DataSet], syntax: s
         goal(
             benchmark,
             f"issue 21: 1-bit framecodec.pixel_array(path, threads=1) within {FLOOR_GOALS[syntax, kind]}x of "
-            f"np.empty + fill, one thread: {d.label}, {syntax}",
+            f"np.empty + fill, one thread: {d.name(syntax)}",
             paired(times, impl, FLOOR),
             FLOOR_GOALS[syntax, kind],
             FLOOR,
@@ -212,7 +228,7 @@ def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: 
     array (Python's zlib, isal, zlib-ng, the deflate package), the floor and the ceiling, in the same rounds."""
     d = data(kind)
     path, shape, dtype = d.paths["deflate"], d.pixels.shape, d.pixels.dtype
-    tag(benchmark, f"deflate backends, path -> array: {d.label}", impl, d.nbytes)
+    tag(benchmark, f"deflate backends, path -> array: {d.name('deflate')}", impl, d.nbytes)
     benchmark.extra_info["backend"] = fc.backends()["inflate"] if impl == "framecodec" else None
     fns: Fns = {
         "framecodec": lambda: fc.pixel_array(path, threads=1),
@@ -231,7 +247,7 @@ def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: 
         goal(
             benchmark,
             f"framecodec.pixel_array(path, threads=1) ({backend}) over Python's zlib frame by frame: "
-            f"{d.label}, deflate",
+            f"{d.name('deflate')}",
             paired(times, "zlib", impl),
             BACKEND_GOALS[kind],
             "zlib",
@@ -241,7 +257,7 @@ def test_deflate_backends(benchmark: Any, data: Callable[[str], DataSet], kind: 
     goal(
         benchmark,
         f"framecodec.pixel_array(path, threads=1) ({backend}) over the fastest of {', '.join(others)} "
-        f"in each round: {d.label}, deflate",
+        f"in each round: {d.name('deflate')}",
         statistics.median(fastest),
         1.0,
     )
@@ -263,7 +279,7 @@ def test_threads(benchmark: Any, data: Callable[[str], DataSet], impl: str) -> N
     path, frags, size = d.paths["deflate"], d.fragments["deflate"], d.pixels[0].nbytes
     series, _, t = impl.rpartition(" threads=") if impl != CEILING else ("", "", "1")
     threads = int(t)
-    tag(benchmark, f"threads: {d.label}, deflate", impl, d.nbytes, threads)
+    tag(benchmark, f"threads: {d.name('deflate')}", impl, d.nbytes, threads)
     if series:
         sweep(benchmark, "threads", "framecodec pixel_array" if series == "framecodec" else ZLIB_POOL, threads)
     counts = sorted({1, threads, CORES})
@@ -293,7 +309,7 @@ def test_threads(benchmark: Any, data: Callable[[str], DataSet], impl: str) -> N
     assert same(out, d.pixels) if series == "framecodec" else b"".join(out) == d.pixels.tobytes()
     text = f"thread scaling ({CORES} threads over 1) of framecodec.pixel_array over the {ZLIB_POOL} reference's"
     if impl == every and CORES == 1 and not benchmark.disabled:
-        not_measured(benchmark, f"{text}: {d.label}, deflate", 1.0, "one core: nothing to scale to")
+        not_measured(benchmark, f"{text}: {d.name('deflate')}", 1.0, "one core: nothing to scale to")
     if times:
         ours, ref = paired(times, one, every), paired(times, zlib_one, zlib_every)
         per_round = statistics.median(
@@ -301,7 +317,29 @@ def test_threads(benchmark: Any, data: Callable[[str], DataSet], impl: str) -> N
             for a, b, c, e in zip(*(times[k] for k in (one, every, zlib_one, zlib_every)), strict=True)
         )
         benchmark.extra_info["scaling"] = {"framecodec": ours, ZLIB_POOL: ref, "threads": CORES}
-        goal(benchmark, f"{text} ({ours:.2f}x against {ref:.2f}x): {d.label}, deflate", per_round, 1.0)
+        goal(benchmark, f"{text} ({ours:.2f}x against {ref:.2f}x): {d.name('deflate')}", per_round, 1.0)
+
+
+# ------------------------------------------------------------------------------------------------ threads, every syntax
+
+
+@pytest.mark.parametrize("case", list(SWEEP_CASES))
+def test_threads_syntax(benchmark: Any, sweep_files: Files, case: str) -> None:
+    """``framecodec.pixel_array(path, threads=cores)`` on a real-image file of each syntax the engine decodes, with
+    threads=1 and the zlib reference at 1 and all cores in its rounds (threads_sweep.py): issue 21's scaling goal."""
+    f = sweep_files.get(case)
+    tag(benchmark, f"threads, every syntax: {f.label}", f"framecodec threads={CORES}", f.nbytes, CORES)
+    scaling(benchmark, f)
+
+
+@pytest.mark.parametrize("n", SMALL)
+@pytest.mark.parametrize("case", list(SWEEP_CASES))
+def test_threads_default_small(benchmark: Any, sweep_files: Files, case: str, n: int) -> None:
+    """``framecodec.pixel_array(path)`` (threads=None) against threads=1 on small files, 1 and 10 frames of each
+    syntax: the default must cost nothing there (issue 21)."""
+    f = sweep_files.get(case, n)
+    tag(benchmark, f"threads=None, small file: {f.label}", "framecodec threads=None", f.nbytes)
+    default_threads(benchmark, f)
 
 
 # ------------------------------------------------------------------------------------------------ compress
@@ -324,7 +362,7 @@ def test_compress(benchmark: Any, data: Callable[[str], DataSet], syntax: str, k
     cores) against ``ds.compress(syntax, arr, encoding_plugin=...)``. Deflate at level 6 (zlib's default,
     which pydicom 3.1 uses) on both sides."""
     d = data(kind)
-    tag(benchmark, f"compress: {d.label}, {syntax}", impl, d.nbytes, CORES if impl == ALL else 1)
+    tag(benchmark, f"compress: {d.name(syntax)}", impl, d.nbytes, CORES if impl == ALL else 1)
     found = problems(d, syntax, ["framecodec plugin", "pylibjpeg-rle", "pydicom"], encode=True)
     fns: Fns = {
         "framecodec": partial(fc_compress, d, syntax, 1),

@@ -1,5 +1,7 @@
 """RLE Lossless (PS3.5 Annex G) decode and encode against imagecodecs, pylibjpeg-rle and pydicom's own (pure
-Python) codec, single-threaded, on the shared realistic frames.
+Python) codec, single-threaded, on frames made from real images (real_data.py: scikit-image's photographs for
+the RGB tiles and the 1-bit masks, pydicom-data's CT slices). Each group's name carries the frames' compression
+ratio, RLE's own (the native bytes, 1-bit frames packed, over the encoded bytes).
 
     python -m pytest benchmarks/bench_rle.py --benchmark-json=rle.json
 
@@ -25,11 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 import framecodec as fc
-from framecodec._synthetic.frames import ct_frame, microscopy_tile, segmentation_frame
 from peers import (
     PYDICOM,
     PYDICOM_RLE_DECODE_WHY,
@@ -38,6 +38,7 @@ from peers import (
     pydicom_rle_decode,
     pydicom_rle_encode,
 )
+from real_data import frames as real_frames
 from timing import CEILING, compare, copy_ceiling, tag
 
 N = 8  # frames per round: distinct frames, as a pipeline sees them
@@ -48,10 +49,11 @@ Fns = dict[str, Callable[[], Any]]
 
 
 class Frames:
-    """N frames of one kind, with their layout and their pylibjpeg-rle (= pydicom) encodings."""
+    """N distinct real-image frames of one kind (real_data.py), with their layout and their pylibjpeg-rle (=
+    pydicom) encodings."""
 
-    def __init__(self, make: Callable[[int], npt.NDArray[np.generic]], spp: int, bits: int, dtype: str) -> None:
-        self.pixels = [make(seed) for seed in range(N)]
+    def __init__(self, kind: str, size: int, spp: int, bits: int, dtype: str, what: str) -> None:
+        self.pixels = list(real_frames(kind, N, size).astype(dtype))
         self.rows, self.cols = self.pixels[0].shape[:2]
         self.spp, self.bits, self.dtype = spp, bits, dtype
         self.raw = [p.tobytes() for p in self.pixels]
@@ -63,6 +65,8 @@ class Frames:
             self.encoded = [fc.codecs.rle_encode(p, self.rows, self.cols, spp, bits) for p in self.pixels]
         self.size = len(self.raw[0])
         self.nbytes = self.size * N
+        native = self.nbytes // 8 if bits == 1 else self.nbytes  # 1-bit: packed, as a native file holds them
+        self.label = f"{what} (real images), RLE {native / sum(len(e) for e in self.encoded):.1f}:1"
 
     def planar(self, i: int) -> bytes:
         p = self.pixels[i]
@@ -70,9 +74,9 @@ class Frames:
 
 
 KINDS = {
-    "240x240 RGB tile": lambda: Frames(microscopy_tile, 3, 8, "u1"),
-    "512x512 int16 CT": lambda: Frames(ct_frame, 1, 16, "<i2"),
-    "512x512 1-bit seg": lambda: Frames(segmentation_frame, 1, 1, "u1"),
+    "240x240 RGB tile": lambda: Frames("rgb", 240, 3, 8, "u1", "240x240 RGB tiles"),
+    "512x512 int16 CT": lambda: Frames("ct", 512, 1, 16, "<i2", "512x512 int16 CT"),
+    "512x512 1-bit mask": lambda: Frames("mask", 512, 1, 1, "u1", "512x512 1-bit masks"),
 }
 _cache: dict[str, Frames] = {}
 
@@ -138,7 +142,7 @@ def peer_problems(f: Frames) -> dict[str, str | None]:
 def test_decode(benchmark: Any, kind: str, impl: str) -> None:
     """Each frame into a new array: framecodec interleaved, the peers in planes."""
     f = frames(kind)
-    tag(benchmark, f"rle decode {kind}", impl, f.nbytes)
+    tag(benchmark, f"rle decode {f.label}", impl, f.nbytes)
     benchmark.extra_info["encoded_by"] = f.encoded_by
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     fns: Fns = {
@@ -160,7 +164,7 @@ def test_decode(benchmark: Any, kind: str, impl: str) -> None:
 def test_decode_planar(benchmark: Any, impl: str) -> None:
     """Each RGB frame into a new array of planes, like for like with the peers."""
     f = frames("240x240 RGB tile")
-    tag(benchmark, "rle decode 240x240 RGB tile (planar out)", impl, f.nbytes)
+    tag(benchmark, f"rle decode {f.label} (planar out)", impl, f.nbytes)
     benchmark.extra_info["encoded_by"] = f.encoded_by
     r, c = f.rows, f.cols
     fns: Fns = {
@@ -181,7 +185,7 @@ def test_decode_planar(benchmark: Any, impl: str) -> None:
 def test_decode_into_out(benchmark: Any, kind: str, impl: str) -> None:
     """Each frame into a preallocated array (``out=``); of the peers only imagecodecs takes one."""
     f = frames(kind)
-    tag(benchmark, f"rle decode {kind} (into out=)", impl, f.nbytes)
+    tag(benchmark, f"rle decode {f.label} (into out=)", impl, f.nbytes)
     benchmark.extra_info["encoded_by"] = f.encoded_by
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     outs = {name: [np.full(f.size, 0, np.uint8) for _ in range(N)] for name in ("framecodec", "imagecodecs")}
@@ -207,7 +211,7 @@ def test_decode_into_out(benchmark: Any, kind: str, impl: str) -> None:
 def test_encode(benchmark: Any, kind: str, impl: str) -> None:
     """Each frame encoded (framecodec interleaved with the peers; pydicom's pure Python takes ~30 ms a frame)."""
     f = frames(kind)
-    tag(benchmark, f"rle encode {kind}", impl, f.nbytes)
+    tag(benchmark, f"rle encode {f.label}", impl, f.nbytes)
     r, c, s, b = f.rows, f.cols, f.spp, f.bits
     runner = _Runner(f)
     fns: Fns = {

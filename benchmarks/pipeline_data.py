@@ -1,12 +1,13 @@
 """The whole data sets of bench_pipeline.py and bench_dask.py, and the decoders' wrappers they time.
 
-Made once per session in a temporary directory from ``frames.py``: 1,000 240x240 RGB tissue-like tiles, 400
-512x512 1-bit masks thresholded from real images (``real_data.mask_bank``, issue 21) and 100 512x512 int16 CT-like
-frames (a few frames each under
-``--benchmark-disable``), each written by ``files.write_frames_file`` as an RLE Lossless and as a Deflated Image
-Frame Compression file (a tiled VL WSI, a binary Segmentation, an Enhanced CT of 12 bits stored; frames encoded
-with framecodec's kernels at level 6, a Basic Offset Table). ``DataSet.decode_problem`` / ``encode_problem`` say
-why a pydicom plugin cannot decode or encode a data set here (the reason the benchmarks record for a missing peer).
+Made once per session in a temporary directory from real images (real_data.py, issue 21): 1,000 240x240 RGB tiles
+(scikit-image's photographs), 400 512x512 1-bit masks (segments of its photographs), 100 512x512 int16 CT frames
+and 100 512x512 uint16 MR frames (pydicom-data's), a few frames each under ``--benchmark-disable``, each written
+by ``real_files.write`` as an RLE Lossless and as a Deflated Image Frame Compression file (a tiled VL WSI, a binary
+Segmentation, an Enhanced CT / MR of 12 bits stored; frames encoded with framecodec's kernels at level 6, a Basic
+Offset Table); ``DataSet.name(syntax)`` is a file's label with its compression ratio. ``DataSet.decode_problem`` /
+``encode_problem`` say why a pydicom plugin cannot decode or encode a data set here (the reason the benchmarks
+record for a missing peer).
 
 Also ``fake_jpeg_frames``: many small frames that look like JPEG to a scanner (no 0xFF inside), for the frame
 table benchmarks of bench_encaps.py and the frame-count sweep of bench_reader.py.
@@ -14,7 +15,6 @@ table benchmarks of bench_encaps.py and the frame-count sweep of bench_reader.py
 
 from __future__ import annotations
 
-import dataclasses
 import mmap
 import os
 import zlib
@@ -34,9 +34,7 @@ from pydicom.pixels import pixel_array as pydicom_pixel_array
 from pydicom.uid import UID, generate_uid
 
 import framecodec as fc
-import real_data
-from framecodec._synthetic import files
-from framecodec._synthetic.frames import ct_frame, microscopy_tile
+import real_files
 
 CORES = os.cpu_count() or 1
 PYDICOM = f"pydicom {pydicom.__version__}"
@@ -47,11 +45,9 @@ NEEDS_31 = "pydicom 3.1 adds one: run this file with pydicom 3.1 installed"
 
 @dataclass(frozen=True)
 class Kind:
-    key: str
-    make: Callable[[int], npt.NDArray[Any]]
+    key: str  # real_files.KINDS' key
     frames: int  # in a measuring run
     smoke_frames: int  # under --benchmark-disable
-    label: str  # {n} is the frame count
     sop_class: str
     rows: int
     columns: int
@@ -64,48 +60,10 @@ class Kind:
 KINDS = {
     k.key: k
     for k in (
-        Kind(
-            "tiles",
-            microscopy_tile,
-            1000,
-            12,
-            "{n:,} 240x240 RGB tiles",
-            "1.2.840.10008.5.1.4.1.1.77.1.6",
-            240,
-            240,
-            3,
-            8,
-            0,
-            "RGB",
-        ),
-        Kind(
-            "seg",
-            lambda i: real_data.frame("mask", i, 512),
-            400,
-            8,
-            "{n:,} 512x512 1-bit masks",
-            "1.2.840.10008.5.1.4.1.1.66.4",
-            512,
-            512,
-            1,
-            1,
-            0,
-            "MONOCHROME2",
-        ),
-        Kind(
-            "ct",
-            ct_frame,
-            100,
-            4,
-            "{n:,} 512x512 int16 CT frames",
-            "1.2.840.10008.5.1.4.1.1.2.1",
-            512,
-            512,
-            1,
-            16,
-            1,
-            "MONOCHROME2",
-        ),
+        Kind("tiles", 1000, 12, "1.2.840.10008.5.1.4.1.1.77.1.6", 240, 240, 3, 8, 0, "RGB"),
+        Kind("seg", 400, 8, "1.2.840.10008.5.1.4.1.1.66.4", 512, 512, 1, 1, 0, "MONOCHROME2"),
+        Kind("ct", 100, 4, "1.2.840.10008.5.1.4.1.1.2.1", 512, 512, 1, 16, 1, "MONOCHROME2"),
+        Kind("mr", 100, 4, real_files.ENHANCED_MR, 512, 512, 1, 16, 0, "MONOCHROME2"),
     )
 }
 SYNTAXES = {"RLE": UID(fc.RLELossless), "deflate": UID(fc.DeflatedImageFrameCompression)}
@@ -117,28 +75,22 @@ class DataSet:
 
     def __init__(self, kind: Kind, n: int, folder: Path) -> None:
         self.kind, self.n = kind, n
-        self.label = kind.label.format(n=n)
-        # The files from the shared writer (framecodec._synthetic.files: the headers a modality writes, frames encoded
-        # by framecodec's kernels at level 6); the pixels from the generators, as the reference.
-        spec: str | files.Kind = kind.key
-        if kind.key == "seg":  # masks of real images (issue 21): the generator's compress 3-15 times better
-            spec = dataclasses.replace(files.KINDS["seg"], make=lambda i, size: kind.make(i))
-        made = {s: files.write_frames_file(folder / f"{kind.key}_{s}.dcm", spec, n, SYNTAXES[s]) for s in SYNTAXES}
-        if kind.key == "seg":  # each file's ratio: packed bits to deflate, a byte a pixel (what RLE codes) to RLE
-            packed, unpacked = n * (512 * 512 // 8), n * 512 * 512
-            self.label += (
-                f" (real images; deflate {packed / made['deflate'].pixel_data_bytes:.1f}:1,"
-                f" RLE {unpacked / made['RLE'].pixel_data_bytes:.1f}:1)"
-            )
-        self.paths = {s: f.path for s, f in made.items()}
-        self.pixels = made["RLE"].pixels()
-        self.fragments: dict[str, list[bytes]] = {}
-        for s, path in self.paths.items():
-            with fc.FrameReader(path) as r:
-                self.fragments[s] = [bytes(r.raw(i)) for i in range(n)]
+        what = real_files.KINDS[kind.key].what
+        self.label = f"{n:,} {what} (real images)"
+        # real_files: frames of real images (real_data.py), headers a modality writes, frames encoded by
+        # framecodec's kernels at level 6, a Basic Offset Table
+        self.files = {s: real_files.write(folder, kind.key, n, s) for s in SYNTAXES}
+        self.paths = {s: f.path for s, f in self.files.items()}
+        self.pixels = self.files["RLE"].pixels
+        self.fragments = {s: f.fragments for s, f in self.files.items()}
         self.values = {s: fc.encaps.encapsulate(frags) for s, frags in self.fragments.items()}
         self._datasets: dict[str, Dataset] = {}
         self._problems: dict[tuple[str, str, str], str | None] = {}
+
+    def name(self, syntax: str) -> str:
+        """The file of ``syntax`` with its compression ratio: "1,000 240x240 RGB tiles (real images), RLE, 1.2:1"
+        (RLE's own ratio: the native bytes, 1-bit packed, over the RLE file's frames)."""
+        return self.files[syntax].label
 
     @property
     def nbytes(self) -> int:
@@ -179,7 +131,7 @@ class DataSet:
                 "decod",
                 syntax,
                 plugin,
-                self.label,
+                self.name(syntax),
                 lambda: pydicom_pixel_array(self.dataset(syntax), index=0, decoding_plugin=plugin),
             )
         return self._problems[key]
@@ -192,7 +144,7 @@ class DataSet:
                 "encod",
                 syntax,
                 plugin,
-                self.label,
+                self.name(syntax),
                 lambda: self.header(1).compress(SYNTAXES[syntax], self.pixels[0], encoding_plugin=plugin),
             )
         return self._problems[key]
@@ -218,7 +170,7 @@ def _problem(what: str, syntax: str, plugin: str, label: str, probe: Callable[[]
     except Exception as e:
         why = " ".join(line.strip() for line in str(e).splitlines() if line.strip() and "See Part" not in line)
         why = why if len(why) < 200 else why[:197] + "..."
-        return f"{PYDICOM}'s {plugin!r} plugin cannot {what}e the {label} as {syntax}: {why or type(e).__name__}"
+        return f"{PYDICOM}'s {plugin!r} plugin cannot {what}e the {label}: {why or type(e).__name__}"
     return None
 
 

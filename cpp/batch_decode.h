@@ -132,8 +132,12 @@ struct FrameFailure {
   std::string message;
 };
 
-// Decodes every job on up to worker_count(threads, n) threads (0: one per core; 1, or under inline_work_bytes
-// of output: this thread only), deflate frames with `inflate`'s backend, and returns the failures sorted by
+// The work of decoding n frames of `codec`, in the bytes of thread_pool.h's inline_work_bytes: the decoded bytes,
+// weighed by what a byte of that codec costs (batch_decode.cpp).
+size_t decode_work(size_t n, FrameCodec codec, const FrameLayout& layout);
+
+// Decodes every job on up to worker_count(threads, n) threads (0: one per core; 1, or decode_work under
+// inline_work_bytes: this thread only), deflate frames with `inflate`'s backend, and returns the failures sorted by
 // frame (empty when every frame decoded). Every frame is tried; a failed frame's output is left partly
 // written, so the caller must not use it. Never reads outside the parts
 // or writes outside a job's output. Throws only for a bad layout or when no memory is left.

@@ -17,7 +17,9 @@ unsigned worker_count(unsigned threads, size_t tasks);
 // milliseconds on a loaded one, when the worker waits for a core; the fast kernels produce 1 to 10 GB/s (a copy,
 // RLE) or 0.3 to 1 GB/s (inflate). Measured on a loaded 2-core machine, pixel_array with threads=2 on RLE and
 // deflate files lost to threads=1 up to 512 KB of pixels, broke even around 2 MB and won at 8 MB; 1 MB keeps
-// the small files' loss away and the large ones' gain. The fuzz build sets 0, so its small inputs use the pool.
+// the small files' loss away and the large ones' gain. The batch decoder weighs its bytes by codec (decode_work in
+// batch_decode.cpp: RLE and the copies are cheaper a byte than inflate). The fuzz build sets 0, so its small
+// inputs use the pool.
 #ifndef FRAMECODEC_INLINE_WORK_BYTES
 #define FRAMECODEC_INLINE_WORK_BYTES (size_t{1} << 20)
 #endif

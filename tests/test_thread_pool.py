@@ -18,15 +18,17 @@ import numpy as np
 import pytest
 
 import framecodec as fc
-from datasets import DEFLATE, RLE, Layout, assert_identical, dataset, make_pixels, reference, save
+from datasets import DEFLATE, EXPLICIT, RLE, Layout, assert_identical, dataset, make_pixels, reference, save
 
 TESTS = Path(__file__).resolve().parent
 PACKAGE = Path(fc.__file__).resolve().parent.parent  # the framecodec this test imported (installed or not)
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc/self/task (Linux)")
 
-# 12 frames of 256 x 256 16-bit: 1.5 MB to decode, above the pool's inline bound (1 MB), so calls use workers.
-BIG = Layout(256, 256, bits=16, stored=12, frames=12)
+# 72 frames of 256 x 256 16-bit: 9.4 MB to decode, above the pool's inline bound for RLE (1 MB of work, an RLE
+# byte an eighth of one: batch_decode.cpp's decode_work), so calls use workers.
+BIG = Layout(256, 256, bits=16, stored=12, frames=72)
 SMALL = Layout(64, 64, bits=16, stored=12, frames=3)  # 24 KB: always decoded on the calling thread
+MID = Layout(256, 256, bits=16, stored=12, frames=16)  # 2 MB: the pool's for deflate, not for RLE or native
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     """name: (a DICOM file, its pixels as pydicom decodes them saved as .npy)."""
     folder = tmp_path_factory.mktemp("pool")
     out = {}
-    for name, layout, ts in [("big", BIG, RLE), ("deflate", BIG, DEFLATE), ("small", SMALL, RLE)]:
+    cases = [("big", BIG, RLE), ("deflate", BIG, DEFLATE), ("small", SMALL, RLE)]
+    cases += [("mid deflate", MID, DEFLATE), ("mid rle", MID, RLE), ("mid native", MID, EXPLICIT)]
+    for name, layout, ts in cases:
         path = save(dataset(make_pixels(layout, seed=len(out)), layout, ts), folder / f"{name}.dcm")
         expected = folder / f"{name}.npy"
         np.save(expected, reference(path))
@@ -104,6 +108,25 @@ print(json.dumps(seen))
         "threads=3": base + max(3, helpers_none),
         "small, threads=4 again": base + max(3, helpers_none),
     }
+
+
+def test_small_work_is_weighed_by_codec(files: dict[str, tuple[Path, Path]]) -> None:
+    """The same 2 MB of decoded frames: native and RLE ones (memory-bound, a byte cheap) are decoded on the calling
+    thread, deflate ones (inflate: a byte dearer) on the pool, a worker started for them."""
+    script = (
+        PRELUDE
+        + """
+import json
+seen = {"base": tasks()}
+for name, path, expected in zip(["native", "rle", "deflate"], sys.argv[1::2], sys.argv[2::2]):
+    check(path, expected, 2)
+    seen[name] = tasks()
+print(json.dumps(seen))
+"""
+    )
+    seen = json.loads(run_child(script, *files["mid native"], *files["mid rle"], *files["mid deflate"]))
+    base = seen.pop("base")
+    assert seen == {"native": base, "rle": base, "deflate": base + 1}
 
 
 @pytest.mark.parametrize("threads", [None, 2, 3])

@@ -61,11 +61,32 @@ def frames_plot(points: list[Point], path: Path) -> Path | None:
 
 
 def threads_plot(points: list[Point], path: Path) -> Path | None:
-    series = _series(points, "threads")
-    if not series:
+    """Speed-up against threads beside the reference (the RGB deflate sweep) and, when measured, a second panel:
+    each syntax's speed-up at all cores beside the reference's in the same rounds (bench_pipeline's
+    test_threads_syntax, series "<file>" and "<file> [reference]")."""
+    series, syntaxes = _series(points, "threads"), _series(points, "threads by syntax")
+    if not series and not syntaxes:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    panels = [p for p in (series, syntaxes) if p]
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5 + (1.5 if syntaxes else 0)), squeeze=False)
+    if series:
+        _lines(axes[0][0], series)
+    if syntaxes:
+        _bars(axes[0][-1], syntaxes)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _speedup(pts: list[Point]) -> float | None:
+    one = next((p.seconds for p in pts if p.x == 1), None)
+    top = max(pts, key=lambda p: p.x)
+    return one / top.seconds if one is not None and top.x > 1 else None
+
+
+def _lines(ax: Any, series: dict[str, list[Point]]) -> None:
     top = 1.0
     for name, pts in series.items():
         one = next((p.seconds for p in pts if p.x == 1), None)
@@ -82,10 +103,26 @@ def threads_plot(points: list[Point], path: Path) -> Path | None:
     ax.set_xticks(range(1, int(top) + 1))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+
+
+def _bars(ax: Any, series: dict[str, list[Point]]) -> None:
+    files = [name for name in series if not name.endswith("]")]
+    refs = {name: next((r for r in series if r.startswith(name + " [")), "") for name in files}
+    ys = range(len(files))
+    ours = [_speedup(series[f]) or 0 for f in files]
+    theirs = [_speedup(series[refs[f]]) or 0 if refs[f] else 0 for f in files]
+    ax.barh([y - 0.2 for y in ys], ours, height=0.4, label="framecodec.pixel_array")
+    ax.barh([y + 0.2 for y in ys], theirs, height=0.4, label="zlib ThreadPoolExecutor (reference, same rounds)")
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels(files, fontsize=7)
+    ax.invert_yaxis()
+    top = max((p.x for pts in series.values() for p in pts), default=2)
+    ax.axvline(top, linestyle="--", color="grey", label="ideal (linear)")
+    ax.axvline(1, color="black", linewidth=0.8)
+    ax.set_xlabel(f"speed-up of {top:g} threads over 1 (median time ratio)")
+    ax.set_title("Every syntax: speed-up beside the reference's")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
 
 
 def throughput_plot(groups: list[Group], path: Path, title: str) -> Path | None:

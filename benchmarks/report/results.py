@@ -4,7 +4,8 @@ the bytes it handled; the goals; the sweeps for the plots; the peers recorded mi
 The benchmarks' contract (benchmarks/timing.py): ``group`` says what is measured on what data;
 ``extra_info``: ``impl`` (framecodec's own start with "framecodec"), ``bytes`` (decoded bytes per call),
 ``threads``, ``interleaved`` ({impl: median seconds} timed in the same rounds), ``goals``, ``missing``
-({peer: reason}), ``sweep`` ({plot, series, x}). The area is the bench file's name (bench_<area>.py).
+({peer: reason}), ``sweep`` ({plot, series, x}, or a list of {plot, series, x, seconds}). The area is the bench
+file's name (bench_<area>.py).
 """
 
 from __future__ import annotations
@@ -134,17 +135,11 @@ def load(paths: list[Path]) -> Results:
                     )
                 )
             sweep = info.get("sweep")
-            if sweep:
-                seconds = shared.get(impl, b["stats"]["median"])
+            # one point (this benchmark's time), or a list of points that carry their own times (from its rounds)
+            for s in sweep if isinstance(sweep, list) else [sweep] if sweep else []:
+                seconds = s.get("seconds", shared.get(impl, b["stats"]["median"]))
                 out.points.append(
-                    Point(
-                        sweep["plot"],
-                        sweep["series"],
-                        float(sweep["x"]),
-                        float(seconds),
-                        int(info.get("bytes", 0) or 0),
-                        env,
-                    )
+                    Point(s["plot"], s["series"], float(s["x"]), float(seconds), int(info.get("bytes", 0) or 0), env)
                 )
         out.groups.extend(groups.values())
     return out

@@ -38,9 +38,9 @@ def pixel_array(
     ``index`` selects frames: ``None`` all of them (a single-frame data set has no frame axis, as in
     pydicom), an ``int`` one frame (no frame axis), a slice or a sequence of ints those frames, in that order.
     ``threads`` is the most threads the call uses, the calling one included (default: one per core; 1 decodes on
-    the calling thread; under 1 MB of pixels is decoded there whatever ``threads``). ``out``, a
-    C-contiguous writable array of the result's shape and dtype, receives the pixels. ``raw=True`` skips
-    the YBR_FULL to RGB conversion.
+    the calling thread; small work is decoded there whatever ``threads``: under 1 MB of pixels for deflate, 8 MB
+    for RLE, 1-bit and native frames, 256 KB for the JPEG family). ``out``, a C-contiguous writable array of the
+    result's shape and dtype, receives the pixels. ``raw=True`` skips the YBR_FULL to RGB conversion.
 
     Raises ``ValueError`` naming the attribute when the data set is inconsistent (a missing Image Pixel
     attribute, an unsupported Bits Allocated, more frames than the Pixel Data holds), ``DecodeError`` or

@@ -228,7 +228,7 @@ def header(kind: Kind, frames: int, size: int, transfer_syntax: str, offset_tabl
 
 def write_frames_file(
     path: str | os.PathLike[str],
-    kind: str | Kind,
+    kind: str,
     frames: int,
     transfer_syntax: str,
     *,
@@ -237,13 +237,12 @@ def write_frames_file(
     size: int | None = None,
     threads: int | None = None,
 ) -> FramesFile:
-    """Write ``frames`` frames of ``kind`` ("tiles", "seg", "ct", or a :class:`Kind` of the caller's: other frames
-    with one of these headers) in ``transfer_syntax`` (:data:`SYNTAXES`) to ``path``. ``offset_table``: "basic",
-    "empty" or "extended" (encapsulated syntaxes; ignored for native); ``level``: the deflate level; ``size``:
-    Rows = Columns (default the kind's: 240 for tiles, 512 otherwise); ``threads``: the pool making and encoding
-    frames (default: every core)."""
+    """Write ``frames`` frames of ``kind`` ("tiles", "seg", "ct") in ``transfer_syntax`` (:data:`SYNTAXES`)
+    to ``path``. ``offset_table``: "basic", "empty" or "extended" (encapsulated syntaxes; ignored for native);
+    ``level``: the deflate level; ``size``: Rows = Columns (default the kind's: 240 for tiles, 512 otherwise);
+    ``threads``: the pool making and encoding frames (default: every core)."""
     path = Path(path)
-    k = kind if isinstance(kind, Kind) else KINDS[kind]
+    k = KINDS[kind]
     size = k.size if size is None else size
     if transfer_syntax not in SYNTAXES:
         raise ValueError(f"transfer syntax must be one of {[SYNTAX_NAMES[s] for s in SYNTAXES]}: {transfer_syntax}")
