@@ -36,70 +36,68 @@ inline void prefetch_item(ConstBytes buf, uint64_t first_item, uint64_t off) {
 #endif
 }
 
+// Reads an item header of frame i's items, naming the frame when it is broken.
+ItemHeader frame_item(ConstBytes buf, uint64_t i, uint64_t pos) {
+  try {
+    return read_item(buf, pos);
+  } catch (const EncapsulationError& e) {
+    fail(frame_msg(i) + e.what());
+  }
+}
+
+// The Basic Offset Table's own consistency (PS3.5 A.4): it starts at the first item, increases, and stays inside
+// the data. Its item headers are not read here.
+void check_basic_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, const BasicOffsetTable& bot) {
+  const uint64_t limit = buf.size - first_item;  // the largest offset that is still inside the buffer
+  if (bot.at(0) != 0)
+    fail(frame_msg(0) + "the Basic Offset Table offset is " + std::to_string(bot.at(0)) +
+         ", not 0: the first item after the Basic Offset Table must begin frame 0");
+  for (uint64_t i = 1; i < n; ++i) {
+    const uint64_t off = bot.at(i), prev = bot.at(i - 1);
+    if (off <= prev)
+      fail(frame_msg(i) + "the Basic Offset Table offset " + std::to_string(off) + " does not increase (frame " +
+           std::to_string(i - 1) + " is at " + std::to_string(prev) + ")");
+    if (off > limit)
+      fail(frame_msg(i) + "the Basic Offset Table offset " + std::to_string(off) + " is past the end of the data (" +
+           std::to_string(limit) + " bytes after the Basic Offset Table)");
+  }
+}
+
 // Builds the table from the Basic Offset Table's item offsets (counted from the first item after it) by walking
 // each frame's items from the offset the table gives, so that no frame waits for the previous one's
 // length to be read: the headers of a one-fragment-per-frame table are independent loads. The walk still
 // visits every item in order and checks that each frame's items end exactly where the next frame starts,
 // so it finds what a full scan would.
 void walk_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, const BasicOffsetTable& bot, FrameTable& t) {
-  const char* table = "Basic Offset Table";
-  auto offset_at = [&bot](uint64_t i) { return bot.at(i); };
+  check_basic_offsets(buf, first_item, n, bot);
   t.offsets.reserve(n);
   t.lengths.reserve(n);
   t.frame_fragments.resize(n + 1);
-  const uint64_t limit = buf.size - first_item;  // the largest offset that is still inside the buffer
-  // The table first: it must start at the first item, increase, and stay inside the data.
-  if (offset_at(0) != 0)
-    fail(frame_msg(0) + "the " + table + " offset is " + std::to_string(offset_at(0)) +
-         ", not 0: the first item after the Basic Offset Table must begin frame 0");
-  for (uint64_t i = 1; i < n; ++i) {
-    const uint64_t off = offset_at(i), prev = offset_at(i - 1);
-    if (off <= prev)
-      fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " does not increase (frame " +
-           std::to_string(i - 1) + " is at " + std::to_string(prev) + ")");
-    if (off > limit)
-      fail(frame_msg(i) + "the " + table + " offset " + std::to_string(off) + " is past the end of the data (" +
-           std::to_string(limit) + " bytes after the Basic Offset Table)");
-  }
-  uint64_t start = first_item;  // of frame i, from the table
-  uint64_t pos = start;
+  const uint64_t limit = buf.size - first_item;
+  uint64_t pos = first_item;
   for (uint64_t i = 0; i < n; ++i) {
-    const bool last = i + 1 == n;
-    pos = start;  // not the previous frame's end: that was checked equal, and using it would chain the loads
-    prefetch_item(buf, first_item, i + kPrefetchAhead < n ? offset_at(i + kPrefetchAhead) : limit);
-    const uint64_t next = last ? 0 : first_item + offset_at(i + 1);  // where frame i + 1 starts
+    prefetch_item(buf, first_item, i + kPrefetchAhead < n ? bot.at(i + kPrefetchAhead) : limit);
     t.frame_fragments[i] = t.offsets.size();
-    uint64_t count = 0;
-    while (last || pos < next) {
-      const ItemHeader h = read_item(buf, pos);
-      if (h.kind != ItemKind::fragment) {
-        if (!last)
-          fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
-               std::to_string(next) + ") is past the end of the fragments (" +
-               (h.kind == ItemKind::delimiter ? "the sequence delimiter is at byte " : "the data ends at byte ") +
-               std::to_string(pos) + ")");
-        if (count == 0)
-          fail(frame_msg(i) + "the " + table + " offset " + std::to_string(start - first_item) + " (byte " +
-               std::to_string(start) + ") is past the last fragment: the fragments end there");
-        if (h.kind == ItemKind::delimiter) {
-          t.has_delimiter = true;
-          pos += 8;
-        }
-        break;
-      }
-      t.offsets.push_back(pos + 8);
-      t.lengths.push_back(h.length);
-      pos += 8 + uint64_t{h.length};
-      ++count;
-    }
-    if (!last && pos != next)
-      fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
-           std::to_string(next) + ") does not land on an item tag: the item before it runs to byte " +
-           std::to_string(pos));
-    start = next;
+    const bool last = i + 1 == n;
+    pos = walk_frame_items(buf, first_item, i, first_item + bot.at(i), last ? 0 : first_item + bot.at(i + 1), last,
+                           &t.offsets, &t.lengths, &t.has_delimiter);
   }
   t.frame_fragments[n] = t.offsets.size();
-  t.end = pos;
+  t.end = t.has_delimiter ? pos + 8 : pos;
+}
+
+// The lazy form of walk_from_offsets: the table's consistency is checked and only the last frame's items are
+// walked (they tell where the value ends); each other frame's items are walked when it is read
+// (walk_frame_items through resolve_items or select_items). Opening a memory-mapped file so reads none of the
+// frames' pages but the last.
+void items_from_offsets(ConstBytes buf, uint64_t first_item, uint64_t n, const BasicOffsetTable& bot, FrameTable& t) {
+  check_basic_offsets(buf, first_item, n, bot);
+  t.frame_items.resize(n + 1);
+  for (uint64_t i = 0; i < n; ++i) t.frame_items[i] = first_item + bot.at(i);
+  const uint64_t pos =
+      walk_frame_items(buf, first_item, n - 1, t.frame_items[n - 1], 0, true, nullptr, nullptr, &t.has_delimiter);
+  t.frame_items[n] = pos;
+  t.end = t.has_delimiter ? pos + 8 : pos;
 }
 
 // PS3.3 C.7.6.3.1.8: the Extended Offset Table gives every frame's offset and length (one fragment per
@@ -149,6 +147,79 @@ void table_from_extended(ConstBytes buf, uint64_t first_item, uint64_t n, const 
 }
 
 }  // namespace
+
+uint64_t walk_frame_items(ConstBytes buf, uint64_t first_item, uint64_t i, uint64_t start, uint64_t next, bool last,
+                          std::vector<uint64_t>* offsets, std::vector<uint64_t>* lengths, bool* has_delimiter) {
+  const char* table = "Basic Offset Table";
+  uint64_t pos = start, count = 0;
+  while (last || pos < next) {
+    const ItemHeader h = frame_item(buf, i, pos);
+    if (h.kind != ItemKind::fragment) {
+      if (!last)
+        fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
+             std::to_string(next) + ") is past the end of the fragments (" +
+             (h.kind == ItemKind::delimiter ? "the sequence delimiter is at byte " : "the data ends at byte ") +
+             std::to_string(pos) + ")");
+      if (count == 0)
+        fail(frame_msg(i) + "the " + table + " offset " + std::to_string(start - first_item) + " (byte " +
+             std::to_string(start) + ") is past the last fragment: the fragments end there");
+      if (h.kind == ItemKind::delimiter && has_delimiter) *has_delimiter = true;
+      break;
+    }
+    if (offsets) {
+      offsets->push_back(pos + 8);
+      lengths->push_back(h.length);
+    }
+    pos += 8 + uint64_t{h.length};
+    ++count;
+  }
+  if (!last && pos != next)
+    fail(frame_msg(i + 1) + "the " + table + " offset " + std::to_string(next - first_item) + " (byte " +
+         std::to_string(next) + ") does not land on an item tag: the item before it runs to byte " +
+         std::to_string(pos));
+  return pos;
+}
+
+FrameTable resolve_items(ConstBytes buf, const FrameTable& lazy) {
+  FrameTable t;
+  const uint64_t n = lazy.frames();
+  t.source = lazy.source;
+  t.first_item = lazy.first_item;
+  t.end = lazy.end;
+  t.has_delimiter = lazy.has_delimiter;
+  t.offsets.reserve(n);
+  t.lengths.reserve(n);
+  t.frame_fragments.resize(n + 1);
+  for (uint64_t i = 0; i < n; ++i) {
+    t.frame_fragments[i] = t.offsets.size();
+    const uint64_t next = i + 1 < n ? lazy.frame_items[i + 1] : 0;
+    walk_frame_items(buf, lazy.first_item, i, lazy.frame_items[i], next, i + 1 == n, &t.offsets, &t.lengths, nullptr);
+  }
+  t.frame_fragments[n] = t.offsets.size();
+  return t;
+}
+
+void select_items(ConstBytes buf, const FrameTable& lazy, const int64_t* frames, size_t count,
+                  std::vector<uint64_t>& offsets, std::vector<uint64_t>& lengths, std::vector<uint64_t>& ff) {
+  const uint64_t n = lazy.frames();
+  ff.assign(1, 0);
+  for (size_t j = 0; j < count; ++j) {
+    if (frames[j] < 0 || static_cast<uint64_t>(frames[j]) >= n)
+      throw std::invalid_argument("frame index " + std::to_string(frames[j]) + " out of range for " +
+                                  std::to_string(n) + " frames");
+    const uint64_t i = static_cast<uint64_t>(frames[j]);
+    if (lazy.lazy()) {
+      const uint64_t next = i + 1 < n ? lazy.frame_items[i + 1] : 0;
+      walk_frame_items(buf, lazy.first_item, i, lazy.frame_items[i], next, i + 1 == n, &offsets, &lengths, nullptr);
+    } else {
+      for (uint64_t k = lazy.frame_fragments[i]; k < lazy.frame_fragments[i + 1]; ++k) {
+        offsets.push_back(lazy.offsets[k]);
+        lengths.push_back(lazy.lengths[k]);
+      }
+    }
+    ff.push_back(offsets.size());
+  }
+}
 
 void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
                             uint64_t begin, uint64_t end) {
@@ -211,7 +282,7 @@ Codestream codestream_for_transfer_syntax(const std::string& uid) {
 }
 
 FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t n, const ExtendedOffsets* eot,
-                             Codestream codestream) {
+                             Codestream codestream, bool lazy) {
   if (n == 0) throw std::invalid_argument("number_of_frames must be at least 1");
   const BasicOffsetTable bot = read_basic_offset_table(buf, offset);
   FrameTable t;
@@ -231,7 +302,10 @@ FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t n, const 
     if (bot.count != n)
       fail("the Basic Offset Table has " + std::to_string(bot.count) + " entries but there are " + std::to_string(n) +
            " frames");
-    walk_from_offsets(buf, bot.first_item, n, bot, t);
+    if (lazy)
+      items_from_offsets(buf, bot.first_item, n, bot, t);
+    else
+      walk_from_offsets(buf, bot.first_item, n, bot, t);
     t.source = FrameSource::basic_offset_table;
     return t;
   }

@@ -43,6 +43,13 @@ struct FrameTable {
   uint64_t first_item = 0;  // as FragmentScan
   uint64_t end = 0;
   bool has_delimiter = false;
+  // A lazy Basic Offset Table's table (build_frame_table with lazy): number_of_frames + 1 entries, frame i's items
+  // from byte frame_items[i] (its first item tag) up to frame_items[i + 1] (the last: the end of its items), not yet
+  // walked; offsets, lengths and frame_fragments are then empty (resolve_items or select_items fill them).
+  std::vector<uint64_t> frame_items;
+
+  bool lazy() const { return !frame_items.empty(); }
+  uint64_t frames() const { return lazy() ? frame_items.size() - 1 : frame_fragments.size() - 1; }
 };
 
 // Scans the value at `offset` in `buf` (see scan_fragments) and assigns its fragments to
@@ -62,8 +69,26 @@ struct FrameTable {
 void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
                             uint64_t begin, uint64_t end);
 
+// lazy: a filled Basic Offset Table gives a lazy table (FrameTable::frame_items): the table is checked and only the
+// last frame's items are walked here; the others are walked, with the same checks, when read.
 FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t number_of_frames, const ExtendedOffsets* eot,
-                             Codestream codestream);
+                             Codestream codestream, bool lazy = false);
+
+// Frame i's items from byte `start` (an item tag) up to `next`, where frame i + 1's first item starts (last: up to
+// the sequence delimiter or the end of the data), as the Basic Offset Table gives them (`first_item` is its origin):
+// appends each fragment's value offset and length (when offsets and lengths are given), sets *has_delimiter when
+// the last frame ends at the delimiter, and returns where its items end. Throws EncapsulationError naming the frame
+// when an item is broken, the items do not end exactly at `next`, or the frame has no fragment.
+uint64_t walk_frame_items(ConstBytes buf, uint64_t first_item, uint64_t i, uint64_t start, uint64_t next, bool last,
+                          std::vector<uint64_t>* offsets, std::vector<uint64_t>* lengths, bool* has_delimiter);
+
+// The eager table of a lazy one: every frame's items walked, as build_frame_table without lazy would find them.
+FrameTable resolve_items(ConstBytes buf, const FrameTable& lazy);
+
+// The fragments of `frames` (count indices, each in range) of a table, lazy or not, appended to offsets and lengths,
+// with ff (count + 1 entries) saying which are each selected frame's: a lazy table's frames are walked here.
+void select_items(ConstBytes buf, const FrameTable& table, const int64_t* frames, size_t count,
+                  std::vector<uint64_t>& offsets, std::vector<uint64_t>& lengths, std::vector<uint64_t>& ff);
 
 // For a table of a value that ends without its sequence delimiter (in a file, PS3.5 A.4, that means it was cut
 // short at an item boundary): whether its last frame is known to be whole all the same. It is when its end is

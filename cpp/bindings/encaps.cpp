@@ -62,22 +62,55 @@ FrameSource source_arg(const std::string& s) {
 // framecodec.FrameTable: a C++ frame table, never changed, and where the bytes of the buffer it was made from are
 // (None for a table made by hand, address 0 for an unpickled one). Its arrays are made once, views of the table's
 // vectors that keep the table alive: the same objects each time, shared with the copies _bind makes, so a
-// FrameReader's frames and its table pickle them once.
+// FrameReader's frames and its table pickle them once. A lazy table (a file's Basic Offset Table, opened without
+// walking the frames' items) keeps its buffer and walks every frame's items the first time its arrays are asked
+// for, so that they always hold each fragment.
 struct BoundTable {
+  struct Arrays {
+    std::shared_ptr<const FrameTable> full;  // the eager table: the table itself, or a lazy one's walk
+    py::object offsets, lengths, frame_fragments;
+  };
   std::shared_ptr<const FrameTable> table;
   std::optional<uint64_t> buffer_address, buffer_size;
-  py::object offsets, lengths, frame_fragments;
+  py::object buffer;  // a lazy table's buffer
+  std::shared_ptr<Arrays> arrays = std::make_shared<Arrays>();
 
-  BoundTable(std::shared_ptr<const FrameTable> t, std::optional<uint64_t> address, std::optional<uint64_t> size)
-      : table(std::move(t)), buffer_address(address), buffer_size(size), offsets(shared_view(table->offsets, table)),
-        lengths(shared_view(table->lengths, table)), frame_fragments(shared_view(table->frame_fragments, table)) {}
+  BoundTable(std::shared_ptr<const FrameTable> t, std::optional<uint64_t> address, std::optional<uint64_t> size,
+             py::object buf = py::none())
+      : table(std::move(t)), buffer_address(address), buffer_size(size), buffer(std::move(buf)) {}
   BoundTable(const BoundTable& b, std::optional<uint64_t> address, std::optional<uint64_t> size) : BoundTable(b) {
     buffer_address = address;
     buffer_size = size;
   }
 
-  uint64_t frames() const { return table->frame_fragments.size() - 1; }
-  bool one_fragment_per_frame() const { return table->offsets.size() == frames(); }
+  const FrameTable& full() const {
+    Arrays& a = *arrays;
+    if (a.full) return *a.full;
+    if (!table->lazy()) {
+      a.full = table;
+    } else {
+      Buffer in(buffer, "the table's buffer");
+      if (buffer_address &&
+          (reinterpret_cast<uintptr_t>(in.bytes().data) != *buffer_address || in.size() != buffer_size.value_or(0)))
+        throw py::value_error("this frame table's buffer has changed since it was made");
+      FrameTable t;
+      {
+        py::gil_scoped_release nogil;
+        t = resolve_items(in.bytes(), *table);
+      }
+      a.full = std::make_shared<const FrameTable>(std::move(t));
+    }
+    a.offsets = shared_view(a.full->offsets, a.full);
+    a.lengths = shared_view(a.full->lengths, a.full);
+    a.frame_fragments = shared_view(a.full->frame_fragments, a.full);
+    return *a.full;
+  }
+  const py::object& offsets() const { return full(), arrays->offsets; }
+  const py::object& lengths() const { return full(), arrays->lengths; }
+  const py::object& frame_fragments() const { return full(), arrays->frame_fragments; }
+
+  uint64_t frames() const { return table->frames(); }
+  bool one_fragment_per_frame() const { return full().offsets.size() == frames(); }
 };
 
 BoundTable make_table(std::vector<uint64_t> offsets, std::vector<uint64_t> lengths, std::vector<uint64_t> ff,
@@ -128,8 +161,9 @@ py::tuple py_buffer_span(const py::object& buffer) {
   return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
-BoundTable table_of(const Buffer& in, py::ssize_t number_of_frames, uint64_t offset, std::vector<uint64_t> eo,
-                    std::vector<uint64_t> el, bool extended, Codestream cs) {
+BoundTable table_of(const py::object& buffer, const Buffer& in, py::ssize_t number_of_frames, uint64_t offset,
+                    const std::vector<uint64_t>& eo, const std::vector<uint64_t>& el, bool extended, Codestream cs,
+                    bool lazy = false) {
   if (number_of_frames < 1)
     throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
   if (extended && eo.size() != el.size())
@@ -141,10 +175,12 @@ BoundTable table_of(const Buffer& in, py::ssize_t number_of_frames, uint64_t off
   FrameTable t;
   {
     py::gil_scoped_release nogil;
-    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? &eot : nullptr, cs);
+    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? &eot : nullptr, cs,
+                          lazy);
   }
+  const bool keep = t.lazy();
   return BoundTable(std::make_shared<const FrameTable>(std::move(t)), reinterpret_cast<uintptr_t>(in.bytes().data),
-                    in.size());
+                    in.size(), keep ? buffer : py::none());
 }
 
 Codestream codestream_arg(const py::object& transfer_syntax) {
@@ -165,7 +201,7 @@ BoundTable py_frame_table(const py::object& buffer, py::ssize_t number_of_frames
     eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
     el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
   }
-  return table_of(in, number_of_frames, off, std::move(eo), std::move(el), extended, codestream_arg(transfer_syntax));
+  return table_of(buffer, in, number_of_frames, off, eo, el, extended, codestream_arg(transfer_syntax));
 }
 
 py::tuple table_state(const BoundTable& b) {
@@ -174,7 +210,7 @@ py::tuple table_state(const BoundTable& b) {
   // ("from elsewhere") and frame_bytes refuses it. FrameReader pickles by path and binds its table to the file
   // mapped where it is unpickled.
   py::object address = b.buffer_address ? py::object(py::int_(0)) : py::object(py::none());
-  return py::make_tuple(b.offsets, b.lengths, b.frame_fragments, kSourceNames[static_cast<size_t>(t.source)],
+  return py::make_tuple(b.offsets(), b.lengths(), b.frame_fragments(), kSourceNames[static_cast<size_t>(t.source)],
                         t.first_item, t.end, t.has_delimiter, address, b.buffer_size);
 }
 
@@ -202,9 +238,37 @@ void add_frame_table(py::module_& m) {
            py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("source"), py::arg("first_item"),
            py::arg("end"), py::arg("has_delimiter"), py::arg("buffer_address") = py::none(),
            py::arg("buffer_size") = py::none())
-      .def_readonly("offsets", &BoundTable::offsets)
-      .def_readonly("lengths", &BoundTable::lengths)
-      .def_readonly("frame_fragments", &BoundTable::frame_fragments)
+      .def_property_readonly("offsets", &BoundTable::offsets)
+      .def_property_readonly("lengths", &BoundTable::lengths)
+      .def_property_readonly("frame_fragments", &BoundTable::frame_fragments)
+      .def_property_readonly(
+          "_frame_items",
+          [](const BoundTable& b) -> py::object {
+            if (!b.table->lazy()) return py::none();
+            return shared_view(b.table->frame_items, b.table);
+          },
+          "A lazy table's frame_items (frame i's items from byte [i] up to [i + 1], not yet walked), else None.")
+      .def(
+          "_select",
+          [](const BoundTable& b, const py::object& buffer, const py::object& frames) {
+            py::array_t<int64_t, py::array::c_style | py::array::forcecast> idx =
+                py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(frames);
+            if (!idx || idx.ndim() != 1) {
+              PyErr_Clear();
+              throw py::type_error("frames must be a one-dimensional array of frame indices");
+            }
+            Buffer in(buffer, "buffer");
+            const FrameTable& t = b.table->lazy() ? *b.table : b.full();
+            std::vector<uint64_t> o, l, ff;
+            {
+              py::gil_scoped_release nogil;
+              select_items(in.bytes(), t, idx.data(), static_cast<size_t>(idx.size()), o, l, ff);
+            }
+            return py::make_tuple(take_array(std::move(o)), take_array(std::move(l)), take_array(std::move(ff)));
+          },
+          py::arg("buffer"), py::arg("frames"),
+          "(offsets, lengths, frame_fragments) of the given frames only, in that order: a lazy table walks their "
+          "items in buffer, the buffer it was made from, and raises EncapsulationError naming a broken frame.")
       .def_property_readonly("source",
                              [](const BoundTable& b) { return kSourceNames[static_cast<size_t>(b.table->source)]; })
       .def_property_readonly("first_item", [](const BoundTable& b) { return b.table->first_item; })
@@ -216,8 +280,8 @@ void add_frame_table(py::module_& m) {
       .def_property_readonly("one_fragment_per_frame", &BoundTable::one_fragment_per_frame)
       .def_property_readonly("frame_lengths",
                              [](const BoundTable& b) -> py::object {
-                               if (b.one_fragment_per_frame()) return b.lengths;
-                               const FrameTable& t = *b.table;
+                               if (b.one_fragment_per_frame()) return b.lengths();
+                               const FrameTable& t = b.full();
                                std::vector<uint64_t> sums(b.frames());
                                for (size_t i = 0; i < sums.size(); ++i)
                                  for (uint64_t k = t.frame_fragments[i]; k < t.frame_fragments[i + 1]; ++k)
@@ -229,21 +293,24 @@ void add_frame_table(py::module_& m) {
           "fragments",
           [](const BoundTable& b, const py::object& index) {
             const uint64_t i = frame_index(index, b.frames());
+            const FrameTable& t = b.full();
             return py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyRange_Type))(
-                b.table->frame_fragments[i], b.table->frame_fragments[i + 1]);
+                t.frame_fragments[i], t.frame_fragments[i + 1]);
           },
           py::arg("index"), "The indices (into offsets and lengths) of frame index's fragments.")
       .def(
           "_bind",
           [](const BoundTable& b, const py::object& buffer) {
             Buffer in(buffer, "buffer");
-            return BoundTable(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+            BoundTable r(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+            if (b.table->lazy()) r.buffer = buffer;
+            return r;
           },
           py::arg("buffer"), "This table for buffer, which the caller knows holds the same bytes (the same file).")
       .def("__eq__",
            [](const BoundTable& a, const py::object& other) -> py::object {
              if (!py::isinstance<BoundTable>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-             const FrameTable &x = *a.table, &y = *other.cast<const BoundTable&>().table;  // the buffer aside
+             const FrameTable &x = a.full(), &y = other.cast<const BoundTable&>().full();  // the buffer aside
              return py::bool_(x.offsets == y.offsets && x.lengths == y.lengths &&
                               x.frame_fragments == y.frame_fragments && x.source == y.source &&
                               x.first_item == y.first_item && x.end == y.end && x.has_delimiter == y.has_delimiter);
@@ -251,10 +318,12 @@ void add_frame_table(py::module_& m) {
       .def("__repr__",
            [](const BoundTable& b) {
              const FrameTable& t = *b.table;
-             return "FrameTable(" + std::to_string(b.frames()) + " frames, " + std::to_string(t.offsets.size()) +
-                    " fragments, source='" + kSourceNames[static_cast<size_t>(t.source)] +
-                    "', first_item=" + std::to_string(t.first_item) + ", end=" + std::to_string(t.end) +
-                    ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
+             const std::string fragments = t.lazy() && !b.arrays->full
+                                               ? "fragments walked when read"
+                                               : std::to_string(b.full().offsets.size()) + " fragments";
+             return "FrameTable(" + std::to_string(b.frames()) + " frames, " + fragments + ", source='" +
+                    kSourceNames[static_cast<size_t>(t.source)] + "', first_item=" + std::to_string(t.first_item) +
+                    ", end=" + std::to_string(t.end) + ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
            })
       .def(py::pickle(&table_state, &table_from_state));
 }
@@ -330,7 +399,8 @@ py::object optional_array(bool present, const std::vector<uint64_t>& v, const py
 }
 
 // PixelDataLocation.frame_table: the table of this Pixel Data in the file it came from.
-BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, const py::object& number_of_frames) {
+BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, const py::object& number_of_frames,
+                          bool lazy) {
   if (!l.encapsulated)
     throw EncapsulationError("the Pixel Data at offset " + std::to_string(l.offset) + " is native (defined length " +
                              std::to_string(l.length) + "), not encapsulated");
@@ -347,12 +417,13 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
                                                       "no (7FE0,0001) Extended Offset Table");
   Buffer in(buffer, "buffer");
   const bool extended = l.has_extended_offsets;
-  BoundTable b = table_of(in, n, l.offset, extended ? l.extended_offsets : std::vector<uint64_t>{},
-                          extended ? l.extended_lengths : std::vector<uint64_t>{}, extended,
-                          codestream_for_transfer_syntax(l.transfer_syntax));  // detect for ""
+  static const std::vector<uint64_t> none;
+  BoundTable b =
+      table_of(buffer, in, n, l.offset, extended ? l.extended_offsets : none, extended ? l.extended_lengths : none,
+               extended, codestream_for_transfer_syntax(l.transfer_syntax), lazy);  // detect for ""
   // In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data instead
   // means the file was cut short, and the last frame may have lost fragments unless its end is fixed.
-  if (!b.table->has_delimiter && !last_frame_whole(in.bytes(), *b.table, l.transfer_syntax))
+  if (!b.table->has_delimiter && !last_frame_whole(in.bytes(), b.full(), l.transfer_syntax))
     throw EncapsulationError("truncated Pixel Data: the encapsulated value at offset " + std::to_string(l.offset) +
                              " runs to the end of the data at byte " + std::to_string(b.table->end) +
                              " without its sequence delimiter (FFFE,E0DD), so frame " + std::to_string(b.frames() - 1) +
@@ -423,12 +494,16 @@ void add_location(py::module_& m) {
                     "Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as "
                     "encoded).")
       .def("frame_table", &location_table, py::arg("buffer"), py::arg("number_of_frames") = py::none(),
+           py::arg("lazy") = false,
            "frame_table of this Pixel Data in buffer, which holds the file this location came from.\n\n"
            "number_of_frames defaults to the data set's Number of Frames, or 1 when it has none; a Number of Frames "
            "of 0 is an EncapsulationError (a data set with Pixel Data has a frame). A value that runs into the end "
            "of the data without its sequence delimiter is an EncapsulationError unless its last frame is known to "
            "be whole (an Extended Offset Table; one fragment per frame in RLE, Deflated Image Frame Compression or "
-           "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).")
+           "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).\n\n"
+           "lazy: with a Basic Offset Table, only the table and the last frame's items are read; each other frame's "
+           "items are walked and checked when it is read (_select), or all of them when the table's offsets, "
+           "lengths or frame_fragments are first asked for (the table keeps buffer for that).")
       .def("__eq__",
            [](const L& a, const py::object& other) -> py::object {
              if (!py::isinstance<L>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);

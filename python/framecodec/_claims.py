@@ -67,6 +67,7 @@ def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None, headers: boo
     checked against its length when the file is opened (``_source._native``). ``headers=False``: the frames'
     bytes are not at hand (a remote file's, before they are fetched; ``lengths`` are then upper bounds), so only
     their sizes are checked; the codestream headers are checked when the frames arrive."""
+    frames, sel = frames.selected(sel)
     codec, lay, ff = frames.codec, frames.layout, frames.frame_fragments
     if codec is None or codec == "native" or ff is None or len(ff) < 2:
         return

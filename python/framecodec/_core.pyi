@@ -178,6 +178,11 @@ class FrameTable:
     def __len__(self) -> int: ...
     def fragments(self, index: int) -> range:
         """The indices (into ``offsets`` and ``lengths``) of frame ``index``'s fragments."""
+    @property
+    def _frame_items(self) -> _U64 | None:
+        """A lazy table's frame_items (frame i's items from byte [i] up to [i + 1], not yet walked), else None."""
+    def _select(self, buffer: _BufferLike, frames: npt.NDArray[np.int64]) -> tuple[_U64, _U64, _U64]:
+        """(offsets, lengths, frame_fragments) of the given frames only: a lazy table walks their items."""
     def _bind(self, buffer: _BufferLike) -> FrameTable:
         """This table for ``buffer``, which the caller knows holds the same bytes (the same file, unchanged)."""
     def __eq__(self, other: object) -> bool: ...
@@ -218,7 +223,7 @@ class PixelDataLocation:
     @property
     def explicit_vr(self) -> bool:
         """Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as encoded)."""
-    def frame_table(self, buffer: _BufferLike, number_of_frames: int | None = None) -> FrameTable:
+    def frame_table(self, buffer: _BufferLike, number_of_frames: int | None = None, lazy: bool = False) -> FrameTable:
         """framecodec.frame_table of this Pixel Data in ``buffer``, which holds the file this location came from.
 
         ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none; a Number of
@@ -227,6 +232,10 @@ class PixelDataLocation:
         unless its last frame is known to be whole: an Extended Offset Table; one fragment per frame in RLE,
         Deflated Image Frame Compression or Encapsulated Uncompressed; a JPEG-family codestream that ends with
         its end marker, each frame starting at a fragment with a start marker.
+
+        ``lazy``: with a Basic Offset Table, only the table and the last frame's items are read; each other frame's
+        items are walked and checked when it is read, or all of them when ``offsets``, ``lengths`` or
+        ``frame_fragments`` are first asked for (the table keeps ``buffer`` for that).
         """
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]

@@ -126,6 +126,7 @@ def decode_into(
     if arr.size == 0:
         return
     assert frames.codec is not None
+    frames, sel = frames.selected(selection[0])  # a lazy table: the selected frames' items walked and checked
     try:
         _core._decode_frames(
             frames.buffer,
@@ -138,7 +139,7 @@ def decode_into(
             frames.offsets,
             frames.lengths,
             frames.frame_fragments,
-            selection[0],
+            sel,
             threads=threads or 0,
             **engine_options(frames, raw),
         )

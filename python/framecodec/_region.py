@@ -92,6 +92,7 @@ def decode_region(
     """The rectangles of the frames straight into ``region`` on the worker pool (one GIL release)."""
     lay = frames.layout
     assert frames.codec is not None
+    frames, frame_list = frames.selected(frame_list)  # a lazy table: these frames' items walked and checked
     _core._decode_region(
         frames.buffer,
         frames.codec,

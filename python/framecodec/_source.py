@@ -12,7 +12,7 @@ import mmap
 import os
 import struct
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
@@ -90,6 +90,22 @@ class Frames:
     # those only), and where the file ends, for messages. None: every frame is in the file.
     whole_frames: int | None = None
     truncation: str | None = None
+    # A lazy Basic Offset Table (``FrameTable._frame_items``): offsets, lengths and frame_fragments are empty until
+    # ``selected`` walks the items of the frames read; opening the file read none of them but the last frame's.
+    lazy: bool = False
+
+    def selected(self, sel: npt.NDArray[np.int64] | None) -> tuple[Frames, npt.NDArray[np.int64] | None]:
+        """These frames as the engine takes them for the frames ``sel`` (None: all): a lazy table's selected frames
+        walked now (their own table, each item checked, an error naming a broken frame) with their indices in it;
+        any other, as it is."""
+        if not self.lazy:
+            return self, sel
+        assert self.table is not None
+        idx = np.arange(len(self.table), dtype=np.int64) if sel is None else sel
+        offsets, lengths, ff = self.table._select(self.buffer, idx)
+        return replace(self, offsets=offsets, lengths=lengths, frame_fragments=ff, lazy=False), np.arange(
+            len(idx), dtype=np.int64
+        )
 
     def close(self) -> None:
         if isinstance(self.buffer, memoryview):
@@ -212,6 +228,8 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         assert loc.length is not None
         return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
     table, cut = _table_or_cut(buffer, loc, layout)
+    if table._frame_items is not None:  # walked frame by frame as they are read (Frames.selected)
+        return Frames(ds, layout, ts, codec, buffer, *_empty(), False, table, mm, lazy=True, **_cut_fields(cut))
     return Frames(
         ds,
         layout,
@@ -236,7 +254,7 @@ def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]
         loc = locate_pixel_data(buffer)
         if not loc.encapsulated:
             return None, "the Pixel Data is native"
-        return loc.frame_table(buffer, number_of_frames(ds)), None
+        return loc.frame_table(buffer, number_of_frames(ds), lazy=True), None
     except (ValueError, TypeError) as e:
         return None, str(e)
 
@@ -398,14 +416,26 @@ def _table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> t
     the first missing frame. A value that is inconsistent raises the table's own error."""
     n = layout.number_of_frames
     try:
-        return loc.frame_table(buffer, n), None
+        return loc.frame_table(buffer, n, lazy=True), None
     except EncapsulationError as e:
         cut = truncated_table(buffer, loc, n)
         if cut is None:
-            raise EncapsulationError(f"{e} (the data set's (0028,0008) Number of Frames is {n})") from None
+            raise EncapsulationError(
+                f"{_eager_error(buffer, loc, n, e)} (the data set's (0028,0008) Number of Frames is {n})"
+            ) from None
     if cut.whole < n and not _TRUNCATED_OK.get():
         raise missing_frames_error([cut.whole], cut.whole, n, cut.note)
     return cut.table, cut
+
+
+def _eager_error(buffer: Any, loc: PixelDataLocation, n: int, lazy: EncapsulationError) -> EncapsulationError:
+    """The error of the eager table, which walks every frame's items in order: a broken value names its first
+    broken frame as it did before tables were lazy, not the last frame, the only one the lazy table walks."""
+    try:
+        loc.frame_table(buffer, n)
+    except EncapsulationError as e:
+        return e
+    return lazy
 
 
 def _cut_fields(cut: Truncated | None) -> dict[str, Any]:

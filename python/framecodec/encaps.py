@@ -173,6 +173,11 @@ def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | b
     """
     i = _frame_index(index, len(table))
     mv = _byte_view(buffer, table)
+    if table._frame_items is not None:  # a lazy table: this frame's items walked and checked now
+        offsets, lengths, _ = table._select(mv, np.array([i], np.int64))
+        if len(offsets) == 1:
+            return mv[int(offsets[0]) : int(offsets[0]) + int(lengths[0])]
+        return b"".join(mv[o : o + n] for o, n in zip(offsets.tolist(), lengths.tolist()))
     if table.source == "extended":  # the table was made without reading this frame's item: check it now
         _core._verify_extended_frames(mv, table.offsets, table.lengths, i, i + 1)
     first, last = int(table.frame_fragments[i]), int(table.frame_fragments[i + 1])
