@@ -125,8 +125,8 @@ def decode_into(
     lay = frames.layout
     if arr.size == 0:
         return
-    assert frames.codec is not None
     frames, sel = frames.selected(selection[0])  # a lazy table: the selected frames' items walked and checked
+    assert frames.codec is not None
     try:
         _core._decode_frames(
             frames.buffer,

@@ -91,8 +91,8 @@ def decode_region(
 ) -> None:
     """The rectangles of the frames straight into ``region`` on the worker pool (one GIL release)."""
     lay = frames.layout
-    assert frames.codec is not None
-    frames, frame_list = frames.selected(frame_list)  # a lazy table: these frames' items walked and checked
+    frames, picked = frames.selected(frame_list)  # a lazy table: these frames' items walked and checked
+    assert frames.codec is not None and picked is not None
     _core._decode_region(
         frames.buffer,
         frames.codec,
@@ -106,7 +106,7 @@ def decode_region(
         frames.offsets,
         frames.lengths,
         frames.frame_fragments,
-        frame_list,
+        picked,
         rects,
         places,
         scale=d,
