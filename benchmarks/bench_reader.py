@@ -391,3 +391,71 @@ def test_open_sweep(
     out, _ = compare(benchmark, impl, fns, why, budget=3.0, alone=1.0, max_rounds=50)
     if impl != "wsidicom":
         assert np.array_equal(out, slide.positions)
+
+
+# ------------------------------------------------------------------------------------------------ lazy open
+
+#: Issue 21: opening reads the offset table, none of the frames' pages.
+LAZY_OPEN_LIMIT = 0.002
+LAZY_FILES = {  # name: (frames, tile side, offset table, sparse); smoke: 2,000 frames
+    "EOT 100,000 x ~12 KB JPEG": (100_000, 256, "extended", False),
+    "EOT 100,000 x ~200 KB sparse": (100_000, 256, "extended", True),
+    "BOT 2,000 x ~12 KB JPEG": (2_000, 256, "basic", False),
+}
+
+
+def _wsidicom_lazy(folder: Path) -> None:
+    from wsidicom import WsiDicom
+
+    WsiDicom.open(folder).close()  # lazy: reads no per-frame data for TILED_FULL
+
+
+@pytest.mark.parametrize("name", list(LAZY_FILES))
+def test_lazy_open(benchmark: Any, name: str, tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> None:
+    """Path -> ready FrameReader and path -> tile positions, against wsidicom's lazy ``WsiDicom.open(folder)``
+    in the same rounds; page faults of one open."""
+    import resource
+
+    from framecodec._synthetic.big_slides import many_frames_spec, sparse_files_supported, write_big_eot_slide
+    from framecodec._synthetic.slide_writer import write_slide
+
+    frames, side, table, sparse = LAZY_FILES[name]
+    frames = min(frames, 2_000) if smoke else frames
+    folder = tmp_path_factory.mktemp("lazy")
+    if sparse and not sparse_files_supported(folder):
+        pytest.skip("no sparse files here")
+    path = folder / "slide.dcm"
+    if sparse:  # 256 x 256 RGB Encapsulated Uncompressed frames (192 KiB), holes but for two rows each
+        across = 400 if frames == 100_000 else 50
+        write_big_eot_slide(path, tile=side, width=across * side, height=frames // across * side)
+    else:
+        write_slide(path, many_frames_spec(frames, side, offset_table=table))
+    tag(benchmark, f"lazy open: {name}", "framecodec", 0)
+
+    def ready() -> None:
+        fc.FrameReader(path).close()
+
+    fns: Fns = {"framecodec": ready, "framecodec + tile positions": lambda: framecodec_open(path)}
+    if not missing(benchmark, "wsidicom", wsidicom_problem()):
+        fns["wsidicom"] = lambda: _wsidicom_lazy(folder)
+    times = interleaved_draws(benchmark, "framecodec", fns, budget=3.0, max_rounds=50)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    ready()
+    benchmark.extra_info["page_faults_open"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    if not times:
+        return
+    if table == "extended":
+        goal_time(
+            benchmark,
+            f"issue 21: {frames:,}-frame EOT open < 2 ms: {name}",
+            statistics.median(times["framecodec"]),
+            LAZY_OPEN_LIMIT,
+        )
+    if "wsidicom" in times:
+        goal(
+            benchmark,
+            f"issue 21: open >= 1.0x wsidicom lazy open: {name}",
+            paired(times, "wsidicom", "framecodec"),
+            1.0,
+            "wsidicom",
+        )

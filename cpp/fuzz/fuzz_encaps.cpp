@@ -37,6 +37,48 @@ void check_table(ConstBytes buf, const FrameTable& t, uint64_t n) {
   FUZZ_CHECK(t.end <= buf.size);
 }
 
+// The lazy table (a Basic Offset Table's items walked frame by frame when read) against the eager walk: what one
+// accepts the other accepts, with the same fragments, frame by frame (select_items) and all at once (resolve_items).
+void check_lazy(ConstBytes buf, uint64_t offset, uint64_t n, const ExtendedOffsets* eot, Codestream c,
+                const FrameTable* eager) {
+  FrameTable lazy;
+  try {
+    lazy = build_frame_table(buf, offset, n, eot, c, /*lazy=*/true);
+  } catch (const EncapsulationError&) {
+    FUZZ_CHECK(eager == nullptr);  // the lazy build checks a subset of what the eager one does
+    return;
+  }
+  if (!lazy.lazy()) {  // not a Basic Offset Table: the same table as the eager build
+    FUZZ_CHECK(eager != nullptr && lazy.offsets == eager->offsets && lazy.frame_fragments == eager->frame_fragments);
+    return;
+  }
+  FUZZ_CHECK(lazy.frames() == n && lazy.frame_items.size() == n + 1);
+  bool all_ok = true;
+  std::vector<uint64_t> offsets, lengths;
+  std::vector<uint64_t> ff{0};
+  for (uint64_t i = 0; i < n; ++i) {
+    const int64_t one = static_cast<int64_t>(i);
+    std::vector<uint64_t> o, l, f;
+    try {
+      select_items(buf, lazy, &one, 1, o, l, f);
+    } catch (const EncapsulationError&) {
+      all_ok = false;
+      continue;
+    }
+    FUZZ_CHECK(f.size() == 2 && f[1] == o.size() && !o.empty());
+    offsets.insert(offsets.end(), o.begin(), o.end());
+    lengths.insert(lengths.end(), l.begin(), l.end());
+    ff.push_back(offsets.size());
+  }
+  FUZZ_CHECK(all_ok == (eager != nullptr));
+  if (!all_ok) return;
+  FUZZ_CHECK(offsets == eager->offsets && lengths == eager->lengths && ff == eager->frame_fragments);
+  const FrameTable full = resolve_items(buf, lazy);
+  FUZZ_CHECK(full.offsets == eager->offsets && full.lengths == eager->lengths &&
+             full.frame_fragments == eager->frame_fragments && full.end == eager->end &&
+             full.has_delimiter == eager->has_delimiter && full.source == eager->source);
+}
+
 // The walk of buf from offset, read in blocks of `block` bytes (>= 12: each block holds an item's header and
 // head, so each one but the last makes progress), each from the last one's `next`.
 ItemWalk walk_in_blocks(ConstBytes buf, uint64_t offset, uint64_t base, uint64_t block) {
@@ -140,11 +182,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                             Codestream::none};
   const ExtendedOffsets eot{eo.data(), el.data(), eo.size()};
   FrameTable t;
+  bool eager_ok = true;
   try {
     t = build_frame_table(buf, offset, n, mode % 4 == 2 ? &eot : nullptr, kCodestreams[(mode >> 2) % 4]);
   } catch (const EncapsulationError&) {
-    return 0;
+    eager_ok = false;
   }
+  check_lazy(buf, offset, n, mode % 4 == 2 ? &eot : nullptr, kCodestreams[(mode >> 2) % 4], eager_ok ? &t : nullptr);
+  if (!eager_ok) return 0;
   check_table(buf, t, n);
   if (t.source == FrameSource::one_fragment_per_frame || t.source == FrameSource::single_frame ||
       t.source == FrameSource::codestream_markers) {
