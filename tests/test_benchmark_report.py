@@ -160,3 +160,46 @@ def test_encoders_show_their_compression_ratio(tmp_path: Path) -> None:
     )
     text = tables.area_table(results.load([path]).groups)
     assert "zlib 6 (4.00:1)" in text and "libdeflate 12 (5.00:1)" in text
+
+
+def test_readme_bullets_are_copied_from_results(tmp_path: Path) -> None:
+    """README's performance bullets take each figure, as text, from RESULTS.md's tables: a ratio, a median, a goal's
+    measured cell; a row RESULTS.md lacks (or a peer it lists as missing) leaves its bullet out."""
+    from benchmarks.report import readme
+
+    res = results.load(
+        [
+            write(
+                tmp_path,
+                "rle.json",
+                [
+                    bench(
+                        "rle decode CT, 2.50:1",
+                        "framecodec",
+                        0.002,
+                        bytes=10**6,
+                        interleaved={"framecodec": 0.002, "imagecodecs": 0.0061, "copy (ceiling)": 0.001},
+                        missing={"pylibjpeg-rle": "not installed"},
+                        goals=[{"goal": "open under 2 ms: 100,000 frames", "seconds": 0.0015, "target": 0.002}],
+                    )
+                ],
+            )
+        ]
+    )
+    text = tables.area_table(res.groups) + "\n\n" + tables.goal_table(res.goals)
+    (tmp_path / "RESULTS.md").write_text(text)
+    heads = [
+        readme.Headline("RLE decode: {figure} imagecodecs on {group}", r"^rle decode", "imagecodecs"),
+        readme.Headline("RLE decode in {figure}", r"^rle decode", "framecodec", cell="median"),
+        readme.Headline("open: {figure}", r"^open under 2 ms", goal=True),
+        readme.Headline("never written: {figure}", r"^rle decode", "pylibjpeg-rle"),
+        readme.Headline("nor this: {figure}", r"^inflate", "zlib"),
+    ]
+    page = tmp_path / "README.md"
+    page.write_text(f"# x\n\n## Performance\n\n{readme.BEGIN}\n- old\n{readme.END}\n\n## Next\n")
+    missing = readme.update(page, tmp_path / "RESULTS.md", heads)
+    assert missing == ["never written: {figure}", "nor this: {figure}"]
+    assert page.read_text() == (
+        f"# x\n\n## Performance\n\n{readme.BEGIN}\n- RLE decode: 3.05x imagecodecs on rle decode CT, 2.50:1\n"
+        f"- RLE decode in 2.00 ms\n- open: 1.50 ms\n{readme.END}\n\n## Next\n"
+    )

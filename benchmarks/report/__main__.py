@@ -8,9 +8,11 @@
     python -m benchmarks.report --from-json DIR --only jpeg_family --update   # the same from that area's JSON
     FRAMECODEC_BENCH_FRAMES=100000 python -m benchmarks.report   # the 100,000-frame slides and sweep points
 
-Each area (bench_<area>.py) runs in a pytest process of its own, writing DIR/<area>.json (default DIR:
-benchmarks/.results/). With a pydicom 3.1 environment (``--pydicom31 PYTHON``, default ``.venv31/bin/python``
-when it exists), bench_pipeline.py runs there too, for pydicom 3.1's own Deflated Image Frame plugin as a peer.
+A run that writes benchmarks/RESULTS.md also rewrites README.md's performance bullets from it
+(benchmarks/report/readme.py). Each area (bench_<area>.py) runs in a pytest process of its own, writing
+DIR/<area>.json (default DIR: benchmarks/.results/). With a pydicom 3.1 environment (``--pydicom31 PYTHON``,
+default ``.venv31/bin/python`` when it exists), bench_pipeline.py runs there too, for pydicom 3.1's own Deflated
+Image Frame plugin as a peer.
 Exit status: 0 when every area ran, 1 when one failed (RESULTS.md says which).
 """
 
@@ -23,7 +25,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from . import goals, machine, plots, results, tables
+from . import goals, machine, plots, readme, results, tables
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
 ROOT = BENCHMARKS.parent
@@ -99,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         write(res, args.out, areas, args.pydicom31, failures, args.smoke)
     print(f"wrote {args.out}" + (f"; failed: {', '.join(failures)}" if failures else ""))
+    if not args.smoke and args.out.resolve() == (BENCHMARKS / "RESULTS.md").resolve():
+        for left_out in readme.update(ROOT / "README.md", args.out):  # README's figures, copied from RESULTS.md
+            print(f"README.md: left out (no such row in {args.out.name}): {left_out}")
     return 1 if failures else 0
 
 
