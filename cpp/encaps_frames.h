@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "le.h"
 #include "span.h"
 
 namespace framecodec {
@@ -29,11 +30,22 @@ enum class Codestream : uint8_t {
 // The codestream family of a transfer syntax UID; detect for "" (unknown), none for UIDs without markers.
 Codestream codestream_for_transfer_syntax(const std::string& uid);
 
+// The Extended Offset Table's values as they are stored (OV: little-endian uint64, PS3.5 6.2), wherever they lie:
+// in the buffer itself (a file's table, read in place) or in extended_offset_bytes' copy of host-order arrays.
 struct ExtendedOffsets {
-  const uint64_t* offsets = nullptr;  // of each frame's item tag, from the first item after the BOT
-  const uint64_t* lengths = nullptr;  // of each frame's item value
+  const uint8_t* offsets = nullptr;  // of each frame's item tag, from the first item after the BOT
+  const uint8_t* lengths = nullptr;  // of each frame's item value
   size_t count = 0;
+  uint64_t offset(uint64_t i) const { return load_le64(offsets + 8 * i); }
+  uint64_t length(uint64_t i) const { return load_le64(lengths + 8 * i); }
 };
+
+// Host-order arrays stored as ExtendedOffsets reads them.
+struct ExtendedOffsetBytes {
+  std::vector<uint8_t> offsets, lengths;
+  ExtendedOffsets view() const { return {offsets.data(), lengths.data(), offsets.size() / 8}; }
+};
+ExtendedOffsetBytes extended_offset_bytes(const uint64_t* offsets, const uint64_t* lengths, size_t count);
 
 struct FrameTable {
   std::vector<uint64_t> offsets;          // each fragment's value, from the start of the buffer
@@ -43,13 +55,15 @@ struct FrameTable {
   uint64_t first_item = 0;  // as FragmentScan
   uint64_t end = 0;
   bool has_delimiter = false;
-  // A lazy Basic Offset Table's table (build_frame_table with lazy): number_of_frames + 1 entries, frame i's items
-  // from byte frame_items[i] (its first item tag) up to frame_items[i + 1] (the last: the end of its items), not yet
-  // walked; offsets, lengths and frame_fragments are then empty (resolve_items or select_items fill them).
-  std::vector<uint64_t> frame_items;
+  // A lazy table (build_frame_table with lazy): the Basic or Extended Offset Table (source says which) read where
+  // it lies in the buffer, never copied, and no frame's items read but the first's and last's; offsets, lengths
+  // and frame_fragments stay empty (select_items and resolve_items fill them). lazy_frames: the frame count (0: not
+  // lazy); table_at: the byte of the table's first offset (uint32 in the BOT, uint64 in the EOT); lengths_at: the
+  // EOT's first length; items_end: where the last frame's items end.
+  uint64_t lazy_frames = 0, table_at = 0, lengths_at = 0, items_end = 0;
 
-  bool lazy() const { return !frame_items.empty(); }
-  uint64_t frames() const { return lazy() ? frame_items.size() - 1 : frame_fragments.size() - 1; }
+  bool lazy() const { return lazy_frames != 0; }
+  uint64_t frames() const { return lazy() ? lazy_frames : frame_fragments.size() - 1; }
 };
 
 // Scans the value at `offset` in `buf` (see scan_fragments) and assigns its fragments to
@@ -69,8 +83,14 @@ struct FrameTable {
 void verify_extended_frames(ConstBytes buf, const uint64_t* offsets, const uint64_t* lengths, uint64_t n,
                             uint64_t begin, uint64_t end);
 
-// lazy: a filled Basic Offset Table gives a lazy table (FrameTable::frame_items): the table is checked and only the
-// last frame's items are walked here; the others are walked, with the same checks, when read.
+// verify_extended_frames' check of frame i: its value at byte `value`, `length` bytes long; the next frame's value at
+// next_value when has_next.
+void check_extended_frame(ConstBytes buf, uint64_t i, uint64_t value, uint64_t length, uint64_t next_value,
+                          bool has_next);
+
+// lazy: a filled Basic Offset Table, or an Extended Offset Table whose values lie in buf, gives a lazy table
+// (FrameTable::lazy_frames): the table is checked, and only its first and last frames' items are read here; each
+// other frame's items are read, with the same checks, when it is read (select_items).
 FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t number_of_frames, const ExtendedOffsets* eot,
                              Codestream codestream, bool lazy = false);
 
@@ -82,11 +102,14 @@ FrameTable build_frame_table(ConstBytes buf, uint64_t offset, uint64_t number_of
 uint64_t walk_frame_items(ConstBytes buf, uint64_t first_item, uint64_t i, uint64_t start, uint64_t next, bool last,
                           std::vector<uint64_t>* offsets, std::vector<uint64_t>* lengths, bool* has_delimiter);
 
-// The eager table of a lazy one: every frame's items walked, as build_frame_table without lazy would find them.
+// The eager table of a lazy one, as build_frame_table without lazy finds it: a Basic Offset Table's frames' items
+// walked; an Extended Offset Table's offsets and lengths, its items checked when read (verify_extended_frames).
 FrameTable resolve_items(ConstBytes buf, const FrameTable& lazy);
 
 // The fragments of `frames` (count indices, each in range) of a table, lazy or not, appended to offsets and lengths,
-// with ff (count + 1 entries) saying which are each selected frame's: a lazy table's frames are walked here.
+// with ff (count + 1 entries) saying which are each selected frame's: a lazy table's frames' items are read and
+// checked here (throws EncapsulationError naming a broken frame, std::invalid_argument for an index out of range or
+// a buffer too small for the table).
 void select_items(ConstBytes buf, const FrameTable& table, const int64_t* frames, size_t count,
                   std::vector<uint64_t>& offsets, std::vector<uint64_t>& lengths, std::vector<uint64_t>& ff);
 

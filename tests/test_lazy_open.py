@@ -6,6 +6,7 @@ errors the eager walk gave are raised then, naming the frame. Page faults are co
 from __future__ import annotations
 
 import io
+import pickle
 import resource
 import struct
 from pathlib import Path
@@ -98,6 +99,30 @@ def test_open_touches_no_frame_pages(tmp_path: Path, table: str) -> None:
     r.close()
 
 
+@pytest.mark.parametrize("table", ["basic", "extended"])
+def test_pickled_reader_keeps_its_table_lazy(tmp_path: Path, table: str) -> None:
+    # A Dask worker unpickles the reader: its table travels as where the offset table lies in the file, so
+    # neither pickling nor unpickling reads every frame's items, and it does not grow by 24 bytes a frame.
+    path = _big_file(tmp_path / f"{table}.dcm", table)
+    with fc.FrameReader(path) as r:
+        data = pickle.dumps(r)
+        assert r.frame_table is not None and r.frame_table._lazy and "walked when read" in repr(r.frame_table)
+        eager = fc.encaps.locate_pixel_data(str(path)).frame_table(r._open().buffer)
+        assert len(pickle.dumps(eager)) > 24 * FRAMES > len(data)
+    pickle.loads(data).close()  # imports and caches: not what is counted
+    readers: list[fc.FrameReader] = []
+    faults = _faults(lambda: readers.append(pickle.loads(data)))
+    assert faults < 200, f"unpickling touched {faults} pages for {FRAMES} frames"
+    with readers[0] as r2:
+        t = r2.frame_table
+        assert t is not None and t._lazy and "walked when read" in repr(t)
+        frames = r2[[FRAMES - 1, 0, 1234]]
+        assert [int(f[0, 0]) for f in frames] == [(FRAMES - 1) % 251, 0, 1234 % 251]
+        assert not frames[:, 1:].any()
+        assert t == eager  # its arrays, asked for, are the eager table's
+        np.testing.assert_array_equal(t.offsets, eager.offsets)
+
+
 def test_frames_of_two_fragments_decode(tmp_path: Path) -> None:
     b = rle("basic", fragments=2)
     path = _cut(b.data, len(b.data), tmp_path / "two.dcm")
@@ -165,6 +190,6 @@ def test_regions_and_pydicom_syntaxes_walk_the_frames_they_read(tmp_path: Path) 
     b = jpeg("basic", fragments=2)
     path = _cut(b.data, len(b.data), tmp_path / "j.dcm")
     with fc.FrameReader(path) as r:
-        assert r.frame_table is not None and r.frame_table._frame_items is not None
+        assert r.frame_table is not None and r.frame_table._lazy
         np.testing.assert_array_equal(r[2], b.reference[2])
         np.testing.assert_array_equal(r[:], b.reference)

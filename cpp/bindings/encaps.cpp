@@ -89,6 +89,10 @@ struct BoundTable {
     if (!table->lazy()) {
       a.full = table;
     } else {
+      if (buffer.is_none())
+        throw py::value_error(
+            "this lazy frame table was unpickled: it reads its file's offset table, so bind it to "
+            "the file's buffer first (_bind; FrameReader does)");
       Buffer in(buffer, "the table's buffer");
       if (buffer_address &&
           (reinterpret_cast<uintptr_t>(in.bytes().data) != *buffer_address || in.size() != buffer_size.value_or(0)))
@@ -161,21 +165,20 @@ py::tuple py_buffer_span(const py::object& buffer) {
   return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
+// eot: the Extended Offset Table's values (null: none), offsets and lengths of `count` and `lengths` entries.
 BoundTable table_of(const py::object& buffer, const Buffer& in, py::ssize_t number_of_frames, uint64_t offset,
-                    const std::vector<uint64_t>& eo, const std::vector<uint64_t>& el, bool extended, Codestream cs,
-                    bool lazy = false) {
+                    const ExtendedOffsets* eot, uint64_t lengths, Codestream cs, bool lazy = false) {
   if (number_of_frames < 1)
     throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
-  if (extended && eo.size() != el.size())
-    throw EncapsulationError("the Extended Offset Table has " + std::to_string(eo.size()) +
-                             " offsets but its Lengths table has " + std::to_string(el.size()) + " entries");
+  if (eot && eot->count != lengths)
+    throw EncapsulationError("the Extended Offset Table has " + std::to_string(eot->count) +
+                             " offsets but its Lengths table has " + std::to_string(lengths) + " entries");
   // Empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table.
-  const ExtendedOffsets eot{eo.data(), el.data(), eo.size()};
-  const bool use_eot = extended && !eo.empty();
+  const bool use_eot = eot && eot->count != 0;
   FrameTable t;
   {
     py::gil_scoped_release nogil;
-    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? &eot : nullptr, cs,
+    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? eot : nullptr, cs,
                           lazy);
   }
   const bool keep = t.lazy();
@@ -195,13 +198,27 @@ BoundTable py_frame_table(const py::object& buffer, py::ssize_t number_of_frames
   const uint64_t off = non_negative_u64(offset, "offset");
   if (extended_offsets.is_none() != extended_lengths.is_none())
     throw py::value_error("extended_offsets and extended_lengths must be given together");
-  const bool extended = !extended_offsets.is_none();
-  std::vector<uint64_t> eo, el;
-  if (extended) {
-    eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
-    el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
-  }
-  return table_of(buffer, in, number_of_frames, off, eo, el, extended, codestream_arg(transfer_syntax));
+  const Codestream cs = codestream_arg(transfer_syntax);
+  if (extended_offsets.is_none()) return table_of(buffer, in, number_of_frames, off, nullptr, 0, cs);
+  const std::vector<uint64_t> eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
+  const std::vector<uint64_t> el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
+  const ExtendedOffsetBytes bytes = extended_offset_bytes(eo.data(), el.data(), std::min(eo.size(), el.size()));
+  ExtendedOffsets eot = bytes.view();
+  eot.count = eo.size();
+  return table_of(buffer, in, number_of_frames, off, &eot, el.size(), cs);
+}
+
+// A lazy table's state without its arrays: where its offset table lies in the file (FrameReader pickles this, so
+// that neither pickling nor unpickling reads every frame's items); None for another table. table_from_state makes
+// the table again, to be bound to the file's buffer (_bind).
+py::object lazy_state(const BoundTable& b) {
+  const FrameTable& t = *b.table;
+  if (!t.lazy()) return py::none();
+  py::array_t<uint64_t> none(0);
+  py::object address = b.buffer_address ? py::object(py::int_(0)) : py::object(py::none());
+  return py::make_tuple(none, none, none, kSourceNames[static_cast<size_t>(t.source)], t.first_item, t.end,
+                        t.has_delimiter, address, b.buffer_size,
+                        py::make_tuple(t.lazy_frames, t.table_at, t.lengths_at, t.items_end));
 }
 
 py::tuple table_state(const BoundTable& b) {
@@ -215,7 +232,22 @@ py::tuple table_state(const BoundTable& b) {
 }
 
 BoundTable table_from_state(const py::tuple& s) {
-  if (s.size() != 9) throw py::value_error("a pickled FrameTable has 9 fields, got " + std::to_string(s.size()));
+  if (s.size() != 9 && s.size() != 10)
+    throw py::value_error("a pickled FrameTable has 9 or 10 fields, got " + std::to_string(s.size()));
+  if (s.size() == 10) {  // a lazy table: bound to its file's buffer again (_bind) before it is read
+    const auto lazy = s[9].cast<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>();
+    const FrameSource source = source_arg(s[3].cast<std::string>());
+    if (std::get<0>(lazy) == 0 ||
+        (source != FrameSource::basic_offset_table && source != FrameSource::extended_offset_table))
+      throw py::value_error("a pickled lazy FrameTable needs frames and a Basic or Extended Offset Table");
+    auto t = std::make_shared<FrameTable>();
+    std::tie(t->lazy_frames, t->table_at, t->lengths_at, t->items_end) = lazy;
+    t->source = source;
+    t->first_item = s[4].cast<uint64_t>();
+    t->end = s[5].cast<uint64_t>();
+    t->has_delimiter = s[6].cast<bool>();
+    return BoundTable(std::move(t), s[7].cast<std::optional<uint64_t>>(), s[8].cast<std::optional<uint64_t>>());
+  }
   return make_table(vector_arg<uint64_t>(s[0], "offsets"), vector_arg<uint64_t>(s[1], "lengths"),
                     vector_arg<uint64_t>(s[2], "frame_fragments"), source_arg(s[3].cast<std::string>()),
                     s[4].cast<uint64_t>(), s[5].cast<uint64_t>(), s[6].cast<bool>(),
@@ -241,13 +273,12 @@ void add_frame_table(py::module_& m) {
       .def_property_readonly("offsets", &BoundTable::offsets)
       .def_property_readonly("lengths", &BoundTable::lengths)
       .def_property_readonly("frame_fragments", &BoundTable::frame_fragments)
+      .def_property_readonly("_lazy_state", &lazy_state,
+                             "A lazy table's state without its arrays (where its offset table lies in the file), else "
+                             "None; _core._table_from_state makes the table again.")
       .def_property_readonly(
-          "_frame_items",
-          [](const BoundTable& b) -> py::object {
-            if (!b.table->lazy()) return py::none();
-            return shared_view(b.table->frame_items, b.table);
-          },
-          "A lazy table's frame_items (frame i's items from byte [i] up to [i + 1], not yet walked), else None.")
+          "_lazy", [](const BoundTable& b) { return b.table->lazy(); },
+          "Whether this table reads its offset table where it lies in the buffer, each frame's items when read.")
       .def(
           "_select",
           [](const BoundTable& b, const py::object& buffer, const py::object& frames) {
@@ -398,6 +429,12 @@ py::object optional_array(bool present, const std::vector<uint64_t>& v, const py
   return present ? py::object(view_array(v, owner)) : py::object(py::none());
 }
 
+// Whether a location holds the Extended Offset Table's values (locate_pixel_data with read_extended), not only where
+// they are.
+bool extended_read(const PixelDataLocation& l) {
+  return l.extended_offsets.size() == l.extended_offsets_count && l.extended_lengths.size() == l.extended_lengths_count;
+}
+
 // PixelDataLocation.frame_table: the table of this Pixel Data in the file it came from.
 BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, const py::object& number_of_frames,
                           bool lazy) {
@@ -416,11 +453,25 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
                                                     : "the data set has (7FE0,0002) Extended Offset Table Lengths but "
                                                       "no (7FE0,0001) Extended Offset Table");
   Buffer in(buffer, "buffer");
-  const bool extended = l.has_extended_offsets;
-  static const std::vector<uint64_t> none;
+  const Codestream cs = codestream_for_transfer_syntax(l.transfer_syntax);  // detect for ""
+  ExtendedOffsetBytes copied;
+  ExtendedOffsets eot;
+  if (extended_read(l)) {  // from the location's copy
+    copied = extended_offset_bytes(l.extended_offsets.data(), l.extended_lengths.data(),
+                                   std::min(l.extended_offsets.size(), l.extended_lengths.size()));
+    eot = copied.view();
+  } else if (l.has_extended_offsets) {  // where it lies in the buffer, which holds the file the location came from
+    const ConstBytes b = in.bytes();
+    const uint64_t count = std::min(l.extended_offsets_count, l.extended_lengths_count);
+    auto holds = [&](uint64_t at) { return at <= b.size && (b.size - at) / 8 >= count; };
+    if (!holds(l.extended_offsets_at) || !holds(l.extended_lengths_at))
+      throw py::value_error("the buffer (" + std::to_string(b.size) +
+                            " bytes) does not hold the Extended Offset Table of this location's file");
+    eot = ExtendedOffsets{b.data + l.extended_offsets_at, b.data + l.extended_lengths_at, count};
+  }
+  eot.count = l.has_extended_offsets ? l.extended_offsets_count : 0;
   BoundTable b =
-      table_of(buffer, in, n, l.offset, extended ? l.extended_offsets : none, extended ? l.extended_lengths : none,
-               extended, codestream_for_transfer_syntax(l.transfer_syntax), lazy);  // detect for ""
+      table_of(buffer, in, n, l.offset, l.has_extended_offsets ? &eot : nullptr, l.extended_lengths_count, cs, lazy);
   // In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data instead
   // means the file was cut short, and the last frame may have lost fragments unless its end is fixed.
   if (!b.table->has_delimiter && !last_frame_whole(in.bytes(), b.full(), l.transfer_syntax))
@@ -432,14 +483,15 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
 }
 
 py::tuple location_state(const PixelDataLocation& l) {
-  return py::make_tuple(l.element_offset, l.offset, l.length, l.encapsulated, l.explicit_vr, l.vr, l.transfer_syntax,
-                        l.number_of_frames, l.has_extended_offsets, l.has_extended_lengths, l.extended_offsets,
-                        l.extended_lengths);
+  return py::make_tuple(
+      l.element_offset, l.offset, l.length, l.encapsulated, l.explicit_vr, l.vr, l.transfer_syntax, l.number_of_frames,
+      l.has_extended_offsets, l.has_extended_lengths, l.extended_offsets, l.extended_lengths,
+      py::make_tuple(l.extended_offsets_at, l.extended_lengths_at, l.extended_offsets_count, l.extended_lengths_count));
 }
 
 PixelDataLocation location_from_state(const py::tuple& s) {
-  if (s.size() != 12)
-    throw py::value_error("a pickled PixelDataLocation has 12 fields, got " + std::to_string(s.size()));
+  if (s.size() != 12 && s.size() != 13)
+    throw py::value_error("a pickled PixelDataLocation has 13 fields, got " + std::to_string(s.size()));
   PixelDataLocation l;
   l.element_offset = s[0].cast<uint64_t>();
   l.offset = s[1].cast<uint64_t>();
@@ -453,6 +505,13 @@ PixelDataLocation location_from_state(const py::tuple& s) {
   l.has_extended_lengths = s[9].cast<bool>();
   l.extended_offsets = s[10].cast<std::vector<uint64_t>>();
   l.extended_lengths = s[11].cast<std::vector<uint64_t>>();
+  if (s.size() == 13) {
+    std::tie(l.extended_offsets_at, l.extended_lengths_at, l.extended_offsets_count, l.extended_lengths_count) =
+        s[12].cast<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>();
+  } else {
+    l.extended_offsets_count = l.extended_offsets.size();
+    l.extended_lengths_count = l.extended_lengths.size();
+  }
   return l;
 }
 
@@ -477,6 +536,7 @@ void add_location(py::module_& m) {
           "extended_offsets",
           [](const py::object& self) {
             const L& l = self.cast<const L&>();
+            if (!extended_read(l)) throw py::value_error("this location was made without reading (7FE0,0001)");
             return optional_array(l.has_extended_offsets, l.extended_offsets, self);
           },
           "(7FE0,0001) Extended Offset Table, None when absent. Read-only.")
@@ -484,6 +544,7 @@ void add_location(py::module_& m) {
           "extended_lengths",
           [](const py::object& self) {
             const L& l = self.cast<const L&>();
+            if (!extended_read(l)) throw py::value_error("this location was made without reading (7FE0,0002)");
             return optional_array(l.has_extended_lengths, l.extended_lengths, self);
           },
           "(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only.")
@@ -516,19 +577,19 @@ void add_location(py::module_& m) {
              r += l.encapsulated ? "encapsulated" : "length=" + std::to_string(l.length);
              r += ", transfer_syntax=" + (l.transfer_syntax.empty() ? "None" : "'" + l.transfer_syntax + "'");
              r += ", number_of_frames=" + (l.number_of_frames < 0 ? "None" : std::to_string(l.number_of_frames));
-             if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets.size());
+             if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets_count);
              return r + (l.explicit_vr ? ", explicit VR)" : ", implicit VR)");
            })
       .def(py::pickle(&location_state, &location_from_state));
 }
 
-py::object py_locate_buffer(const py::object& buffer) {
+py::object py_locate_buffer(const py::object& buffer, bool read_extended) {
   Buffer in(buffer, "buffer");
   PixelDataLocation l;
   {
     py::gil_scoped_release nogil;
     MemorySource src(in.bytes());
-    l = locate_pixel_data(src);
+    l = locate_pixel_data(src, read_extended);
   }
   return py::cast(std::move(l));
 }
@@ -562,8 +623,12 @@ void add_encaps(py::module_& m) {
   m.def("_frame_table", &py_frame_table, py::arg("buffer"), py::arg("number_of_frames"), py::arg("offset"),
         py::arg("extended_offsets"), py::arg("extended_lengths"), py::arg("transfer_syntax"),
         "Assign fragments to frames; framecodec.frame_table checks the arguments.");
-  m.def("_locate_pixel_data_buffer", &py_locate_buffer, py::arg("buffer"),
-        "Find Pixel Data in a buffer; framecodec.locate_pixel_data chooses between the two.");
+  m.def("_table_from_state", &table_from_state, py::arg("state"),
+        "A FrameTable from its pickled state or a lazy table's _lazy_state (then to be bound to its file's buffer).");
+  m.def("_locate_pixel_data_buffer", &py_locate_buffer, py::arg("buffer"), py::arg("read_extended") = true,
+        "Find Pixel Data in a buffer; framecodec.locate_pixel_data chooses between the two. read_extended=False: "
+        "the Extended Offset Table's values are not copied (frame_table reads them where they lie in the buffer; "
+        "extended_offsets and extended_lengths raise ValueError).");
   m.def("_locate_pixel_data_file", &py_locate_file, py::arg("path"),
         "Find Pixel Data in a file, reading only its header; framecodec.locate_pixel_data chooses between the two.");
   m.def("encapsulate", &py_encapsulate, py::arg("frames"), py::arg("offset_table") = "basic",

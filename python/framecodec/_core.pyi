@@ -179,8 +179,11 @@ class FrameTable:
     def fragments(self, index: int) -> range:
         """The indices (into ``offsets`` and ``lengths``) of frame ``index``'s fragments."""
     @property
-    def _frame_items(self) -> _U64 | None:
-        """A lazy table's frame_items (frame i's items from byte [i] up to [i + 1], not yet walked), else None."""
+    def _lazy_state(self) -> tuple[object, ...] | None:
+        """A lazy table's state without its arrays (where its offset table lies in the file), else None."""
+    @property
+    def _lazy(self) -> bool:
+        """Whether this table reads its offset table where it lies in the buffer, each frame's items when read."""
     def _select(self, buffer: _BufferLike, frames: npt.NDArray[np.int64]) -> tuple[_U64, _U64, _U64]:
         """(offsets, lengths, frame_fragments) of the given frames only: a lazy table walks their items."""
     def _bind(self, buffer: _BufferLike) -> FrameTable:
@@ -257,7 +260,8 @@ def _frame_table(
 ) -> FrameTable: ...
 def _buffer_span(buffer: _BufferLike) -> tuple[int, int]: ...
 def _verify_extended_frames(buffer: _BufferLike, offsets: _U64, lengths: _U64, begin: int, end: int) -> None: ...
-def _locate_pixel_data_buffer(buffer: _BufferLike) -> PixelDataLocation: ...
+def _table_from_state(state: tuple[object, ...]) -> FrameTable: ...
+def _locate_pixel_data_buffer(buffer: _BufferLike, read_extended: bool = True) -> PixelDataLocation: ...
 def _locate_pixel_data_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> PixelDataLocation: ...
 
 class TilePositions:

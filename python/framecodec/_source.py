@@ -32,7 +32,7 @@ from ._layout import (
     number_of_frames,
 )
 from ._truncated import Truncated, missing_frames_error, truncated_table
-from .encaps import FrameTable, PixelDataLocation, frame_table, locate_pixel_data
+from .encaps import FrameTable, PixelDataLocation, _locate_in_buffer, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -89,8 +89,9 @@ class Frames:
     # those only), and where the file ends, for messages. None: every frame is in the file.
     whole_frames: int | None = None
     truncation: str | None = None
-    # A lazy Basic Offset Table (``FrameTable._frame_items``): offsets, lengths and frame_fragments are empty until
-    # ``selected`` walks the items of the frames read; opening the file read none of them but the last frame's.
+    # A lazy table (``FrameTable._lazy``: a Basic or Extended Offset Table read where it lies in the file):
+    # offsets, lengths and frame_fragments are empty until ``selected`` reads the items of the frames read; opening
+    # the file read none of them but the first and last frames'.
     lazy: bool = False
 
     def selected(self, sel: npt.NDArray[np.int64] | None) -> tuple[Frames, npt.NDArray[np.int64] | None]:
@@ -217,7 +218,7 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
         return _big_endian(f, ds, layout, buffer, mm)
-    loc = locate_pixel_data(buffer)
+    loc = _locate_in_buffer(buffer)
     if loc.encapsulated != (codec != "native"):
         raise EncapsulationError(
             f"the transfer syntax {ts} needs {'encapsulated' if codec != 'native' else 'native'} Pixel Data, "
@@ -227,7 +228,7 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         assert loc.length is not None
         return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
     table, cut = _table_or_cut(buffer, loc, layout)
-    if table._frame_items is not None:  # walked frame by frame as they are read (Frames.selected)
+    if table._lazy:  # frames' items read and checked as they are read (Frames.selected)
         return Frames(ds, layout, ts, codec, buffer, *_empty(), False, table, mm, lazy=True, **_cut_fields(cut))
     return Frames(
         ds,
@@ -250,7 +251,7 @@ def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]
     access to the codestreams, or None and why not: pydicom decodes the pixels and says what it finds wrong,
     the reason is kept for FrameReader.raw."""
     try:
-        loc = locate_pixel_data(buffer)
+        loc = _locate_in_buffer(buffer)
         if not loc.encapsulated:
             return None, "the Pixel Data is native"
         return loc.frame_table(buffer, number_of_frames(ds), lazy=True), None
@@ -417,6 +418,7 @@ def _table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> t
     try:
         return loc.frame_table(buffer, n, lazy=True), None
     except EncapsulationError as e:
+        loc = locate_pixel_data(buffer)  # with its Extended Offset Table's values, which truncated_table reads
         cut = truncated_table(buffer, loc, n)
         if cut is None:
             raise EncapsulationError(
