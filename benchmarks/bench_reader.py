@@ -417,7 +417,7 @@ def test_lazy_open(benchmark: Any, name: str, tmp_path_factory: pytest.TempPathF
     in the same rounds; page faults of one open. The file is deleted at the end (up to 1.2 GB, or 400 MB of a
     sparse 20 GB file)."""
     from framecodec._synthetic.big_slides import many_frames_spec, sparse_files_supported
-    from lazy_files import write_real_tiles, write_sparse_rle
+    from lazy_files import JPEG_BASELINE, write_real_tiles, write_sparse_rle
 
     frames, side, table, how = LAZY_FILES[name]
     frames = min(frames, 2_000) if smoke else frames
@@ -431,7 +431,8 @@ def test_lazy_open(benchmark: Any, name: str, tmp_path_factory: pytest.TempPathF
         elif how == "real":
             frame_bytes = write_real_tiles(path, frames, side, table)
         else:
-            frame_bytes = write_slide(path, many_frames_spec(frames, side, offset_table=table)).pixel_data_bytes
+            spec = many_frames_spec(frames, side, offset_table=table, transfer_syntax=JPEG_BASELINE)
+            frame_bytes = write_slide(path, spec).pixel_data_bytes
         _lazy_open(benchmark, name, path, frames, table, frame_bytes)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
