@@ -47,6 +47,18 @@ struct ExtendedOffsetBytes {
 };
 ExtendedOffsetBytes extended_offset_bytes(const uint64_t* offsets, const uint64_t* lengths, size_t count);
 
+// Host-order arrays as ExtendedOffsets: the arrays themselves on a little-endian host, else a copy in `storage`.
+inline ExtendedOffsets host_extended_offsets(const uint64_t* offsets, const uint64_t* lengths, size_t count,
+                                             ExtendedOffsetBytes& storage) {
+#if defined(_WIN32) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+  (void)storage;
+  return {reinterpret_cast<const uint8_t*>(offsets), reinterpret_cast<const uint8_t*>(lengths), count};
+#else
+  storage = extended_offset_bytes(offsets, lengths, count);
+  return storage.view();
+#endif
+}
+
 struct FrameTable {
   std::vector<uint64_t> offsets;          // each fragment's value, from the start of the buffer
   std::vector<uint64_t> lengths;          // each fragment's length (from the EOT when it gave one)

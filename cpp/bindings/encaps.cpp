@@ -202,8 +202,8 @@ BoundTable py_frame_table(const py::object& buffer, py::ssize_t number_of_frames
   if (extended_offsets.is_none()) return table_of(buffer, in, number_of_frames, off, nullptr, 0, cs);
   const std::vector<uint64_t> eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
   const std::vector<uint64_t> el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
-  const ExtendedOffsetBytes bytes = extended_offset_bytes(eo.data(), el.data(), std::min(eo.size(), el.size()));
-  ExtendedOffsets eot = bytes.view();
+  ExtendedOffsetBytes storage;
+  ExtendedOffsets eot = host_extended_offsets(eo.data(), el.data(), std::min(eo.size(), el.size()), storage);
   eot.count = eo.size();
   return table_of(buffer, in, number_of_frames, off, &eot, el.size(), cs);
 }
@@ -457,9 +457,8 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
   ExtendedOffsetBytes copied;
   ExtendedOffsets eot;
   if (extended_read(l)) {  // from the location's copy
-    copied = extended_offset_bytes(l.extended_offsets.data(), l.extended_lengths.data(),
-                                   std::min(l.extended_offsets.size(), l.extended_lengths.size()));
-    eot = copied.view();
+    eot = host_extended_offsets(l.extended_offsets.data(), l.extended_lengths.data(),
+                                std::min(l.extended_offsets.size(), l.extended_lengths.size()), copied);
   } else if (l.has_extended_offsets) {  // where it lies in the buffer, which holds the file the location came from
     const ConstBytes b = in.bytes();
     const uint64_t count = std::min(l.extended_offsets_count, l.extended_lengths_count);

@@ -366,6 +366,7 @@ def _decode_frames(
     signed: bool = False,
     ybr: bool = False,
     raw: bool = False,
+    frame_numbers: npt.NDArray[np.int64] | None = None,
 ) -> None: ...
 def _decode_region(
     buffer: _BufferLike,
@@ -393,6 +394,7 @@ def _decode_region(
     signed: bool = False,
     ybr: bool = False,
     raw: bool = False,
+    frame_numbers: npt.NDArray[np.int64] | None = None,
 ) -> None:
     """Decode the rectangles (x, y, width, height in each frame) of frames straight into out (out_rows x
     out_columns pixels) at places (column, row), reduced by scale (1, 2, 4 or 8); pixels no frame covers are

@@ -140,6 +140,7 @@ def decode_into(
             frames.lengths,
             frames.frame_fragments,
             sel,
+            frame_numbers=frames.frame_numbers,
             threads=threads or 0,
             **engine_options(frames, raw),
         )

@@ -109,6 +109,7 @@ def decode_region(
         picked,
         rects,
         places,
+        frame_numbers=frames.frame_numbers,
         scale=d,
         threads=threads or 0,
         **options,

@@ -93,6 +93,12 @@ class Frames:
     # offsets, lengths and frame_fragments are empty until ``selected`` reads the items of the frames read; opening
     # the file read none of them but the first and last frames'.
     lazy: bool = False
+    # Set by ``selected``: the file's frame number of each frame of this selection, which messages name.
+    frame_numbers: npt.NDArray[np.int64] | None = None
+
+    def number(self, i: int) -> int:
+        """The file's frame number of this table's frame ``i`` (a selection's: ``frame_numbers``)."""
+        return i if self.frame_numbers is None else int(self.frame_numbers[i])
 
     def selected(self, sel: npt.NDArray[np.int64] | None) -> tuple[Frames, npt.NDArray[np.int64] | None]:
         """These frames as the engine takes them for the frames ``sel`` (None: all): a lazy table's selected frames
@@ -103,9 +109,8 @@ class Frames:
         assert self.table is not None
         idx = np.arange(len(self.table), dtype=np.int64) if sel is None else sel
         offsets, lengths, ff = self.table._select(self.buffer, idx)
-        return replace(self, offsets=offsets, lengths=lengths, frame_fragments=ff, lazy=False), np.arange(
-            len(idx), dtype=np.int64
-        )
+        picked = replace(self, offsets=offsets, lengths=lengths, frame_fragments=ff, lazy=False, frame_numbers=idx)
+        return picked, np.arange(len(idx), dtype=np.int64)
 
     def close(self) -> None:
         if isinstance(self.buffer, memoryview):
