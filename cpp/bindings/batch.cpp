@@ -1,6 +1,7 @@
 // The batch engine: a whole list of frames decoded into one caller-owned array, or encoded and
 // encapsulated, with the GIL released once for the whole batch.
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -171,16 +172,16 @@ I64 index_arg(const py::object& o, const char* name) {
 
 // frame_numbers (None, or one per job): what messages call each job's frame when the table is a selection of a
 // file's frames (a lazy table's, FrameTable._select), not its index in that table.
-I64 numbers_arg(const py::object& o, size_t njobs) {
-  if (o.is_none()) return I64();
+std::optional<I64> numbers_arg(const py::object& o, size_t njobs) {
+  if (o.is_none()) return std::nullopt;
   I64 a = index_arg(o, "frame_numbers");
   if (static_cast<size_t>(a.size()) != njobs) throw py::value_error("frame_numbers must have one entry per frame read");
   return a;
 }
 
-void name_jobs(Jobs& jobs, const I64& numbers) {
+void name_jobs(Jobs& jobs, const std::optional<I64>& numbers) {
   if (!numbers) return;
-  for (size_t j = 0; j < jobs.jobs.size(); ++j) jobs.jobs[j].frame = static_cast<uint64_t>(numbers.data()[j]);
+  for (size_t j = 0; j < jobs.jobs.size(); ++j) jobs.jobs[j].frame = static_cast<uint64_t>(numbers->data()[j]);
 }
 
 void py_decode_frames(const py::object& buffer, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
@@ -202,7 +203,7 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
     idx = index_arg(frames, "frames");
     njobs = static_cast<size_t>(idx.size());
   }
-  const I64 numbers = numbers_arg(frame_numbers, njobs);
+  const std::optional<I64> numbers = numbers_arg(frame_numbers, njobs);
   check_no_overlap(in.bytes(), dst.mut(), "the buffer");
   const size_t out_frame = output_frame_size(layout);
   const size_t need = njobs * out_frame;
@@ -281,7 +282,7 @@ void py_decode_region(const py::object& buffer, const std::string& codec_name, p
   const Table table(offsets, lengths, frame_fragments);
   I64 idx = index_arg(frames, "frames");
   const size_t njobs = static_cast<size_t>(idx.size());
-  const I64 numbers = numbers_arg(frame_numbers, njobs);
+  const std::optional<I64> numbers = numbers_arg(frame_numbers, njobs);
   I64 r = I64::ensure(rects), p = I64::ensure(places);
   if (!r || !p || r.ndim() != 2 || r.shape(1) != 4 || p.ndim() != 2 || p.shape(1) != 2 ||
       static_cast<size_t>(r.shape(0)) != njobs || static_cast<size_t>(p.shape(0)) != njobs) {

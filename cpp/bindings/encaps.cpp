@@ -62,9 +62,9 @@ FrameSource source_arg(const std::string& s) {
 // framecodec.FrameTable: a C++ frame table, never changed, and where the bytes of the buffer it was made from are
 // (None for a table made by hand, address 0 for an unpickled one). Its arrays are made once, views of the table's
 // vectors that keep the table alive: the same objects each time, shared with the copies _bind makes, so a
-// FrameReader's frames and its table pickle them once. A lazy table (a file's Basic Offset Table, opened without
-// walking the frames' items) keeps its buffer and walks every frame's items the first time its arrays are asked
-// for, so that they always hold each fragment.
+// FrameReader's frames and its table pickle them once. A lazy table (a file's Basic or Extended Offset Table, read
+// where it lies in the buffer, its frames' items unread) keeps its buffer and reads every frame's items the first
+// time its arrays are asked for, so that they always hold each fragment.
 struct BoundTable {
   struct Arrays {
     std::shared_ptr<const FrameTable> full;  // the eager table: the table itself, or a lazy one's walk
@@ -561,9 +561,10 @@ void add_location(py::module_& m) {
            "of the data without its sequence delimiter is an EncapsulationError unless its last frame is known to "
            "be whole (an Extended Offset Table; one fragment per frame in RLE, Deflated Image Frame Compression or "
            "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).\n\n"
-           "lazy: with a Basic Offset Table, only the table and the last frame's items are read; each other frame's "
-           "items are walked and checked when it is read (_select), or all of them when the table's offsets, "
-           "lengths or frame_fragments are first asked for (the table keeps buffer for that).")
+           "lazy: with a Basic Offset Table, or an Extended Offset Table this location did not copy (read_extended="
+           "False), the table is read where it lies in buffer and only its first and last frames' items are read; "
+           "each other frame's items are read and checked when it is read (_select), or all of them when the "
+           "table's offsets, lengths or frame_fragments are first asked for (the table keeps buffer for that).")
       .def("__eq__",
            [](const L& a, const py::object& other) -> py::object {
              if (!py::isinstance<L>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);

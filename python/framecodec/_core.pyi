@@ -236,9 +236,11 @@ class PixelDataLocation:
         Deflated Image Frame Compression or Encapsulated Uncompressed; a JPEG-family codestream that ends with
         its end marker, each frame starting at a fragment with a start marker.
 
-        ``lazy``: with a Basic Offset Table, only the table and the last frame's items are read; each other frame's
-        items are walked and checked when it is read, or all of them when ``offsets``, ``lengths`` or
-        ``frame_fragments`` are first asked for (the table keeps ``buffer`` for that).
+        ``lazy``: with a Basic Offset Table, or an Extended Offset Table that this location did not copy
+        (``_locate_pixel_data_buffer(buffer, read_extended=False)``), the table is read where it lies in
+        ``buffer`` and only its first and last frames' items are read; each other frame's items are read and
+        checked when it is read, or all of them when ``offsets``, ``lengths`` or ``frame_fragments`` are first asked
+        for (the table keeps ``buffer`` for that).
         """
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
