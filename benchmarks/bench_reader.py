@@ -71,7 +71,7 @@ from slide_bench import (
     spec,
     tag_slide,
 )
-from timing import compare, goal, goal_time, interleaved_draws, missing, paired, sweep, tag
+from timing import compare, goal, goal_time, interleaved_draws, missing, not_measured, paired, sweep, tag
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tile walk's test data builders
 import wsi_util
@@ -392,3 +392,85 @@ def test_open_sweep(
     out, _ = compare(benchmark, impl, fns, why, budget=3.0, alone=1.0, max_rounds=50)
     if impl != "wsidicom":
         assert np.array_equal(out, slide.positions)
+
+
+# ------------------------------------------------------------------------------------------------ lazy open
+
+#: Issue 21: opening reads the offset table, none of the frames' pages.
+LAZY_OPEN_LIMIT = 0.002
+LAZY_FILES = {  # name: (frames, tile side, offset table, how it is written: lazy_files); smoke: 2,000 frames at most
+    "EOT 100,000 x ~12 KB JPEG": (100_000, 256, "extended", "jpeg"),
+    "EOT 100,000 x ~200 KB RLE, sparse": (100_000, 184, "extended", "sparse"),
+    "BOT 2,000 x ~200 KB JPEG of real tiles": (2_000, 1024, "basic", "real"),
+    "BOT 100,000 x ~38 KB RLE, sparse": (100_000, 80, "basic", "sparse"),
+}
+
+
+def _wsidicom_lazy(folder: Path) -> None:
+    from wsidicom import WsiDicom
+
+    WsiDicom.open(folder).close()  # lazy: reads no per-frame data for TILED_FULL
+
+
+@pytest.mark.parametrize("name", list(LAZY_FILES))
+def test_lazy_open(benchmark: Any, name: str, tmp_path_factory: pytest.TempPathFactory, smoke: bool) -> None:
+    """Path -> ready FrameReader and path -> tile positions, against wsidicom's lazy ``WsiDicom.open(folder)``
+    in the same rounds; page faults of one open. The file is deleted at the end (up to 1.2 GB, or 400 MB of a
+    sparse 20 GB file)."""
+    from framecodec._synthetic.big_slides import many_frames_spec, sparse_files_supported
+    from lazy_files import JPEG_BASELINE, write_real_tiles, write_sparse_rle
+
+    frames, side, table, how = LAZY_FILES[name]
+    frames = min(frames, 2_000) if smoke else frames
+    folder = tmp_path_factory.mktemp("lazy")
+    if how == "sparse" and not sparse_files_supported(folder):
+        pytest.skip("no sparse files here")
+    path = folder / "slide.dcm"
+    try:
+        if how == "sparse":
+            frame_bytes = write_sparse_rle(path, frames, side, table) * frames
+        elif how == "real":
+            frame_bytes = write_real_tiles(path, frames, side, table)
+        else:
+            spec = many_frames_spec(frames, side, offset_table=table, transfer_syntax=JPEG_BASELINE)
+            frame_bytes = write_slide(path, spec).pixel_data_bytes
+        _lazy_open(benchmark, name, path, frames, table, frame_bytes)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lazy_open(benchmark: Any, name: str, path: Path, frames: int, table: str, frame_bytes: int) -> None:
+    import resource
+
+    tag(benchmark, f"lazy open: {name}", "framecodec", 0)
+    benchmark.extra_info.update(frames=frames, frame_bytes=frame_bytes, file_bytes=path.stat().st_size)
+    with fc.FrameReader(path) as r:  # the file reads (its last frame: its items are the ones open reads)
+        assert len(r) == frames and r[frames - 1].shape == r.shape
+
+    def ready() -> None:
+        fc.FrameReader(path).close()
+
+    fns: Fns = {"framecodec": ready, "framecodec + tile positions": lambda: framecodec_open(path)}
+    problem = wsidicom_problem()
+    if not missing(benchmark, "wsidicom", problem):
+        fns["wsidicom"] = lambda: _wsidicom_lazy(path.parent)
+    times = interleaved_draws(benchmark, "framecodec", fns, budget=3.0, max_rounds=50)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    ready()
+    benchmark.extra_info["page_faults_open"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    size = f"{frame_bytes / frames / 1000:,.0f} KB"
+    versus = f"issue 21: open >= 1.0x wsidicom lazy open: {frames:,} frames of {size} ({table} offset table)"
+    if not times:
+        return
+    if table == "extended":
+        goal_time(
+            benchmark,
+            f"issue 21: {frames:,}-frame EOT open < 2 ms: frames of {size}",
+            statistics.median(times["framecodec"]),
+            LAZY_OPEN_LIMIT,
+        )
+    if "wsidicom" not in times:
+        not_measured(benchmark, versus, 1.0, problem or "wsidicom did not run")
+        return
+    goal(benchmark, versus, paired(times, "wsidicom", "framecodec"), 1.0, "wsidicom")
+    benchmark.extra_info["wsidicom_over_tile_positions"] = paired(times, "wsidicom", "framecodec + tile positions")

@@ -6,7 +6,7 @@
 
 namespace framecodec {
 
-PixelDataLocation locate_pixel_data(ByteSource& src) {
+PixelDataLocation locate_pixel_data(ByteSource& src, bool read_extended) {
   DataSetReader r(src);
   const uint64_t size = r.size();
   PixelDataLocation loc;
@@ -49,6 +49,12 @@ PixelDataLocation locate_pixel_data(ByteSource& src) {
             at_offset(pos) + " has length " + std::to_string(e.length) + ", not a multiple of 8");
       std::vector<uint64_t>& v = lengths ? loc.extended_lengths : loc.extended_offsets;
       (lengths ? loc.has_extended_lengths : loc.has_extended_offsets) = true;
+      (lengths ? loc.extended_lengths_at : loc.extended_offsets_at) = e.value;
+      (lengths ? loc.extended_lengths_count : loc.extended_offsets_count) = e.length / 8;
+      if (!read_extended) {
+        pos = e.value + e.length;
+        continue;
+      }
       v.resize(e.length / 8);
       const uint8_t* p = r.view(e.value, e.length);
       for (size_t i = 0; i < v.size(); ++i) v[i] = load_le64(p + 8 * i);  // OV: uint64 little endian

@@ -20,8 +20,12 @@ struct PixelDataLocation {
   std::string transfer_syntax;    // (0002,0010) without padding; "" when the file has no meta information
   int64_t number_of_frames = -1;  // top-level (0028,0008); -1 when absent or not an integer
   bool has_extended_offsets = false, has_extended_lengths = false;
-  std::vector<uint64_t> extended_offsets;  // (7FE0,0001) when present
-  std::vector<uint64_t> extended_lengths;  // (7FE0,0002) when present
+  std::vector<uint64_t> extended_offsets;  // (7FE0,0001) when present (and read: read_extended)
+  std::vector<uint64_t> extended_lengths;  // (7FE0,0002) when present (and read: read_extended)
+  // Where those values lie in the source and how many entries each has, read or not: a file's table can be read
+  // where it lies in the mapped file (build_frame_table with lazy) instead of copied.
+  uint64_t extended_offsets_at = 0, extended_lengths_at = 0;
+  uint64_t extended_offsets_count = 0, extended_lengths_count = 0;
 };
 
 // Finds the top-level Pixel Data element. A 128-byte preamble with "DICM" and the file meta are optional;
@@ -30,6 +34,7 @@ struct PixelDataLocation {
 // element's header and never reads its value: the source may hold only the header.
 // Throws EncapsulationError naming the byte offset when the data set is malformed or truncated before
 // Pixel Data, has no Pixel Data, or uses a big endian or deflated transfer syntax.
-PixelDataLocation locate_pixel_data(ByteSource& src);
+// read_extended false: the Extended Offset Table's values are not copied (their place and count are noted).
+PixelDataLocation locate_pixel_data(ByteSource& src, bool read_extended = true);
 
 }  // namespace framecodec

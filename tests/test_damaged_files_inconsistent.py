@@ -9,6 +9,7 @@ import io
 import struct
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 
@@ -22,9 +23,20 @@ def test_an_offset_table_that_disagrees_with_the_items_still_raises(tmp_path: Pa
     value = b.value_start
     bad = bytearray(b.data)
     struct.pack_into("<I", bad, value + 8 + 4 * 2, struct.unpack_from("<I", bad, value + 8 + 4 * 2)[0] + 2)
-    for cut in (len(bad), b.cuts()["inside the last frame"]):  # whole, and cut short after frame 2's start
-        with pytest.raises(fc.EncapsulationError, match="does not land on an item tag"):
-            fc.FrameReader(_cut(bytes(bad), cut, tmp_path / "bad.dcm"))
+    # Whole, the file opens (its frames' items are read with the frames) and reading frame 1, whose items then run
+    # past frame 2's offset, names frame 2; frame 0 is sound. Cut short after frame 2's start, the table of the whole
+    # frames is looked at when the file is opened.
+    whole = _cut(bytes(bad), len(bad), tmp_path / "bad.dcm")
+    with fc.FrameReader(whole) as r:
+        np.testing.assert_array_equal(r[0], b.reference[0])
+        with pytest.raises(fc.EncapsulationError, match="frame 2: .*does not land on an item tag"):
+            r[1]
+        with pytest.raises(fc.EncapsulationError, match="frame 2: .*does not land on an item tag"):
+            r.raw(1)
+    with pytest.raises(fc.EncapsulationError, match="frame 2: .*does not land on an item tag"):
+        fc.pixel_array(whole)
+    with pytest.raises(fc.EncapsulationError, match="does not land on an item tag"):
+        fc.FrameReader(_cut(bytes(bad), b.cuts()["inside the last frame"], tmp_path / "cut.dcm"))
 
 
 def test_a_whole_file_whose_tables_point_past_its_fragments_still_raises(tmp_path: Path) -> None:

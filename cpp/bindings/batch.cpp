@@ -1,6 +1,7 @@
 // The batch engine: a whole list of frames decoded into one caller-owned array, or encoded and
 // encapsulated, with the GIL released once for the whole batch.
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -169,11 +170,26 @@ I64 index_arg(const py::object& o, const char* name) {
   return a;
 }
 
+// frame_numbers (None, or one per job): what messages call each job's frame when the table is a selection of a
+// file's frames (a lazy table's, FrameTable._select), not its index in that table.
+std::optional<I64> numbers_arg(const py::object& o, size_t njobs) {
+  if (o.is_none()) return std::nullopt;
+  I64 a = index_arg(o, "frame_numbers");
+  if (static_cast<size_t>(a.size()) != njobs) throw py::value_error("frame_numbers must have one entry per frame read");
+  return a;
+}
+
+void name_jobs(Jobs& jobs, const std::optional<I64>& numbers) {
+  if (!numbers) return;
+  for (size_t j = 0; j < jobs.jobs.size(); ++j) jobs.jobs[j].frame = static_cast<uint64_t>(numbers->data()[j]);
+}
+
 void py_decode_frames(const py::object& buffer, const std::string& codec_name, py::ssize_t rows, py::ssize_t columns,
                       py::ssize_t spp, py::ssize_t bits, const py::object& out, const py::object& offsets,
                       const py::object& lengths, const py::object& frame_fragments, const py::object& frames,
                       bool planar, const std::string& segment_order, bool extended, py::ssize_t threads,
-                      const py::object& backend, py::ssize_t bits_stored, bool is_signed, bool ybr, bool raw) {
+                      const py::object& backend, py::ssize_t bits_stored, bool is_signed, bool ybr, bool raw,
+                      const py::object& frame_numbers) {
   const FrameCodec codec = codec_arg(codec_name);
   const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout =
@@ -187,6 +203,7 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
     idx = index_arg(frames, "frames");
     njobs = static_cast<size_t>(idx.size());
   }
+  const std::optional<I64> numbers = numbers_arg(frame_numbers, njobs);
   check_no_overlap(in.bytes(), dst.mut(), "the buffer");
   const size_t out_frame = output_frame_size(layout);
   const size_t need = njobs * out_frame;
@@ -196,6 +213,7 @@ void py_decode_frames(const py::object& buffer, const std::string& codec_name, p
   const unsigned nthreads = static_cast<unsigned>(non_negative(threads, "threads"));
   py::gil_scoped_release nogil;
   Jobs jobs = table.jobs(in.bytes(), codec, layout, frames.is_none() ? nullptr : idx.data(), njobs, extended);
+  name_jobs(jobs, numbers);
   for (size_t j = 0; j < njobs; ++j) jobs.jobs[j].out = dst.mut().data + j * out_frame;
   throw_first_failure(decode_frames(jobs.jobs.data(), njobs, codec, layout, inflate, nthreads));
 }
@@ -254,7 +272,7 @@ void py_decode_region(const py::object& buffer, const std::string& codec_name, p
                       const py::object& frame_fragments, const py::object& frames, const py::object& rects,
                       const py::object& places, py::ssize_t scale, bool planar, const std::string& segment_order,
                       bool extended, py::ssize_t threads, const py::object& backend, py::ssize_t bits_stored,
-                      bool is_signed, bool ybr, bool raw) {
+                      bool is_signed, bool ybr, bool raw, const py::object& frame_numbers) {
   const FrameCodec codec = codec_arg(codec_name);
   const DeflateBackend inflate = inflate_backend_arg(backend, codec == FrameCodec::deflate);
   const FrameLayout layout =
@@ -264,6 +282,7 @@ void py_decode_region(const py::object& buffer, const std::string& codec_name, p
   const Table table(offsets, lengths, frame_fragments);
   I64 idx = index_arg(frames, "frames");
   const size_t njobs = static_cast<size_t>(idx.size());
+  const std::optional<I64> numbers = numbers_arg(frame_numbers, njobs);
   I64 r = I64::ensure(rects), p = I64::ensure(places);
   if (!r || !p || r.ndim() != 2 || r.shape(1) != 4 || p.ndim() != 2 || p.shape(1) != 2 ||
       static_cast<size_t>(r.shape(0)) != njobs || static_cast<size_t>(p.shape(0)) != njobs) {
@@ -281,6 +300,7 @@ void py_decode_region(const py::object& buffer, const std::string& codec_name, p
   unsigned nthreads = static_cast<unsigned>(non_negative(threads, "threads"));
   py::gil_scoped_release nogil;
   Jobs jobs = table.jobs(in.bytes(), codec, layout, idx.data(), njobs, extended);
+  name_jobs(jobs, numbers);
   std::vector<std::pair<size_t, size_t>> where(njobs);
   for (size_t j = 0; j < njobs; ++j) {
     const int64_t* rj = r.data(j, 0);
@@ -409,7 +429,7 @@ void add_batch(py::module_& m) {
         py::arg("frame_fragments") = py::none(), py::arg("frames") = py::none(), py::arg("planar") = false,
         py::arg("segment_order") = ">", py::arg("extended") = false, py::arg("threads") = 0,
         py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false, py::arg("ybr") = false,
-        py::arg("raw") = false,
+        py::arg("raw") = false, py::arg("frame_numbers") = py::none(),
         "Decode a list of frames into one output buffer on the worker pool; framecodec's pixel_array wraps it.");
   m.def("_decode_region", &py_decode_region, py::arg("buffer"), py::arg("codec"), py::arg("rows"), py::arg("columns"),
         py::arg("samples_per_pixel"), py::arg("bits_allocated"), py::arg("out"), py::arg("out_rows"),
@@ -417,7 +437,7 @@ void add_batch(py::module_& m) {
         py::arg("rects"), py::arg("places"), py::arg("scale") = 1, py::arg("planar") = false,
         py::arg("segment_order") = ">", py::arg("extended") = false, py::arg("threads") = 0,
         py::arg("backend") = py::none(), py::arg("bits_stored") = 0, py::arg("signed") = false, py::arg("ybr") = false,
-        py::arg("raw") = false,
+        py::arg("raw") = false, py::arg("frame_numbers") = py::none(),
         "Decode the given rectangles of frames straight into one region buffer on the worker pool, reduced by "
         "scale; FrameReader.read_region wraps it.");
   m.def(

@@ -62,22 +62,59 @@ FrameSource source_arg(const std::string& s) {
 // framecodec.FrameTable: a C++ frame table, never changed, and where the bytes of the buffer it was made from are
 // (None for a table made by hand, address 0 for an unpickled one). Its arrays are made once, views of the table's
 // vectors that keep the table alive: the same objects each time, shared with the copies _bind makes, so a
-// FrameReader's frames and its table pickle them once.
+// FrameReader's frames and its table pickle them once. A lazy table (a file's Basic or Extended Offset Table, read
+// where it lies in the buffer, its frames' items unread) keeps its buffer and reads every frame's items the first
+// time its arrays are asked for, so that they always hold each fragment.
 struct BoundTable {
+  struct Arrays {
+    std::shared_ptr<const FrameTable> full;  // the eager table: the table itself, or a lazy one's walk
+    py::object offsets, lengths, frame_fragments;
+  };
   std::shared_ptr<const FrameTable> table;
   std::optional<uint64_t> buffer_address, buffer_size;
-  py::object offsets, lengths, frame_fragments;
+  py::object buffer;  // a lazy table's buffer
+  std::shared_ptr<Arrays> arrays = std::make_shared<Arrays>();
 
-  BoundTable(std::shared_ptr<const FrameTable> t, std::optional<uint64_t> address, std::optional<uint64_t> size)
-      : table(std::move(t)), buffer_address(address), buffer_size(size), offsets(shared_view(table->offsets, table)),
-        lengths(shared_view(table->lengths, table)), frame_fragments(shared_view(table->frame_fragments, table)) {}
+  BoundTable(std::shared_ptr<const FrameTable> t, std::optional<uint64_t> address, std::optional<uint64_t> size,
+             py::object buf = py::none())
+      : table(std::move(t)), buffer_address(address), buffer_size(size), buffer(std::move(buf)) {}
   BoundTable(const BoundTable& b, std::optional<uint64_t> address, std::optional<uint64_t> size) : BoundTable(b) {
     buffer_address = address;
     buffer_size = size;
   }
 
-  uint64_t frames() const { return table->frame_fragments.size() - 1; }
-  bool one_fragment_per_frame() const { return table->offsets.size() == frames(); }
+  const FrameTable& full() const {
+    Arrays& a = *arrays;
+    if (a.full) return *a.full;
+    if (!table->lazy()) {
+      a.full = table;
+    } else {
+      if (buffer.is_none())
+        throw py::value_error(
+            "this lazy frame table was unpickled: it reads its file's offset table, so bind it to "
+            "the file's buffer first (_bind; FrameReader does)");
+      Buffer in(buffer, "the table's buffer");
+      if (buffer_address &&
+          (reinterpret_cast<uintptr_t>(in.bytes().data) != *buffer_address || in.size() != buffer_size.value_or(0)))
+        throw py::value_error("this frame table's buffer has changed since it was made");
+      FrameTable t;
+      {
+        py::gil_scoped_release nogil;
+        t = resolve_items(in.bytes(), *table);
+      }
+      a.full = std::make_shared<const FrameTable>(std::move(t));
+    }
+    a.offsets = shared_view(a.full->offsets, a.full);
+    a.lengths = shared_view(a.full->lengths, a.full);
+    a.frame_fragments = shared_view(a.full->frame_fragments, a.full);
+    return *a.full;
+  }
+  const py::object& offsets() const { return full(), arrays->offsets; }
+  const py::object& lengths() const { return full(), arrays->lengths; }
+  const py::object& frame_fragments() const { return full(), arrays->frame_fragments; }
+
+  uint64_t frames() const { return table->frames(); }
+  bool one_fragment_per_frame() const { return full().offsets.size() == frames(); }
 };
 
 BoundTable make_table(std::vector<uint64_t> offsets, std::vector<uint64_t> lengths, std::vector<uint64_t> ff,
@@ -128,23 +165,25 @@ py::tuple py_buffer_span(const py::object& buffer) {
   return py::make_tuple(reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
 }
 
-BoundTable table_of(const Buffer& in, py::ssize_t number_of_frames, uint64_t offset, std::vector<uint64_t> eo,
-                    std::vector<uint64_t> el, bool extended, Codestream cs) {
+// eot: the Extended Offset Table's values (null: none), offsets and lengths of `count` and `lengths` entries.
+BoundTable table_of(const py::object& buffer, const Buffer& in, py::ssize_t number_of_frames, uint64_t offset,
+                    const ExtendedOffsets* eot, uint64_t lengths, Codestream cs, bool lazy = false) {
   if (number_of_frames < 1)
     throw py::value_error("number_of_frames must be at least 1, got " + std::to_string(number_of_frames));
-  if (extended && eo.size() != el.size())
-    throw EncapsulationError("the Extended Offset Table has " + std::to_string(eo.size()) +
-                             " offsets but its Lengths table has " + std::to_string(el.size()) + " entries");
+  if (eot && eot->count != lengths)
+    throw EncapsulationError("the Extended Offset Table has " + std::to_string(eot->count) +
+                             " offsets but its Lengths table has " + std::to_string(lengths) + " entries");
   // Empty (7FE0,0001/0002) elements say as little as an empty Basic Offset Table.
-  const ExtendedOffsets eot{eo.data(), el.data(), eo.size()};
-  const bool use_eot = extended && !eo.empty();
+  const bool use_eot = eot && eot->count != 0;
   FrameTable t;
   {
     py::gil_scoped_release nogil;
-    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? &eot : nullptr, cs);
+    t = build_frame_table(in.bytes(), offset, static_cast<uint64_t>(number_of_frames), use_eot ? eot : nullptr, cs,
+                          lazy);
   }
+  const bool keep = t.lazy();
   return BoundTable(std::make_shared<const FrameTable>(std::move(t)), reinterpret_cast<uintptr_t>(in.bytes().data),
-                    in.size());
+                    in.size(), keep ? buffer : py::none());
 }
 
 Codestream codestream_arg(const py::object& transfer_syntax) {
@@ -159,13 +198,27 @@ BoundTable py_frame_table(const py::object& buffer, py::ssize_t number_of_frames
   const uint64_t off = non_negative_u64(offset, "offset");
   if (extended_offsets.is_none() != extended_lengths.is_none())
     throw py::value_error("extended_offsets and extended_lengths must be given together");
-  const bool extended = !extended_offsets.is_none();
-  std::vector<uint64_t> eo, el;
-  if (extended) {
-    eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
-    el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
-  }
-  return table_of(in, number_of_frames, off, std::move(eo), std::move(el), extended, codestream_arg(transfer_syntax));
+  const Codestream cs = codestream_arg(transfer_syntax);
+  if (extended_offsets.is_none()) return table_of(buffer, in, number_of_frames, off, nullptr, 0, cs);
+  const std::vector<uint64_t> eo = vector_arg<uint64_t>(extended_offsets, "extended_offsets");
+  const std::vector<uint64_t> el = vector_arg<uint64_t>(extended_lengths, "extended_lengths");
+  ExtendedOffsetBytes storage;
+  ExtendedOffsets eot = host_extended_offsets(eo.data(), el.data(), std::min(eo.size(), el.size()), storage);
+  eot.count = eo.size();
+  return table_of(buffer, in, number_of_frames, off, &eot, el.size(), cs);
+}
+
+// A lazy table's state without its arrays: where its offset table lies in the file (FrameReader pickles this, so
+// that neither pickling nor unpickling reads every frame's items); None for another table. table_from_state makes
+// the table again, to be bound to the file's buffer (_bind).
+py::object lazy_state(const BoundTable& b) {
+  const FrameTable& t = *b.table;
+  if (!t.lazy()) return py::none();
+  py::array_t<uint64_t> none(0);
+  py::object address = b.buffer_address ? py::object(py::int_(0)) : py::object(py::none());
+  return py::make_tuple(none, none, none, kSourceNames[static_cast<size_t>(t.source)], t.first_item, t.end,
+                        t.has_delimiter, address, b.buffer_size,
+                        py::make_tuple(t.lazy_frames, t.table_at, t.lengths_at, t.items_end));
 }
 
 py::tuple table_state(const BoundTable& b) {
@@ -174,12 +227,27 @@ py::tuple table_state(const BoundTable& b) {
   // ("from elsewhere") and frame_bytes refuses it. FrameReader pickles by path and binds its table to the file
   // mapped where it is unpickled.
   py::object address = b.buffer_address ? py::object(py::int_(0)) : py::object(py::none());
-  return py::make_tuple(b.offsets, b.lengths, b.frame_fragments, kSourceNames[static_cast<size_t>(t.source)],
+  return py::make_tuple(b.offsets(), b.lengths(), b.frame_fragments(), kSourceNames[static_cast<size_t>(t.source)],
                         t.first_item, t.end, t.has_delimiter, address, b.buffer_size);
 }
 
 BoundTable table_from_state(const py::tuple& s) {
-  if (s.size() != 9) throw py::value_error("a pickled FrameTable has 9 fields, got " + std::to_string(s.size()));
+  if (s.size() != 9 && s.size() != 10)
+    throw py::value_error("a pickled FrameTable has 9 or 10 fields, got " + std::to_string(s.size()));
+  if (s.size() == 10) {  // a lazy table: bound to its file's buffer again (_bind) before it is read
+    const auto lazy = s[9].cast<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>();
+    const FrameSource source = source_arg(s[3].cast<std::string>());
+    if (std::get<0>(lazy) == 0 ||
+        (source != FrameSource::basic_offset_table && source != FrameSource::extended_offset_table))
+      throw py::value_error("a pickled lazy FrameTable needs frames and a Basic or Extended Offset Table");
+    auto t = std::make_shared<FrameTable>();
+    std::tie(t->lazy_frames, t->table_at, t->lengths_at, t->items_end) = lazy;
+    t->source = source;
+    t->first_item = s[4].cast<uint64_t>();
+    t->end = s[5].cast<uint64_t>();
+    t->has_delimiter = s[6].cast<bool>();
+    return BoundTable(std::move(t), s[7].cast<std::optional<uint64_t>>(), s[8].cast<std::optional<uint64_t>>());
+  }
   return make_table(vector_arg<uint64_t>(s[0], "offsets"), vector_arg<uint64_t>(s[1], "lengths"),
                     vector_arg<uint64_t>(s[2], "frame_fragments"), source_arg(s[3].cast<std::string>()),
                     s[4].cast<uint64_t>(), s[5].cast<uint64_t>(), s[6].cast<bool>(),
@@ -202,9 +270,36 @@ void add_frame_table(py::module_& m) {
            py::arg("offsets"), py::arg("lengths"), py::arg("frame_fragments"), py::arg("source"), py::arg("first_item"),
            py::arg("end"), py::arg("has_delimiter"), py::arg("buffer_address") = py::none(),
            py::arg("buffer_size") = py::none())
-      .def_readonly("offsets", &BoundTable::offsets)
-      .def_readonly("lengths", &BoundTable::lengths)
-      .def_readonly("frame_fragments", &BoundTable::frame_fragments)
+      .def_property_readonly("offsets", &BoundTable::offsets)
+      .def_property_readonly("lengths", &BoundTable::lengths)
+      .def_property_readonly("frame_fragments", &BoundTable::frame_fragments)
+      .def_property_readonly("_lazy_state", &lazy_state,
+                             "A lazy table's state without its arrays (where its offset table lies in the file), else "
+                             "None; _core._table_from_state makes the table again.")
+      .def_property_readonly(
+          "_lazy", [](const BoundTable& b) { return b.table->lazy(); },
+          "Whether this table reads its offset table where it lies in the buffer, each frame's items when read.")
+      .def(
+          "_select",
+          [](const BoundTable& b, const py::object& buffer, const py::object& frames) {
+            py::array_t<int64_t, py::array::c_style | py::array::forcecast> idx =
+                py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(frames);
+            if (!idx || idx.ndim() != 1) {
+              PyErr_Clear();
+              throw py::type_error("frames must be a one-dimensional array of frame indices");
+            }
+            Buffer in(buffer, "buffer");
+            const FrameTable& t = b.table->lazy() ? *b.table : b.full();
+            std::vector<uint64_t> o, l, ff;
+            {
+              py::gil_scoped_release nogil;
+              select_items(in.bytes(), t, idx.data(), static_cast<size_t>(idx.size()), o, l, ff);
+            }
+            return py::make_tuple(take_array(std::move(o)), take_array(std::move(l)), take_array(std::move(ff)));
+          },
+          py::arg("buffer"), py::arg("frames"),
+          "(offsets, lengths, frame_fragments) of the given frames only, in that order: a lazy table walks their "
+          "items in buffer, the buffer it was made from, and raises EncapsulationError naming a broken frame.")
       .def_property_readonly("source",
                              [](const BoundTable& b) { return kSourceNames[static_cast<size_t>(b.table->source)]; })
       .def_property_readonly("first_item", [](const BoundTable& b) { return b.table->first_item; })
@@ -216,8 +311,8 @@ void add_frame_table(py::module_& m) {
       .def_property_readonly("one_fragment_per_frame", &BoundTable::one_fragment_per_frame)
       .def_property_readonly("frame_lengths",
                              [](const BoundTable& b) -> py::object {
-                               if (b.one_fragment_per_frame()) return b.lengths;
-                               const FrameTable& t = *b.table;
+                               if (b.one_fragment_per_frame()) return b.lengths();
+                               const FrameTable& t = b.full();
                                std::vector<uint64_t> sums(b.frames());
                                for (size_t i = 0; i < sums.size(); ++i)
                                  for (uint64_t k = t.frame_fragments[i]; k < t.frame_fragments[i + 1]; ++k)
@@ -229,21 +324,24 @@ void add_frame_table(py::module_& m) {
           "fragments",
           [](const BoundTable& b, const py::object& index) {
             const uint64_t i = frame_index(index, b.frames());
+            const FrameTable& t = b.full();
             return py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyRange_Type))(
-                b.table->frame_fragments[i], b.table->frame_fragments[i + 1]);
+                t.frame_fragments[i], t.frame_fragments[i + 1]);
           },
           py::arg("index"), "The indices (into offsets and lengths) of frame index's fragments.")
       .def(
           "_bind",
           [](const BoundTable& b, const py::object& buffer) {
             Buffer in(buffer, "buffer");
-            return BoundTable(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+            BoundTable r(b, reinterpret_cast<uintptr_t>(in.bytes().data), in.size());
+            if (b.table->lazy()) r.buffer = buffer;
+            return r;
           },
           py::arg("buffer"), "This table for buffer, which the caller knows holds the same bytes (the same file).")
       .def("__eq__",
            [](const BoundTable& a, const py::object& other) -> py::object {
              if (!py::isinstance<BoundTable>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-             const FrameTable &x = *a.table, &y = *other.cast<const BoundTable&>().table;  // the buffer aside
+             const FrameTable &x = a.full(), &y = other.cast<const BoundTable&>().full();  // the buffer aside
              return py::bool_(x.offsets == y.offsets && x.lengths == y.lengths &&
                               x.frame_fragments == y.frame_fragments && x.source == y.source &&
                               x.first_item == y.first_item && x.end == y.end && x.has_delimiter == y.has_delimiter);
@@ -251,10 +349,12 @@ void add_frame_table(py::module_& m) {
       .def("__repr__",
            [](const BoundTable& b) {
              const FrameTable& t = *b.table;
-             return "FrameTable(" + std::to_string(b.frames()) + " frames, " + std::to_string(t.offsets.size()) +
-                    " fragments, source='" + kSourceNames[static_cast<size_t>(t.source)] +
-                    "', first_item=" + std::to_string(t.first_item) + ", end=" + std::to_string(t.end) +
-                    ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
+             const std::string fragments = t.lazy() && !b.arrays->full
+                                               ? "fragments walked when read"
+                                               : std::to_string(b.full().offsets.size()) + " fragments";
+             return "FrameTable(" + std::to_string(b.frames()) + " frames, " + fragments + ", source='" +
+                    kSourceNames[static_cast<size_t>(t.source)] + "', first_item=" + std::to_string(t.first_item) +
+                    ", end=" + std::to_string(t.end) + ", has_delimiter=" + (t.has_delimiter ? "True" : "False") + ")";
            })
       .def(py::pickle(&table_state, &table_from_state));
 }
@@ -329,8 +429,15 @@ py::object optional_array(bool present, const std::vector<uint64_t>& v, const py
   return present ? py::object(view_array(v, owner)) : py::object(py::none());
 }
 
+// Whether a location holds the Extended Offset Table's values (locate_pixel_data with read_extended), not only where
+// they are.
+bool extended_read(const PixelDataLocation& l) {
+  return l.extended_offsets.size() == l.extended_offsets_count && l.extended_lengths.size() == l.extended_lengths_count;
+}
+
 // PixelDataLocation.frame_table: the table of this Pixel Data in the file it came from.
-BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, const py::object& number_of_frames) {
+BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, const py::object& number_of_frames,
+                          bool lazy) {
   if (!l.encapsulated)
     throw EncapsulationError("the Pixel Data at offset " + std::to_string(l.offset) + " is native (defined length " +
                              std::to_string(l.length) + "), not encapsulated");
@@ -346,13 +453,27 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
                                                     : "the data set has (7FE0,0002) Extended Offset Table Lengths but "
                                                       "no (7FE0,0001) Extended Offset Table");
   Buffer in(buffer, "buffer");
-  const bool extended = l.has_extended_offsets;
-  BoundTable b = table_of(in, n, l.offset, extended ? l.extended_offsets : std::vector<uint64_t>{},
-                          extended ? l.extended_lengths : std::vector<uint64_t>{}, extended,
-                          codestream_for_transfer_syntax(l.transfer_syntax));  // detect for ""
+  const Codestream cs = codestream_for_transfer_syntax(l.transfer_syntax);  // detect for ""
+  ExtendedOffsetBytes copied;
+  ExtendedOffsets eot;
+  if (extended_read(l)) {  // from the location's copy
+    eot = host_extended_offsets(l.extended_offsets.data(), l.extended_lengths.data(),
+                                std::min(l.extended_offsets.size(), l.extended_lengths.size()), copied);
+  } else if (l.has_extended_offsets) {  // where it lies in the buffer, which holds the file the location came from
+    const ConstBytes b = in.bytes();
+    const uint64_t count = std::min(l.extended_offsets_count, l.extended_lengths_count);
+    auto holds = [&](uint64_t at) { return at <= b.size && (b.size - at) / 8 >= count; };
+    if (!holds(l.extended_offsets_at) || !holds(l.extended_lengths_at))
+      throw py::value_error("the buffer (" + std::to_string(b.size) +
+                            " bytes) does not hold the Extended Offset Table of this location's file");
+    eot = ExtendedOffsets{b.data + l.extended_offsets_at, b.data + l.extended_lengths_at, count};
+  }
+  eot.count = l.has_extended_offsets ? l.extended_offsets_count : 0;
+  BoundTable b =
+      table_of(buffer, in, n, l.offset, l.has_extended_offsets ? &eot : nullptr, l.extended_lengths_count, cs, lazy);
   // In a file the value ends with its sequence delimiter (PS3.5 A.4); running into the end of the data instead
   // means the file was cut short, and the last frame may have lost fragments unless its end is fixed.
-  if (!b.table->has_delimiter && !last_frame_whole(in.bytes(), *b.table, l.transfer_syntax))
+  if (!b.table->has_delimiter && !last_frame_whole(in.bytes(), b.full(), l.transfer_syntax))
     throw EncapsulationError("truncated Pixel Data: the encapsulated value at offset " + std::to_string(l.offset) +
                              " runs to the end of the data at byte " + std::to_string(b.table->end) +
                              " without its sequence delimiter (FFFE,E0DD), so frame " + std::to_string(b.frames() - 1) +
@@ -361,14 +482,15 @@ BoundTable location_table(const PixelDataLocation& l, const py::object& buffer, 
 }
 
 py::tuple location_state(const PixelDataLocation& l) {
-  return py::make_tuple(l.element_offset, l.offset, l.length, l.encapsulated, l.explicit_vr, l.vr, l.transfer_syntax,
-                        l.number_of_frames, l.has_extended_offsets, l.has_extended_lengths, l.extended_offsets,
-                        l.extended_lengths);
+  return py::make_tuple(
+      l.element_offset, l.offset, l.length, l.encapsulated, l.explicit_vr, l.vr, l.transfer_syntax, l.number_of_frames,
+      l.has_extended_offsets, l.has_extended_lengths, l.extended_offsets, l.extended_lengths,
+      py::make_tuple(l.extended_offsets_at, l.extended_lengths_at, l.extended_offsets_count, l.extended_lengths_count));
 }
 
 PixelDataLocation location_from_state(const py::tuple& s) {
-  if (s.size() != 12)
-    throw py::value_error("a pickled PixelDataLocation has 12 fields, got " + std::to_string(s.size()));
+  if (s.size() != 12 && s.size() != 13)
+    throw py::value_error("a pickled PixelDataLocation has 13 fields, got " + std::to_string(s.size()));
   PixelDataLocation l;
   l.element_offset = s[0].cast<uint64_t>();
   l.offset = s[1].cast<uint64_t>();
@@ -382,6 +504,13 @@ PixelDataLocation location_from_state(const py::tuple& s) {
   l.has_extended_lengths = s[9].cast<bool>();
   l.extended_offsets = s[10].cast<std::vector<uint64_t>>();
   l.extended_lengths = s[11].cast<std::vector<uint64_t>>();
+  if (s.size() == 13) {
+    std::tie(l.extended_offsets_at, l.extended_lengths_at, l.extended_offsets_count, l.extended_lengths_count) =
+        s[12].cast<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>();
+  } else {
+    l.extended_offsets_count = l.extended_offsets.size();
+    l.extended_lengths_count = l.extended_lengths.size();
+  }
   return l;
 }
 
@@ -406,6 +535,7 @@ void add_location(py::module_& m) {
           "extended_offsets",
           [](const py::object& self) {
             const L& l = self.cast<const L&>();
+            if (!extended_read(l)) throw py::value_error("this location was made without reading (7FE0,0001)");
             return optional_array(l.has_extended_offsets, l.extended_offsets, self);
           },
           "(7FE0,0001) Extended Offset Table, None when absent. Read-only.")
@@ -413,6 +543,7 @@ void add_location(py::module_& m) {
           "extended_lengths",
           [](const py::object& self) {
             const L& l = self.cast<const L&>();
+            if (!extended_read(l)) throw py::value_error("this location was made without reading (7FE0,0002)");
             return optional_array(l.has_extended_lengths, l.extended_lengths, self);
           },
           "(7FE0,0002) Extended Offset Table Lengths, None when absent. Read-only.")
@@ -423,12 +554,17 @@ void add_location(py::module_& m) {
                     "Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as "
                     "encoded).")
       .def("frame_table", &location_table, py::arg("buffer"), py::arg("number_of_frames") = py::none(),
+           py::arg("lazy") = false,
            "frame_table of this Pixel Data in buffer, which holds the file this location came from.\n\n"
            "number_of_frames defaults to the data set's Number of Frames, or 1 when it has none; a Number of Frames "
            "of 0 is an EncapsulationError (a data set with Pixel Data has a frame). A value that runs into the end "
            "of the data without its sequence delimiter is an EncapsulationError unless its last frame is known to "
            "be whole (an Extended Offset Table; one fragment per frame in RLE, Deflated Image Frame Compression or "
-           "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).")
+           "Encapsulated Uncompressed; a JPEG-family codestream that ends with its end marker).\n\n"
+           "lazy: with a Basic Offset Table, or an Extended Offset Table this location did not copy (read_extended="
+           "False), the table is read where it lies in buffer and only its first and last frames' items are read; "
+           "each other frame's items are read and checked when it is read (_select), or all of them when the "
+           "table's offsets, lengths or frame_fragments are first asked for (the table keeps buffer for that).")
       .def("__eq__",
            [](const L& a, const py::object& other) -> py::object {
              if (!py::isinstance<L>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
@@ -441,19 +577,19 @@ void add_location(py::module_& m) {
              r += l.encapsulated ? "encapsulated" : "length=" + std::to_string(l.length);
              r += ", transfer_syntax=" + (l.transfer_syntax.empty() ? "None" : "'" + l.transfer_syntax + "'");
              r += ", number_of_frames=" + (l.number_of_frames < 0 ? "None" : std::to_string(l.number_of_frames));
-             if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets.size());
+             if (l.has_extended_offsets) r += ", extended offset table of " + std::to_string(l.extended_offsets_count);
              return r + (l.explicit_vr ? ", explicit VR)" : ", implicit VR)");
            })
       .def(py::pickle(&location_state, &location_from_state));
 }
 
-py::object py_locate_buffer(const py::object& buffer) {
+py::object py_locate_buffer(const py::object& buffer, bool read_extended) {
   Buffer in(buffer, "buffer");
   PixelDataLocation l;
   {
     py::gil_scoped_release nogil;
     MemorySource src(in.bytes());
-    l = locate_pixel_data(src);
+    l = locate_pixel_data(src, read_extended);
   }
   return py::cast(std::move(l));
 }
@@ -487,8 +623,12 @@ void add_encaps(py::module_& m) {
   m.def("_frame_table", &py_frame_table, py::arg("buffer"), py::arg("number_of_frames"), py::arg("offset"),
         py::arg("extended_offsets"), py::arg("extended_lengths"), py::arg("transfer_syntax"),
         "Assign fragments to frames; framecodec.frame_table checks the arguments.");
-  m.def("_locate_pixel_data_buffer", &py_locate_buffer, py::arg("buffer"),
-        "Find Pixel Data in a buffer; framecodec.locate_pixel_data chooses between the two.");
+  m.def("_table_from_state", &table_from_state, py::arg("state"),
+        "A FrameTable from its pickled state or a lazy table's _lazy_state (then to be bound to its file's buffer).");
+  m.def("_locate_pixel_data_buffer", &py_locate_buffer, py::arg("buffer"), py::arg("read_extended") = true,
+        "Find Pixel Data in a buffer; framecodec.locate_pixel_data chooses between the two. read_extended=False: "
+        "the Extended Offset Table's values are not copied (frame_table reads them where they lie in the buffer; "
+        "extended_offsets and extended_lengths raise ValueError).");
   m.def("_locate_pixel_data_file", &py_locate_file, py::arg("path"),
         "Find Pixel Data in a file, reading only its header; framecodec.locate_pixel_data chooses between the two.");
   m.def("encapsulate", &py_encapsulate, py::arg("frames"), py::arg("offset_table") = "basic",

@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PixelDataLocation loc;
   try {
     MemorySource src(file);
-    loc = locate_pixel_data(src);
+    loc = locate_pixel_data(src, /*read_extended=*/false);  // as FrameReader opens a file: the EOT read in place
   } catch (const EncapsulationError&) {
     return 0;
   }
@@ -70,20 +70,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<size_t> first(n + 1);
   std::vector<uint8_t> bit_offsets(n);
   if (loc.encapsulated) {
-    FrameTable t;
+    // As FrameReader opens a file: a lazy table (the Basic or Extended Offset Table read where it lies), each
+    // frame's items read and checked when it is read (Frames.selected: select_items over the frames read).
+    std::vector<uint64_t> offsets, lengths, ff;
     try {
-      const bool eot = loc.has_extended_offsets && loc.has_extended_lengths && !loc.extended_offsets.empty();
-      const ExtendedOffsets e{loc.extended_offsets.data(), loc.extended_lengths.data(), loc.extended_offsets.size()};
-      if (eot && loc.extended_offsets.size() != loc.extended_lengths.size()) return 0;
-      t = build_frame_table(file, loc.offset, n, eot ? &e : nullptr, Codestream::none);
-      if (eot) verify_extended_frames(file, t.offsets.data(), t.lengths.data(), n, 0, n);
+      const bool eot = loc.has_extended_offsets && loc.has_extended_lengths && loc.extended_offsets_count != 0;
+      if (eot && loc.extended_offsets_count != loc.extended_lengths_count) return 0;
+      const ExtendedOffsets e{file.data + loc.extended_offsets_at, file.data + loc.extended_lengths_at,
+                              static_cast<size_t>(loc.extended_offsets_count)};
+      const FrameTable t = build_frame_table(file, loc.offset, n, eot ? &e : nullptr, Codestream::none, true);
+      std::vector<int64_t> all(n);
+      for (uint64_t i = 0; i < n; ++i) all[i] = static_cast<int64_t>(i);
+      select_items(file, t, all.data(), n, offsets, lengths, ff);
     } catch (const EncapsulationError&) {
       return 0;
     }
     for (uint64_t i = 0; i < n; ++i) {
       first[i] = parts.size();
-      for (uint64_t k = t.frame_fragments[i]; k < t.frame_fragments[i + 1]; ++k)
-        parts.push_back({file.data + t.offsets[k], static_cast<size_t>(t.lengths[k])});
+      for (uint64_t k = ff[i]; k < ff[i + 1]; ++k)
+        parts.push_back({file.data + offsets[k], static_cast<size_t>(lengths[k])});
     }
   } else {
     const uint64_t pixels = f.rows * f.columns * f.samples_per_pixel;

@@ -9,6 +9,7 @@
 // frame (offset and length, little endian), then the value.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +36,102 @@ void check_table(ConstBytes buf, const FrameTable& t, uint64_t n) {
     if (k) FUZZ_CHECK(t.offsets[k] > t.offsets[k - 1]);
   }
   FUZZ_CHECK(t.end <= buf.size);
+}
+
+// The lazy table (a Basic Offset Table read in place, its frames' items walked frame by frame when read) against the
+// eager walk: what one accepts the other accepts, with the same fragments, frame by frame (select_items) and all at
+// once (resolve_items). An Extended Offset Table that does not lie in buf gives the eager table.
+void check_lazy(ConstBytes buf, uint64_t offset, uint64_t n, const ExtendedOffsets* eot, Codestream c,
+                const FrameTable* eager) {
+  FrameTable lazy;
+  try {
+    lazy = build_frame_table(buf, offset, n, eot, c, /*lazy=*/true);
+  } catch (const EncapsulationError&) {
+    FUZZ_CHECK(eager == nullptr);  // the lazy build checks a subset of what the eager one does
+    return;
+  }
+  if (!lazy.lazy()) {  // no Basic Offset Table (or the EOT elsewhere): the same table as the eager build
+    FUZZ_CHECK(eager != nullptr && lazy.offsets == eager->offsets && lazy.frame_fragments == eager->frame_fragments);
+    return;
+  }
+  FUZZ_CHECK(lazy.frames() == n && lazy.source == FrameSource::basic_offset_table);
+  bool all_ok = true;
+  std::vector<uint64_t> offsets, lengths;
+  std::vector<uint64_t> ff{0};
+  for (uint64_t i = 0; i < n; ++i) {
+    const int64_t one = static_cast<int64_t>(i);
+    std::vector<uint64_t> o, l, f;
+    try {
+      select_items(buf, lazy, &one, 1, o, l, f);
+    } catch (const EncapsulationError&) {
+      all_ok = false;
+      continue;
+    }
+    FUZZ_CHECK(f.size() == 2 && f[1] == o.size() && !o.empty());
+    offsets.insert(offsets.end(), o.begin(), o.end());
+    lengths.insert(lengths.end(), l.begin(), l.end());
+    ff.push_back(offsets.size());
+  }
+  FUZZ_CHECK(all_ok == (eager != nullptr));
+  if (!all_ok) return;
+  FUZZ_CHECK(offsets == eager->offsets && lengths == eager->lengths && ff == eager->frame_fragments);
+  const FrameTable full = resolve_items(buf, lazy);
+  FUZZ_CHECK(full.offsets == eager->offsets && full.lengths == eager->lengths &&
+             full.frame_fragments == eager->frame_fragments && full.end == eager->end &&
+             full.has_delimiter == eager->has_delimiter && full.source == eager->source);
+}
+
+// The lazy Extended Offset Table, read where it lies: the table's values put before the data in one buffer, the
+// lazy table of it against the eager one (made from a copy of the values): the same acceptance, and each frame's
+// fragment from select_items where verify_extended_frames accepts it, an error where it refuses it.
+void check_lazy_extended(ConstBytes data, uint64_t offset, uint64_t n, const std::vector<uint64_t>& eo,
+                         const std::vector<uint64_t>& el, Codestream c) {
+  const uint64_t head = 16 * n;
+  std::vector<uint8_t> joined(head + data.size);
+  for (uint64_t i = 0; i < n; ++i) {
+    store_le64(joined.data() + 8 * i, eo[i]);
+    store_le64(joined.data() + 8 * (n + i), el[i]);
+  }
+  if (data.size) std::memcpy(joined.data() + head, data.data, data.size);
+  const ConstBytes buf{joined.data(), joined.size()};
+  const ExtendedOffsetBytes copy = extended_offset_bytes(eo.data(), el.data(), n);
+  const ExtendedOffsets copied = copy.view(), in_place{joined.data(), joined.data() + 8 * n, n};
+  FrameTable eager, lazy;
+  bool eager_ok = true, lazy_ok = true;
+  try {
+    eager = build_frame_table(buf, head + offset, n, &copied, c);
+  } catch (const EncapsulationError&) {
+    eager_ok = false;
+  }
+  try {
+    lazy = build_frame_table(buf, head + offset, n, &in_place, c, /*lazy=*/true);
+  } catch (const EncapsulationError&) {
+    lazy_ok = false;
+  }
+  FUZZ_CHECK(lazy_ok == eager_ok);
+  if (!eager_ok) return;
+  FUZZ_CHECK(lazy.lazy() && lazy.frames() == n && lazy.offsets.empty() && lazy.end == eager.end &&
+             lazy.has_delimiter == eager.has_delimiter && lazy.first_item == eager.first_item);
+  for (uint64_t i = 0; i < n; ++i) {
+    bool ok = true;
+    try {
+      verify_extended_frames(buf, eager.offsets.data(), eager.lengths.data(), n, i, i + 1);
+    } catch (const EncapsulationError&) {
+      ok = false;
+    }
+    const int64_t one = static_cast<int64_t>(i);
+    std::vector<uint64_t> o, l, f;
+    try {
+      select_items(buf, lazy, &one, 1, o, l, f);
+    } catch (const EncapsulationError&) {
+      FUZZ_CHECK(!ok);
+      continue;
+    }
+    FUZZ_CHECK(ok && o.size() == 1 && o[0] == eager.offsets[i] && l[0] == eager.lengths[i]);
+  }
+  const FrameTable full = resolve_items(buf, lazy);
+  FUZZ_CHECK(full.offsets == eager.offsets && full.lengths == eager.lengths &&
+             full.frame_fragments == eager.frame_fragments && full.source == eager.source);
 }
 
 // The walk of buf from offset, read in blocks of `block` bytes (>= 12: each block holds an item's header and
@@ -138,13 +235,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static const Codestream kCodestreams[] = {Codestream::detect, Codestream::jpeg, Codestream::jpeg2000,
                                             Codestream::none};
-  const ExtendedOffsets eot{eo.data(), el.data(), eo.size()};
+  const ExtendedOffsetBytes eot_bytes = extended_offset_bytes(eo.data(), el.data(), eo.size());
+  const ExtendedOffsets eot = eot_bytes.view();
   FrameTable t;
+  bool eager_ok = true;
   try {
     t = build_frame_table(buf, offset, n, mode % 4 == 2 ? &eot : nullptr, kCodestreams[(mode >> 2) % 4]);
   } catch (const EncapsulationError&) {
-    return 0;
+    eager_ok = false;
   }
+  check_lazy(buf, offset, n, mode % 4 == 2 ? &eot : nullptr, kCodestreams[(mode >> 2) % 4], eager_ok ? &t : nullptr);
+  if (mode % 4 == 2) check_lazy_extended(buf, offset, n, eo, el, kCodestreams[(mode >> 2) % 4]);
+  if (!eager_ok) return 0;
   check_table(buf, t, n);
   if (t.source == FrameSource::one_fragment_per_frame || t.source == FrameSource::single_frame ||
       t.source == FrameSource::codestream_markers) {

@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   encapsulate(frames.data(), n, OffsetTable::extended, true, {value.data(), value.size()});
   std::vector<uint64_t> offsets(n), lengths(n);
   extended_offset_table(frames.data(), n, offsets.data(), lengths.data());
-  const ExtendedOffsets e{offsets.data(), lengths.data(), n};
+  const ExtendedOffsetBytes eot = extended_offset_bytes(offsets.data(), lengths.data(), n);
+  const ExtendedOffsets e = eot.view();
   const ConstBytes buf{value.data(), value.size()};
   FrameTable t;
   try {

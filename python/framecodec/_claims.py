@@ -67,6 +67,7 @@ def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None, headers: boo
     checked against its length when the file is opened (``_source._native``). ``headers=False``: the frames'
     bytes are not at hand (a remote file's, before they are fetched; ``lengths`` are then upper bounds), so only
     their sizes are checked; the codestream headers are checked when the frames arrive."""
+    frames, sel = frames.selected(sel)
     codec, lay, ff = frames.codec, frames.layout, frames.frame_fragments
     if codec is None or codec == "native" or ff is None or len(ff) < 2:
         return
@@ -85,7 +86,7 @@ def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None, headers: boo
         smallest = (_jpegls_smallest if codec == "jpegls" else _j2k_smallest)(lay.samples_per_pixel)
         bad = np.flatnonzero(size < smallest)
         if len(bad):
-            i = int(index[bad[0]])
+            i = frames.number(int(index[bad[0]]))
             raise DecodeError(
                 f"frame {i}: its {int(size[bad[0]])}-byte {_NAMES[codec]} codestream is shorter than the smallest "
                 f"valid header of {lay.samples_per_pixel} component(s) ({smallest} bytes), but the data set claims "
@@ -99,6 +100,7 @@ def check_claims(frames: Frames, sel: npt.NDArray[np.int64] | None, headers: boo
         i = int(index[k])
         if codec == "jpeg" and (not headers or _arithmetic(frames, i)):
             continue
+        i = frames.number(i)
         if codec == "rle" and size[k] < _RLE_HEADER:
             raise DecodeError(
                 f"frame {i}: its {int(size[k])} bytes of RLE data are shorter than the 64-byte RLE header (PS3.5 "
@@ -193,7 +195,7 @@ def _check_headers(frames: Frames, codec: str, index: npt.NDArray[np.int64], cou
     if not wrong.any():
         return
     k = int(np.flatnonzero(wrong)[0])
-    i = int(index[whole[k]])
+    i = frames.number(int(index[whole[k]]))
     if not starts[k]:
         said = f"it starts {' '.join(f'{b:02X}' for b in head[k, :4])}, not {marks}"
     else:

@@ -178,6 +178,14 @@ class FrameTable:
     def __len__(self) -> int: ...
     def fragments(self, index: int) -> range:
         """The indices (into ``offsets`` and ``lengths``) of frame ``index``'s fragments."""
+    @property
+    def _lazy_state(self) -> tuple[object, ...] | None:
+        """A lazy table's state without its arrays (where its offset table lies in the file), else None."""
+    @property
+    def _lazy(self) -> bool:
+        """Whether this table reads its offset table where it lies in the buffer, each frame's items when read."""
+    def _select(self, buffer: _BufferLike, frames: npt.NDArray[np.int64]) -> tuple[_U64, _U64, _U64]:
+        """(offsets, lengths, frame_fragments) of the given frames only: a lazy table walks their items."""
     def _bind(self, buffer: _BufferLike) -> FrameTable:
         """This table for ``buffer``, which the caller knows holds the same bytes (the same file, unchanged)."""
     def __eq__(self, other: object) -> bool: ...
@@ -218,7 +226,7 @@ class PixelDataLocation:
     @property
     def explicit_vr(self) -> bool:
         """Whether the data set is explicit VR (it may contradict the transfer syntax; it is read as encoded)."""
-    def frame_table(self, buffer: _BufferLike, number_of_frames: int | None = None) -> FrameTable:
+    def frame_table(self, buffer: _BufferLike, number_of_frames: int | None = None, lazy: bool = False) -> FrameTable:
         """framecodec.frame_table of this Pixel Data in ``buffer``, which holds the file this location came from.
 
         ``number_of_frames`` defaults to the data set's Number of Frames, or 1 when it has none; a Number of
@@ -227,6 +235,12 @@ class PixelDataLocation:
         unless its last frame is known to be whole: an Extended Offset Table; one fragment per frame in RLE,
         Deflated Image Frame Compression or Encapsulated Uncompressed; a JPEG-family codestream that ends with
         its end marker, each frame starting at a fragment with a start marker.
+
+        ``lazy``: with a Basic Offset Table, or an Extended Offset Table that this location did not copy
+        (``_locate_pixel_data_buffer(buffer, read_extended=False)``), the table is read where it lies in
+        ``buffer`` and only its first and last frames' items are read; each other frame's items are read and
+        checked when it is read, or all of them when ``offsets``, ``lengths`` or ``frame_fragments`` are first asked
+        for (the table keeps ``buffer`` for that).
         """
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -248,7 +262,8 @@ def _frame_table(
 ) -> FrameTable: ...
 def _buffer_span(buffer: _BufferLike) -> tuple[int, int]: ...
 def _verify_extended_frames(buffer: _BufferLike, offsets: _U64, lengths: _U64, begin: int, end: int) -> None: ...
-def _locate_pixel_data_buffer(buffer: _BufferLike) -> PixelDataLocation: ...
+def _table_from_state(state: tuple[object, ...]) -> FrameTable: ...
+def _locate_pixel_data_buffer(buffer: _BufferLike, read_extended: bool = True) -> PixelDataLocation: ...
 def _locate_pixel_data_file(path: str | os.PathLike[str] | os.PathLike[bytes]) -> PixelDataLocation: ...
 
 class TilePositions:
@@ -353,6 +368,7 @@ def _decode_frames(
     signed: bool = False,
     ybr: bool = False,
     raw: bool = False,
+    frame_numbers: npt.NDArray[np.int64] | None = None,
 ) -> None: ...
 def _decode_region(
     buffer: _BufferLike,
@@ -380,6 +396,7 @@ def _decode_region(
     signed: bool = False,
     ybr: bool = False,
     raw: bool = False,
+    frame_numbers: npt.NDArray[np.int64] | None = None,
 ) -> None:
     """Decode the rectangles (x, y, width, height in each frame) of frames straight into out (out_rows x
     out_columns pixels) at places (column, row), reduced by scale (1, 2, 4 or 8); pixels no frame covers are

@@ -125,6 +125,7 @@ def decode_into(
     lay = frames.layout
     if arr.size == 0:
         return
+    frames, sel = frames.selected(selection[0])  # a lazy table: the selected frames' items walked and checked
     assert frames.codec is not None
     try:
         _core._decode_frames(
@@ -138,7 +139,8 @@ def decode_into(
             frames.offsets,
             frames.lengths,
             frames.frame_fragments,
-            selection[0],
+            sel,
+            frame_numbers=frames.frame_numbers,
             threads=threads or 0,
             **engine_options(frames, raw),
         )

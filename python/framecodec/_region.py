@@ -91,7 +91,8 @@ def decode_region(
 ) -> None:
     """The rectangles of the frames straight into ``region`` on the worker pool (one GIL release)."""
     lay = frames.layout
-    assert frames.codec is not None
+    frames, picked = frames.selected(frame_list)  # a lazy table: these frames' items walked and checked
+    assert frames.codec is not None and picked is not None
     _core._decode_region(
         frames.buffer,
         frames.codec,
@@ -105,9 +106,10 @@ def decode_region(
         frames.offsets,
         frames.lengths,
         frames.frame_fragments,
-        frame_list,
+        picked,
         rects,
         places,
+        frame_numbers=frames.frame_numbers,
         scale=d,
         threads=threads or 0,
         **options,

@@ -41,7 +41,7 @@ def reopen_local(
     state: dict[str, Any],
     geometry: SlideGeometry | None,
 ) -> FrameReader:
-    from ._core import MappedFile
+    from ._core import MappedFile, _table_from_state
     from ._deflated import DEFLATED_EXPLICIT, inflated_map
 
     deflated = state["transfer_syntax"] == DEFLATED_EXPLICIT  # PS3.5 A.5: the data set is inflated again
@@ -53,8 +53,11 @@ def reopen_local(
             "time, inode or status-change time differ): open it again",
             path,
         )
-    if state["table"] is not None:
-        state = {**state, "table": state["table"]._bind(buffer)}
+    table = state["table"]
+    if isinstance(table, tuple):  # a lazy table's _lazy_state
+        table = _table_from_state(table)
+    if table is not None:
+        state = {**state, "table": table._bind(buffer)}
     return _reader(cls, path, threads, was, None, Frames(buffer=buffer, **state), geometry)
 
 

@@ -12,7 +12,7 @@ import mmap
 import os
 import struct
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
@@ -32,7 +32,7 @@ from ._layout import (
     number_of_frames,
 )
 from ._truncated import Truncated, missing_frames_error, truncated_table
-from .encaps import FrameTable, PixelDataLocation, frame_table, locate_pixel_data
+from .encaps import FrameTable, PixelDataLocation, _locate_in_buffer, frame_table, locate_pixel_data
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -40,9 +40,10 @@ if TYPE_CHECKING:
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 Source = Union[PathLike, IO[bytes], "Dataset"]
 
-# What pixel_array and FrameReader need of the header: the Image Pixel module, Number of Frames, the
-# Extended Offset Table, and the whole-slide geometry; pydicom then skips the rest, the Per-Frame
-# Functional Groups Sequence included.
+# What pixel_array and FrameReader need of the header: the Image Pixel module, Number of Frames and the
+# whole-slide geometry; pydicom then skips the rest, the Per-Frame Functional Groups Sequence included. Not the
+# Extended Offset Table (7FE0,0001/0002): 1.6 MB for 100,000 frames, which pydicom would convert for nothing
+# (locate_pixel_data reads it for the frame table).
 _HEADER_TAGS = [
     0x00080008,
     0x00080016,
@@ -62,8 +63,6 @@ _HEADER_TAGS = [
     0x00480105,
     0x00480302,
     0x00480303,
-    0x7FE00001,
-    0x7FE00002,
     0x7FE00008,
     0x7FE00009,
 ]
@@ -90,6 +89,28 @@ class Frames:
     # those only), and where the file ends, for messages. None: every frame is in the file.
     whole_frames: int | None = None
     truncation: str | None = None
+    # A lazy table (``FrameTable._lazy``: a Basic or Extended Offset Table read where it lies in the file):
+    # offsets, lengths and frame_fragments are empty until ``selected`` reads the items of the frames read; opening
+    # the file read none of them but the first and last frames'.
+    lazy: bool = False
+    # Set by ``selected``: the file's frame number of each frame of this selection, which messages name.
+    frame_numbers: npt.NDArray[np.int64] | None = None
+
+    def number(self, i: int) -> int:
+        """The file's frame number of this table's frame ``i`` (a selection's: ``frame_numbers``)."""
+        return i if self.frame_numbers is None else int(self.frame_numbers[i])
+
+    def selected(self, sel: npt.NDArray[np.int64] | None) -> tuple[Frames, npt.NDArray[np.int64] | None]:
+        """These frames as the engine takes them for the frames ``sel`` (None: all): a lazy table's selected frames
+        walked now (their own table, each item checked, an error naming a broken frame) with their indices in it;
+        any other, as it is."""
+        if not self.lazy:
+            return self, sel
+        assert self.table is not None
+        idx = np.arange(len(self.table), dtype=np.int64) if sel is None else sel
+        offsets, lengths, ff = self.table._select(self.buffer, idx)
+        picked = replace(self, offsets=offsets, lengths=lengths, frame_fragments=ff, lazy=False, frame_numbers=idx)
+        return picked, np.arange(len(idx), dtype=np.int64)
 
     def close(self) -> None:
         if isinstance(self.buffer, memoryview):
@@ -202,7 +223,7 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
         return _big_endian(f, ds, layout, buffer, mm)
-    loc = locate_pixel_data(buffer)
+    loc = _locate_in_buffer(buffer)
     if loc.encapsulated != (codec != "native"):
         raise EncapsulationError(
             f"the transfer syntax {ts} needs {'encapsulated' if codec != 'native' else 'native'} Pixel Data, "
@@ -212,6 +233,8 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         assert loc.length is not None
         return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
     table, cut = _table_or_cut(buffer, loc, layout)
+    if table._lazy:  # frames' items read and checked as they are read (Frames.selected)
+        return Frames(ds, layout, ts, codec, buffer, *_empty(), False, table, mm, lazy=True, **_cut_fields(cut))
     return Frames(
         ds,
         layout,
@@ -233,10 +256,10 @@ def _any_table(ds: Dataset, buffer: Any) -> tuple[FrameTable | None, str | None]
     access to the codestreams, or None and why not: pydicom decodes the pixels and says what it finds wrong,
     the reason is kept for FrameReader.raw."""
     try:
-        loc = locate_pixel_data(buffer)
+        loc = _locate_in_buffer(buffer)
         if not loc.encapsulated:
             return None, "the Pixel Data is native"
-        return loc.frame_table(buffer, number_of_frames(ds)), None
+        return loc.frame_table(buffer, number_of_frames(ds), lazy=True), None
     except (ValueError, TypeError) as e:
         return None, str(e)
 
@@ -398,14 +421,27 @@ def _table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> t
     the first missing frame. A value that is inconsistent raises the table's own error."""
     n = layout.number_of_frames
     try:
-        return loc.frame_table(buffer, n), None
+        return loc.frame_table(buffer, n, lazy=True), None
     except EncapsulationError as e:
+        loc = locate_pixel_data(buffer)  # with its Extended Offset Table's values, which truncated_table reads
         cut = truncated_table(buffer, loc, n)
         if cut is None:
-            raise EncapsulationError(f"{e} (the data set's (0028,0008) Number of Frames is {n})") from None
+            raise EncapsulationError(
+                f"{_eager_error(buffer, loc, n, e)} (the data set's (0028,0008) Number of Frames is {n})"
+            ) from None
     if cut.whole < n and not _TRUNCATED_OK.get():
         raise missing_frames_error([cut.whole], cut.whole, n, cut.note)
     return cut.table, cut
+
+
+def _eager_error(buffer: Any, loc: PixelDataLocation, n: int, lazy: EncapsulationError) -> EncapsulationError:
+    """The error of the eager table, which walks every frame's items in order: a broken value names its first
+    broken frame as it did before tables were lazy, not the last frame, the only one the lazy table walks."""
+    try:
+        loc.frame_table(buffer, n)
+    except EncapsulationError as e:
+        return e
+    return lazy
 
 
 def _cut_fields(cut: Truncated | None) -> dict[str, Any]:

@@ -173,6 +173,11 @@ def frame_bytes(buffer: Buffer, table: FrameTable, index: int) -> memoryview | b
     """
     i = _frame_index(index, len(table))
     mv = _byte_view(buffer, table)
+    if table._lazy:  # a lazy table: this frame's items read and checked now
+        offsets, lengths, _ = table._select(mv, np.array([i], np.int64))
+        if len(offsets) == 1:
+            return mv[int(offsets[0]) : int(offsets[0]) + int(lengths[0])]
+        return b"".join(mv[o : o + n] for o, n in zip(offsets.tolist(), lengths.tolist()))
     if table.source == "extended":  # the table was made without reading this frame's item: check it now
         _core._verify_extended_frames(mv, table.offsets, table.lengths, i, i + 1)
     first, last = int(table.frame_fragments[i]), int(table.frame_fragments[i + 1])
@@ -221,6 +226,14 @@ def locate_pixel_data(path_or_buffer: str | os.PathLike[str] | os.PathLike[bytes
         return _core._locate_pixel_data_file(path_or_buffer)
     with _bytes_named_a_file(path_or_buffer):
         return _core._locate_pixel_data_buffer(path_or_buffer)
+
+
+def _locate_in_buffer(buffer: Buffer) -> PixelDataLocation:
+    """:func:`locate_pixel_data` of a buffer, the Extended Offset Table left where it lies: its ``frame_table``
+    reads the table there (opening a 100,000-frame file copies none of its 1.6 MB), and its
+    ``extended_offsets`` and ``extended_lengths`` raise ``ValueError``."""
+    with _bytes_named_a_file(buffer):
+        return _core._locate_pixel_data_buffer(buffer, read_extended=False)
 
 
 @contextmanager

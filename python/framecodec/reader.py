@@ -110,6 +110,8 @@ class FrameReader:
         if self._remote is not None:  # the URL, the header and the frames' spans; each process opens its own
             return (reopen_remote, (type(self), self._remote, self.threads, geometry))
         state = {f.name: getattr(frames, f.name) for f in dataclasses.fields(frames) if f.name not in LOCAL}
+        if frames.table is not None and frames.table._lazy:  # where its offset table lies, not every frame walked
+            state["table"] = frames.table._lazy_state
         if "ExtendedOffsetTable" in frames.ds:  # 16 bytes a frame that the frame table already holds
             state["ds"] = copy.deepcopy(frames.ds)  # (a shallow copy shares its elements with the original)
             for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):

@@ -125,15 +125,24 @@ def _tiled_full(
             f"{total_columns} x (0048,0007) Rows {total_rows}, x {planes} (0048,0303) Total Pixel Matrix Focal "
             f"Planes x {paths} (0048,0302) Number of Optical Paths"
         )
-    f = np.arange(expected, dtype=np.int64)
-    positions = np.stack([(f % across) * layout.columns, (f // across % down) * layout.rows], axis=1)
+    # Filled by broadcasting into one new array (no temporaries of the frame count: opening a slide of 100,000
+    # tiles stays in a millisecond); one focal plane and optical path, the usual case, are calloc'd zeros.
+    grid = np.empty((planes * paths, down, across, 2), np.int64)
+    grid[..., 0] = np.arange(across, dtype=np.int64) * layout.columns
+    grid[..., 1] = (np.arange(down, dtype=np.int64) * layout.rows)[:, None]
+    tiles = across * down
+    if planes == 1 and paths == 1:
+        focal, path = np.zeros(expected, np.int64), np.zeros(expected, np.int64)
+    else:
+        focal = np.repeat(np.tile(np.arange(planes, dtype=np.int64), paths), tiles)
+        path = np.repeat(np.arange(paths, dtype=np.int64), planes * tiles)
     return SlideGeometry(
         "TILED_FULL",
         total_columns,
         total_rows,
-        positions,
-        f // (across * down) % planes,
-        f // (across * down * planes),
+        grid.reshape(expected, 2),
+        focal,
+        path,
         tuple(float(i) for i in range(planes)),
         identifiers if len(identifiers) == paths else tuple(str(i) for i in range(paths)),
     )
