@@ -167,6 +167,7 @@ DeflateBackend deflate_backend_arg(const py::object& backend);
 // Each area's functions, added to the module by module.cpp.
 void add_backends(py::module_& m);
 void add_kernels(py::module_& m);
+void add_frame_table(py::module_& m);
 void add_encaps(py::module_& m);
 void add_batch(py::module_& m);
 void add_files(py::module_& m);

@@ -24,6 +24,7 @@ PYBIND11_MODULE(_core, m) {
 
   add_backends(m);
   add_kernels(m);
+  add_frame_table(m);  // before add_encaps: PixelDataLocation.frame_table returns a FrameTable
   add_encaps(m);
   add_batch(m);
   add_files(m);

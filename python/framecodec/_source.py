@@ -11,7 +11,6 @@ import io
 import mmap
 import os
 import struct
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Union, cast
 
@@ -31,8 +30,8 @@ from ._layout import (
     layout_of,
     number_of_frames,
 )
-from ._truncated import Truncated, missing_frames_error, truncated_table
-from .encaps import FrameTable, PixelDataLocation, _locate_in_buffer, frame_table, locate_pixel_data
+from ._truncated import TRUNCATED_OK, any_cut, cut_fields, missing_frames_error, table_or_cut
+from .encaps import FrameTable, _locate_in_buffer, frame_table
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -212,13 +211,13 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     codec = _engine_codec(ts, ds)
     if codec is None:  # pydicom decodes; the frame table still serves raw access
         table, why = _any_table(ds, buffer)
-        cut = _any_cut(ds, buffer) if table is None else None
-        if cut is not None and cut.whole < cut.frames and not _TRUNCATED_OK.get():  # pixel_array: the first missing
+        cut = any_cut(ds, buffer) if table is None else None
+        if cut is not None and cut.whole < cut.frames and not TRUNCATED_OK.get():  # pixel_array: the first missing
             raise missing_frames_error([cut.whole], cut.whole, cut.frames, cut.note)  # frame, not pydicom's error
         if cut is not None:  # FrameReader: the whole frames' codestreams, for pydicom
             table, why = cut.table, None
         return Frames(
-            ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why, **_cut_fields(cut)
+            ds, _layout_or_none(ds), ts, None, buffer, *_empty(), False, table, mm, table_error=why, **cut_fields(cut)
         )
     layout = layout_of(ds)
     if ts == BIG_ENDIAN:  # locate_pixel_data reads little endian data sets only
@@ -232,9 +231,9 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
     if codec == "native":
         assert loc.length is not None
         return _native(ds, layout, ts, buffer, loc.offset, loc.length, mm, loc.vr)
-    table, cut = _table_or_cut(buffer, loc, layout)
+    table, cut = table_or_cut(buffer, loc, layout)
     if table._lazy:  # frames' items read and checked as they are read (Frames.selected)
-        return Frames(ds, layout, ts, codec, buffer, *_empty(), False, table, mm, lazy=True, **_cut_fields(cut))
+        return Frames(ds, layout, ts, codec, buffer, *_empty(), False, table, mm, lazy=True, **cut_fields(cut))
     return Frames(
         ds,
         layout,
@@ -247,7 +246,7 @@ def _from_buffer(f: IO[bytes], buffer: Any, mm: mmap.mmap | None) -> Frames:
         table.source == "extended",
         table,
         mm,
-        **_cut_fields(cut),
+        **cut_fields(cut),
     )
 
 
@@ -404,61 +403,11 @@ def _native_cut(layout: PixelLayout, size: int, offset: int) -> tuple[int | None
 def open_partial(source: Source) -> Frames:
     """``open_source`` for ``FrameReader``: a file cut short in its Pixel Data opens with the frames that are
     whole (``Frames.whole_frames``, ``Frames.truncation``) instead of raising; ``pixel_array`` keeps refusing it."""
-    token = _TRUNCATED_OK.set(True)
+    token = TRUNCATED_OK.set(True)
     try:
         return open_source(source)
     finally:
-        _TRUNCATED_OK.reset(token)
-
-
-#: Set by open_partial: _from_buffer then builds the table of a truncated file's whole frames.
-_TRUNCATED_OK: ContextVar[bool] = ContextVar("framecodec_truncated_ok", default=False)
-
-
-def _table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> tuple[FrameTable, Truncated | None]:
-    """The frame table of a file's encapsulated Pixel Data. A value that is only cut short by the end of the file
-    is, for ``open_partial``, the table of its whole frames and where the file ends; otherwise an error naming
-    the first missing frame. A value that is inconsistent raises the table's own error."""
-    n = layout.number_of_frames
-    try:
-        return loc.frame_table(buffer, n, lazy=True), None
-    except EncapsulationError as e:
-        loc = locate_pixel_data(buffer)  # with its Extended Offset Table's values, which truncated_table reads
-        cut = truncated_table(buffer, loc, n)
-        if cut is None:
-            raise EncapsulationError(
-                f"{_eager_error(buffer, loc, n, e)} (the data set's (0028,0008) Number of Frames is {n})"
-            ) from None
-    if cut.whole < n and not _TRUNCATED_OK.get():
-        raise missing_frames_error([cut.whole], cut.whole, n, cut.note)
-    return cut.table, cut
-
-
-def _eager_error(buffer: Any, loc: PixelDataLocation, n: int, lazy: EncapsulationError) -> EncapsulationError:
-    """The error of the eager table, which walks every frame's items in order: a broken value names its first
-    broken frame as it did before tables were lazy, not the last frame, the only one the lazy table walks."""
-    try:
-        loc.frame_table(buffer, n)
-    except EncapsulationError as e:
-        return e
-    return lazy
-
-
-def _cut_fields(cut: Truncated | None) -> dict[str, Any]:
-    return (
-        {"whole_frames": None, "truncation": None}
-        if cut is None
-        else {"whole_frames": cut.whole, "truncation": cut.note}
-    )
-
-
-def _any_cut(ds: Dataset, buffer: Any) -> Truncated | None:
-    """The whole frames of a truncated file in a transfer syntax pydicom decodes, or None."""
-    try:
-        loc = locate_pixel_data(buffer)
-        return truncated_table(buffer, loc, number_of_frames(ds)) if loc.encapsulated else None
-    except (ValueError, TypeError):
-        return None
+        TRUNCATED_OK.reset(token)
 
 
 def _table(make: Any, layout: PixelLayout) -> FrameTable:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,9 +35,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import EncapsulationError
-from .encaps import FrameSource, FrameTable, frame_table, scan_fragments
+from ._layout import number_of_frames
+from .encaps import FrameSource, FrameTable, frame_table, locate_pixel_data, scan_fragments
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+    from ._layout import PixelLayout
     from .encaps import PixelDataLocation
 
 # The JPEG family (PS3.5 8.2, A.4): every codestream ends with FF D9, JPEG's and JPEG-LS's EOI and JPEG 2000's
@@ -406,3 +411,56 @@ def _ends_with_eoi(mv: memoryview, offset: int, length: int) -> bool:
     end = offset + length
     tail = bytes(mv[max(offset, end - 3) : end])
     return tail.endswith(b"\xff\xd9") or tail.endswith(b"\xff\xd9\x00")
+
+
+# What open_source (_source.py) does with a file cut short: the table of its whole frames, or the error naming the
+# first missing one.
+
+#: Set by open_partial: _from_buffer then builds the table of a truncated file's whole frames.
+TRUNCATED_OK: ContextVar[bool] = ContextVar("framecodec_truncated_ok", default=False)
+
+
+def table_or_cut(buffer: Any, loc: PixelDataLocation, layout: PixelLayout) -> tuple[FrameTable, Truncated | None]:
+    """The frame table of a file's encapsulated Pixel Data. A value that is only cut short by the end of the file
+    is, for ``open_partial``, the table of its whole frames and where the file ends; otherwise an error naming
+    the first missing frame. A value that is inconsistent raises the table's own error."""
+    n = layout.number_of_frames
+    try:
+        return loc.frame_table(buffer, n, lazy=True), None
+    except EncapsulationError as e:
+        loc = locate_pixel_data(buffer)  # with its Extended Offset Table's values, which truncated_table reads
+        cut = truncated_table(buffer, loc, n)
+        if cut is None:
+            raise EncapsulationError(
+                f"{_eager_error(buffer, loc, n, e)} (the data set's (0028,0008) Number of Frames is {n})"
+            ) from None
+    if cut.whole < n and not TRUNCATED_OK.get():
+        raise missing_frames_error([cut.whole], cut.whole, n, cut.note)
+    return cut.table, cut
+
+
+def _eager_error(buffer: Any, loc: PixelDataLocation, n: int, lazy: EncapsulationError) -> EncapsulationError:
+    """The error of the eager table, which walks every frame's items in order: a broken value names its first
+    broken frame as it did before tables were lazy, not the last frame, the only one the lazy table walks."""
+    try:
+        loc.frame_table(buffer, n)
+    except EncapsulationError as e:
+        return e
+    return lazy
+
+
+def cut_fields(cut: Truncated | None) -> dict[str, Any]:
+    return (
+        {"whole_frames": None, "truncation": None}
+        if cut is None
+        else {"whole_frames": cut.whole, "truncation": cut.note}
+    )
+
+
+def any_cut(ds: Dataset, buffer: Any) -> Truncated | None:
+    """The whole frames of a truncated file in a transfer syntax pydicom decodes, or None."""
+    try:
+        loc = locate_pixel_data(buffer)
+        return truncated_table(buffer, loc, number_of_frames(ds)) if loc.encapsulated else None
+    except (ValueError, TypeError):
+        return None
