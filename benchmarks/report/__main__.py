@@ -1,6 +1,6 @@
 """``python -m benchmarks.report``: run the benchmark suite and write benchmarks/RESULTS.md with its plots.
 
-    python -m benchmarks.report                       # the full run (about 30 minutes on 2 cores)
+    python -m benchmarks.report                       # the full run (about an hour on 2 cores)
     python -m benchmarks.report --smoke --out /tmp/r  # every benchmark once at tiny sizes: checks it all runs
     python -m benchmarks.report --only deflate rle    # some areas (RESULTS.md then holds only those)
     python -m benchmarks.report --from-json DIR       # write RESULTS.md again from an earlier run's JSON
