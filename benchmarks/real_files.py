@@ -51,7 +51,7 @@ from framecodec._synthetic.volume_headers import (
     segmentation_header,
 )
 from real_data import KINDS as BANKS
-from real_data import frame_index, source
+from real_data import frame_index
 
 ENHANCED_MR = "1.2.840.10008.5.1.4.1.1.4.1"  # Enhanced MR Image Storage
 
@@ -213,8 +213,3 @@ def _pillow(codestream: bytes) -> npt.NDArray[np.uint8]:
 
     with Image.open(io.BytesIO(codestream)) as im:
         return np.asarray(im.convert("RGB"))
-
-
-def describe(key: str) -> str:
-    """Where kind ``key``'s frames come from."""
-    return source(KINDS[key].real, KINDS[key].size)
